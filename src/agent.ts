@@ -1,0 +1,117 @@
+/** The composition root of the daemon: builds the parts, serves health, owns the lifecycle. */
+
+import type { Config } from "./config.ts";
+import { Health } from "./health.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
+import { registerProcessMetrics } from "./process_metrics.ts";
+import { createApp, serve } from "./server.ts";
+import { onShutdownSignals, withDeadline } from "./shutdown.ts";
+import { createSystem, type System } from "./system.ts";
+import { formatDuration } from "./units.ts";
+import { VERSION } from "./version.ts";
+
+/** What every part is given by the composition root. */
+export interface Deps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  health: Health;
+  system: System;
+}
+
+/** A long-running part of the daemon (engine, kube watch, spool drain...). */
+export interface Part {
+  name: string;
+  /** Runs until `signal` aborts. A rejection is logged; the daemon goes on without the part. */
+  run(signal: AbortSignal): Promise<void>;
+  /** Called once on shutdown, before `run`'s signal aborts: last work (the final pull). */
+  beforeStop?(deadline: AbortSignal): Promise<void>;
+  /** What /status shows under the part's name. */
+  status?(): unknown;
+}
+
+/** Builds the parts from the shared deps; the engine and kube issues add theirs here. */
+export type PartsFactory = (deps: Deps) => Promise<Part[]>;
+
+/** The logger the config asks for; no time stamps under journald, which stamps lines itself. */
+export function loggerFor(config: Config, env = Deno.env.toObject()): Logger {
+  return createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    timestamps: !env.JOURNAL_STREAM,
+  });
+}
+
+/**
+ * Runs the daemon until SIGINT/SIGTERM; returns the exit code (0 on a clean stop).
+ */
+export async function runDaemon(
+  config: Config,
+  makeParts: PartsFactory,
+  opts: { log?: Logger } = {},
+): Promise<number> {
+  const log = opts.log ?? loggerFor(config);
+  const startedAt = new Date();
+  const metrics = new Metrics();
+  registerProcessMetrics(metrics, startedAt);
+  const health = new Health();
+  const system = createSystem(config.hostRoot);
+  const deps: Deps = { config, log, metrics, health, system };
+
+  const shutdown = onShutdownSignals(log);
+  const parts = await makeParts(deps);
+  const app = createApp({
+    health,
+    metrics,
+    status: () => ({
+      version: VERSION,
+      startedAt: startedAt.toISOString(),
+      ...Object.fromEntries(parts.filter((p) => p.status).map((p) => [p.name, p.status!()])),
+    }),
+  });
+  const serverStop = new AbortController();
+  let server;
+  try {
+    server = serve(app, config.healthAddr, serverStop.signal);
+  } catch (e) {
+    log.error("cannot start", { error: e });
+    shutdown.dispose();
+    return 1;
+  }
+  log.info("started", { version: VERSION, health: `http://${server.address}`, pid: Deno.pid });
+
+  const running = parts.map((p) =>
+    p.run(shutdown.signal).catch((e) => {
+      if (!shutdown.signal.aborted) log.error("part failed", { part: p.name, error: e });
+    })
+  );
+  await new Promise<void>((resolve) => {
+    if (shutdown.signal.aborted) resolve();
+    shutdown.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+
+  const deadline = AbortSignal.timeout(config.shutdownTimeout);
+  const finished = withDeadline(
+    (async () => {
+      await Promise.all(parts.map((p) =>
+        p.beforeStop?.(deadline).catch((e) => {
+          log.error("final work failed", { part: p.name, error: e });
+        })
+      ));
+      await Promise.all(running);
+    })(),
+    config.shutdownTimeout,
+  );
+  const inTime = await finished;
+  if (!inTime) {
+    log.warn("shutdown deadline passed; exiting with work unfinished", {
+      deadline: formatDuration(config.shutdownTimeout),
+    });
+  }
+  serverStop.abort();
+  await withDeadline(server.finished, 1000);
+  shutdown.dispose();
+  log.info("stopped");
+  return 0;
+}

@@ -1,0 +1,163 @@
+/** The command line: commands, flags, --help, exit codes. */
+
+import { parseArgs } from "node:util";
+import { collectorEnv, type Config, ConfigError, envName, loadConfig, SETTINGS } from "./config.ts";
+import type { SettingKey } from "./config.ts";
+import { versionLine } from "./version.ts";
+
+export const PROGRAM = "coverage-collector";
+
+/** What a command gets: its validated config, extra flags, and where to write. */
+export interface CommandContext {
+  config: Config;
+  extra: Record<string, string | boolean | undefined>;
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+}
+
+export interface Command {
+  summary: string;
+  /** Flags of this command only (besides the settings). */
+  extraFlags?: Record<string, { type: "boolean" | "string"; help: string }>;
+  /** Commands that do not take settings (version). */
+  noSettings?: boolean;
+  run(ctx: CommandContext): Promise<number>;
+}
+
+/** A usage mistake: exit code 2 with one line. */
+export class UsageError extends Error {
+  constructor(message: string, readonly hint: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export function settingsHelp(): string {
+  const rows = (Object.keys(SETTINGS) as SettingKey[]).map((key) => {
+    const s = SETTINGS[key];
+    const flag = "boolean" in s ? `--${s.flag}` : `--${s.flag} <v>`;
+    const def = s.default === "" ? "" : ` (default ${s.default})`;
+    return `  ${flag.padEnd(26)} ${s.help}${def}\n  ${"".padEnd(26)} env ${envName(key)}`;
+  });
+  return rows.join("\n");
+}
+
+function commandHelp(name: string, cmd: Command): string {
+  const extra = Object.entries(cmd.extraFlags ?? {}).map(([f, d]) =>
+    `  ${(d.type === "boolean" ? `--${f}` : `--${f} <v>`).padEnd(26)} ${d.help}`
+  );
+  return [
+    `${PROGRAM} ${name} — ${cmd.summary}`,
+    "",
+    `usage: ${PROGRAM} ${name}${cmd.noSettings ? "" : " [flags]"}`,
+    ...(extra.length ? ["", "flags of this command:", ...extra] : []),
+    ...(cmd.noSettings ? [] : ["", "settings (flag > environment > default):", settingsHelp()]),
+    "",
+  ].join("\n");
+}
+
+function topHelp(commands: Record<string, Command>): string {
+  return [
+    `${PROGRAM} — collects Go coverage from instrumented programs on this node`,
+    "",
+    `usage: ${PROGRAM} [command] [flags]`,
+    "",
+    "commands:",
+    ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`),
+    "",
+    `'${PROGRAM} <command> --help' shows the flags; 'run' is the default command.`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Parses `args` and runs the chosen command; returns the process exit code.
+ *
+ * @example await main(["version"], commands) // prints the version, returns 0
+ */
+export async function main(
+  args: string[],
+  commands: Record<string, Command>,
+  io: { stdout?: (s: string) => void; stderr?: (s: string) => void; env?: Record<string, string> } =
+    {},
+): Promise<number> {
+  const stdout = io.stdout ?? ((s: string) => console.log(s));
+  const stderr = io.stderr ?? ((s: string) => console.error(s));
+  let name = "run";
+  let rest = args;
+  if (args[0] === "help" || args[0] === "--help" || args[0] === "-h") {
+    const about = args[1] && commands[args[1]];
+    stdout(about ? commandHelp(args[1], about) : topHelp(commands));
+    return 0;
+  }
+  if (args[0] === "--version") {
+    stdout(versionLine());
+    return 0;
+  }
+  if (args[0] !== undefined && !args[0].startsWith("-")) {
+    name = args[0];
+    rest = args.slice(1);
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    stderr(
+      `${PROGRAM}: unknown command "${name}"; commands: ${
+        Object.keys(commands).join(", ")
+      } (see ${PROGRAM} --help)`,
+    );
+    return 2;
+  }
+  try {
+    const { values } = parseFlags(rest, cmd, name);
+    if (values.help) {
+      stdout(commandHelp(name, cmd));
+      return 0;
+    }
+    const extra: Record<string, string | boolean | undefined> = {};
+    for (const f of Object.keys(cmd.extraFlags ?? {})) extra[f] = values[f];
+    const config = loadConfig(values, io.env ?? collectorEnv());
+    return await cmd.run({ config, extra, stdout, stderr });
+  } catch (e) {
+    if (e instanceof UsageError) {
+      stderr(`${PROGRAM} ${name}: ${e.message} (${e.hint})`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      stderr(`${PROGRAM} ${name}: ${e.message} (see ${PROGRAM} ${name} --help)`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function parseFlags(args: string[], cmd: Command, name: string) {
+  type Opt = { type: "boolean" | "string"; short?: string };
+  const options: Record<string, Opt> = { help: { type: "boolean", short: "h" } };
+  if (!cmd.noSettings) {
+    for (const s of Object.values(SETTINGS)) {
+      options[s.flag] = { type: "boolean" in s ? "boolean" : "string" };
+    }
+  }
+  for (const [f, d] of Object.entries(cmd.extraFlags ?? {})) options[f] = { type: d.type };
+  const hint = `see ${PROGRAM} ${name} --help`;
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }) as {
+      values: Record<string, string | boolean | undefined>;
+    };
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const msg = e instanceof Error ? e.message : String(e);
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      const flag = /'([^']+)'/.exec(msg)?.[1] ?? msg;
+      throw new UsageError(`unknown flag ${flag}`, hint);
+    }
+    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+      const arg = /'([^']+)'/.exec(msg)?.[1] ?? msg;
+      throw new UsageError(`unexpected argument "${arg}"`, hint);
+    }
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      throw new UsageError(msg.split("\n")[0].replace(/^Option /, "flag "), hint);
+    }
+    throw new UsageError(msg, hint);
+  }
+}

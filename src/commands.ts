@@ -1,0 +1,39 @@
+/** The commands of the collector, wired to their implementations. */
+
+import { loggerFor, runDaemon } from "./agent.ts";
+import type { Command } from "./cli.ts";
+import { buildParts } from "./parts.ts";
+import { versionLine } from "./version.ts";
+
+export const COMMANDS: Record<string, Command> = {
+  run: {
+    summary: "run the collector as a daemon (the default)",
+    run: ({ config }) => runDaemon(config, buildParts),
+  },
+  once: {
+    summary: "one scan, one pull of every server, store, print a summary; exit 1 if any failed",
+    run: ({ config, stderr }) => {
+      loggerFor(config);
+      stderr("once: not available yet");
+      return Promise.resolve(1);
+    },
+  },
+  doctor: {
+    summary: "check this node's set-up and say how to fix what is wrong",
+    extraFlags: {
+      "write-test": { type: "boolean", help: "also PUT and DELETE a test object in S3" },
+    },
+    run: ({ stderr }) => {
+      stderr("doctor: not available yet");
+      return Promise.resolve(1);
+    },
+  },
+  version: {
+    summary: "print the version and build",
+    noSettings: true,
+    run: ({ stdout }) => {
+      stdout(versionLine());
+      return Promise.resolve(0);
+    },
+  },
+};

@@ -1,0 +1,107 @@
+/** Structured logging: one line per event, logfmt or JSON, with bound fields. */
+
+export type Level = "debug" | "info" | "warn" | "error";
+export type Fields = Record<string, unknown>;
+
+const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Keys whose values are never written, whatever a caller passes. */
+const SECRET_KEY = /secret|password|token|authorization|credential|private|^auth$|^key$/i;
+
+export interface Logger {
+  debug(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+  /** A logger that adds `fields` to every line (e.g. the target of a collector). */
+  with(fields: Fields): Logger;
+}
+
+export interface LoggerOptions {
+  level?: Level;
+  format?: "logfmt" | "json";
+  /** Leave out the time stamp (journald stamps lines itself). */
+  timestamps?: boolean;
+  write?: (line: string) => void;
+  now?: () => Date;
+}
+
+/**
+ * Creates a logger.
+ *
+ * @example createLogger({ write: console.log }).info("scan done", { servers: 3 })
+ * // ts=2026-11-22T10:00:00.000Z level=info msg="scan done" servers=3
+ */
+export function createLogger(opts: LoggerOptions = {}, bound: Fields = {}): Logger {
+  const {
+    level = "info",
+    format = "logfmt",
+    timestamps = true,
+    write = (line: string) => console.error(line),
+    now = () => new Date(),
+  } = opts;
+  const emit = (lvl: Level, msg: string, fields: Fields = {}) => {
+    if (RANK[lvl] < RANK[level]) return;
+    const record: Fields = {};
+    if (timestamps) record.ts = now().toISOString();
+    record.level = lvl;
+    record.msg = msg;
+    for (const [k, v] of Object.entries({ ...bound, ...fields })) {
+      if (v === undefined) continue;
+      record[k] = SECRET_KEY.test(k) ? "[redacted]" : v;
+    }
+    write(format === "json" ? JSON.stringify(record, jsonValue) : toLogfmt(record));
+  };
+  return {
+    debug: (m, f) => emit("debug", m, f),
+    info: (m, f) => emit("info", m, f),
+    warn: (m, f) => emit("warn", m, f),
+    error: (m, f) => emit("error", m, f),
+    with: (fields) => createLogger(opts, { ...bound, ...fields }),
+  };
+}
+
+function jsonValue(_key: string, v: unknown): unknown {
+  if (v instanceof Error) return v.message;
+  if (typeof v === "bigint") return v.toString();
+  return v;
+}
+
+function logfmtValue(v: unknown): string {
+  const s = v instanceof Error
+    ? v.message
+    : typeof v === "string"
+    ? v
+    : typeof v === "object" && v !== null
+    ? JSON.stringify(v, jsonValue)
+    : String(v);
+  return s === "" || /[\s"=\\]/.test(s) || /[\x00-\x1f]/.test(s) ? JSON.stringify(s) : s;
+}
+
+/** Renders a record as `k=v k2="v 2"`. @example toLogfmt({a: 1, b: "x y"}) // 'a=1 b="x y"' */
+export function toLogfmt(record: Fields): string {
+  return Object.entries(record).map(([k, v]) => `${k}=${logfmtValue(v)}`).join(" ");
+}
+
+/** A logger that writes nothing, for tests and library defaults. */
+export const silentLogger: Logger = createLogger({ write: () => {} });
+
+/**
+ * Remembers which errors were already logged, so a fault that repeats every scan is logged once
+ * and again only when it changes or clears.
+ */
+export class OnceLog {
+  #last = new Map<string, string>();
+
+  /** True when `message` differs from the last one logged under `key`. */
+  changed(key: string, message: string): boolean {
+    if (this.#last.get(key) === message) return false;
+    this.#last.set(key, message);
+    return true;
+  }
+
+  /** True when `key` had a problem that has now cleared. */
+  cleared(key: string): boolean {
+    return this.#last.delete(key);
+  }
+}

@@ -1,0 +1,77 @@
+/** Parsing of the human units used in flags: durations and byte sizes. */
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parses a duration like `1500ms`, `10s`, `5m`, `1h` or `1m30s` into milliseconds.
+ * A bare number is seconds.
+ *
+ * @example parseDuration("1m30s") // 90000
+ */
+export function parseDuration(text: string): number {
+  const s = text.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of s.matchAll(re)) {
+    if (m.index !== consumed) break;
+    total += Number(m[1]) * DURATION_UNITS[m[2]];
+    consumed += m[0].length;
+  }
+  if (consumed === 0 || consumed !== s.length) {
+    throw new RangeError(`"${text}" is not a duration (use e.g. 500ms, 10s, 5m, 1h)`);
+  }
+  return Math.round(total);
+}
+
+/** Renders milliseconds the way parseDuration reads them. @example formatDuration(90000) // "1m30s" */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  if (ms % 1000 !== 0) return `${ms}ms`;
+  let rest = ms / 1000;
+  const h = Math.floor(rest / 3600);
+  rest -= h * 3600;
+  const m = Math.floor(rest / 60);
+  const sec = rest - m * 60;
+  return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${sec ? `${sec}s` : ""}`;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  ki: 1024,
+  kib: 1024,
+  mi: 1024 ** 2,
+  mib: 1024 ** 2,
+  gi: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/**
+ * Parses a byte size like `64MiB`, `256M`, `1GiB` or `4096`.
+ *
+ * @example parseBytes("64MiB") // 67108864
+ */
+export function parseBytes(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw new RangeError(`"${text}" is not a size (use e.g. 4096, 64MiB, 256M)`);
+  }
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Renders a byte count in binary units when exact. @example formatBytes(67108864) // "64MiB" */
+export function formatBytes(n: number): string {
+  for (const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
+    if (n >= size && n % size === 0) return `${n / size}${unit}`;
+  }
+  return String(n);
+}
