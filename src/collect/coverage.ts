@@ -1,0 +1,205 @@
+/** The /coverage JSON of a coverage server and the Go coverage files inside it: decode and check. */
+
+import { z } from "zod";
+
+/** The body of `GET /coverage` (meta fields are "" with `?nometa=1`). */
+export const CoverageResponse = z.object({
+  meta_filename: z.string().default(""),
+  meta_data: z.string().default(""),
+  counters_filename: z.string(),
+  counters_data: z.string(),
+  timestamp: z.number().or(z.string()).optional(),
+});
+export type CoverageResponse = z.infer<typeof CoverageResponse>;
+
+/** What was wrong with a coverage response. */
+export type CoverageErrorKind =
+  | "json"
+  | "base64"
+  | "magic"
+  | "truncated"
+  | "hash"
+  | "name"
+  | "size";
+
+/** A coverage response is not usable; `kind` is the metric label. */
+export class CoverageError extends Error {
+  constructor(readonly kind: CoverageErrorKind, message: string) {
+    super(message);
+    this.name = "CoverageError";
+  }
+}
+
+/** The meta-data file (`covmeta.<hash>`). */
+export interface MetaFile {
+  bytes: Uint8Array;
+  /** Lower-case hex of MetaFileHash (bytes 24..40): the `<hash>` of file names. */
+  hash: string;
+}
+
+/** The counter-data file (`covcounters.<hash>.<pid>.<n>`). */
+export interface CountersFile {
+  bytes: Uint8Array;
+  /** Lower-case hex of the MetaHash the counters belong to (bytes 8..24). */
+  metaHash: string;
+  /** The PID from the server's counters file name. */
+  pid: number;
+  /** Counter flavor (1 raw, 2 ULEB128). */
+  flavor: number;
+}
+
+export interface DecodedCoverage {
+  meta?: MetaFile;
+  counters: CountersFile;
+  /** The server's time stamp (unix nanoseconds; may have lost precision as a JSON number). */
+  timestamp?: number | string;
+}
+
+export interface DecodeOptions {
+  /** A full pull: meta-data must be present. */
+  expectMeta: boolean;
+  /** The meta hash known from an earlier full pull, checked against nometa counters. */
+  metaHash?: string;
+}
+
+const META_MAGIC = [0x00, 0x63, 0x76, 0x6d];
+const COUNTERS_MAGIC = [0x00, 0x63, 0x77, 0x6d];
+/** Size of the meta-data file header. */
+export const META_HEADER_SIZE = 56;
+/** Size of the counter-data file header. */
+export const COUNTERS_HEADER_SIZE = 32;
+const COUNTERS_NAME = /^covcounters\.([^.\s/]+)\.(\d{1,10})\.(\d+)$/;
+
+/** Lower-case hex of bytes. @example toHex(new Uint8Array([0, 171])) // "00ab" */
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Decodes standard base64 (padding required); throws CoverageError "base64" naming the field. */
+function decodeBase64(text: string, field: string): Uint8Array {
+  const clean = text.replace(/\s+/g, "");
+  if (clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) {
+    throw new CoverageError("base64", `${field} is not valid base64`);
+  }
+  try {
+    return Uint8Array.from(atob(clean), (c) => c.charCodeAt(0));
+  } catch {
+    throw new CoverageError("base64", `${field} is not valid base64`);
+  }
+}
+
+function hasMagic(bytes: Uint8Array, magic: number[]): boolean {
+  return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
+}
+
+/**
+ * Checks a meta-data file: magic, header size, total length in the header equal to its size.
+ *
+ * @example decodeMeta(metaBytes).hash // "0123456789abcdef0123456789abcdef"
+ */
+export function decodeMeta(bytes: Uint8Array): MetaFile {
+  if (!hasMagic(bytes, META_MAGIC)) {
+    throw new CoverageError(
+      "magic",
+      "meta_data does not start with the meta-data magic 00 63 76 6d",
+    );
+  }
+  if (bytes.length < META_HEADER_SIZE) {
+    throw new CoverageError(
+      "truncated",
+      `meta_data is ${bytes.length} bytes, shorter than its ${META_HEADER_SIZE}-byte header`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const total = view.getBigUint64(8, true);
+  if (total > BigInt(bytes.length)) {
+    throw new CoverageError(
+      "truncated",
+      `meta_data is ${bytes.length} bytes but its header says ${total}`,
+    );
+  }
+  if (total < BigInt(bytes.length)) {
+    throw new CoverageError(
+      "size",
+      `meta_data is ${bytes.length} bytes but its header says ${total}`,
+    );
+  }
+  return { bytes, hash: toHex(bytes.subarray(24, 40)) };
+}
+
+/**
+ * Checks a counter-data file and takes the PID from the server's file name.
+ *
+ * @example decodeCounters(bytes, "covcounters.abc.1.1732270000123456789").pid // 1
+ */
+export function decodeCounters(bytes: Uint8Array, filename: string): CountersFile {
+  const name = COUNTERS_NAME.exec(filename);
+  if (!name) {
+    throw new CoverageError(
+      "name",
+      `counters_filename "${filename.slice(0, 120)}" is not covcounters.<hash>.<pid>.<nanotime>`,
+    );
+  }
+  if (!hasMagic(bytes, COUNTERS_MAGIC)) {
+    throw new CoverageError(
+      "magic",
+      "counters_data does not start with the counter-data magic 00 63 77 6d",
+    );
+  }
+  if (bytes.length < COUNTERS_HEADER_SIZE) {
+    throw new CoverageError(
+      "truncated",
+      `counters_data is ${bytes.length} bytes, shorter than its ${COUNTERS_HEADER_SIZE}-byte header`,
+    );
+  }
+  return {
+    bytes,
+    metaHash: toHex(bytes.subarray(8, 24)),
+    pid: Number(name[2]),
+    flavor: bytes[24],
+  };
+}
+
+/**
+ * Decodes and checks a parsed /coverage body. The hash of names is computed from the meta bytes,
+ * never taken from the server's file names (servers in the field name files from the wrong bytes).
+ *
+ * @example decodeCoverage(JSON.parse(body), { expectMeta: true }).meta?.hash
+ */
+export function decodeCoverage(json: unknown, opts: DecodeOptions): DecodedCoverage {
+  const parsed = CoverageResponse.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CoverageError(
+      "json",
+      `coverage response is not the /coverage JSON: ${
+        issue.path.join(".") || "body"
+      }: ${issue.message}`,
+    );
+  }
+  const body = parsed.data;
+  let meta: MetaFile | undefined;
+  if (body.meta_data !== "") meta = decodeMeta(decodeBase64(body.meta_data, "meta_data"));
+  else if (opts.expectMeta) {
+    throw new CoverageError("json", "meta_data is empty in a full (not nometa) pull");
+  }
+  if (body.counters_data === "") throw new CoverageError("json", "counters_data is empty");
+  const counters = decodeCounters(
+    decodeBase64(body.counters_data, "counters_data"),
+    body.counters_filename,
+  );
+  if (meta && opts.metaHash !== undefined && meta.hash !== opts.metaHash) {
+    throw new CoverageError(
+      "hash",
+      `meta_data has hash ${meta.hash}, not ${opts.metaHash} as on the first pull`,
+    );
+  }
+  const expected = meta?.hash ?? opts.metaHash;
+  if (expected !== undefined && counters.metaHash !== expected) {
+    throw new CoverageError(
+      "hash",
+      `counters_data belongs to meta hash ${counters.metaHash}, not ${expected}`,
+    );
+  }
+  return { meta, counters, timestamp: body.timestamp };
+}

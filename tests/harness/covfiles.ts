@@ -1,0 +1,91 @@
+/** Hand-built Go coverage files and a fake coverage server, for collection tests. */
+
+import type { Sink } from "../../src/sink/sink.ts";
+
+/** Bytes of a hash given as 32 hex digits. */
+export function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+}
+
+/**
+ * A meta-data file with a valid header (magic, version 1, total length, hash at 24..40) and
+ * `bodyLen` bytes of payload after the header.
+ */
+export function makeMeta(hashHex: string, bodyLen = 24): Uint8Array {
+  const total = 56 + bodyLen;
+  const b = new Uint8Array(total);
+  const v = new DataView(b.buffer);
+  b.set([0x00, 0x63, 0x76, 0x6d], 0);
+  v.setUint32(4, 1, true);
+  v.setBigUint64(8, BigInt(total), true);
+  v.setBigUint64(16, 1n, true);
+  b.set(hexBytes(hashHex), 24);
+  v.setUint32(40, 56, true);
+  v.setUint32(44, bodyLen, true);
+  b[48] = 3;
+  b[49] = 1;
+  for (let i = 56; i < total; i++) b[i] = i & 0xff;
+  return b;
+}
+
+/** A counter-data file for meta hash `hashHex` whose payload carries `value`. */
+export function makeCounters(hashHex: string, value = 0, flavor = 2): Uint8Array {
+  const b = new Uint8Array(40);
+  const v = new DataView(b.buffer);
+  b.set([0x00, 0x63, 0x77, 0x6d], 0);
+  v.setUint32(4, 1, true);
+  b.set(hexBytes(hashHex), 8);
+  b[24] = flavor;
+  v.setUint32(32, value, true);
+  return b;
+}
+
+/** base64 of bytes. */
+export function b64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/** A /coverage body as the field servers make it (names from the wrong bytes, as they do). */
+export function coverageBody(
+  meta: Uint8Array | null,
+  counters: Uint8Array,
+  pid = 1,
+): Record<string, unknown> {
+  const wrongHash = Array.from(meta?.subarray(16, 32) ?? [], (x) => x.toString(16).padStart(2, "0"))
+    .join("") || "unknown";
+  return {
+    meta_filename: meta ? `covmeta.${wrongHash}` : "",
+    meta_data: meta ? b64(meta) : "",
+    counters_filename: `covcounters.${wrongHash}.${pid}.1732270000123456789`,
+    counters_data: b64(counters),
+    timestamp: 1732270000123456789,
+  };
+}
+
+/** Identity headers of a coverage server. */
+export function identityHeaders(binary: string, pid: number): Record<string, string> {
+  return {
+    "x-art-coverage-server": "1",
+    "x-art-coverage-pid": String(pid),
+    "x-art-coverage-binary": binary,
+    "x-art-coverage-source-commit": "abc123",
+  };
+}
+
+/** An in-memory Sink that records every put, and can be told to fail. */
+export class MemorySink implements Sink {
+  readonly description = "memory:";
+  readonly objects = new Map<string, Uint8Array>();
+  readonly puts: string[] = [];
+  failNext = 0;
+
+  put(key: string, data: Uint8Array): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      return Promise.reject(new Error(`memory sink: refused ${key}`));
+    }
+    this.puts.push(key);
+    this.objects.set(key, data.slice());
+    return Promise.resolve();
+  }
+}
