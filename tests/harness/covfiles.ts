@@ -1,6 +1,7 @@
 /** Hand-built Go coverage files and a fake coverage server, for collection tests. */
 
 import type { Sink } from "../../src/sink/sink.ts";
+import type { ContainerInfo, Target } from "../../src/target.ts";
 
 /** Bytes of a hash given as 32 hex digits. */
 export function hexBytes(hex: string): Uint8Array {
@@ -88,4 +89,35 @@ export class MemorySink implements Sink {
     this.objects.set(key, data.slice());
     return Promise.resolve();
   }
+}
+
+/** A container target for tests; `overrides` replace fields of the target or its container. */
+export function makeTarget(
+  overrides: Partial<Target> & { container?: Partial<ContainerInfo> } = {},
+): Target {
+  const { container: containerOverrides, ...rest } = overrides;
+  const container: ContainerInfo = {
+    id: "c0ffee",
+    sandboxId: "5andb0x",
+    name: "app",
+    podName: "app-7d9f",
+    namespace: "demo",
+    podUid: "uid-1",
+    pid: 4242,
+    imageRef: "quay.io/ocp/app@sha256:abcd",
+    network: "POD",
+    podIp: "127.0.0.1",
+    coveragePort: 53700,
+    ...containerOverrides,
+  };
+  return {
+    key: "demo/app-7d9f/app:53700",
+    owner: { kind: "container", container },
+    host: "127.0.0.1",
+    port: 53700,
+    identity: { binary: "app", pid: 1, extra: { source_commit: "abc123" } },
+    hostPid: 4242,
+    discoveredAt: new Date("2026-11-22T10:00:05.123Z"),
+    ...rest,
+  };
 }

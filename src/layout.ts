@@ -1,0 +1,127 @@
+/** Where stored coverage goes: path segments, object keys and info.json. */
+
+import type { Target } from "./target.ts";
+import { VERSION } from "./version.ts";
+
+/** A value cannot be made a safe path segment. */
+export class LayoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LayoutError";
+  }
+}
+
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * Makes one safe path segment: `/`, `:` and `@` become `-`, leading `-` are dropped, empty
+ * becomes `unknown`. Throws LayoutError for `.`, `..` and control characters.
+ *
+ * @example sanitizeSegment("quay.io/ocp/release@sha256:ab") // "quay.io-ocp-release-sha256-ab"
+ */
+export function sanitizeSegment(s: string): string {
+  if (hasControl(s)) {
+    throw new LayoutError(`path segment ${JSON.stringify(s)} has control characters`);
+  }
+  const out = s.replace(/[/:@]/g, "-").replace(/^-+/, "");
+  if (out === "") return "unknown";
+  if (out === "." || out === "..") {
+    throw new LayoutError(`path segment ${JSON.stringify(s)} is not a directory name`);
+  }
+  return out;
+}
+
+/**
+ * The discovery-time segment: UTC `YYYYMMDDTHHMMSSZ`.
+ *
+ * @example discoveryTime(new Date("2026-11-22T10:00:05.123Z")) // "20261122T100005Z"
+ */
+export function discoveryTime(date: Date): string {
+  return date.toISOString().replace(/\.\d+Z$/, "Z").replace(/[-:]/g, "");
+}
+
+/**
+ * The key prefix of a target's files: `{host}/{ns}/{pod}/{container}/{time}/{imageRef}/{binary}`,
+ * or `{host}/_host_/{time}/{binary}` for a server outside any container.
+ *
+ * @example prefixFor(target, "worker-1") // "worker-1/ns/pod/c/20261122T100005Z/quay.io-x-sha256-1/app"
+ */
+export function prefixFor(
+  target: Pick<Target, "owner" | "identity" | "discoveredAt">,
+  hostname: string,
+): string {
+  const time = discoveryTime(target.discoveredAt);
+  const segments = target.owner.kind === "host"
+    ? [hostname, "_host_", time, target.identity.binary]
+    : [
+      hostname,
+      target.owner.container.namespace,
+      target.owner.container.podName,
+      target.owner.container.name,
+      time,
+      target.owner.container.imageRef,
+      target.identity.binary,
+    ];
+  return segments.map(sanitizeSegment).join("/");
+}
+
+/** `{prefix}/covmeta.{hash}`. @example metaKey("p", "ab") // "p/covmeta.ab" */
+export function metaKey(prefix: string, hash: string): string {
+  return `${prefix}/covmeta.${hash}`;
+}
+
+/**
+ * `{prefix}/covcounters.{hash}.{pid}.{slot}`: two slots written in turn.
+ *
+ * @example countersKey("p", "ab", 1, 2) // "p/covcounters.ab.1.2"
+ */
+export function countersKey(prefix: string, hash: string, pid: number, slot: 1 | 2): string {
+  return `${prefix}/covcounters.${hash}.${pid}.${slot}`;
+}
+
+/** `{prefix}/info.json`. @example infoKey("p") // "p/info.json" */
+export function infoKey(prefix: string): string {
+  return `${prefix}/info.json`;
+}
+
+/** Facts for info.json that the target does not carry. */
+export interface InfoExtra {
+  hostname: string;
+  nodeName?: string;
+}
+
+/**
+ * The info.json of a target: `binary`, `host`, `port`, `pid` (the server's own PID), every extra
+ * identity header, and the owner's facts for a reader.
+ *
+ * @example infoJson(target, { hostname: "worker-1" }) // '{\n  "source_commit": "abc",\n  "binary": ...'
+ */
+export function infoJson(target: Target, extra: InfoExtra): string {
+  const c = target.owner.kind === "container" ? target.owner.container : undefined;
+  const doc: Record<string, unknown> = {
+    ...target.identity.extra,
+    binary: target.identity.binary,
+    host: target.host,
+    port: target.port,
+    pid: target.identity.pid,
+    hostPid: target.hostPid,
+    owner: target.owner.kind,
+    podUid: c?.podUid,
+    namespace: c?.namespace,
+    pod: c?.podName,
+    container: c?.name,
+    containerId: c?.id,
+    imageRef: c?.imageRef,
+    nodeName: extra.nodeName,
+    hostname: extra.hostname,
+    discoveredAt: target.discoveredAt.toISOString(),
+    collectorVersion: VERSION,
+  };
+  return JSON.stringify(doc, null, 2) + "\n";
+}
