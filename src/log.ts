@@ -67,6 +67,11 @@ function jsonValue(_key: string, v: unknown): unknown {
   return v;
 }
 
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x20) return true;
+  return false;
+}
+
 function logfmtValue(v: unknown): string {
   const s = v instanceof Error
     ? v.message
@@ -75,7 +80,7 @@ function logfmtValue(v: unknown): string {
     : typeof v === "object" && v !== null
     ? JSON.stringify(v, jsonValue)
     : String(v);
-  return s === "" || /[\s"=\\]/.test(s) || /[\x00-\x1f]/.test(s) ? JSON.stringify(s) : s;
+  return s === "" || /[\s"=\\]/.test(s) || hasControl(s) ? JSON.stringify(s) : s;
 }
 
 /** Renders a record as `k=v k2="v 2"`. @example toLogfmt({a: 1, b: "x y"}) // 'a=1 b="x y"' */
