@@ -1,0 +1,121 @@
+/**
+ * Starts the Go coverage fixture (tests/fixtures/covserver) and waits for the
+ * ports it prints, so tests synchronise on the process, not on sleeps.
+ */
+
+import { covserverBinary } from "./gobuild.ts";
+
+export interface StartCovserverOptions {
+  /** Binary name (and so `X-Art-Coverage-Binary`); default `covserver`. */
+  name?: string;
+  /** Path of an already built binary; default: `covserverBinary(name)`. */
+  binary?: string;
+  /** First port of the coverage range; default a random one in 40000..59999. */
+  coveragePort?: number;
+  /** FIXTURE_MODE; default normal. */
+  mode?: string;
+  /** Extra environment (FIXTURE_*, SOURCE_GIT_COMMIT, ...). */
+  env?: Record<string, string>;
+  /** How long to wait for the port lines; default 20 s. */
+  startTimeoutMs?: number;
+}
+
+/** A running fixture process. */
+export interface Covserver extends AsyncDisposable {
+  /** PID of the process started (the wrapper in `wrapper` mode). */
+  readonly pid: number;
+  readonly coveragePort: number;
+  readonly appPort: number;
+  readonly binary: string;
+  /** stderr so far. */
+  stderr(): string;
+  /** SIGTERM, then SIGKILL after `killAfterMs`; resolves with the exit status. */
+  stop(killAfterMs?: number): Promise<Deno.CommandStatus>;
+}
+
+/**
+ * Starts the fixture and resolves once it printed `coverage-port=N` and `app-port=N`.
+ * @example
+ * await using srv = await startCovserver({ mode: "cover500" });
+ * await fetch(`http://127.0.0.1:${srv.coveragePort}/coverage`);
+ */
+export async function startCovserver(opts: StartCovserverOptions = {}): Promise<Covserver> {
+  const binary = opts.binary ?? await covserverBinary(opts.name);
+  const coveragePort = opts.coveragePort ?? 40000 + Math.floor(Math.random() * 20000);
+  const env: Record<string, string> = {
+    COVERAGE_PORT: String(coveragePort),
+    APP_PORT: "0",
+    FIXTURE_MODE: opts.mode ?? "",
+    ...opts.env,
+  };
+  const child = new Deno.Command(binary, { env, stdin: "null", stdout: "piped", stderr: "piped" })
+    .spawn();
+  let errText = "";
+  const errDone = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (s) => void (errText += s) }),
+  ).catch(() => {});
+
+  const ports = new Map<string, number>();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  const timeoutMs = opts.startTimeoutMs ?? 20_000;
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  try {
+    while (!(ports.has("coverage-port") && ports.has("app-port"))) {
+      const { value, done } = await reader.read();
+      if (done) {
+        const status = await child.status;
+        await errDone;
+        throw new Error(
+          `covserver ${binary} (mode ${
+            env.FIXTURE_MODE || "normal"
+          }) ended before printing its ports ` +
+            `(exit ${status.code}${status.signal ? `, ${status.signal}` : ""}): ${errText.trim()}`,
+        );
+      }
+      buf += value;
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const m = /^(coverage-port|app-port)=(\d+)$/.exec(buf.slice(0, nl).trim());
+        if (m) ports.set(m[1], Number(m[2]));
+        buf = buf.slice(nl + 1);
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  // Keep draining stdout so the child never blocks on a full pipe.
+  (async () => {
+    while (!(await reader.read().catch(() => ({ done: true }))).done) { /* drain */ }
+  })();
+
+  let stopped: Promise<Deno.CommandStatus> | undefined;
+  const stop = (killAfterMs = 5000) => {
+    stopped ??= (async () => {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      const t = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+      }, killAfterMs);
+      const status = await child.status;
+      clearTimeout(t);
+      await errDone;
+      return status;
+    })();
+    return stopped;
+  };
+  return {
+    pid: child.pid,
+    coveragePort: ports.get("coverage-port")!,
+    appPort: ports.get("app-port")!,
+    binary,
+    stderr: () => errText,
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop();
+    },
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * Builds Go programs for tests, cached by content under `.cache/go/<hash>/<name>`.
+ * The hash covers every source file, the Go version and the build flags, so a
+ * changed fixture is rebuilt and an unchanged one is reused across runs.
+ */
+
+import { createHash } from "node:crypto";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Absolute path of the repository root. */
+export const repoRoot: string = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+
+/** A `go` command failed; names the command, the directory and what Go printed. */
+export class GoBuildError extends Error {
+  constructor(readonly command: string, readonly dir: string, detail: string) {
+    super(`${command} (in ${dir}): ${detail}`);
+    this.name = "GoBuildError";
+  }
+}
+
+export interface BuildGoOptions {
+  /** The Go module (or package) directory to build. */
+  dir: string;
+  /** File name of the binary (what the program sees as its base name). */
+  name: string;
+  /** Build with `-cover -covermode=atomic`. */
+  cover: boolean;
+}
+
+const decoder = new TextDecoder();
+const builds = new Map<string, Promise<string>>();
+let goVersionOnce: Promise<string | null> | undefined;
+
+function goVersion(): Promise<string | null> {
+  goVersionOnce ??= (async () => {
+    try {
+      const out = await new Deno.Command("go", {
+        args: ["version"],
+        stdout: "piped",
+        stderr: "null",
+      })
+        .output();
+      return out.success ? decoder.decode(out.stdout).trim() : null;
+    } catch {
+      return null;
+    }
+  })();
+  return goVersionOnce;
+}
+
+/**
+ * Whether a working `go` is on PATH.
+ * @example
+ * Deno.test({ name: "...", ignore: !(await hasGo()), fn() {} });
+ */
+export async function hasGo(): Promise<boolean> {
+  return (await goVersion()) !== null;
+}
+
+/**
+ * Whether this process runs as root.
+ * @example
+ * if (!isRoot()) console.log("netns tests skipped");
+ */
+export function isRoot(): boolean {
+  return Deno.uid() === 0;
+}
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      if (e.name.startsWith(".")) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory) await walk(p);
+      else if (e.isFile) files.push(p);
+    }
+  };
+  await walk(dir);
+  return files.sort();
+}
+
+async function buildKey(dir: string, flags: string[], version: string): Promise<string> {
+  const h = createHash("sha256");
+  h.update(`${version}\n${flags.join(" ")}\n`);
+  for (const file of await sourceFiles(dir)) {
+    const rel = relative(dir, file);
+    const data = await Deno.readFile(file);
+    h.update(`${rel}\0${data.length}\0`).update(data);
+  }
+  return h.digest("hex").slice(0, 24);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+async function build(dir: string, name: string, cover: boolean): Promise<string> {
+  const version = await goVersion();
+  if (version === null) {
+    throw new GoBuildError("go version", dir, "go is not on PATH or does not run");
+  }
+  const flags = cover ? ["-cover", "-covermode=atomic"] : [];
+  const key = await buildKey(dir, flags, version);
+  const outDir = join(repoRoot, ".cache", "go", key);
+  const bin = join(outDir, name);
+  if (await exists(bin)) return bin;
+
+  await Deno.mkdir(outDir, { recursive: true });
+  // Build into a private directory, then rename: a reader never sees half a binary.
+  const tmpDir = await Deno.makeTempDir({
+    dir: join(repoRoot, ".cache", "go"),
+    prefix: `${key}.tmp-`,
+  });
+  try {
+    const args = ["build", ...flags, "-o", join(tmpDir, name), "."];
+    const env = { GOFLAGS: "-buildvcs=false" };
+    const out = await new Deno.Command("go", {
+      args,
+      cwd: dir,
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    })
+      .output();
+    if (!out.success) {
+      const msg = decoder.decode(out.stderr).trim() || `exit code ${out.code}`;
+      throw new GoBuildError(`go ${args.join(" ")}`, dir, msg);
+    }
+    await Deno.rename(join(tmpDir, name), bin);
+    return bin;
+  } finally {
+    await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Builds the Go program in `dir` as `name`, reusing a cached binary with the same sources.
+ * @example
+ * const bin = await buildGo({ dir: join(repoRoot, "tests/fixtures/covserver"), name: "x", cover: true });
+ */
+export function buildGo({ dir, name, cover }: BuildGoOptions): Promise<string> {
+  if (name === "" || name.includes("/") || name.startsWith(".")) {
+    return Promise.reject(
+      new GoBuildError("go build", dir, `bad binary name ${JSON.stringify(name)}`),
+    );
+  }
+  const id = `${dir}\0${name}\0${cover}`;
+  let p = builds.get(id);
+  if (!p) {
+    p = build(dir, name, cover);
+    builds.set(id, p);
+    p.catch(() => builds.delete(id));
+  }
+  return p;
+}
+
+/**
+ * The coverage fixture built with `-cover -covermode=atomic`, named `name`
+ * (so its `X-Art-Coverage-Binary` is `name`).
+ * @example
+ * const bin = await covserverBinary("kube-apiserver");
+ */
+export function covserverBinary(name = "covserver"): Promise<string> {
+  return buildGo({ dir: join(repoRoot, "tests", "fixtures", "covserver"), name, cover: true });
+}
