@@ -1,0 +1,133 @@
+/** Runs crictl (ps, inspect, inspectp) and keeps what inspect says until an ID leaves `ps`. */
+
+import type { z } from "zod";
+import { RunError, type System } from "../system.ts";
+import type { Metrics } from "../metrics.ts";
+import {
+  InspectOutput,
+  type InspectOutput as Inspect,
+  InspectpOutput,
+  type InspectpOutput as Inspectp,
+  type PsContainer,
+  PsOutput,
+} from "./schemas.ts";
+
+export type CrictlErrorKind = "not-found" | "exit" | "garbage" | "timeout";
+
+/** crictl could not give an answer; names the command and what came back. */
+export class CrictlError extends Error {
+  constructor(readonly kind: CrictlErrorKind, readonly command: string, detail: string) {
+    super(`${command}: ${detail}`);
+    this.name = "CrictlError";
+  }
+}
+
+export interface CrictlOptions {
+  /** The crictl executable (config.crictl). */
+  command: string;
+  /** Passed as --runtime-endpoint when not "" (config.runtimeEndpoint). */
+  runtimeEndpoint?: string;
+  /** Kill a run after this (config.crictlTimeout). */
+  timeoutMs: number;
+  metrics?: Metrics;
+}
+
+const RUNS = "crictl_runs_total";
+const RUNS_HELP = "crictl runs by result (ok, not-found, exit, garbage, timeout)";
+
+/**
+ * crictl with a per-ID cache: `inspect`/`inspectp` run once per container/sandbox ID, and the
+ * cached answers are dropped when `ps` no longer lists the ID.
+ *
+ * @example
+ * const c = new Crictl(createSystem(), { command: "crictl", timeoutMs: 10_000 });
+ * for (const ct of await c.ps(signal)) console.log((await c.inspect(ct.id, signal)).info.pid);
+ */
+export class Crictl {
+  #system: System;
+  #opts: CrictlOptions;
+  #inspect = new Map<string, Inspect>();
+  #inspectp = new Map<string, Inspectp>();
+
+  constructor(system: System, opts: CrictlOptions) {
+    this.#system = system;
+    this.#opts = opts;
+    opts.metrics?.counter(RUNS, RUNS_HELP);
+  }
+
+  /** Running containers (`crictl ps -o json`); prunes the cache to the IDs listed. */
+  async ps(signal?: AbortSignal): Promise<PsContainer[]> {
+    const out = await this.#run(["ps", "-o", "json"], PsOutput, signal);
+    const ids = new Set(out.containers.map((c) => c.id));
+    const sandboxes = new Set(out.containers.map((c) => c.podSandboxId));
+    for (const id of this.#inspect.keys()) if (!ids.has(id)) this.#inspect.delete(id);
+    for (const id of this.#inspectp.keys()) if (!sandboxes.has(id)) this.#inspectp.delete(id);
+    return out.containers;
+  }
+
+  /** `crictl inspect <id>`, cached. */
+  async inspect(id: string, signal?: AbortSignal): Promise<Inspect> {
+    const hit = this.#inspect.get(id);
+    if (hit) return hit;
+    const out = await this.#run(["inspect", id], InspectOutput, signal);
+    this.#inspect.set(id, out);
+    return out;
+  }
+
+  /** `crictl inspectp <sandbox-id>`, cached. */
+  async inspectp(id: string, signal?: AbortSignal): Promise<Inspectp> {
+    const hit = this.#inspectp.get(id);
+    if (hit) return hit;
+    const out = await this.#run(["inspectp", id], InspectpOutput, signal);
+    this.#inspectp.set(id, out);
+    return out;
+  }
+
+  async #run<S extends z.ZodType>(
+    args: string[],
+    schema: S,
+    signal?: AbortSignal,
+  ): Promise<z.output<S>> {
+    const { command, runtimeEndpoint, timeoutMs, metrics } = this.#opts;
+    const argv = runtimeEndpoint ? ["--runtime-endpoint", runtimeEndpoint, ...args] : args;
+    const name = [command, ...argv].join(" ");
+    const fail = (kind: CrictlErrorKind, detail: string) => {
+      metrics?.inc(RUNS, RUNS_HELP, { result: kind });
+      return new CrictlError(kind, name, detail);
+    };
+    let res;
+    try {
+      res = await this.#system.run(command, argv, { timeoutMs, signal });
+    } catch (e) {
+      if (!(e instanceof RunError) || e.kind === "aborted") throw e;
+      if (e.kind === "timeout") throw fail("timeout", `no answer within ${timeoutMs}ms; killed`);
+      if (e.kind === "not-found") throw fail("not-found", "executable not found");
+      throw fail("exit", `could not start: ${e.message}`);
+    }
+    if (res.code !== 0) {
+      const said = clip(res.stderr) || clip(res.stdout) || "(no output)";
+      throw fail("exit", `exit status ${res.code}: ${said}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(res.stdout);
+    } catch {
+      throw fail("garbage", `output is not JSON: ${clip(res.stdout) || "(empty)"}`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw fail(
+        "garbage",
+        `unexpected JSON at ${issue?.path.join(".") || "(top)"}: ${issue?.message}`,
+      );
+    }
+    metrics?.inc(RUNS, RUNS_HELP, { result: "ok" });
+    return parsed.data;
+  }
+}
+
+function clip(s: string): string {
+  const t = s.trim();
+  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
+}

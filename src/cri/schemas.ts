@@ -1,0 +1,60 @@
+/** crictl JSON output: only the fields discovery reads are checked, the rest passes through. */
+
+import { z } from "zod";
+
+const Labels = z.record(z.string(), z.string()).nullish().transform((l) => l ?? {});
+const Metadata = z.looseObject({
+  name: z.string().optional(),
+  namespace: z.string().optional(),
+  uid: z.string().optional(),
+  attempt: z.number().optional(),
+}).nullish();
+
+/** One container of `crictl ps -o json`. */
+export const PsContainer = z.looseObject({
+  id: z.string().min(1),
+  podSandboxId: z.string().min(1),
+  metadata: Metadata,
+  imageRef: z.string().nullish(),
+  state: z.string().nullish(),
+  labels: Labels,
+});
+export type PsContainer = z.infer<typeof PsContainer>;
+
+/** `crictl ps -o json`. */
+export const PsOutput = z.looseObject({
+  containers: z.array(PsContainer).nullish().transform((c) => c ?? []),
+});
+export type PsOutput = z.infer<typeof PsOutput>;
+
+/** `crictl inspect <id>`: info.pid is the host PID of the container's process (0 if not running). */
+export const InspectOutput = z.looseObject({
+  status: z.looseObject({
+    id: z.string(),
+    metadata: Metadata,
+    imageRef: z.string().nullish(),
+    labels: Labels,
+  }),
+  info: z.looseObject({
+    pid: z.number().int().nonnegative(),
+    sandboxID: z.string().nullish(),
+  }),
+});
+export type InspectOutput = z.infer<typeof InspectOutput>;
+
+/** `crictl inspectp <sandbox-id>`: pod metadata, IP and whether it has its own network. */
+export const InspectpOutput = z.looseObject({
+  status: z.looseObject({
+    id: z.string(),
+    metadata: Metadata,
+    state: z.string().nullish(),
+    network: z.looseObject({ ip: z.string().nullish() }).nullish(),
+    linux: z.looseObject({
+      namespaces: z.looseObject({
+        options: z.looseObject({ network: z.string().nullish() }).nullish(),
+      }).nullish(),
+    }).nullish(),
+    labels: Labels,
+  }),
+});
+export type InspectpOutput = z.infer<typeof InspectpOutput>;
