@@ -1,0 +1,336 @@
+/**
+ * The engine: the one owner of the targets on this node. It runs scans (on a timer and on
+ * triggers, coalesced), probes only candidates it has not judged yet, starts one collector per
+ * confirmed server, and offers the final pull that shutdown and pod deletion use.
+ */
+
+import type { Deps } from "./agent.ts";
+import type { Logger } from "./log.ts";
+import { sleep } from "./system.ts";
+import type { Candidate, Identity, Owner, Target } from "./target.ts";
+import { targetFields, targetLabel } from "./target.ts";
+
+/** What one scan of the node found (see src/discover). */
+export interface ScanView {
+  candidates: Candidate[];
+  containers: { id: string; podUid: string }[];
+  crictlOk: boolean;
+  crictlError?: string;
+}
+
+/** The result of a HEAD identity probe (see src/probe.ts). */
+export type ProbeVerdict =
+  | { kind: "coverage"; identity: Identity }
+  | { kind: "not-coverage"; status: number }
+  | { kind: "error"; error: string };
+
+/** The outcome of one pull-and-store, as the engine reports it. */
+export interface PullReport {
+  stored: boolean;
+  /** Why nothing was stored (unchanged data counts as stored). */
+  error?: string;
+}
+
+/** One collector per confirmed server (see src/collect/collector.ts). */
+export interface CollectorHandle {
+  run(signal: AbortSignal): Promise<string>;
+  pullNow(reason: string, signal: AbortSignal): Promise<PullReport>;
+  status(): Record<string, unknown>;
+}
+
+/** The engine's seams: discovery, probe, attribution and collectors are passed in. */
+export interface EngineParts {
+  scan(signal: AbortSignal): Promise<ScanView>;
+  probe(candidate: Candidate, signal: AbortSignal): Promise<ProbeVerdict>;
+  /** The host PID of the server among the owner's processes, or null (refuse). */
+  attribute(candidate: Candidate, identity: Identity): Promise<number | null>;
+  collector(target: Target): CollectorHandle;
+}
+
+interface Running {
+  target: Target;
+  collector: CollectorHandle;
+  stop: AbortController;
+  done: Promise<void>;
+}
+
+/** Judged candidates are not probed again while their socket lives. */
+type Verdict = "collecting" | "not-coverage" | "refused";
+
+/** How soon to scan again while a new container has not opened its coverage port yet. */
+const YOUNG_CONTAINER_MS = 30_000;
+const FAST_RESCAN_MS = 1_000;
+const PROBE_CONCURRENCY = 16;
+
+const ownerKey = (o: Owner) => o.kind === "host" ? "_host_" : o.container.id;
+const candidateKey = (c: Candidate) => `${ownerKey(c.owner)}|${c.host}|${c.port}|${c.inode}`;
+
+/**
+ * Finds coverage servers and keeps one collector running per server.
+ *
+ * @example const e = new Engine(deps, parts); await e.scanOnce(signal); e.status()
+ */
+export class Engine {
+  #deps: Deps;
+  #parts: EngineParts;
+  #log: Logger;
+  #running = new Map<string, Running>();
+  #verdicts = new Map<string, Verdict>();
+  /** Target key → the candidate key it was judged under. */
+  #candidateOf = new Map<string, string>();
+  #containerFirstSeen = new Map<string, number>();
+  #wake: (() => void) | null = null;
+  #pendingReasons: string[] = [];
+  #scans = 0;
+  #lastScan: { at: string; ms: number; candidates: number; crictlOk: boolean } | null = null;
+  #collectorsSignal: AbortSignal | null = null;
+
+  constructor(deps: Deps, parts: EngineParts) {
+    this.#deps = deps;
+    this.#parts = parts;
+    this.#log = deps.log.with({ part: "engine" });
+    deps.health.set("scan", { ready: false, reason: "no complete scan yet" });
+    const m = deps.metrics;
+    m.counter("coverage_collector_scans_total", "Discovery scans by result");
+    m.counter("coverage_collector_probes_total", "Identity probes by result");
+    m.counter("coverage_collector_attribution_refused_total", "Servers refused: PID not owner's");
+    m.computed("coverage_collector_targets", "gauge", "Coverage servers being collected", () => [
+      { labels: {}, value: this.#running.size },
+    ]);
+  }
+
+  /** Asks for a scan soon; a burst of triggers costs one scan. */
+  triggerScan(reason: string): void {
+    this.#pendingReasons.push(reason);
+    this.#wake?.();
+  }
+
+  /** Scans until `signal` aborts: every scan interval, on triggers, and sooner for new pods. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.#collectorsSignal = signal;
+    while (!signal.aborted) {
+      const reasons = this.#pendingReasons.splice(0);
+      try {
+        await this.scanOnce(signal, { start: true, reason: reasons.join(",") || "interval" });
+      } catch (e) {
+        if (signal.aborted) break;
+        this.#log.error("scan failed", { error: e });
+      }
+      if (this.#pendingReasons.length > 0) continue;
+      await this.#idle(this.#nextScanDelay(), signal);
+    }
+    await Promise.all([...this.#running.values()].map((r) => r.done));
+  }
+
+  /**
+   * One scan: discover, probe what is new, start collectors (when `start`), forget what is gone.
+   * Returns the targets confirmed in this scan that were not known before.
+   */
+  async scanOnce(
+    signal: AbortSignal,
+    { start = false, reason = "once" }: { start?: boolean; reason?: string } = {},
+  ): Promise<Target[]> {
+    const began = performance.now();
+    const view = await this.#parts.scan(signal);
+    this.#noteContainers(view);
+    const live = new Set(view.candidates.map(candidateKey));
+    for (const key of [...this.#verdicts.keys()]) {
+      if (!live.has(key) && this.#verdicts.get(key) !== "collecting") this.#verdicts.delete(key);
+    }
+    const fresh = view.candidates.filter((c) => !this.#verdicts.has(candidateKey(c)));
+    const found: Target[] = [];
+    await forEachLimited(fresh, PROBE_CONCURRENCY, async (c) => {
+      const t = await this.#judge(c, signal);
+      if (t) found.push(t);
+    });
+    if (start) { for (const t of found) this.#start(t); }
+    const ms = Math.round(performance.now() - began);
+    this.#scans++;
+    this.#lastScan = {
+      at: new Date(this.#deps.system.now()).toISOString(),
+      ms,
+      candidates: view.candidates.length,
+      crictlOk: view.crictlOk,
+    };
+    this.#deps.metrics.inc("coverage_collector_scans_total", "Discovery scans by result", {
+      result: view.crictlOk ? "ok" : "crictl-failed",
+    });
+    this.#deps.health.set("scan", { ready: true });
+    this.#log.debug("scan done", {
+      reason,
+      ms,
+      candidates: view.candidates.length,
+      new: found.length,
+      targets: this.#running.size,
+    });
+    return found;
+  }
+
+  /** Pulls and stores every server of a pod once more, now (pod being deleted). */
+  async finalPull(podUid: string, reason: string, signal?: AbortSignal): Promise<PullReport[]> {
+    const mine = [...this.#running.values()].filter((r) =>
+      r.target.owner.kind === "container" && r.target.owner.container.podUid === podUid
+    );
+    if (mine.length === 0) {
+      // The pod's servers may not be known yet (a pod deleted right after it started).
+      await this.scanOnce(signal ?? new AbortController().signal, { start: true, reason });
+    }
+    return await this.#pullAll(
+      [...this.#running.values()].filter((r) =>
+        r.target.owner.kind === "container" && r.target.owner.container.podUid === podUid
+      ),
+      reason,
+      signal,
+    );
+  }
+
+  /** Pulls every live server once more (shutdown). */
+  finalPullAll(reason: string, signal?: AbortSignal): Promise<PullReport[]> {
+    return this.#pullAll([...this.#running.values()], reason, signal);
+  }
+
+  /** Creates collectors for targets without starting their loops (the `once` command). */
+  collectorFor(target: Target): CollectorHandle {
+    return this.#parts.collector(target);
+  }
+
+  /** What /status shows. */
+  status(): Record<string, unknown> {
+    return {
+      scans: this.#scans,
+      lastScan: this.#lastScan,
+      targets: [...this.#running.values()].map((r) => r.collector.status()),
+      judged: [...this.#verdicts.values()].reduce<Record<string, number>>((acc, v) => {
+        acc[v] = (acc[v] ?? 0) + 1;
+        return acc;
+      }, {}),
+    };
+  }
+
+  async #pullAll(list: Running[], reason: string, signal?: AbortSignal): Promise<PullReport[]> {
+    const s = signal ?? new AbortController().signal;
+    return await Promise.all(list.map(async (r) => {
+      try {
+        const rep = await r.collector.pullNow(reason, s);
+        this.#log.info("final pull", { ...targetFields(r.target), reason, stored: rep.stored });
+        return rep;
+      } catch (e) {
+        this.#log.warn("final pull failed", { ...targetFields(r.target), reason, error: e });
+        return { stored: false, error: e instanceof Error ? e.message : String(e) };
+      }
+    }));
+  }
+
+  async #judge(c: Candidate, signal: AbortSignal): Promise<Target | null> {
+    const key = candidateKey(c);
+    const fields = targetFields(c);
+    const verdict = await this.#parts.probe(c, signal);
+    const m = this.#deps.metrics;
+    m.inc("coverage_collector_probes_total", "Identity probes by result", { result: verdict.kind });
+    if (verdict.kind === "error") {
+      this.#log.debug("probe failed", { ...fields, host: c.host, error: verdict.error });
+      return null;
+    }
+    if (verdict.kind === "not-coverage") {
+      this.#verdicts.set(key, "not-coverage");
+      this.#log.info("not a coverage server", { ...fields, host: c.host, status: verdict.status });
+      return null;
+    }
+    const hostPid = await this.#parts.attribute(c, verdict.identity);
+    if (hostPid === null) {
+      this.#verdicts.set(key, "refused");
+      m.inc("coverage_collector_attribution_refused_total", "Servers refused: PID not owner's");
+      this.#log.warn("server refused: its PID is not a process of the owner", {
+        ...fields,
+        host: c.host,
+        binary: verdict.identity.binary,
+        reportedPid: verdict.identity.pid,
+      });
+      return null;
+    }
+    this.#verdicts.set(key, "collecting");
+    const target: Target = {
+      key: `${ownerKey(c.owner)}:${c.port}:${hostPid}`,
+      owner: c.owner,
+      host: c.host,
+      port: c.port,
+      identity: verdict.identity,
+      hostPid,
+      discoveredAt: new Date(this.#deps.system.now()),
+    };
+    this.#candidateOf.set(target.key, key);
+    this.#log.info("coverage server found", {
+      ...fields,
+      host: c.host,
+      binary: verdict.identity.binary,
+      pid: hostPid,
+    });
+    return target;
+  }
+
+  #start(target: Target): void {
+    if (this.#running.has(target.key)) return;
+    const stop = new AbortController();
+    const parent = this.#collectorsSignal;
+    const signal = parent ? AbortSignal.any([parent, stop.signal]) : stop.signal;
+    const collector = this.#parts.collector(target);
+    const key = this.#candidateOf.get(target.key);
+    const done = collector.run(signal).then(
+      (end) => {
+        this.#log.info("collector ended", { ...targetFields(target), reason: end });
+        if (end !== "stopped") this.triggerScan(`collector ${end}`);
+      },
+      (e) => this.#log.error("collector failed", { ...targetFields(target), error: e }),
+    ).finally(() => {
+      this.#running.delete(target.key);
+      this.#candidateOf.delete(target.key);
+      if (key) this.#verdicts.delete(key);
+    });
+    this.#running.set(target.key, { target, collector, stop, done });
+    this.#log.debug("collector started", { target: targetLabel(target) });
+  }
+
+  #noteContainers(view: ScanView): void {
+    const now = this.#deps.system.now();
+    const ids = new Set(view.containers.map((c) => c.id));
+    for (const id of ids) {
+      if (!this.#containerFirstSeen.has(id)) this.#containerFirstSeen.set(id, now);
+    }
+    for (const id of [...this.#containerFirstSeen.keys()]) {
+      if (!ids.has(id)) this.#containerFirstSeen.delete(id);
+    }
+    this.#youngWithoutServer = view.containers.some((c) =>
+      now - (this.#containerFirstSeen.get(c.id) ?? now) < YOUNG_CONTAINER_MS &&
+      !view.candidates.some((k) => k.owner.kind === "container" && k.owner.container.id === c.id)
+    );
+  }
+
+  #youngWithoutServer = false;
+
+  /** Scan again soon while a new container has not shown a server yet; else the interval. */
+  #nextScanDelay(): number {
+    return this.#youngWithoutServer
+      ? Math.min(FAST_RESCAN_MS, this.#deps.config.scanInterval)
+      : this.#deps.config.scanInterval;
+  }
+
+  async #idle(ms: number, signal: AbortSignal): Promise<void> {
+    const wake = new AbortController();
+    this.#wake = () => wake.abort();
+    await sleep(ms, AbortSignal.any([signal, wake.signal]));
+    this.#wake = null;
+  }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function forEachLimited<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import type { Deps } from "./agent.ts";
+import { loadConfig } from "./config.ts";
+import { type CollectorHandle, Engine, type EngineParts, type ScanView } from "./engine.ts";
+import { Health } from "./health.ts";
+import { silentLogger } from "./log.ts";
+import { Metrics } from "./metrics.ts";
+import { createSystem } from "./system.ts";
+import type { Candidate, ContainerInfo, Target } from "./target.ts";
+
+function container(id: string, podUid: string): ContainerInfo {
+  return {
+    id,
+    sandboxId: `sb-${podUid}`,
+    name: `c-${id}`,
+    podName: `pod-${podUid}`,
+    namespace: "ns",
+    podUid,
+    pid: 100,
+    imageRef: "img",
+    network: "POD",
+    podIp: "10.244.0.2",
+    coveragePort: 53700,
+  };
+}
+
+function cand(c: ContainerInfo | null, port: number, inode: number): Candidate {
+  return {
+    owner: c ? { kind: "container", container: c } : { kind: "host" },
+    host: c ? c.podIp : "127.0.0.1",
+    port,
+    inode,
+    pids: [100],
+  };
+}
+
+function harness(kinds: Record<number, "coverage" | "plain" | "wrong-pid">) {
+  const config = loadConfig({ "scan-interval": "1h" }, {});
+  const deps: Deps = {
+    config,
+    log: silentLogger,
+    metrics: new Metrics(),
+    health: new Health(),
+    system: createSystem("/"),
+  };
+  let view: ScanView = { candidates: [], containers: [], crictlOk: true };
+  const probed: number[] = [];
+  const pulls: string[] = [];
+  let scans = 0;
+  const ends = new Map<string, (r: string) => void>();
+  const parts: EngineParts = {
+    scan: () => {
+      scans++;
+      return Promise.resolve(view);
+    },
+    probe: (c) => {
+      probed.push(c.port);
+      const k = kinds[c.port];
+      return Promise.resolve(
+        k === "plain"
+          ? { kind: "not-coverage", status: 404 }
+          : { kind: "coverage", identity: { binary: `b${c.port}`, pid: 1, extra: {} } },
+      );
+    },
+    attribute: (c) => Promise.resolve(kinds[c.port] === "wrong-pid" ? null : 4242),
+    collector: (t: Target): CollectorHandle => ({
+      run: (signal) =>
+        new Promise((resolve) => {
+          ends.set(t.key, resolve);
+          signal.addEventListener("abort", () => resolve("stopped"));
+        }),
+      pullNow: (reason) => {
+        pulls.push(`${t.port}:${reason}`);
+        return Promise.resolve({ stored: true });
+      },
+      status: () => ({ port: t.port }),
+    }),
+  };
+  const engine = new Engine(deps, parts);
+  return {
+    deps,
+    engine,
+    probed,
+    pulls,
+    ends,
+    scans: () => scans,
+    setView: (v: Partial<ScanView>) => view = { ...view, ...v },
+  };
+}
+
+Deno.test("readiness waits for the first complete scan", async () => {
+  const h = harness({});
+  assert.equal(h.deps.health.ready(), false);
+  await h.engine.scanOnce(new AbortController().signal);
+  assert.equal(h.deps.health.ready(), true);
+});
+
+Deno.test("a scan probes only candidates not judged before", async () => {
+  const a = container("a", "uid-a");
+  const h = harness({ 53700: "coverage", 53701: "plain", 53702: "wrong-pid" });
+  h.setView({
+    containers: [a],
+    candidates: [cand(a, 53700, 1), cand(a, 53701, 2), cand(a, 53702, 3)],
+  });
+  const stop = new AbortController();
+  const found = await h.engine.scanOnce(stop.signal, { start: true });
+  assert.deepEqual(found.map((t) => t.port), [53700]);
+  assert.equal(found[0].hostPid, 4242);
+  await h.engine.scanOnce(stop.signal, { start: true });
+  assert.deepEqual(h.probed.sort(), [53700, 53701, 53702], "nothing probed twice");
+  assert.equal(h.deps.metrics.total("coverage_collector_attribution_refused_total"), 1);
+  assert.equal((h.engine.status().targets as unknown[]).length, 1);
+  stop.abort();
+});
+
+Deno.test("a socket that goes and comes back with a new inode is probed again", async () => {
+  const h = harness({ 53701: "plain" });
+  h.setView({ candidates: [cand(null, 53701, 7)] });
+  const s = new AbortController().signal;
+  await h.engine.scanOnce(s);
+  h.setView({ candidates: [] });
+  await h.engine.scanOnce(s);
+  h.setView({ candidates: [cand(null, 53701, 8)] });
+  await h.engine.scanOnce(s);
+  assert.deepEqual(h.probed, [53701, 53701]);
+});
+
+Deno.test("a collector that ends (identity changed) frees its port for a new probe", async () => {
+  const h = harness({ 53700: "coverage" });
+  h.setView({ candidates: [cand(null, 53700, 1)] });
+  const stop = new AbortController();
+  const [t] = await h.engine.scanOnce(stop.signal, { start: true });
+  h.ends.get(t.key)!("identity-changed");
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal((h.engine.status().targets as unknown[]).length, 0);
+  await h.engine.scanOnce(stop.signal, { start: true });
+  assert.deepEqual(h.probed, [53700, 53700]);
+  stop.abort();
+});
+
+Deno.test("finalPull pulls the servers of that pod only; finalPullAll pulls every one", async () => {
+  const a = container("a", "uid-a");
+  const b = container("b", "uid-b");
+  const h = harness({ 53700: "coverage", 53710: "coverage" });
+  h.setView({ containers: [a, b], candidates: [cand(a, 53700, 1), cand(b, 53710, 2)] });
+  const stop = new AbortController();
+  await h.engine.scanOnce(stop.signal, { start: true });
+  await h.engine.finalPull("uid-b", "pod deleting");
+  assert.deepEqual(h.pulls, ["53710:pod deleting"]);
+  await h.engine.finalPullAll("shutdown");
+  assert.deepEqual(h.pulls.slice(1).sort(), ["53700:shutdown", "53710:shutdown"]);
+  stop.abort();
+});
+
+Deno.test("finalPull of a pod not yet known scans first, then pulls", async () => {
+  const a = container("a", "uid-a");
+  const h = harness({ 53700: "coverage" });
+  h.setView({ containers: [a], candidates: [cand(a, 53700, 1)] });
+  const stop = new AbortController();
+  await h.engine.finalPull("uid-a", "pod deleted");
+  assert.deepEqual(h.pulls, ["53700:pod deleted"]);
+  stop.abort();
+});
+
+Deno.test("a burst of triggers while a scan runs costs one more scan", async () => {
+  const h = harness({});
+  const stop = new AbortController();
+  const running = h.engine.run(stop.signal);
+  while (h.scans() < 1) await new Promise((r) => setTimeout(r, 1));
+  for (let i = 0; i < 50; i++) h.engine.triggerScan(`pod ${i}`);
+  while (h.scans() < 2) await new Promise((r) => setTimeout(r, 1));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(h.scans(), 2);
+  stop.abort();
+  await running;
+});
