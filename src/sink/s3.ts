@@ -1,0 +1,194 @@
+/**
+ * The S3 sink: signed (SigV4) PUTs to AWS or an S3-compatible store, retried with exponential
+ * backoff and full jitter on 5xx, 429 and network faults. Other 4xx are configuration faults:
+ * a permanent SinkError at once, never hammered.
+ */
+
+import { AwsClient } from "aws4fetch";
+import { type Sink, SinkError } from "./sink.ts";
+import { encodeKey } from "./key.ts";
+import { sleep } from "../system.ts";
+
+export interface RetryPolicy {
+  /** Tries in all, the first included. */
+  attempts: number;
+  /** Cap of the first backoff; doubles each try. */
+  baseMs: number;
+  /** Cap of any backoff (and of a server's Retry-After). */
+  maxMs: number;
+}
+
+export interface S3SinkOptions {
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region: string;
+  /** Prefix of every key, e.g. `openshift-ci/coverage/cluster-x` (slashes at the ends ignored). */
+  basePath?: string;
+  /** `https://minio.example:9000`: an S3-compatible store instead of AWS. */
+  endpoint?: string;
+  /** `{endpoint}/{bucket}/{key}` instead of `{bucket}.{endpoint host}/{key}`. */
+  pathStyle?: boolean;
+  retry?: Partial<RetryPolicy>;
+  /** Timeout of one HTTP request. */
+  requestTimeoutMs?: number;
+  /** The fetch to use (tests count requests with it). */
+  fetch?: typeof fetch;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseMs: 200, maxMs: 10_000 };
+
+/** Backoff before try `n + 1` (n from 0): uniform in 0..min(max, base·2ⁿ). */
+export function fullJitter(n: number, policy: Pick<RetryPolicy, "baseMs" | "maxMs">): number {
+  return Math.random() * Math.min(policy.maxMs, policy.baseMs * 2 ** n);
+}
+
+/** The `<Code>` of an S3 XML error body, if any. */
+export function s3ErrorCode(body: string): string | undefined {
+  return /<Code>([^<]{1,100})<\/Code>/.exec(body)?.[1];
+}
+
+function retryAfterMs(res: Response): number | undefined {
+  const v = res.headers.get("retry-after");
+  if (v === null) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now());
+}
+
+/**
+ * Stores objects in an S3 bucket.
+ *
+ * @example
+ * const s3 = new S3Sink({ accessKey, secretKey, bucket: "cov", region: "us-east-1", basePath: "ci/x" });
+ * await s3.put("node1/_host_/20260101T000000Z/kubelet/info.json", bytes);
+ */
+export class S3Sink implements Sink {
+  readonly description: string;
+  readonly bucket: string;
+  #client: AwsClient;
+  #origin: string;
+  #prefix: string;
+  #retry: RetryPolicy;
+  #timeoutMs: number;
+  #fetch: typeof fetch;
+
+  constructor(opts: S3SinkOptions) {
+    this.bucket = opts.bucket;
+    this.#client = new AwsClient({
+      accessKeyId: opts.accessKey,
+      secretAccessKey: opts.secretKey,
+      service: "s3",
+      region: opts.region,
+      retries: 0,
+    });
+    const base = (opts.basePath ?? "").split("/").filter((s) => s !== "").join("/");
+    this.#prefix = base === "" ? "" : encodeKey(base) + "/";
+    this.description = `s3://${opts.bucket}${base === "" ? "" : "/" + base}`;
+    const bucket = encodeURIComponent(opts.bucket);
+    if (!opts.endpoint) {
+      this.#origin = `https://${bucket}.s3.${opts.region}.amazonaws.com/`;
+    } else {
+      const ep = new URL(opts.endpoint);
+      const path = ep.pathname.replace(/\/+$/, "");
+      this.#origin = opts.pathStyle
+        ? `${ep.protocol}//${ep.host}${path}/${bucket}/`
+        : `${ep.protocol}//${bucket}.${ep.host}${path}/`;
+    }
+    this.#retry = { ...DEFAULT_RETRY, ...opts.retry };
+    this.#timeoutMs = opts.requestTimeoutMs ?? 60_000;
+    this.#fetch = opts.fetch ?? fetch;
+  }
+
+  /** The URL of a key (base path included); no secret in it. */
+  url(key: string): string {
+    return this.#origin + this.#prefix + encodeKey(key);
+  }
+
+  async put(key: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", data as BufferSource));
+    const hex = Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+    await this.#send("PUT", key, {
+      body: data,
+      headers: { "content-type": "application/octet-stream", "x-amz-content-sha256": hex },
+    }, signal);
+  }
+
+  /** Deletes an object (doctor's write test cleans up with it). */
+  async delete(key: string, signal?: AbortSignal): Promise<void> {
+    await this.#send("DELETE", key, {}, signal);
+  }
+
+  /** Reads an object; null when it does not exist. */
+  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | null> {
+    const res = await this.#send("GET", key, {}, signal, [404]);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  /** True when an object exists. */
+  async head(key: string, signal?: AbortSignal): Promise<boolean> {
+    const res = await this.#send("HEAD", key, {}, signal, [404]);
+    await res.body?.cancel();
+    return res.status !== 404;
+  }
+
+  status(): Record<string, unknown> {
+    return { kind: "s3", target: this.description, url: this.#origin };
+  }
+
+  /** One request with retries; resolves with a 2xx (or an `allowed`) response. */
+  async #send(
+    method: string,
+    key: string,
+    init: { body?: Uint8Array; headers?: Record<string, string> },
+    signal?: AbortSignal,
+    allowed: number[] = [],
+  ): Promise<Response> {
+    const url = this.url(key);
+    const what = `S3 ${method} ${url}`;
+    let last = "";
+    for (let attempt = 0; attempt < this.#retry.attempts; attempt++) {
+      if (signal?.aborted) throw new SinkError(`${what}: aborted (${last || "no answer"})`, false);
+      const timeout = AbortSignal.timeout(this.#timeoutMs);
+      const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      let wait: number | undefined;
+      try {
+        const req = await this.#client.sign(url, {
+          method,
+          headers: init.headers,
+          body: init.body as BodyInit | undefined,
+        });
+        const res = await this.#fetch(req, { signal: both });
+        if (res.ok || allowed.includes(res.status)) return res;
+        const body = method === "HEAD" ? "" : await res.text().catch(() => "");
+        const code = s3ErrorCode(body);
+        last = `answered ${res.status}${code ? ` ${code}` : ""}`;
+        const retryable = res.status >= 500 || res.status === 429 || res.status === 408 ||
+          code === "RequestTimeout";
+        if (!retryable) {
+          throw new SinkError(
+            `${what} ${last}: a configuration fault (credentials, bucket, region or policy); ` +
+              "not retried",
+            true,
+          );
+        }
+        wait = retryAfterMs(res);
+      } catch (e) {
+        if (e instanceof SinkError) throw e;
+        if (signal?.aborted) throw new SinkError(`${what}: aborted`, false, { cause: e });
+        last = timeout.aborted
+          ? `no answer within ${this.#timeoutMs}ms`
+          : `failed: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      if (attempt + 1 < this.#retry.attempts) {
+        const ms = Math.min(this.#retry.maxMs, wait ?? fullJitter(attempt, this.#retry));
+        if (!await sleep(ms, signal)) throw new SinkError(`${what}: aborted (${last})`, false);
+      }
+    }
+    throw new SinkError(`${what} ${last} (after ${this.#retry.attempts} tries)`, false);
+  }
+}
