@@ -5,7 +5,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Absolute path of the repository root. */
@@ -101,22 +101,24 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function build(dir: string, name: string, cover: boolean): Promise<string> {
+/** The cached binary path for these sources and flags (it may not exist yet). */
+async function cachedPath(dir: string, name: string, flags: string[]): Promise<string> {
   const version = await goVersion();
   if (version === null) {
     throw new GoBuildError("go version", dir, "go is not on PATH or does not run");
   }
-  const flags = cover ? ["-cover", "-covermode=atomic"] : [];
-  const key = await buildKey(dir, flags, version);
-  const outDir = join(repoRoot, ".cache", "go", key);
-  const bin = join(outDir, name);
-  if (await exists(bin)) return bin;
+  return join(repoRoot, ".cache", "go", await buildKey(dir, flags, version), name);
+}
 
+async function build(dir: string, bin: string, flags: string[]): Promise<string> {
+  if (await exists(bin)) return bin;
+  const outDir = dirname(bin);
+  const name = basename(bin);
   await Deno.mkdir(outDir, { recursive: true });
   // Build into a private directory, then rename: a reader never sees half a binary.
   const tmpDir = await Deno.makeTempDir({
-    dir: join(repoRoot, ".cache", "go"),
-    prefix: `${key}.tmp-`,
+    dir: dirname(outDir),
+    prefix: `${basename(outDir)}.tmp-`,
   });
   try {
     const args = ["build", ...flags, "-o", join(tmpDir, name), "."];
@@ -151,14 +153,17 @@ export function buildGo({ dir, name, cover }: BuildGoOptions): Promise<string> {
       new GoBuildError("go build", dir, `bad binary name ${JSON.stringify(name)}`),
     );
   }
-  const id = `${dir}\0${name}\0${cover}`;
-  let p = builds.get(id);
-  if (!p) {
-    p = build(dir, name, cover);
-    builds.set(id, p);
-    p.catch(() => builds.delete(id));
-  }
-  return p;
+  const flags = cover ? ["-cover", "-covermode=atomic"] : [];
+  return cachedPath(dir, name, flags).then((bin) => {
+    // One build per binary at a time within this process; others wait for it.
+    let p = builds.get(bin);
+    if (!p) {
+      p = build(dir, bin, flags);
+      builds.set(bin, p);
+      p.finally(() => builds.delete(bin)).catch(() => {});
+    }
+    return p;
+  });
 }
 
 /**
