@@ -27,11 +27,12 @@ export function withSettings(readme: string): string {
   const a = readme.indexOf(BEGIN);
   const b = readme.indexOf(END);
   if (a < 0 || b < a) throw new Error(`README.md: markers ${BEGIN} ... ${END} are missing`);
-  return readme.slice(0, a + BEGIN.length) + "\n" + settingsTable() + "\n" + readme.slice(b);
+  return readme.slice(0, a + BEGIN.length) + "\n\n" + settingsTable() + "\n\n" + readme.slice(b);
 }
 
 if (import.meta.main) {
   const text = await Deno.readTextFile(README);
   await Deno.writeTextFile(README, withSettings(text));
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", README] }).output();
   console.log("README.md: settings reference written");
 }

@@ -3,8 +3,14 @@ import { SETTINGS } from "../src/config.ts";
 import { README, settingsTable, withSettings } from "./docs.ts";
 
 Deno.test("README's configuration reference is current (scripts/deno task docs)", async () => {
+  // deno fmt pads the table's columns: compare without the padding.
+  const norm = (s: string) => s.replace(/[ \t]+/g, "").replace(/-{3,}/g, "---");
   const text = await Deno.readTextFile(README);
-  assert.equal(withSettings(text), text, "README.md is stale: run scripts/deno task docs");
+  assert.equal(
+    norm(withSettings(text)),
+    norm(text),
+    "README.md is stale: run scripts/deno task docs",
+  );
 });
 
 Deno.test("the reference lists every flag and variable", () => {
