@@ -121,3 +121,94 @@ export function makeTarget(
     ...rest,
   };
 }
+
+/** What the fake coverage server answers; change fields between pulls. */
+export interface FakeCoverageState {
+  binary: string;
+  pid: number;
+  hash: string;
+  /** Counter payload value: change it to make new counters. */
+  value: number;
+  /** Meta hash written into the counters (default: `hash`). */
+  countersHash?: string;
+  /** Answer this status with an empty body instead of coverage. */
+  status?: number;
+  /** Raw body in place of the JSON. */
+  rawBody?: string;
+}
+
+/** A fake coverage server on loopback; records the paths asked and the most pulls at once. */
+export interface FakeCoverageServer {
+  port: number;
+  state: FakeCoverageState;
+  requests: string[];
+  maxConcurrent: number;
+  /** Resolves once `n` requests have arrived. */
+  waitRequests(n: number): Promise<void>;
+  /** Makes the next answers wait until `release()`. */
+  hold(): void;
+  release(): void;
+  close(): Promise<void>;
+}
+
+/** Starts a fake coverage server answering /coverage from `state`. */
+export function startFakeCoverageServer(state: FakeCoverageState): FakeCoverageServer {
+  const ac = new AbortController();
+  let inFlight = 0;
+  let gate: Promise<void> = Promise.resolve();
+  let open = () => {};
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  const fake: FakeCoverageServer = {
+    port: 0,
+    state,
+    requests: [],
+    maxConcurrent: 0,
+    waitRequests(n) {
+      if (fake.requests.length >= n) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ n, resolve }));
+    },
+    hold() {
+      gate = new Promise((r) => open = r);
+    },
+    release() {
+      open();
+      gate = Promise.resolve();
+    },
+    async close() {
+      open();
+      ac.abort();
+      await server.finished;
+    },
+  };
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
+    async (req) => {
+      const url = new URL(req.url);
+      fake.requests.push(url.pathname + url.search);
+      for (const w of waiters.filter((w) => fake.requests.length >= w.n)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+      inFlight++;
+      fake.maxConcurrent = Math.max(fake.maxConcurrent, inFlight);
+      try {
+        await gate;
+        const s = fake.state;
+        const headers = identityHeaders(s.binary, s.pid);
+        if (s.status) return new Response("", { status: s.status, headers });
+        if (s.rawBody !== undefined) return new Response(s.rawBody, { headers });
+        const nometa = url.searchParams.get("nometa") === "1";
+        const body = coverageBody(
+          nometa ? null : makeMeta(s.hash),
+          makeCounters(s.countersHash ?? s.hash, s.value),
+          s.pid,
+        );
+        return Response.json(body, { headers });
+      } finally {
+        inFlight--;
+      }
+    },
+  );
+  fake.port = server.addr.port;
+  return fake;
+}

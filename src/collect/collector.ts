@@ -1,0 +1,291 @@
+/** One collector per coverage server: pull on a schedule, check, name, store what changed. */
+
+import type { Config } from "../config.ts";
+import { sameIdentity } from "../identity.ts";
+import { countersKey, infoJson, infoKey, metaKey, prefixFor } from "../layout.ts";
+import { type Logger, OnceLog } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import { SinkError } from "../sink/sink.ts";
+import type { Sink } from "../sink/sink.ts";
+import { sleep, type System } from "../system.ts";
+import { type Identity, type Target, targetFields } from "../target.ts";
+import { CoverageError, decodeCoverage, type DecodedCoverage } from "./coverage.ts";
+import { pullCoverage, PullError } from "./pull.ts";
+import { nextDelay } from "./schedule.ts";
+
+/** Why a collector's run ended. */
+export type EndReason = "stopped" | "pid-gone" | "identity-changed";
+
+/** What one pull came to. `ended`: the collector is over (see `end`), nothing was pulled. */
+export interface PullOutcome {
+  result: "stored" | "unchanged" | "rejected" | "failed" | "store-failed" | "ended" | "aborted";
+  /** Set when this pull (or an earlier one) ended the collector. */
+  end?: EndReason;
+  /** What went wrong, for logs and /status. */
+  error?: string;
+  /** Counter bytes stored by this pull. */
+  bytes?: number;
+}
+
+/** What /status shows about one collector. */
+export interface CollectorStatus {
+  namespace: string;
+  pod: string;
+  container: string;
+  binary: string;
+  address: string;
+  port: number;
+  prefix: string;
+  lastPull: string | null;
+  lastStore: string | null;
+  lastError: string | null;
+  pulls: number;
+  stores: number;
+  ended: EndReason | null;
+}
+
+export interface CollectorDeps {
+  sink: Sink;
+  system: System;
+  log: Logger;
+  metrics: Metrics;
+  config: Pick<Config, "pullSchedule" | "pullTimeout" | "maxBody">;
+  /** Host name of the node: the first segment of every key. */
+  hostname: string;
+  /** The node name once known (for info.json). */
+  nodeName?: () => string | undefined;
+}
+
+const PULLS = "coverage_collector_pulls_total";
+const PULLS_HELP = "Coverage pulls by result";
+const STORES = "coverage_collector_stores_total";
+const STORES_HELP = "Objects stored by result";
+const BYTES = "coverage_collector_stored_bytes_total";
+const BYTES_HELP = "Bytes of coverage objects stored";
+const SKIPPED = "coverage_collector_skipped_unchanged_total";
+const SKIPPED_HELP = "Pulls whose counters equal the last stored and were not stored again";
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Collects one coverage server until it goes away, changes identity, or the signal aborts.
+ *
+ * @example const end = await new Collector(target, deps).run(signal) // "pid-gone"
+ */
+export class Collector {
+  /** The key prefix of this server's files. Throws LayoutError from the constructor if unsafe. */
+  readonly prefix: string;
+  readonly #target: Target;
+  readonly #deps: CollectorDeps;
+  readonly #log: Logger;
+  readonly #once = new OnceLog();
+  #metaHash: string | undefined;
+  #metaStored = false;
+  #infoStored = false;
+  #lastCounters: Uint8Array | undefined;
+  #slot: 1 | 2 = 1;
+  #ended: EndReason | undefined;
+  readonly #endNow = new AbortController();
+  #queue: Promise<unknown> = Promise.resolve();
+  #lastPull: number | null = null;
+  #lastStore: number | null = null;
+  #lastError: string | null = null;
+  #pulls = 0;
+  #stores = 0;
+
+  constructor(target: Target, deps: CollectorDeps) {
+    this.#target = target;
+    this.#deps = deps;
+    this.prefix = prefixFor(target, deps.hostname);
+    this.#log = deps.log.with({ ...targetFields(target), binary: target.identity.binary });
+    deps.metrics.counter(PULLS, PULLS_HELP);
+    deps.metrics.counter(STORES, STORES_HELP);
+    deps.metrics.counter(BYTES, BYTES_HELP);
+    deps.metrics.counter(SKIPPED, SKIPPED_HELP);
+  }
+
+  /** The reason the collector ended, if it has. */
+  get ended(): EndReason | undefined {
+    return this.#ended;
+  }
+
+  /** Pulls on the schedule (by time since discovery) until the server is gone or `signal` aborts. */
+  async run(signal: AbortSignal): Promise<EndReason> {
+    const stop = AbortSignal.any([signal, this.#endNow.signal]);
+    while (!stop.aborted) {
+      await this.pullNow("schedule", signal);
+      if (this.#ended) return this.#ended;
+      const age = this.#deps.system.now() - this.#target.discoveredAt.getTime();
+      if (!await sleep(nextDelay(this.#deps.config.pullSchedule, age), stop)) break;
+    }
+    return this.#ended ?? "stopped";
+  }
+
+  /** One pull now (final pull, `once`); waits for a pull under way: never two at a time. */
+  pullNow(reason: string, signal: AbortSignal): Promise<PullOutcome> {
+    const next = this.#queue.then(() => this.#pullOnce(reason, signal));
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  /** Facts for /status. */
+  status(): CollectorStatus {
+    const c = this.#target.owner.kind === "container" ? this.#target.owner.container : undefined;
+    const iso = (t: number | null) => t === null ? null : new Date(t).toISOString();
+    return {
+      namespace: c?.namespace ?? "_host_",
+      pod: c?.podName ?? "",
+      container: c?.name ?? "",
+      binary: this.#target.identity.binary,
+      address: this.#target.host,
+      port: this.#target.port,
+      prefix: this.prefix,
+      lastPull: iso(this.#lastPull),
+      lastStore: iso(this.#lastStore),
+      lastError: this.#lastError,
+      pulls: this.#pulls,
+      stores: this.#stores,
+      ended: this.#ended ?? null,
+    };
+  }
+
+  #end(reason: EndReason, detail: string): PullOutcome {
+    if (!this.#ended) {
+      this.#ended = reason;
+      this.#log.info("collector ended", { reason, detail, pulls: this.#pulls });
+      this.#endNow.abort();
+    }
+    return { result: "ended", end: this.#ended, error: detail };
+  }
+
+  #problem(kind: string, e: unknown): string {
+    const text = message(e);
+    this.#lastError = text;
+    if (this.#once.changed(kind, text)) this.#log.warn(`${kind} failed`, { error: text });
+    return text;
+  }
+
+  #same(identity: Identity | null | undefined): boolean {
+    return identity !== null && identity !== undefined &&
+      sameIdentity(identity, this.#target.identity);
+  }
+
+  /** False when the server process is gone: no /proc entry, a zombie, or a reused PID. */
+  async #alive(): Promise<boolean> {
+    let text: string;
+    try {
+      text = await this.#deps.system.readText(`/proc/${this.#target.hostPid}/status`);
+    } catch (e) {
+      return !(e instanceof Deno.errors.NotFound || /no such process/i.test(message(e)));
+    }
+    const state = /^State:\s*(\S)/m.exec(text)?.[1];
+    if (state === "Z" || state === "X") return false;
+    const nspid = /^NSpid:\s*([\d\s]+)$/m.exec(text)?.[1].trim().split(/\s+/).pop();
+    return nspid === undefined || Number(nspid) === this.#target.identity.pid;
+  }
+
+  async #pullOnce(reason: string, signal: AbortSignal): Promise<PullOutcome> {
+    if (this.#ended) return { result: "ended", end: this.#ended };
+    if (signal.aborted) return { result: "aborted", error: "stopped before the pull" };
+    if (!await this.#alive()) return this.#end("pid-gone", `host PID ${this.#target.hostPid}`);
+    const nometa = this.#metaStored && this.#metaHash !== undefined;
+    const { metrics, config } = this.#deps;
+    this.#pulls++;
+    this.#lastPull = this.#deps.system.now();
+    let decoded: DecodedCoverage;
+    try {
+      const res = await pullCoverage({
+        host: this.#target.host,
+        port: this.#target.port,
+        nometa,
+        timeoutMs: config.pullTimeout,
+        maxBody: config.maxBody,
+        signal,
+      });
+      if (!this.#same(res.identity)) return this.#identityChanged(res.identity);
+      decoded = decodeCoverage(res.json, { expectMeta: !nometa, metaHash: this.#metaHash });
+    } catch (e) {
+      if (e instanceof PullError && e.status !== undefined && !this.#same(e.identity)) {
+        return this.#identityChanged(e.identity);
+      }
+      const kind = e instanceof PullError || e instanceof CoverageError ? e.kind : "network";
+      metrics.inc(PULLS, PULLS_HELP, { result: kind });
+      if (kind === "aborted") return { result: "aborted", error: message(e) };
+      if (e instanceof PullError && !await this.#alive()) {
+        return this.#end("pid-gone", `host PID ${this.#target.hostPid} after: ${e.message}`);
+      }
+      const error = this.#problem("pull", e);
+      return { result: e instanceof CoverageError ? "rejected" : "failed", error };
+    }
+    metrics.inc(PULLS, PULLS_HELP, { result: "ok" });
+    if (this.#once.cleared("pull")) this.#log.info("pull recovered", { reason });
+    return await this.#store(decoded, reason, signal);
+  }
+
+  #identityChanged(identity: Identity | null | undefined): PullOutcome {
+    this.#deps.metrics.inc(PULLS, PULLS_HELP, { result: "identity-changed" });
+    const now = identity ? `${identity.binary} pid ${identity.pid}` : "no coverage identity";
+    return this.#end(
+      "identity-changed",
+      `expected ${this.#target.identity.binary} pid ${this.#target.identity.pid}, got ${now}`,
+    );
+  }
+
+  async #put(key: string, data: Uint8Array, signal: AbortSignal): Promise<void> {
+    const { sink, metrics } = this.#deps;
+    try {
+      await sink.put(key, data, signal);
+    } catch (e) {
+      const permanent = e instanceof SinkError && e.permanent;
+      metrics.inc(STORES, STORES_HELP, { result: permanent ? "permanent" : "error" });
+      throw e;
+    }
+    metrics.inc(STORES, STORES_HELP, { result: "ok" });
+    metrics.inc(BYTES, BYTES_HELP, {}, data.byteLength);
+    this.#stores++;
+    this.#lastStore = this.#deps.system.now();
+  }
+
+  async #store(d: DecodedCoverage, reason: string, signal: AbortSignal): Promise<PullOutcome> {
+    if (d.meta) this.#metaHash = d.meta.hash;
+    const hash = this.#metaHash!;
+    const counters = d.counters.bytes;
+    try {
+      if (!this.#metaStored && d.meta) {
+        await this.#put(metaKey(this.prefix, hash), d.meta.bytes, signal);
+        this.#metaStored = true;
+        this.#log.info("collecting", { prefix: this.prefix, hash, reason });
+      }
+      if (!this.#infoStored) {
+        const info = infoJson(this.#target, {
+          hostname: this.#deps.hostname,
+          nodeName: this.#deps.nodeName?.(),
+        });
+        await this.#put(infoKey(this.prefix), new TextEncoder().encode(info), signal);
+        this.#infoStored = true;
+      }
+      if (this.#lastCounters && equalBytes(this.#lastCounters, counters)) {
+        this.#deps.metrics.inc(SKIPPED, SKIPPED_HELP);
+        this.#lastError = null;
+        return { result: "unchanged" };
+      }
+      const key = countersKey(this.prefix, hash, d.counters.pid, this.#slot);
+      await this.#put(key, counters, signal);
+      this.#lastCounters = counters;
+      this.#slot = this.#slot === 1 ? 2 : 1;
+    } catch (e) {
+      return { result: "store-failed", error: this.#problem("store", e) };
+    }
+    if (this.#once.cleared("store")) this.#log.info("store recovered", { reason });
+    this.#lastError = null;
+    return { result: "stored", bytes: counters.byteLength };
+  }
+}

@@ -1,0 +1,202 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { Collector, type CollectorDeps } from "./collector.ts";
+import { parseSchedule } from "./schedule.ts";
+import { silentLogger } from "../log.ts";
+import { Metrics } from "../metrics.ts";
+import type { System } from "../system.ts";
+import {
+  makeCounters,
+  makeMeta,
+  makeTarget,
+  MemorySink,
+  startFakeCoverageServer,
+} from "../../tests/harness/covfiles.ts";
+
+const HASH = "00112233445566778899aabbccddeeff";
+const PREFIX = "worker-1/demo/app-7d9f/app/20261122T100005Z/quay.io-ocp-app-sha256-abcd/app";
+
+/** A System whose /proc/<pid>/status exists while `alive` is true. */
+function fakeSystem(pid: number, nspid = 1): System & { alive: boolean } {
+  const sys = {
+    alive: true,
+    hostRoot: "/",
+    hostPath: (p: string) => p,
+    readText(path: string): Promise<string> {
+      if (path === `/proc/${pid}/status` && sys.alive) {
+        return Promise.resolve(`Name:\tapp\nState:\tS (sleeping)\nNSpid:\t${pid}\t${nspid}\n`);
+      }
+      return Promise.reject(new Deno.errors.NotFound(`${path}: no such file`));
+    },
+    readBytes: () => Promise.reject(new Error("unused")),
+    readLink: () => Promise.reject(new Error("unused")),
+    readDir: () => Promise.reject(new Error("unused")),
+    run: () => Promise.reject(new Error("unused")),
+    now: () => Date.now(),
+  };
+  return sys;
+}
+
+function setup(schedule = "100ms") {
+  const server = startFakeCoverageServer({ binary: "app", pid: 1, hash: HASH, value: 1 });
+  const sink = new MemorySink();
+  const system = fakeSystem(4242);
+  const metrics = new Metrics();
+  const deps: CollectorDeps = {
+    sink,
+    system,
+    log: silentLogger,
+    metrics,
+    config: { pullSchedule: parseSchedule(schedule), pullTimeout: 2000, maxBody: 1 << 20 },
+    hostname: "worker-1",
+    nodeName: () => "node-a",
+  };
+  const collector = new Collector(makeTarget({ port: server.port }), deps);
+  return { server, sink, system, metrics, collector, signal: new AbortController().signal };
+}
+
+Deno.test("first pull is full, later ones nometa; meta and info once; slots alternate; unchanged skipped", async () => {
+  const { server, sink, metrics, collector, signal } = setup();
+  try {
+    assertEquals((await collector.pullNow("test", signal)).result, "stored");
+    assertEquals((await collector.pullNow("test", signal)).result, "unchanged");
+    server.state.value = 2;
+    assertEquals((await collector.pullNow("test", signal)).result, "stored");
+    server.state.value = 3;
+    assertEquals((await collector.pullNow("test", signal)).result, "stored");
+    assertEquals(server.requests, [
+      "/coverage",
+      "/coverage?nometa=1",
+      "/coverage?nometa=1",
+      "/coverage?nometa=1",
+    ]);
+    assertEquals(sink.puts, [
+      `${PREFIX}/covmeta.${HASH}`,
+      `${PREFIX}/info.json`,
+      `${PREFIX}/covcounters.${HASH}.1.1`,
+      `${PREFIX}/covcounters.${HASH}.1.2`,
+      `${PREFIX}/covcounters.${HASH}.1.1`,
+    ]);
+    assertEquals(sink.objects.get(`${PREFIX}/covmeta.${HASH}`), makeMeta(HASH));
+    assertEquals(sink.objects.get(`${PREFIX}/covcounters.${HASH}.1.1`), makeCounters(HASH, 3));
+    assertEquals(sink.objects.get(`${PREFIX}/covcounters.${HASH}.1.2`), makeCounters(HASH, 2));
+    const info = JSON.parse(new TextDecoder().decode(sink.objects.get(`${PREFIX}/info.json`)));
+    assertEquals([info.binary, info.pid, info.nodeName], ["app", 1, "node-a"]);
+    assertEquals(metrics.value("coverage_collector_skipped_unchanged_total"), 1);
+    assertEquals(metrics.value("coverage_collector_pulls_total", { result: "ok" }), 4);
+    assertEquals(metrics.value("coverage_collector_stores_total", { result: "ok" }), 5);
+    const s = collector.status();
+    assertEquals([s.namespace, s.pod, s.binary, s.pulls, s.stores], [
+      "demo",
+      "app-7d9f",
+      "app",
+      4,
+      5,
+    ]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("bad data is rejected and counted, and polling goes on", async () => {
+  const { server, sink, metrics, collector, signal } = setup();
+  try {
+    server.state.countersHash = "ffeeddccbbaa99887766554433221100";
+    const bad = await collector.pullNow("test", signal);
+    assertEquals(bad.result, "rejected");
+    assertEquals(metrics.value("coverage_collector_pulls_total", { result: "hash" }), 1);
+    assertEquals(sink.puts, []);
+    server.state.countersHash = undefined;
+    server.state.rawBody = "{not json";
+    assertEquals((await collector.pullNow("test", signal)).result, "rejected");
+    assertEquals(metrics.value("coverage_collector_pulls_total", { result: "json" }), 1);
+    server.state.rawBody = undefined;
+    server.state.status = 500;
+    assertEquals((await collector.pullNow("test", signal)).result, "failed");
+    assertEquals(metrics.value("coverage_collector_pulls_total", { result: "status" }), 1);
+    assertEquals(collector.status().lastError?.includes("HTTP 500"), true);
+    server.state.status = undefined;
+    assertEquals((await collector.pullNow("test", signal)).result, "stored");
+    assertEquals(server.requests.at(-1), "/coverage");
+    assertEquals(collector.status().lastError, null);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a failed store is retried by the next pull (full again while meta is not stored)", async () => {
+  const { server, sink, metrics, collector, signal } = setup();
+  try {
+    sink.failNext = 1;
+    assertEquals((await collector.pullNow("test", signal)).result, "store-failed");
+    assertEquals(metrics.value("coverage_collector_stores_total", { result: "error" }), 1);
+    assertEquals((await collector.pullNow("test", signal)).result, "stored");
+    assertEquals(server.requests, ["/coverage", "/coverage"]);
+    // Counters refused: the same bytes are not "unchanged" on the next pull, they are stored.
+    server.state.value = 2;
+    sink.failNext = 1;
+    assertEquals((await collector.pullNow("test", signal)).result, "store-failed");
+    assertEquals((await collector.pullNow("test", signal)).result, "stored");
+    assertEquals(sink.puts.at(-1), `${PREFIX}/covcounters.${HASH}.1.2`);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("run ends with identity-changed and stores nothing of the foreign response", async () => {
+  const { server, sink, collector } = setup();
+  try {
+    await collector.pullNow("test", new AbortController().signal);
+    const before = sink.puts.length;
+    server.state.binary = "other";
+    server.state.value = 9;
+    const end = await collector.run(AbortSignal.timeout(5000));
+    assertEquals(end, "identity-changed");
+    assertEquals(sink.puts.length, before);
+    const after = await collector.pullNow("late", new AbortController().signal);
+    assertEquals([after.result, after.end], ["ended", "identity-changed"]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("run ends with pid-gone when the server's host process disappears", async () => {
+  const { server, system, collector } = setup();
+  try {
+    const ac = new AbortController();
+    const running = collector.run(ac.signal);
+    await server.waitRequests(2);
+    system.alive = false;
+    assertEquals(await running, "pid-gone");
+    assertEquals(collector.status().ended, "pid-gone");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("run stops when its signal aborts", async () => {
+  const { server, collector } = setup("10s");
+  try {
+    const ac = new AbortController();
+    const running = collector.run(ac.signal);
+    await collector.pullNow("wait", ac.signal);
+    ac.abort();
+    assertEquals(await running, "stopped");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("pullNow waits for a pull under way: one pull at a time per server", async () => {
+  const { server, collector, signal } = setup();
+  try {
+    server.hold();
+    const a = collector.pullNow("a", signal);
+    const b = collector.pullNow("b", signal);
+    await server.waitRequests(1);
+    server.release();
+    assertEquals([(await a).result, (await b).result], ["stored", "unchanged"]);
+    assertEquals(server.maxConcurrent, 1);
+  } finally {
+    await server.close();
+  }
+});
