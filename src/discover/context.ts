@@ -1,0 +1,75 @@
+/** What one scan reads from /proc, read at most once per scan and shared by its steps. */
+
+import type { System } from "../system.ts";
+import { isGone } from "../procfs/gone.ts";
+import { listeningSockets, type TcpSocket } from "../procfs/net.ts";
+import { socketInodesOf } from "../procfs/fds.ts";
+import { type ProcessTable, readProcessTable } from "../procfs/tree.ts";
+
+const ALL_PORTS = { start: 1, end: 65536 };
+
+/**
+ * Per-scan memo of /proc reads: the process table (one pass over /proc, only when needed),
+ * network namespace of a PID, LISTEN sockets per network namespace, socket fds per PID.
+ *
+ * @example const ctx = new ScanContext(system, signal); await ctx.listeners(1)
+ */
+export class ScanContext {
+  #table?: Promise<ProcessTable>;
+  #netns = new Map<number, Promise<string | null>>();
+  #listeners = new Map<string, Promise<TcpSocket[]>>();
+  #fds = new Map<number, Promise<Set<number>>>();
+
+  constructor(readonly system: System, readonly signal: AbortSignal) {}
+
+  /** The process table of this scan (read on first use). */
+  table(): Promise<ProcessTable> {
+    this.#table ??= readProcessTable(this.system, this.signal);
+    return this.#table;
+  }
+
+  /** The network namespace of `pid` (`net:[4026531992]`), null when the process is gone. */
+  netnsOf(pid: number): Promise<string | null> {
+    let p = this.#netns.get(pid);
+    if (!p) {
+      p = this.system.readLink(`/proc/${pid}/ns/net`).catch((e) => {
+        if (isGone(e)) return null;
+        throw e;
+      });
+      this.#netns.set(pid, p);
+    }
+    return p;
+  }
+
+  /** Every LISTEN socket of the network namespace of `pid`; [] when the process is gone. */
+  async listeners(pid: number): Promise<TcpSocket[]> {
+    const ns = await this.netnsOf(pid);
+    if (ns === null) return [];
+    let p = this.#listeners.get(ns);
+    if (!p) {
+      p = listeningSockets(this.system, pid, ALL_PORTS);
+      this.#listeners.set(ns, p);
+    }
+    return p;
+  }
+
+  /** Socket inodes held by `pid`. */
+  socketsOf(pid: number): Promise<Set<number>> {
+    let p = this.#fds.get(pid);
+    if (!p) {
+      p = socketInodesOf(this.system, pid);
+      this.#fds.set(pid, p);
+    }
+    return p;
+  }
+
+  /** Socket inodes held by any of `pids`. */
+  async socketsOfAll(pids: number[]): Promise<Set<number>> {
+    const out = new Set<number>();
+    for (const pid of pids) {
+      this.signal.throwIfAborted();
+      for (const inode of await this.socketsOf(pid)) out.add(inode);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,140 @@
+/** One discovery scan: crictl's container view + /proc → containers and candidate servers. */
+
+import type { Config } from "../config.ts";
+import type { Health } from "../health.ts";
+import { type Logger, OnceLog } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import type { System } from "../system.ts";
+import type { Candidate, ContainerInfo } from "../target.ts";
+import { Crictl, CrictlError } from "../cri/crictl.ts";
+import type { PsContainer } from "../cri/schemas.ts";
+import { readCoveragePort } from "../procfs/environ.ts";
+import { containerCandidates, containerInfoOf } from "./containers.ts";
+import { ScanContext } from "./context.ts";
+import { HostScanner } from "./host.ts";
+
+export interface DiscovererDeps {
+  system: System;
+  config: Pick<Config, "crictl" | "runtimeEndpoint" | "crictlTimeout" | "portStart" | "portSpan">;
+  log: Logger;
+  metrics: Metrics;
+  health: Health;
+}
+
+export interface ScanResult {
+  /** Running containers: this scan's crictl view, or the last good one when crictl failed. */
+  containers: ContainerInfo[];
+  /** Listeners in range, each filed once under its container or the host. */
+  candidates: Candidate[];
+  /** False when `crictl ps` failed this scan. */
+  crictlOk: boolean;
+  crictlError?: string;
+}
+
+const CANDIDATES = "discovery_candidates";
+const CANDIDATES_HELP = "Candidate coverage servers found by the last scan, by owner kind";
+const SCANS = "discovery_scans_total";
+const SCANS_HELP = "Discovery scans run";
+
+/**
+ * Finds coverage server candidates. Keep one per process: it caches what crictl said about each
+ * container and who holds each host listener.
+ *
+ * @example
+ * const d = new Discoverer({ system, config, log, metrics, health });
+ * const { candidates } = await d.scan(signal);
+ */
+export class Discoverer {
+  #deps: DiscovererDeps;
+  #crictl: Crictl;
+  #host: HostScanner;
+  #once = new OnceLog();
+  /** ContainerInfo per container ID, built once per ID while it is in `crictl ps`. */
+  #known = new Map<string, ContainerInfo>();
+
+  constructor(deps: DiscovererDeps) {
+    this.#deps = deps;
+    const { config, system, metrics } = deps;
+    this.#crictl = new Crictl(system, {
+      command: config.crictl,
+      runtimeEndpoint: config.runtimeEndpoint,
+      timeoutMs: config.crictlTimeout,
+      metrics,
+    });
+    this.#host = new HostScanner(config.portStart, config.portSpan);
+    metrics.counter(SCANS, SCANS_HELP);
+  }
+
+  /** Runs one scan. Rejects only when `signal` aborts or /proc itself cannot be read. */
+  async scan(signal: AbortSignal): Promise<ScanResult> {
+    signal.throwIfAborted();
+    const { system, config, metrics } = this.#deps;
+    const view = await this.#containers(signal);
+    const ctx = new ScanContext(system, signal);
+    const { candidates, claimed } = await containerCandidates(
+      ctx,
+      view.containers,
+      config.portSpan,
+    );
+    const hosts = await this.#host.scan(ctx, claimed, view.containers);
+    metrics.inc(SCANS, SCANS_HELP);
+    metrics.set(CANDIDATES, CANDIDATES_HELP, candidates.length, { owner: "container" });
+    metrics.set(CANDIDATES, CANDIDATES_HELP, hosts.length, { owner: "host" });
+    return { ...view, candidates: [...candidates, ...hosts] };
+  }
+
+  async #containers(
+    signal: AbortSignal,
+  ): Promise<{ containers: ContainerInfo[]; crictlOk: boolean; crictlError?: string }> {
+    const { log, health } = this.#deps;
+    let ps: PsContainer[];
+    try {
+      ps = await this.#crictl.ps(signal);
+    } catch (e) {
+      if (!(e instanceof CrictlError)) throw e;
+      const containers = [...this.#known.values()];
+      if (this.#once.changed("crictl", e.message)) {
+        log.warn("crictl failed; using the last good container view", {
+          error: e.message,
+          kind: e.kind,
+          containers: containers.length,
+        });
+      }
+      health.set("crictl", { ready: true, degraded: true, reason: e.message });
+      return { containers, crictlOk: false, crictlError: e.message };
+    }
+    if (this.#once.cleared("crictl")) log.info("crictl works again", { containers: ps.length });
+    health.set("crictl", { ready: true });
+
+    const next = new Map<string, ContainerInfo>();
+    for (const p of ps) {
+      signal.throwIfAborted();
+      const info = this.#known.get(p.id) ?? await this.#describe(p, signal);
+      if (info) next.set(p.id, info);
+    }
+    this.#known = next;
+    return { containers: [...next.values()], crictlOk: true };
+  }
+
+  /** inspect + inspectp + environ of a container first seen; null when it cannot be described. */
+  async #describe(p: PsContainer, signal: AbortSignal): Promise<ContainerInfo | null> {
+    const { system, config, log } = this.#deps;
+    try {
+      const inspect = await this.#crictl.inspect(p.id, signal);
+      const sandbox = await this.#crictl.inspectp(p.podSandboxId, signal);
+      const port = inspect.info.pid > 0 ? await readCoveragePort(system, inspect.info.pid) : null;
+      const info = containerInfoOf(p, inspect, sandbox, port ?? config.portStart);
+      if (info) this.#once.cleared(`inspect ${p.id}`);
+      return info;
+    } catch (e) {
+      if (!(e instanceof CrictlError)) throw e;
+      if (this.#once.changed(`inspect ${p.id}`, e.message)) {
+        log.warn("crictl could not describe a container; skipping it this scan", {
+          container_id: p.id,
+          error: e.message,
+        });
+      }
+      return null;
+    }
+  }
+}
