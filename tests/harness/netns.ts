@@ -1,0 +1,194 @@
+/**
+ * Network plumbing for the simulated node: one /24 of 10.244.0.0/16 per node (locked across
+ * processes), a network namespace and a veth pair per pod, and a leftovers report.
+ * Every name this module creates starts with `ccsim-`.
+ */
+
+const decoder = new TextDecoder();
+const LOCK_DIR = "/tmp/ccsim-net";
+
+/** A command of the harness failed; names the command and what it printed. */
+export class SimCommandError extends Error {
+  constructor(readonly command: string, detail: string) {
+    super(`${command}: ${detail}`);
+    this.name = "SimCommandError";
+  }
+}
+
+/**
+ * Runs a program (argv, no shell) and returns its stdout; throws SimCommandError on failure.
+ * @example
+ * const names = await run("ip", ["netns", "list"]);
+ */
+export async function run(command: string, args: string[]): Promise<string> {
+  const shown = [command, ...args].join(" ");
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(command, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+      .output();
+  } catch (e) {
+    throw new SimCommandError(shown, e instanceof Error ? e.message : String(e));
+  }
+  if (!out.success) {
+    const err = decoder.decode(out.stderr).trim() || `exit code ${out.code}`;
+    throw new SimCommandError(shown, err);
+  }
+  return decoder.decode(out.stdout);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A /24 block 10.244.<block>.0/24 reserved for one node until release(). */
+export interface SubnetLease {
+  block: number;
+  release(): void;
+}
+
+function tryLock(block: number): boolean {
+  const path = `${LOCK_DIR}/${block}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const f = Deno.openSync(path, { write: true, createNew: true });
+      f.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+      f.close();
+      return true;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      let owner = NaN;
+      try {
+        owner = Number.parseInt(Deno.readTextFileSync(path), 10);
+      } catch { /* being written or removed: treat as taken */ }
+      if (!Number.isInteger(owner) || pidAlive(owner)) return false;
+      try {
+        Deno.removeSync(path); // the owner died without releasing
+      } catch { /* someone else took it over */ }
+    }
+  }
+  return false;
+}
+
+/**
+ * Reserves a free 10.244.<block>.0/24 (no address of the host in it, no other live holder).
+ * @example
+ * const lease = await leaseSubnet(); try { ... } finally { lease.release(); }
+ */
+export async function leaseSubnet(): Promise<SubnetLease> {
+  Deno.mkdirSync(LOCK_DIR, { recursive: true });
+  const used = await run("ip", ["-o", "-4", "addr", "show"]);
+  const routes = await run("ip", ["-4", "route", "show"]);
+  const start = 1 + Math.floor(Math.random() * 254);
+  for (let i = 0; i < 254; i++) {
+    const block = 1 + (start - 1 + i) % 254;
+    const prefix = `10.244.${block}.`;
+    if (used.includes(prefix) || routes.includes(prefix)) continue;
+    if (!tryLock(block)) continue;
+    return {
+      block,
+      release: () => {
+        try {
+          Deno.removeSync(`${LOCK_DIR}/${block}.lock`);
+        } catch { /* already gone */ }
+      },
+    };
+  }
+  throw new SimCommandError(
+    "leaseSubnet",
+    "no free /24 left in 10.244.0.0/16 for a simulated node",
+  );
+}
+
+/** One pod's network: namespace, host-side veth, addresses. */
+export interface PodNet {
+  netns: string;
+  hostIf: string;
+  hostIp: string;
+  podIp: string;
+}
+
+/**
+ * Creates netns `ccsim-<run>-<n>` with eth0 at 10.244.<block>.<4n+2>/30, lo up, a default route,
+ * and the host end `ccsim-<run><n>` at .<4n+1>/30 (so the host routes to the pod IP).
+ * @example
+ * const net = await createPodNet("a1b2c3", lease.block, 0);
+ */
+export async function createPodNet(runId: string, block: number, n: number): Promise<PodNet> {
+  if (n < 0 || n > 63) throw new SimCommandError("createPodNet", `pod index ${n} outside 0..63`);
+  const netns = `ccsim-${runId}-${n}`;
+  const hostIf = `ccsim-${runId}${n}`;
+  const hostIp = `10.244.${block}.${4 * n + 1}`;
+  const podIp = `10.244.${block}.${4 * n + 2}`;
+  await run("ip", ["netns", "add", netns]);
+  try {
+    await run("ip", [
+      "link",
+      "add",
+      hostIf,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      "eth0",
+      "netns",
+      netns,
+    ]);
+    await run("ip", ["addr", "add", `${hostIp}/30`, "dev", hostIf]);
+    await run("ip", ["link", "set", hostIf, "up"]);
+    await run("ip", ["-n", netns, "link", "set", "lo", "up"]);
+    await run("ip", ["-n", netns, "addr", "add", `${podIp}/30`, "dev", "eth0"]);
+    await run("ip", ["-n", netns, "link", "set", "eth0", "up"]);
+    await run("ip", ["-n", netns, "route", "add", "default", "via", hostIp]);
+  } catch (e) {
+    await deletePodNet({ netns, hostIf, hostIp, podIp });
+    throw e;
+  }
+  return { netns, hostIf, hostIp, podIp };
+}
+
+/**
+ * Deletes the veth pair and the namespace; missing pieces are fine.
+ * @example
+ * await deletePodNet(net);
+ */
+export async function deletePodNet(net: PodNet): Promise<void> {
+  await run("ip", ["link", "del", net.hostIf]).catch(() => {});
+  await run("ip", ["netns", "del", net.netns]).catch(() => {});
+}
+
+/** What a run (or all runs) left behind. */
+export interface Leftovers {
+  netns: string[];
+  links: string[];
+  cgroups: string[];
+}
+
+function listDir(path: string): string[] {
+  try {
+    return [...Deno.readDirSync(path)].map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Lists `ccsim-<runId>` netns, host links and cgroups (all `ccsim-*` when runId is omitted).
+ * @example
+ * assertEquals(await leftovers("a1b2c3"), { netns: [], links: [], cgroups: [] });
+ */
+export async function leftovers(runId?: string, cgroupRoots: string[] = []): Promise<Leftovers> {
+  const prefix = runId ? `ccsim-${runId}` : "ccsim-";
+  const netns = (await run("ip", ["netns", "list"])).split("\n")
+    .map((l) => l.split(" ")[0]).filter((n) => n.startsWith(prefix));
+  const links = (await run("ip", ["-o", "link", "show"])).split("\n")
+    .map((l) => (l.split(": ")[1] ?? "").split("@")[0]).filter((n) => n.startsWith(prefix));
+  const cgroups = cgroupRoots.flatMap((root) =>
+    listDir(root).filter((n) => n.startsWith(prefix)).map((n) => `${root}/${n}`)
+  );
+  return { netns, links, cgroups };
+}
