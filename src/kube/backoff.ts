@@ -1,0 +1,47 @@
+/** Capped exponential backoff with jitter, for retrying the API server forever. */
+
+import { sleep } from "../system.ts";
+
+export interface BackoffOptions {
+  initialMs?: number;
+  maxMs?: number;
+  /** Fraction of the delay added at random (0.2 → up to +20%). */
+  jitter?: number;
+  random?: () => number;
+}
+
+/**
+ * Delays 1 s, 2 s, 4 s ... up to 30 s (by default), each with jitter; `reset()` after a success.
+ *
+ * @example
+ * const b = new Backoff(); await b.wait(signal); // ~1 s
+ * b.reset();
+ */
+export class Backoff {
+  #attempt = 0;
+  #o: Required<BackoffOptions>;
+
+  constructor(opts: BackoffOptions = {}) {
+    this.#o = { initialMs: 1000, maxMs: 30_000, jitter: 0.2, random: Math.random, ...opts };
+  }
+
+  /** The next delay in ms (and counts the attempt). */
+  next(): number {
+    const base = Math.min(this.#o.maxMs, this.#o.initialMs * 2 ** Math.min(this.#attempt, 30));
+    this.#attempt++;
+    return Math.round(Math.min(this.#o.maxMs, base * (1 + this.#o.jitter * this.#o.random())));
+  }
+
+  /** Waits the next delay; false when `signal` aborted. */
+  wait(signal: AbortSignal): Promise<boolean> {
+    return sleep(this.next(), signal);
+  }
+
+  reset(): void {
+    this.#attempt = 0;
+  }
+
+  get attempts(): number {
+    return this.#attempt;
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * A small Kubernetes API client over fetch and Deno.createHttpClient: mutual TLS or a bearer
+ * token, timeouts on every call, and a rebuilt connection pool when the client certificate rotates.
+ */
+
+import { z } from "zod";
+import type { Logger } from "../log.ts";
+import { type Credentials, loadCredentials } from "./credentials.ts";
+import { credentialFingerprint } from "./credentials.ts";
+import type { KubeconfigSpec } from "./kubeconfig.ts";
+
+/** The API server answered with an error status. */
+export class KubeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly method: string,
+    readonly url: string,
+    /** The API server's own words (`Status.message`) or the start of the body. */
+    readonly apiMessage: string,
+    readonly reason?: string,
+  ) {
+    super(`${method} ${url}: HTTP ${status}${reason ? ` ${reason}` : ""}: ${apiMessage}`);
+    this.name = "KubeApiError";
+  }
+}
+
+/** The API server could not be reached, or did not answer in time. */
+export class KubeNetworkError extends Error {
+  constructor(readonly method: string, readonly url: string, detail: string) {
+    super(`${method} ${url}: ${detail}`);
+    this.name = "KubeNetworkError";
+  }
+}
+
+/** True for errors worth retrying: network trouble, 5xx, 429. */
+export function isRetryable(e: unknown): boolean {
+  if (e instanceof KubeNetworkError) return true;
+  return e instanceof KubeApiError && (e.status >= 500 || e.status === 429);
+}
+
+const Status = z.looseObject({
+  kind: z.literal("Status"),
+  message: z.string().optional(),
+  reason: z.string().optional(),
+  code: z.number().optional(),
+});
+
+export interface ClientOptions {
+  log: Logger;
+  /** config.kubeInsecure: asked to skip API server certificate checks. */
+  insecure?: boolean;
+  /** Timeout of a whole request (headers and body) in ms. */
+  requestTimeoutMs?: number;
+}
+
+function causeText(e: unknown): string {
+  const parts: string[] = [];
+  for (let c: unknown = e; c instanceof Error && parts.length < 4; c = c.cause) {
+    parts.push(c.message);
+  }
+  return parts.join(": ") || String(e);
+}
+
+/**
+ * Talks to one API server as one identity.
+ *
+ * @example
+ * const client = await KubeClient.create(spec, "/host", { log });
+ * const res = await client.request("GET", "/version", { signal });
+ */
+export class KubeClient {
+  #spec: KubeconfigSpec;
+  #root: string;
+  #opts: ClientOptions;
+  #creds: Credentials;
+  #http: Deno.HttpClient;
+  #retired: Deno.HttpClient[] = [];
+  /** How many times the client certificate (or token file) was reloaded. */
+  rotations = 0;
+
+  private constructor(spec: KubeconfigSpec, root: string, opts: ClientOptions, creds: Credentials) {
+    this.#spec = spec;
+    this.#root = root;
+    this.#opts = opts;
+    this.#creds = creds;
+    this.#http = this.#build(creds);
+  }
+
+  /** Reads the credentials and builds the client; warns about insecure settings. */
+  static async create(spec: KubeconfigSpec, root: string, opts: ClientOptions) {
+    const creds = await loadCredentials(spec, root);
+    const log = opts.log;
+    if (opts.insecure) {
+      log.warn(
+        "--kube-insecure: asked to skip API server certificate checks; Deno cannot skip them per " +
+          "connection, so they stay on unless the collector runs under Deno's " +
+          "--unsafely-ignore-certificate-errors",
+        { server: spec.server.origin },
+      );
+    } else if (spec.insecureSkipTlsVerify) {
+      log.warn("kubeconfig asks insecure-skip-tls-verify; ignored (verification stays on)", {
+        kubeconfig: spec.path,
+      });
+    }
+    if (spec.tlsServerName && spec.tlsServerName !== spec.server.hostname) {
+      log.warn("tls-server-name is not supported; verifying the server's name from its URL", {
+        tlsServerName: spec.tlsServerName,
+        server: spec.server.origin,
+      });
+    }
+    return new KubeClient(spec, root, opts, creds);
+  }
+
+  get server(): URL {
+    return this.#spec.server;
+  }
+
+  /** DER of the client certificate, when the identity is a certificate. */
+  get certificateDer(): Uint8Array | undefined {
+    return this.#creds.certDer;
+  }
+
+  #build(creds: Credentials): Deno.HttpClient {
+    const caCerts = creds.caPem ? [creds.caPem] : undefined;
+    if (creds.certPem && creds.keyPem) {
+      return Deno.createHttpClient({ caCerts, cert: creds.certPem, key: creds.keyPem });
+    }
+    return Deno.createHttpClient({ caCerts });
+  }
+
+  /** Before every new connection: reload when a credential file changed (rotation). */
+  async #refresh(): Promise<void> {
+    let fp: string;
+    try {
+      fp = await credentialFingerprint(this.#spec, this.#root);
+    } catch (e) {
+      // Mid-rotation the link can point nowhere for a moment: keep the current identity.
+      this.#opts.log.debug("credential files unreadable; keeping current", { error: e });
+      return;
+    }
+    if (fp === this.#creds.fingerprint) return;
+    const creds = await loadCredentials(this.#spec, this.#root);
+    this.#retired.push(this.#http);
+    this.#http = this.#build(creds);
+    this.#creds = creds;
+    this.rotations++;
+    this.#opts.log.info("kube credentials changed; new connections use them", {
+      kubeconfig: this.#spec.path,
+      rotations: this.rotations,
+    });
+  }
+
+  #url(path: string): string {
+    return new URL(path, this.#spec.server).href;
+  }
+
+  #headers(extra: Record<string, string> = {}): Headers {
+    const h = new Headers({ accept: "application/json", ...extra });
+    if (this.#creds.token) h.set("authorization", `Bearer ${this.#creds.token}`);
+    return h;
+  }
+
+  /**
+   * Sends a request and returns the response once its headers arrived with a 2xx status;
+   * otherwise throws KubeApiError (with the API's message) or KubeNetworkError.
+   * `timeoutMs` covers the headers only when `stream` is set (the body is the caller's).
+   */
+  async request(
+    method: string,
+    path: string,
+    opts: { signal: AbortSignal; body?: unknown; timeoutMs?: number; stream?: boolean },
+  ): Promise<Response> {
+    await this.#refresh();
+    const url = this.#url(path);
+    const timeoutMs = opts.timeoutMs ?? this.#opts.requestTimeoutMs ?? 30_000;
+    const timer = new AbortController();
+    const handle = setTimeout(() => timer.abort(), timeoutMs);
+    const signal = AbortSignal.any([opts.signal, timer.signal]);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        client: this.#http,
+        signal,
+        headers: this.#headers(opts.body ? { "content-type": "application/json" } : {}),
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      });
+      if (opts.stream && res.ok) clearTimeout(handle);
+    } catch (e) {
+      clearTimeout(handle);
+      if (opts.signal.aborted) throw e;
+      const detail = timer.signal.aborted ? `no answer within ${timeoutMs}ms` : causeText(e);
+      throw new KubeNetworkError(method, url, this.#hint(detail));
+    }
+    if (!res.ok) {
+      try {
+        const text = (await res.text()).slice(0, 4096);
+        let message = text.trim().slice(0, 300);
+        let reason: string | undefined;
+        try {
+          const st = Status.safeParse(JSON.parse(text));
+          if (st.success) [message, reason] = [st.data.message ?? message, st.data.reason];
+        } catch { /* not JSON: keep the text */ }
+        throw new KubeApiError(res.status, method, url, message, reason);
+      } finally {
+        clearTimeout(handle);
+      }
+    }
+    if (!opts.stream) {
+      // Keep the timeout over the body: read it here.
+      try {
+        const body = await res.arrayBuffer();
+        return new Response(body, { status: res.status, headers: res.headers });
+      } catch (e) {
+        if (opts.signal.aborted) throw e;
+        throw new KubeNetworkError(method, url, `reading the body: ${causeText(e)}`);
+      } finally {
+        clearTimeout(handle);
+      }
+    }
+    return res;
+  }
+
+  /** A JSON request; the body is returned unparsed for the caller's schema. */
+  async json(
+    method: string,
+    path: string,
+    opts: { signal: AbortSignal; body?: unknown; timeoutMs?: number },
+  ): Promise<unknown> {
+    const res = await this.request(method, path, opts);
+    try {
+      return await res.json();
+    } catch (e) {
+      throw new KubeNetworkError(method, this.#url(path), `answer is not JSON: ${causeText(e)}`);
+    }
+  }
+
+  #hint(detail: string): string {
+    if (/certificate|UnknownIssuer|NotValidForName/i.test(detail) && this.#opts.insecure) {
+      return `${detail} (--kube-insecure needs Deno's --unsafely-ignore-certificate-errors)`;
+    }
+    return detail;
+  }
+
+  /** Closes every connection pool. */
+  close(): void {
+    for (const c of [...this.#retired, this.#http]) {
+      try {
+        c.close();
+      } catch { /* already closed */ }
+    }
+    this.#retired = [];
+  }
+}

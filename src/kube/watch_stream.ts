@@ -1,0 +1,95 @@
+/** The pods API's shapes (only the fields we need) and the line-delimited JSON of a watch. */
+
+import { z } from "zod";
+
+/** The pod fields the collector uses. */
+export const PodMeta = z.looseObject({
+  metadata: z.looseObject({
+    uid: z.string().min(1),
+    name: z.string(),
+    namespace: z.string(),
+    resourceVersion: z.string().optional(),
+    deletionTimestamp: z.string().nullish(),
+  }),
+});
+export type PodMeta = z.infer<typeof PodMeta>;
+
+export const PodList = z.looseObject({
+  metadata: z.looseObject({ resourceVersion: z.string().optional() }),
+  items: z.array(PodMeta).nullish(),
+});
+export type PodList = z.infer<typeof PodList>;
+
+export const KubeStatus = z.looseObject({
+  kind: z.literal("Status").optional(),
+  code: z.number().optional(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+});
+
+/** One event of a watch stream. */
+export const WatchEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.enum(["ADDED", "MODIFIED", "DELETED"]), object: PodMeta }),
+  z.object({
+    type: z.literal("BOOKMARK"),
+    object: z.looseObject({
+      metadata: z.looseObject({ resourceVersion: z.string() }),
+    }),
+  }),
+  z.object({ type: z.literal("ERROR"), object: KubeStatus }),
+]);
+export type WatchEvent = z.infer<typeof WatchEvent>;
+
+/** A watch line that is not a known event; says what was wrong, with the start of the line. */
+export class WatchParseError extends Error {
+  constructor(readonly line: string, detail: string) {
+    super(`bad watch event (${detail}): ${line.slice(0, 120)}`);
+    this.name = "WatchParseError";
+  }
+}
+
+/**
+ * Parses one watch line.
+ *
+ * @example parseWatchEvent('{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"9"}}}').type // "BOOKMARK"
+ */
+export function parseWatchEvent(line: string): WatchEvent {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch (e) {
+    throw new WatchParseError(line, `not JSON: ${e instanceof Error ? e.message : e}`);
+  }
+  const ev = WatchEvent.safeParse(raw);
+  if (!ev.success) {
+    const i = ev.error.issues[0];
+    throw new WatchParseError(line, `${i.path.join(".") || "(event)"}: ${i.message}`);
+  }
+  return ev.data;
+}
+
+/**
+ * The lines of a byte stream, however its chunks split them (and a last line without newline).
+ * Empty lines are skipped. A line longer than `maxLine` bytes is an error (a broken stream).
+ *
+ * @example for await (const line of lines(res.body!)) handle(parseWatchEvent(line));
+ */
+export async function* lines(
+  body: ReadableStream<Uint8Array>,
+  { maxLine = 16 * 1024 * 1024 }: { maxLine?: number } = {},
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of body) {
+    pending += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, nl).trim();
+      pending = pending.slice(nl + 1);
+      if (line !== "") yield line;
+    }
+    if (pending.length > maxLine) throw new Error(`watch line longer than ${maxLine} bytes`);
+  }
+  pending += decoder.decode();
+  if (pending.trim() !== "") yield pending.trim();
+}
