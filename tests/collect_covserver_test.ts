@@ -1,0 +1,152 @@
+/** The Collector against the real Go coverage fixture, stored with the directory sink. */
+
+import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import { dirname } from "node:path";
+import { Collector } from "../src/collect/collector.ts";
+import { parseSchedule } from "../src/collect/schedule.ts";
+import { parseIdentity } from "../src/identity.ts";
+import { infoKey } from "../src/layout.ts";
+import { silentLogger } from "../src/log.ts";
+import { Metrics } from "../src/metrics.ts";
+import { DirSink } from "../src/sink/dir.ts";
+import { createSystem } from "../src/system.ts";
+import type { Target } from "../src/target.ts";
+import { hasGo } from "./harness/gobuild.ts";
+import { type Covserver, startCovserver } from "./harness/covserver.ts";
+
+const noGo = !(await hasGo());
+
+async function targetOf(srv: Covserver): Promise<Target> {
+  const res = await fetch(`http://127.0.0.1:${srv.coveragePort}/health`, { method: "HEAD" });
+  await res.body?.cancel();
+  const identity = parseIdentity(res.headers);
+  if (!identity) throw new Error(`fixture on ${srv.coveragePort} has no coverage identity`);
+  return {
+    key: `_host_:${srv.coveragePort}`,
+    owner: { kind: "host" },
+    host: "127.0.0.1",
+    port: srv.coveragePort,
+    identity,
+    hostPid: srv.pid,
+    discoveredAt: new Date(),
+  };
+}
+
+async function collectorFor(srv: Covserver, root: string, maxBody = 64 << 20) {
+  const sink = new DirSink(root);
+  const metrics = new Metrics();
+  const collector = new Collector(await targetOf(srv), {
+    sink,
+    system: createSystem("/"),
+    log: silentLogger,
+    metrics,
+    config: { pullSchedule: parseSchedule("100ms"), pullTimeout: 5000, maxBody },
+    hostname: "test-node",
+  });
+  return { collector, sink, metrics, dir: dirname(sink.pathOf(infoKey(collector.prefix))) };
+}
+
+async function covdataPercent(dir: string): Promise<{ code: number; out: string }> {
+  const out = await new Deno.Command("go", {
+    args: ["tool", "covdata", "percent", "-i", dir],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
+}
+
+Deno.test({
+  name: "collected fixture data is readable by go tool covdata percent, and grows with use",
+  ignore: noGo,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "collect-covserver-" });
+    await using srv = await startCovserver({ name: "alpha-app" });
+    try {
+      const { collector, dir } = await collectorFor(srv, root);
+      const signal = new AbortController().signal;
+      assertEquals((await collector.pullNow("first", signal)).result, "stored");
+      const before = await covdataPercent(dir);
+      assertEquals(before.code, 0, before.out);
+      const res = await fetch(`http://127.0.0.1:${srv.appPort}/run/alpha`);
+      await res.body?.cancel();
+      assertEquals((await collector.pullNow("after alpha", signal)).result, "stored");
+      const after = await covdataPercent(dir);
+      assertEquals(after.code, 0, after.out);
+      ok(/coverage: [\d.]+% of statements/.test(after.out), after.out);
+      ok(after.out !== before.out, `coverage did not change:\n${before.out}\n${after.out}`);
+      const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+      const hash = names.find((n) => n.startsWith("covmeta."))!.slice("covmeta.".length);
+      assertEquals(names, [
+        `covcounters.${hash}.${srv.pid}.1`,
+        `covcounters.${hash}.${srv.pid}.2`,
+        `covmeta.${hash}`,
+        "info.json",
+      ]);
+      await srv.stop();
+      const gone = await collector.pullNow("after exit", signal);
+      assertEquals([gone.result, gone.end], ["ended", "pid-gone"]);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+for (
+  const [mode, result, label, maxBody] of [
+    ["truncated-meta", "rejected", "truncated", undefined],
+    ["foreign-hash", "rejected", "hash", undefined],
+    ["bad-base64", "rejected", "base64", undefined],
+    ["garbage-json", "rejected", "json", undefined],
+    ["oversized", "failed", "too-large", 1 << 20],
+    ["cover500", "failed", "status", undefined],
+  ] as const
+) {
+  Deno.test({
+    name: `fixture mode ${mode}: the pull is ${result} (${label}) and nothing is stored`,
+    ignore: noGo,
+    async fn() {
+      const root = await Deno.makeTempDir({ prefix: "collect-covserver-" });
+      await using srv = await startCovserver({ name: "modes-app", mode });
+      try {
+        const { collector, metrics } = await collectorFor(srv, root, maxBody);
+        const out = await collector.pullNow("test", new AbortController().signal);
+        assertEquals(out.result, result, out.error);
+        assertEquals(metrics.value("coverage_collector_pulls_total", { result: label }), 1);
+        assertEquals([...Deno.readDirSync(root)], []);
+      } finally {
+        await Deno.remove(root, { recursive: true });
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "fixture identity change (exec'd binary) ends the run without storing the new answer",
+  ignore: noGo,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "collect-covserver-" });
+    await using srv = await startCovserver({
+      name: "wrapped-app",
+      mode: "identity-change",
+      env: { FIXTURE_CHANGE_AFTER: "3" },
+    });
+    try {
+      const { collector, metrics, dir } = await collectorFor(srv, root);
+      const end = await collector.run(AbortSignal.timeout(20_000));
+      assertEquals(end, "identity-changed");
+      const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) =>
+        n.startsWith("covcounters.")
+      );
+      // Request 1 was the HEAD; pulls 2 and 3 answer as the first binary, pull 4 as the new one.
+      assertEquals(metrics.value("coverage_collector_pulls_total", { result: "ok" }), 2);
+      assertEquals(
+        metrics.value("coverage_collector_pulls_total", { result: "identity-changed" }),
+        1,
+      );
+      ok(names.length >= 1 && names.length <= 2, names.join(","));
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
