@@ -60,7 +60,17 @@ export async function runDaemon(
   const deps: Deps = { config, log, metrics, health, system };
 
   const shutdown = onShutdownSignals(log);
-  const parts = await makeParts(deps);
+  let parts: Part[];
+  try {
+    parts = await makeParts(deps);
+  } catch (e) {
+    log.error("cannot start", { error: e });
+    shutdown.dispose();
+    return 1;
+  }
+  // Parts run until after their final work: the shutdown signal first calls beforeStop (the
+  // final pull needs the collectors alive), then stops the loops.
+  const partsStop = new AbortController();
   const app = createApp({
     health,
     metrics,
@@ -82,8 +92,8 @@ export async function runDaemon(
   log.info("started", { version: VERSION, health: `http://${server.address}`, pid: Deno.pid });
 
   const running = parts.map((p) =>
-    p.run(shutdown.signal).catch((e) => {
-      if (!shutdown.signal.aborted) log.error("part failed", { part: p.name, error: e });
+    p.run(partsStop.signal).catch((e) => {
+      if (!partsStop.signal.aborted) log.error("part failed", { part: p.name, error: e });
     })
   );
   await new Promise<void>((resolve) => {
@@ -99,11 +109,13 @@ export async function runDaemon(
           log.error("final work failed", { part: p.name, error: e });
         })
       ));
+      partsStop.abort();
       await Promise.all(running);
     })(),
     config.shutdownTimeout,
   );
   const inTime = await finished;
+  partsStop.abort();
   if (!inTime) {
     log.warn("shutdown deadline passed; exiting with work unfinished", {
       deadline: formatDuration(config.shutdownTimeout),

@@ -27,8 +27,12 @@ export type ProbeVerdict =
 /** The outcome of one pull-and-store, as the engine reports it. */
 export interface PullReport {
   stored: boolean;
+  /** The collector's own word for the outcome (stored, unchanged, rejected...). */
+  result?: string;
   /** Why nothing was stored (unchanged data counts as stored). */
   error?: string;
+  /** Where the server's files go. */
+  prefix?: string;
 }
 
 /** One collector per confirmed server (see src/collect/collector.ts). */
