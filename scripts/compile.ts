@@ -20,6 +20,7 @@ import {
   embeddedPermissions,
   parseCompileArgs,
   permissionMismatch,
+  type PermissionPlan,
   permissionPlan,
   stampVersion,
   TARGETS,
@@ -54,7 +55,8 @@ async function buildCommit(given?: string): Promise<string> {
 
 /** A fresh copy of what the binary is built from, with the commit stamped in. */
 async function stage(commit: string): Promise<string> {
-  const dir = join(repoRoot, ".cache", "build", "stage");
+  // One directory per run, so two builds (or a build and the tests) never share one.
+  const dir = join(repoRoot, ".cache", "build", `stage-${Deno.pid}`);
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   const copy = async (from: string, to: string) => {
     const info = await Deno.stat(from);
@@ -139,6 +141,21 @@ async function main(argv: string[]): Promise<number> {
   const bases = await denortBases();
   const commit = await buildCommit(args.commit);
   const stageDir = await stage(commit);
+  try {
+    return await compileAll(args, plan, bases, commit, stageDir);
+  } finally {
+    await Deno.remove(stageDir, { recursive: true }).catch(() => {});
+  }
+}
+
+async function compileAll(
+  args: ReturnType<typeof parseCompileArgs>,
+  plan: PermissionPlan,
+  bases: Partial<Record<Arch, string>>,
+  commit: string,
+  stageDir: string,
+): Promise<number> {
+  const version = JSON.parse(await Deno.readTextFile(join(stageDir, "deno.json"))).version;
   const outDir = resolve(repoRoot, args.outDir);
   await Deno.mkdir(outDir, { recursive: true });
   const dec = new TextDecoder();
@@ -172,7 +189,7 @@ async function main(argv: string[]): Promise<number> {
       }
     } else console.error(`compile: warning: could not find the permissions embedded in ${out}`);
     console.log(
-      `compile: ${relative(repoRoot, out) || out} (${denoJson.version}, commit ${commit}, ` +
+      `compile: ${relative(repoRoot, out) || out} (${version}, commit ${commit}, ` +
         `deno ${Deno.version.deno}, ${TARGETS[arch].triple})`,
     );
   }
