@@ -63,7 +63,8 @@ export function socketKey(netns: string, inode: number): string {
  * The listeners in each container's coverage range that belong to it. A hostNetwork (NODE)
  * container sees every host socket, so only sockets held by its process tree count; a POD
  * container counts sockets its tree holds, or every in-range socket of its pod network when it is
- * the only known container there. Dial host: the pod IP for POD, a loopback/bound address for NODE.
+ * the only known container there. Dial host: the pod IP for POD, a loopback/bound address for NODE
+ * (only when the container really is in the host network namespace).
  *
  * @example const { candidates } = await containerCandidates(ctx, containers, 100)
  */
@@ -81,11 +82,14 @@ export async function containerCandidates(
     netnsOf.set(c.id, ns);
     perNetns.set(ns, (perNetns.get(ns) ?? 0) + 1);
   }
+  const hostNs = await ctx.netnsOf(1);
   const seen = new Set<string>();
   for (const c of containers) {
     ctx.signal.throwIfAborted();
     const ns = netnsOf.get(c.id);
     if (ns === undefined) continue;
+    // Loopback of a network namespace other than the host's cannot be dialled from here.
+    if (c.network === "NODE" && hostNs !== null && ns !== hostNs) continue;
     const inRange = (await ctx.listeners(c.pid)).filter((l) =>
       l.port >= c.coveragePort && l.port < c.coveragePort + portSpan
     );

@@ -1,0 +1,228 @@
+import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createSystem, type System } from "../system.ts";
+import { createLogger } from "../log.ts";
+import { Metrics } from "../metrics.ts";
+import { Health } from "../health.ts";
+import type { Candidate } from "../target.ts";
+import { FakeProc } from "../procfs/fakeproc.ts";
+import { FakeCri } from "./fakecri.ts";
+import { Discoverer } from "./discoverer.ts";
+
+const hex = (c: string) => c.repeat(64);
+const config = {
+  crictl: "crictl",
+  runtimeEndpoint: "",
+  crictlTimeout: 1000,
+  portStart: 53700,
+  portSpan: 100,
+};
+
+/** A node: an ordinary pod, a hostNetwork pod (two containers), and host processes. */
+function node() {
+  const fake = new FakeProc();
+  const cri = new FakeCri();
+  fake.add({ pid: 1, ppid: 0, name: "systemd" });
+  // ordinary pod: own netns, IPv6-any listener held by the child of the container init
+  fake.setNet("pod1", [{ address: "::", port: 53700, inode: 501 }]);
+  fake.add({
+    pid: 100,
+    ppid: 1,
+    nspid: [100, 1],
+    netns: "pod1",
+    cgroup: `0::/crio-${hex("a")}.scope`,
+  });
+  fake.add({
+    pid: 101,
+    ppid: 100,
+    nspid: [101, 2],
+    netns: "pod1",
+    sockets: [501],
+    cgroup: `0::/crio-${hex("a")}.scope`,
+  });
+  // host netns: apiserver (hostNetwork) on 53700, a host program on 53701, etcd (hostNetwork) none
+  fake.setNet("host", [
+    { address: "::", port: 53700, inode: 700 },
+    { address: "0.0.0.0", port: 53701, inode: 701 },
+    { address: "::1", port: 53702, inode: 702 },
+    { address: "::", port: 6443, inode: 703 },
+    { address: "0.0.0.0", port: 60001, inode: 704 },
+  ]);
+  fake.add({ pid: 200, ppid: 1, sockets: [700, 703], cgroup: `0::/crio-${hex("b")}.scope` });
+  fake.add({ pid: 201, ppid: 200, cgroup: `0::/crio-${hex("b")}.scope` });
+  fake.add({ pid: 300, ppid: 1, cgroup: `0::/crio-${hex("c")}.scope` });
+  fake.add({ pid: 400, ppid: 1, name: "hostd", sockets: [701, 702] });
+  fake.add({ pid: 401, ppid: 400, name: "hostd-child" });
+  fake.add({ pid: 500, ppid: 1, environ: { COVERAGE_PORT: "60000" }, sockets: [704] });
+  cri.containers = [
+    {
+      id: hex("a"),
+      sandbox: hex("1"),
+      name: "web",
+      pod: "web-1",
+      pid: 100,
+      network: "POD",
+      ip: "fd00::17",
+    },
+    {
+      id: hex("b"),
+      sandbox: hex("2"),
+      name: "kube-apiserver",
+      pod: "api",
+      pid: 200,
+      network: "NODE",
+      ip: "",
+    },
+    {
+      id: hex("c"),
+      sandbox: hex("3"),
+      name: "etcd",
+      pod: "etcd",
+      pid: 300,
+      network: "NODE",
+      ip: "",
+    },
+  ];
+  const lines: string[] = [];
+  const health = new Health();
+  const metrics = new Metrics();
+  const reads: string[] = [];
+  const base = createSystem(fake.root);
+  const counted: System = {
+    ...base,
+    readDir: (p) => {
+      reads.push(p);
+      return base.readDir(p);
+    },
+  };
+  const d = new Discoverer({
+    system: cri.system(counted),
+    config,
+    log: createLogger({ write: (l) => lines.push(l) }),
+    metrics,
+    health,
+  });
+  return { fake, cri, d, lines, health, metrics, reads, [Symbol.dispose]: () => fake.cleanup() };
+}
+
+const summary = (cs: Candidate[]) =>
+  cs.map((
+    c,
+  ) => [c.owner.kind === "host" ? "_host_" : c.owner.container.name, c.host, c.port, c.pids])
+    .sort((a, b) => String(a) < String(b) ? -1 : 1);
+
+Deno.test("scan files each listener once: pod IP, hostNetwork by inode, host processes with their range", async () => {
+  using n = node();
+  const r = await n.d.scan(new AbortController().signal);
+  assertEquals(r.crictlOk, true);
+  assertEquals(r.containers.map((c) => [c.name, c.network, c.podIp]), [
+    ["web", "POD", "fd00::17"],
+    ["kube-apiserver", "NODE", ""],
+    ["etcd", "NODE", ""],
+  ]);
+  assertEquals(summary(r.candidates), [
+    ["_host_", "127.0.0.1", 53701, [400, 401]],
+    ["_host_", "127.0.0.1", 60001, [500]],
+    ["_host_", "::1", 53702, [400, 401]],
+    ["kube-apiserver", "127.0.0.1", 53700, [200, 201]],
+    ["web", "fd00::17", 53700, [100, 101]],
+  ]);
+  ok(r.candidates.every((c) => c.host !== ""));
+  assertEquals(n.health.get("crictl")?.degraded, undefined);
+});
+
+Deno.test("a second scan inspects nothing again and does no fd scan of host processes", async () => {
+  using n = node();
+  const signal = new AbortController().signal;
+  await n.d.scan(signal);
+  const callsBefore = n.cri.calls.length;
+  n.reads.length = 0;
+  const r = await n.d.scan(signal);
+  assertEquals(n.cri.calls.slice(callsBefore), ["ps -o json"]);
+  assertEquals(n.reads.filter((p) => /^\/proc\/(400|500|1)\/fd$/.test(p)), []);
+  assertEquals(r.candidates.length, 5);
+});
+
+Deno.test("empty pod IP is never dialled: the container is treated as hostNetwork", async () => {
+  using n = node();
+  n.cri.containers[0].ip = "";
+  n.fake.setNet("pod1", []);
+  n.fake.setNet("host", [{ address: "::", port: 53705, inode: 501 }]);
+  // in its own network namespace: loopback there is not the host's, so nothing to dial
+  const r = await n.d.scan(new AbortController().signal);
+  assertEquals(r.containers[0].network, "NODE");
+  assertEquals(summary(r.candidates), []);
+  // really in the host's network namespace: dial loopback, never ""
+  for (const pid of [101, 100]) n.fake.remove(pid);
+  n.fake.add({ pid: 100, ppid: 1, netns: "host", cgroup: `0::/crio-${hex("a")}.scope` });
+  n.fake.add({ pid: 101, ppid: 100, sockets: [501], netns: "host" });
+  const r2 = await n.d.scan(new AbortController().signal);
+  assertEquals(summary(r2.candidates), [["web", "127.0.0.1", 53705, [100, 101]]]);
+});
+
+Deno.test("processes vanishing mid-scan are skipped, not thrown", async () => {
+  using n = node();
+  // listed in /proc but already gone: no status, no fd, no net
+  mkdirSync(join(n.fake.root, "proc", "777"));
+  n.fake.remove(300); // etcd's process exited after crictl saw it
+  n.fake.remove(401);
+  const r = await n.d.scan(new AbortController().signal);
+  assertEquals(r.containers.length, 3);
+  assertEquals(summary(r.candidates).map((c) => c.slice(0, 3)), [
+    ["_host_", "127.0.0.1", 53701],
+    ["_host_", "127.0.0.1", 60001],
+    ["_host_", "::1", 53702],
+    ["kube-apiserver", "127.0.0.1", 53700],
+    ["web", "fd00::17", 53700],
+  ]);
+});
+
+Deno.test("crictl failure: one log line per distinct error, last good view, degraded, then recovery", async () => {
+  using n = node();
+  const signal = new AbortController().signal;
+  await n.d.scan(signal);
+  n.cri.fail = "exit";
+  const a = await n.d.scan(signal);
+  const b = await n.d.scan(signal);
+  assertEquals([a.crictlOk, b.crictlOk], [false, false]);
+  ok(a.crictlError?.includes("connection refused"), a.crictlError);
+  assertEquals(b.containers.length, 3);
+  assertEquals(b.candidates.length, 5);
+  assertEquals(n.health.get("crictl")?.degraded, true);
+  assertEquals(n.health.get("crictl")?.ready, true);
+  assertEquals(n.lines.filter((l) => l.includes("crictl failed")).length, 1);
+  n.cri.fail = "hang";
+  await n.d.scan(signal);
+  assertEquals(n.lines.filter((l) => l.includes("crictl failed")).length, 2);
+  n.cri.fail = "none";
+  const c = await n.d.scan(signal);
+  assertEquals(c.crictlOk, true);
+  assertEquals(n.health.get("crictl")?.degraded, undefined);
+  assertEquals(n.lines.filter((l) => l.includes("crictl works again")).length, 1);
+  assertEquals(n.metrics.value("crictl_runs_total", { result: "exit" }), 2);
+  assertEquals(n.metrics.value("crictl_runs_total", { result: "timeout" }), 1);
+});
+
+Deno.test("without crictl at all the host scan still runs", async () => {
+  using n = node();
+  n.cri.fail = "missing";
+  const r = await n.d.scan(new AbortController().signal);
+  assertEquals(r.crictlOk, false);
+  assertEquals(r.containers, []);
+  // container processes are recognised by their cgroup, so their sockets are not filed as host
+  assertEquals(summary(r.candidates).map((c) => c.slice(0, 3)), [
+    ["_host_", "127.0.0.1", 53701],
+    ["_host_", "127.0.0.1", 60001],
+    ["_host_", "::1", 53702],
+  ]);
+});
+
+Deno.test("scan rejects when the signal is aborted", async () => {
+  using n = node();
+  const ac = new AbortController();
+  ac.abort();
+  let threw = false;
+  await n.d.scan(ac.signal).catch(() => threw = true);
+  assertEquals(threw, true);
+});
