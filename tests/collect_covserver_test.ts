@@ -19,8 +19,8 @@ const noGo = !(await hasGo());
 async function targetOf(srv: Covserver): Promise<Target> {
   const res = await fetch(`http://127.0.0.1:${srv.coveragePort}/health`, { method: "HEAD" });
   await res.body?.cancel();
-  const identity = parseIdentity(res.headers);
-  if (!identity) throw new Error(`fixture on ${srv.coveragePort} has no coverage identity`);
+  // `plain` mode answers without identity: file it as if the server was seen before.
+  const identity = parseIdentity(res.headers) ?? { binary: "modes-app", pid: srv.pid, extra: {} };
   return {
     key: `_host_:${srv.coveragePort}`,
     owner: { kind: "host" },
@@ -32,7 +32,11 @@ async function targetOf(srv: Covserver): Promise<Target> {
   };
 }
 
-async function collectorFor(srv: Covserver, root: string, maxBody = 64 << 20) {
+async function collectorFor(
+  srv: Covserver,
+  root: string,
+  { maxBody = 64 << 20, pullTimeout = 5000 } = {},
+) {
   const sink = new DirSink(root);
   const metrics = new Metrics();
   const collector = new Collector(await targetOf(srv), {
@@ -40,7 +44,7 @@ async function collectorFor(srv: Covserver, root: string, maxBody = 64 << 20) {
     system: createSystem("/"),
     log: silentLogger,
     metrics,
-    config: { pullSchedule: parseSchedule("100ms"), pullTimeout: 5000, maxBody },
+    config: { pullSchedule: parseSchedule("100ms"), pullTimeout, maxBody },
     hostname: "test-node",
   });
   return { collector, sink, metrics, dir: dirname(sink.pathOf(infoKey(collector.prefix))) };
@@ -93,13 +97,15 @@ Deno.test({
 });
 
 for (
-  const [mode, result, label, maxBody] of [
-    ["truncated-meta", "rejected", "truncated", undefined],
-    ["foreign-hash", "rejected", "hash", undefined],
-    ["bad-base64", "rejected", "base64", undefined],
-    ["garbage-json", "rejected", "json", undefined],
-    ["oversized", "failed", "too-large", 1 << 20],
-    ["cover500", "failed", "status", undefined],
+  const [mode, result, label, limits] of [
+    ["truncated-meta", "rejected", "truncated", {}],
+    ["foreign-hash", "rejected", "hash", {}],
+    ["bad-base64", "rejected", "base64", {}],
+    ["garbage-json", "rejected", "json", {}],
+    ["oversized", "failed", "too-large", { maxBody: 1 << 20 }],
+    ["slow", "failed", "timeout", { pullTimeout: 500 }],
+    ["cover500", "failed", "status", {}],
+    ["plain", "ended", "identity-changed", {}],
   ] as const
 ) {
   Deno.test({
@@ -109,7 +115,7 @@ for (
       const root = await Deno.makeTempDir({ prefix: "collect-covserver-" });
       await using srv = await startCovserver({ name: "modes-app", mode });
       try {
-        const { collector, metrics } = await collectorFor(srv, root, maxBody);
+        const { collector, metrics } = await collectorFor(srv, root, limits);
         const out = await collector.pullNow("test", new AbortController().signal);
         assertEquals(out.result, result, out.error);
         assertEquals(metrics.value("coverage_collector_pulls_total", { result: label }), 1);

@@ -211,12 +211,12 @@ export class Collector {
         signal,
       });
       if (!this.#same(res.identity)) return this.#identityChanged(res.identity);
-      decoded = decodeCoverage(res.json, { expectMeta: !nometa, metaHash: this.#metaHash });
+      decoded = decodeCoverage(res.body, { expectMeta: !nometa, metaHash: this.#metaHash });
     } catch (e) {
       if (e instanceof PullError && e.status !== undefined && !this.#same(e.identity)) {
         return this.#identityChanged(e.identity);
       }
-      const kind = e instanceof PullError || e instanceof CoverageError ? e.kind : "network";
+      const kind = e instanceof PullError || e instanceof CoverageError ? e.kind : "error";
       metrics.inc(PULLS, PULLS_HELP, { result: kind });
       if (kind === "aborted") return { result: "aborted", error: message(e) };
       if (e instanceof PullError && !await this.#alive()) {

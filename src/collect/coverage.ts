@@ -161,12 +161,24 @@ export function decodeCounters(bytes: Uint8Array, filename: string): CountersFil
 }
 
 /**
- * Decodes and checks a parsed /coverage body. The hash of names is computed from the meta bytes,
- * never taken from the server's file names (servers in the field name files from the wrong bytes).
+ * Decodes and checks a /coverage body (its text, or already parsed JSON). The hash of names is
+ * computed from the meta bytes, never taken from the server's file names (servers in the field
+ * name files from the wrong bytes).
  *
- * @example decodeCoverage(JSON.parse(body), { expectMeta: true }).meta?.hash
+ * @example decodeCoverage(bodyText, { expectMeta: true }).meta?.hash // "0123...cdef"
  */
-export function decodeCoverage(json: unknown, opts: DecodeOptions): DecodedCoverage {
+export function decodeCoverage(body: string | object, opts: DecodeOptions): DecodedCoverage {
+  let json: unknown = body;
+  if (typeof body === "string") {
+    try {
+      json = JSON.parse(body);
+    } catch (e) {
+      throw new CoverageError(
+        "json",
+        `coverage response is not JSON (${e instanceof Error ? e.message : String(e)})`,
+      );
+    }
+  }
   const parsed = CoverageResponse.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -177,16 +189,16 @@ export function decodeCoverage(json: unknown, opts: DecodeOptions): DecodedCover
       }: ${issue.message}`,
     );
   }
-  const body = parsed.data;
+  const data = parsed.data;
   let meta: MetaFile | undefined;
-  if (body.meta_data !== "") meta = decodeMeta(decodeBase64(body.meta_data, "meta_data"));
+  if (data.meta_data !== "") meta = decodeMeta(decodeBase64(data.meta_data, "meta_data"));
   else if (opts.expectMeta) {
     throw new CoverageError("json", "meta_data is empty in a full (not nometa) pull");
   }
-  if (body.counters_data === "") throw new CoverageError("json", "counters_data is empty");
+  if (data.counters_data === "") throw new CoverageError("json", "counters_data is empty");
   const counters = decodeCounters(
-    decodeBase64(body.counters_data, "counters_data"),
-    body.counters_filename,
+    decodeBase64(data.counters_data, "counters_data"),
+    data.counters_filename,
   );
   if (meta && opts.metaHash !== undefined && meta.hash !== opts.metaHash) {
     throw new CoverageError(
@@ -201,5 +213,5 @@ export function decodeCoverage(json: unknown, opts: DecodeOptions): DecodedCover
       `counters_data belongs to meta hash ${counters.metaHash}, not ${expected}`,
     );
   }
-  return { meta, counters, timestamp: body.timestamp };
+  return { meta, counters, timestamp: data.timestamp };
 }

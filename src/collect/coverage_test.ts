@@ -15,6 +15,11 @@ function kindOf(fn: () => unknown): string {
   return "no error";
 }
 
+Deno.test("the body may be given as text", () => {
+  const text = JSON.stringify(coverageBody(makeMeta(HASH), makeCounters(HASH)));
+  assertEquals(decodeCoverage(text, { expectMeta: true }).meta?.hash, HASH);
+});
+
 Deno.test("a full pull decodes meta and counters and names the hash from bytes 24..40", () => {
   const d = decodeCoverage(coverageBody(makeMeta(HASH), makeCounters(HASH, 7), 42), {
     expectMeta: true,
@@ -107,7 +112,9 @@ Deno.test("bad base64 is rejected", () => {
 
 Deno.test("JSON of another shape, or a full pull without meta, is rejected", () => {
   assertEquals(kindOf(() => decodeCoverage({ hello: 1 }, { expectMeta: false })), "json");
-  assertEquals(kindOf(() => decodeCoverage("text", { expectMeta: false })), "json");
+  assertEquals(kindOf(() => decodeCoverage("<html>", { expectMeta: false })), "json");
+  assertEquals(kindOf(() => decodeCoverage('"text"', { expectMeta: false })), "json");
+  assertEquals(kindOf(() => decodeCoverage("[]", { expectMeta: false })), "json");
   assertEquals(
     kindOf(() => decodeCoverage(coverageBody(null, makeCounters(HASH)), { expectMeta: true })),
     "json",

@@ -2,7 +2,6 @@
 
 import { parseIdentity } from "../identity.ts";
 import type { Identity } from "../target.ts";
-import { CoverageError } from "./coverage.ts";
 
 /** Why a pull brought nothing usable; `kind` is the metric label. */
 export type PullErrorKind = "network" | "timeout" | "status" | "too-large" | "aborted";
@@ -37,8 +36,8 @@ export interface PullResult {
   status: number;
   /** The identity headers of the response; null when they are missing or unusable. */
   identity: Identity | null;
-  /** The parsed JSON body (not yet checked: see decodeCoverage). */
-  json: unknown;
+  /** The body text (not yet parsed or checked: see decodeCoverage). */
+  body: string;
 }
 
 /** `http://host:port`, with brackets around an IPv6 address. */
@@ -83,10 +82,11 @@ async function readCapped(
 
 /**
  * Pulls coverage: `GET /coverage` (or `?nometa=1`). Throws PullError on a network fault, timeout,
- * non-200 answer or oversized body, and CoverageError "json" when the body is not JSON.
+ * non-200 answer or oversized body. The body is returned as text so the caller can check the
+ * identity headers before anything else.
  *
  * @example await pullCoverage({ host: "10.128.2.17", port: 53700, nometa: false,
- *   timeoutMs: 30000, maxBody: 64 << 20 }) // { status: 200, identity: {...}, json: {...} }
+ *   timeoutMs: 30000, maxBody: 64 << 20 }) // { status: 200, identity: {...}, body: "{...}" }
  */
 export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
   const url = `${baseUrl(opts.host, opts.port)}/coverage${opts.nometa ? "?nometa=1" : ""}`;
@@ -139,16 +139,7 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
       const err = failure(e);
       throw new PullError(err.kind, err.message, 200, identity, { cause: e });
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder().decode(bytes));
-    } catch (e) {
-      throw new CoverageError(
-        "json",
-        `${url}: body is not JSON (${e instanceof Error ? e.message : String(e)})`,
-      );
-    }
-    return { status: res.status, identity, json };
+    return { status: res.status, identity, body: new TextDecoder().decode(bytes) };
   } finally {
     clearTimeout(timer);
   }

@@ -1,6 +1,5 @@
 import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
 import { baseUrl, pullCoverage, PullError } from "./pull.ts";
-import { CoverageError } from "./coverage.ts";
 import { identityHeaders } from "../../tests/harness/covfiles.ts";
 
 /** Serves `handler` on a free loopback port for the duration of `fn`. */
@@ -38,7 +37,7 @@ Deno.test("a pull returns the status, identity headers and JSON; nometa asks ?no
     const r = await pullCoverage(opts(port));
     assertEquals(r.status, 200);
     assertEquals(r.identity, { binary: "app", pid: 1, extra: { source_commit: "abc123" } });
-    assertEquals(r.json, { counters_data: "x" });
+    assertEquals(JSON.parse(r.body), { counters_data: "x" });
     await pullCoverage({ ...opts(port), nometa: true });
   });
   assertEquals(seen, ["/coverage", "/coverage?nometa=1"]);
@@ -107,16 +106,20 @@ Deno.test("a server dripping bytes is cut at the timeout", async () => {
   });
 });
 
-Deno.test("a body that is not JSON is a CoverageError json", async () => {
+Deno.test("a body that is not JSON is returned as text with its identity", async () => {
   await withServer(
     () => new Response("<html>", { headers: identityHeaders("app", 1) }),
     async (port) => {
-      await rejects(
-        pullCoverage(opts(port)),
-        (e) => e instanceof CoverageError && e.kind === "json",
-      );
+      const r = await pullCoverage(opts(port));
+      assertEquals([r.body, r.identity?.binary], ["<html>", "app"]);
     },
   );
+});
+
+Deno.test("an answer without identity headers has identity null", async () => {
+  await withServer(() => new Response("plain http server"), async (port) => {
+    assertEquals((await pullCoverage(opts(port))).identity, null);
+  });
 });
 
 Deno.test("a refused connection is a network error", async () => {
