@@ -1,0 +1,82 @@
+/** Is a candidate a coverage server, and which host process serves it? */
+
+import { IdentityError, parseIdentity } from "./identity.ts";
+import type { System } from "./system.ts";
+import type { Candidate, Identity } from "./target.ts";
+import { readStatus } from "./procfs/status.ts";
+
+export type ProbeResult =
+  | { kind: "coverage"; identity: Identity }
+  | { kind: "not-coverage"; status: number }
+  | { kind: "error"; error: string };
+
+export interface ProbeOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * `host:port` for a URL: IPv6 addresses in brackets.
+ *
+ * @example urlHost("fd00::17", 53700) // "[fd00::17]:53700"
+ */
+export function urlHost(host: string, port: number): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Sends `HEAD /health` to a candidate and reads the identity headers. Never throws: a refused
+ * connection, a timeout or bad identity headers come back as `{kind: "error"}`.
+ *
+ * @example await probe({ host: "127.0.0.1", port: 53700, ... }, { timeoutMs: 2000 })
+ * // { kind: "coverage", identity: { binary: "kube-apiserver", pid: 1, extra: {} } }
+ */
+export async function probe(
+  candidate: Pick<Candidate, "host" | "port">,
+  { timeoutMs, signal }: ProbeOptions,
+): Promise<ProbeResult> {
+  const { host, port } = candidate;
+  if (host === "") return { kind: "error", error: `refusing to dial an empty host (port ${port})` };
+  const url = `http://${urlHost(host, port)}/health`;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "HEAD",
+      redirect: "manual",
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
+  } catch (e) {
+    if (timeout.aborted) {
+      return { kind: "error", error: `HEAD ${url}: no answer within ${timeoutMs}ms` };
+    }
+    return { kind: "error", error: `HEAD ${url}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  await res.body?.cancel().catch(() => {});
+  try {
+    const identity = parseIdentity(res.headers);
+    return identity ? { kind: "coverage", identity } : { kind: "not-coverage", status: res.status };
+  } catch (e) {
+    if (e instanceof IdentityError) return { kind: "error", error: `HEAD ${url}: ${e.message}` };
+    throw e;
+  }
+}
+
+/**
+ * The host PID among `candidate.pids` whose last NSpid (its PID as it sees itself) equals the
+ * PID the server reported; null when none or more than one match (refuse to guess).
+ *
+ * @example await attribute(createSystem(), { pids: [48190, 48213], ... }, { pid: 1, ... }) // 48213
+ */
+export async function attribute(
+  system: System,
+  candidate: Pick<Candidate, "pids">,
+  identity: Pick<Identity, "pid">,
+): Promise<number | null> {
+  const matches: number[] = [];
+  for (const pid of candidate.pids) {
+    const s = await readStatus(system, pid);
+    if (s && s.pid === pid && s.nspid.at(-1) === identity.pid) matches.push(pid);
+  }
+  return matches.length === 1 ? matches[0] : null;
+}
