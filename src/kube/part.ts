@@ -1,0 +1,216 @@
+/**
+ * The kube part of the daemon: find the kubeconfig (waiting for it on a booting node), learn the
+ * node name, then list+watch the node's pods and tell the engine what changed. A pod that starts
+ * deleting is the last good moment to pull its coverage: that is `finalPull`, once per pod.
+ */
+
+import type { Deps, Part } from "../agent.ts";
+import { Backoff } from "./backoff.ts";
+import { KubeClient } from "./client.ts";
+import { type IdentitySource, learnNodeName } from "./identity.ts";
+import { parseKubeconfig } from "./kubeconfig.ts";
+import {
+  type FindOptions,
+  fsPath,
+  type KubeconfigLocation,
+  waitForKubeconfig,
+} from "./kubeconfig_source.ts";
+import { type PodEventType, PodWatcher, type PodWatcherOptions } from "./pods.ts";
+import type { PodMeta } from "./watch_stream.ts";
+
+/** What the kube part asks of the engine. */
+export interface KubeHooks {
+  /** Something changed on the node: scan soon (the engine coalesces). */
+  triggerScan(reason: string): void;
+  /** The pod is going away: pull its containers' coverage now. */
+  finalPull(podUid: string, reason: string): Promise<void>;
+  setNodeName(name: string): void;
+}
+
+export type KubeMode = "waiting-for-kubeconfig" | "connecting" | "full" | "host-only";
+
+export interface KubeStatus {
+  mode: KubeMode;
+  kubeconfigSource?: string;
+  kubeconfigPath?: string;
+  nodeName?: string;
+  identitySource?: IdentitySource;
+  watch: string;
+  eventsSeen: number;
+  reconnects: number;
+  relists: number;
+  lastEventAt?: string;
+  lastError?: string;
+  podsKnown: number;
+  certificateReloads: number;
+}
+
+export interface KubePartOptions extends FindOptions {
+  /** Kubeconfig poll period (default 1 s). */
+  pollMs?: number;
+  watcher?: PodWatcherOptions;
+  /** Backoff of identity and kubeconfig retries. */
+  backoff?: () => Backoff;
+  hostname?: () => string;
+}
+
+/** Remembers pods that got their final pull, so it happens once per pod (bounded). */
+class Finals {
+  #done = new Set<string>();
+  first(uid: string): boolean {
+    if (this.#done.has(uid)) return false;
+    this.#done.add(uid);
+    if (this.#done.size > 10_000) this.#done.delete(this.#done.values().next().value!);
+    return true;
+  }
+}
+
+/**
+ * Builds the kube part.
+ *
+ * @example
+ * const part = createKubePart(deps, { triggerScan, finalPull, setNodeName });
+ * await part.run(signal);
+ */
+export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptions = {}): Part {
+  const { config, log, health, system } = deps;
+  const klog = log.with({ part: "kube" });
+  const st: Omit<KubeStatus, "watch" | "eventsSeen" | "reconnects" | "relists"> = {
+    mode: "waiting-for-kubeconfig",
+    podsKnown: 0,
+    certificateReloads: 0,
+  };
+  let watcher: PodWatcher | undefined;
+  let client: KubeClient | undefined;
+  const pods = new Map<string, string>(); // uid → namespace/name
+  const finals = new Finals();
+  const newBackoff = opts.backoff ?? (() => new Backoff());
+  for (
+    const [name, help] of [
+      ["coverage_collector_kube_events_total", "Pod watch events seen, by type"],
+      ["coverage_collector_kube_reconnects_total", "Pod watch reconnections"],
+      ["coverage_collector_kube_relists_total", "Pod lists after the first (410 Gone or errors)"],
+    ]
+  ) deps.metrics.counter(name, help);
+
+  const final = (pod: PodMeta, reason: string) => {
+    const { uid, namespace, name } = pod.metadata;
+    if (!finals.first(uid)) return;
+    klog.info("pod going away: final pull", { namespace, pod: name, uid, reason });
+    hooks.finalPull(uid, reason).catch((e) =>
+      klog.warn("final pull failed", { namespace, pod: name, uid, error: e })
+    );
+  };
+
+  const synced = (list: PodMeta[]) => {
+    const seen = new Set<string>();
+    for (const p of list) {
+      seen.add(p.metadata.uid);
+      pods.set(p.metadata.uid, `${p.metadata.namespace}/${p.metadata.name}`);
+      if (p.metadata.deletionTimestamp) final(p, "deleting at list");
+    }
+    for (const [uid, ref] of pods) {
+      if (seen.has(uid)) continue;
+      const [namespace, name] = ref.split("/");
+      final({ metadata: { uid, namespace, name } }, "gone at relist");
+      pods.delete(uid);
+    }
+    st.podsKnown = pods.size;
+    hooks.triggerScan(`pod list (${list.length} pods)`);
+  };
+
+  const event = (type: PodEventType, p: PodMeta) => {
+    const { uid, namespace, name } = p.metadata;
+    if (type === "DELETED") {
+      final(p, "pod deleted");
+      pods.delete(uid);
+    } else {
+      pods.set(uid, `${namespace}/${name}`);
+      if (p.metadata.deletionTimestamp) final(p, "pod deleting");
+    }
+    st.podsKnown = pods.size;
+    hooks.triggerScan(`pod ${type.toLowerCase()} ${namespace}/${name}`);
+  };
+
+  /** Reads the kubeconfig and builds a client; retried with backoff (the file may be mid-write). */
+  const connect = async (loc: KubeconfigLocation, signal: AbortSignal) => {
+    const backoff = newBackoff();
+    while (!signal.aborted) {
+      try {
+        const text = await Deno.readTextFile(fsPath(loc.root, loc.path));
+        const spec = parseKubeconfig(text, { path: loc.path });
+        return await KubeClient.create(spec, loc.root, {
+          log: klog,
+          insecure: config.kubeInsecure,
+        });
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        st.lastError = reason;
+        health.set("kube", { ready: false, reason: `kubeconfig unusable: ${reason}` });
+        klog.error("kubeconfig unusable; retrying", { path: loc.path, error: reason });
+        if (!await backoff.wait(signal)) return undefined;
+      }
+    }
+    return undefined;
+  };
+
+  return {
+    name: "kube",
+    async run(signal) {
+      health.set("kube", { ready: false, reason: "waiting for a kubeconfig" });
+      const loc = await waitForKubeconfig({ system, config, log: klog }, {
+        ...opts,
+        signal,
+        waitMs: config.kubeconfigWait,
+      });
+      if (signal.aborted) return;
+      if (!loc) {
+        st.mode = "host-only";
+        health.set("kube", { ready: true, reason: "host-only: no kubeconfig found" });
+        return;
+      }
+      st.mode = "connecting";
+      st.kubeconfigSource = loc.source;
+      st.kubeconfigPath = fsPath(loc.root, loc.path);
+      health.set("kube", { ready: false, reason: "learning the node name" });
+      client = await connect(loc, signal);
+      if (!client) return;
+      try {
+        const id = await learnNodeName(client, klog, {
+          signal,
+          nodeName: config.nodeName,
+          hostname: opts.hostname ?? (() => config.hostname || Deno.hostname()),
+          backoff: newBackoff(),
+          onRetry: (e) => {
+            st.lastError = e instanceof Error ? e.message : String(e);
+            health.set("kube", { ready: false, reason: `API server: ${st.lastError}` });
+          },
+        });
+        if (!id) return;
+        st.nodeName = id.name;
+        st.identitySource = id.source;
+        klog.info("node identity", { nodeName: id.name, source: id.source });
+        hooks.setNodeName(id.name);
+        health.set("kube", { ready: false, reason: "listing pods" });
+        st.mode = "full";
+        watcher = new PodWatcher(client, id.name, deps, { synced, event }, opts.watcher);
+        await watcher.run(signal);
+      } finally {
+        client.close();
+      }
+    },
+    status(): KubeStatus {
+      const w = watcher?.status();
+      return {
+        ...st,
+        watch: w?.watch ?? (st.mode === "host-only" ? "off" : "not-started"),
+        eventsSeen: w?.eventsSeen ?? 0,
+        reconnects: w?.reconnects ?? 0,
+        relists: w?.relists ?? 0,
+        lastEventAt: w?.lastEventAt,
+        lastError: w?.lastError ?? st.lastError,
+        certificateReloads: client?.rotations ?? 0,
+      };
+    },
+  };
+}

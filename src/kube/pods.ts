@@ -1,0 +1,238 @@
+/**
+ * List then watch the pods of one node, forever: the resourceVersion is carried across
+ * reconnects, a 410 means list again, errors back off, 403 is reported as a health fault.
+ */
+
+import type { Health } from "../health.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import { OnceLog } from "../log.ts";
+import { Backoff } from "./backoff.ts";
+import { KubeApiError, type KubeClient } from "./client.ts";
+import { lines, parseWatchEvent, PodList, type PodMeta, WatchParseError } from "./watch_stream.ts";
+
+export type PodEventType = "ADDED" | "MODIFIED" | "DELETED";
+
+/** What the watcher tells its owner, in stream order. */
+export interface PodHooks {
+  /** A (re)list: every pod on the node now. */
+  synced(pods: PodMeta[]): void;
+  event(type: PodEventType, pod: PodMeta): void;
+}
+
+export type WatchState = "not-started" | "listing" | "connected" | "backing-off" | "forbidden";
+
+export interface PodWatchStatus {
+  watch: WatchState;
+  resourceVersion?: string;
+  eventsSeen: number;
+  reconnects: number;
+  relists: number;
+  lastEventAt?: string;
+  lastError?: string;
+}
+
+export interface PodWatcherOptions {
+  /** Server-side watch timeout base; a random 0..60 s is added. */
+  timeoutSeconds?: number;
+  backoff?: Backoff;
+  random?: () => number;
+}
+
+/** The list/watch query for one node. @example podsQuery("w1") // "fieldSelector=spec.nodeName%3Dw1" */
+export function podsQuery(nodeName: string, extra: Record<string, string> = {}): string {
+  return new URLSearchParams({ fieldSelector: `spec.nodeName=${nodeName}`, ...extra }).toString();
+}
+
+const EVENTS = "coverage_collector_kube_events_total";
+const RECONNECTS = "coverage_collector_kube_reconnects_total";
+const RELISTS = "coverage_collector_kube_relists_total";
+
+/** 410 Gone from the watch: the resourceVersion is too old. */
+class Expired extends Error {}
+
+/**
+ * Watches the pods of `nodeName` and calls `hooks` in order.
+ *
+ * @example await new PodWatcher(client, "w1", deps, hooks).run(signal)
+ */
+export class PodWatcher {
+  #st: PodWatchStatus = { watch: "not-started", eventsSeen: 0, reconnects: 0, relists: 0 };
+  #once = new OnceLog();
+  #backoff: Backoff;
+  #timeoutSeconds: number;
+  #random: () => number;
+
+  constructor(
+    private client: KubeClient,
+    private nodeName: string,
+    private deps: { log: Logger; metrics: Metrics; health: Health },
+    private hooks: PodHooks,
+    opts: PodWatcherOptions = {},
+  ) {
+    this.#backoff = opts.backoff ?? new Backoff();
+    this.#timeoutSeconds = opts.timeoutSeconds ?? 300;
+    this.#random = opts.random ?? Math.random;
+    deps.metrics.counter(EVENTS, "Pod watch events seen, by type");
+    deps.metrics.counter(RECONNECTS, "Pod watch reconnections");
+    deps.metrics.counter(RELISTS, "Pod lists after the first (410 Gone or errors)");
+  }
+
+  status(): PodWatchStatus {
+    return { ...this.#st };
+  }
+
+  /** Runs until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    let rv: string | undefined;
+    let listed = false;
+    while (!signal.aborted) {
+      try {
+        if (rv === undefined) {
+          rv = await this.#list(signal, listed);
+          listed = true;
+        }
+        rv = await this.#watch(rv, signal);
+        // A normal end (timeoutSeconds): reconnect from rv at once.
+        this.#reconnected("stream ended");
+      } catch (e) {
+        if (signal.aborted) return;
+        if (e instanceof Expired) {
+          this.deps.log.info("watch resourceVersion expired; listing again", {
+            resourceVersion: rv,
+          });
+          rv = undefined;
+          continue;
+        }
+        this.#problem(e);
+        this.#st.watch = this.#st.watch === "forbidden" ? "forbidden" : "backing-off";
+        if (!await this.#backoff.wait(signal)) return;
+        if (listed) this.#reconnected("error");
+      }
+    }
+  }
+
+  #reconnected(why: string) {
+    this.#st.reconnects++;
+    this.deps.metrics.inc(RECONNECTS, "Pod watch reconnections");
+    this.deps.log.debug("pod watch reconnecting", {
+      why,
+      resourceVersion: this.#st.resourceVersion,
+    });
+  }
+
+  #problem(e: unknown) {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.#st.lastError = msg;
+    if (e instanceof KubeApiError && e.status === 403) {
+      this.#st.watch = "forbidden";
+      this.deps.health.set("kube", {
+        ready: false,
+        reason: `node identity cannot list pods: ${e.apiMessage}`,
+      });
+    }
+    if (this.#once.changed("watch", msg)) {
+      this.deps.log.warn("pod list/watch failed; backing off", { node: this.nodeName, error: msg });
+    }
+  }
+
+  async #list(signal: AbortSignal, relist: boolean): Promise<string> {
+    this.#st.watch = "listing";
+    const body = await this.client.json("GET", `/api/v1/pods?${podsQuery(this.nodeName)}`, {
+      signal,
+    });
+    const parsed = PodList.safeParse(body);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw new Error(
+        `pod list from ${this.client.server.origin}: ${i.path.join(".")}: ${i.message}`,
+      );
+    }
+    const rv = parsed.data.metadata.resourceVersion ?? "";
+    if (relist) {
+      this.#st.relists++;
+      this.deps.metrics.inc(RELISTS, "Pod lists after the first (410 Gone or errors)");
+    }
+    this.#st.resourceVersion = rv;
+    this.deps.health.set("kube", { ready: true });
+    if (this.#once.cleared("watch")) this.deps.log.info("pod list works again");
+    this.hooks.synced(parsed.data.items ?? []);
+    return rv;
+  }
+
+  /** One watch stream; returns the last resourceVersion when it ends normally. */
+  async #watch(rv: string, outer: AbortSignal): Promise<string> {
+    const timeoutSeconds = this.#timeoutSeconds + Math.floor(this.#random() * 60);
+    const query = podsQuery(this.nodeName, {
+      watch: "true",
+      resourceVersion: rv,
+      allowWatchBookmarks: "true",
+      timeoutSeconds: String(timeoutSeconds),
+    });
+    const idle = new AbortController();
+    const signal = AbortSignal.any([outer, idle.signal]);
+    let res: Response;
+    try {
+      res = await this.client.request("GET", `/api/v1/pods?${query}`, { signal, stream: true });
+    } catch (e) {
+      if (e instanceof KubeApiError && e.status === 410) throw new Expired();
+      throw e;
+    }
+    if (!res.body) throw new Error(`watch from ${this.client.server.origin}: no body`);
+    this.#st.watch = "connected";
+    this.deps.health.set("kube", { ready: true });
+    this.#backoff.reset();
+    // A stream silent for longer than its own timeout is dead: abort it.
+    const idleMs = (timeoutSeconds + 30) * 1000;
+    let timer = setTimeout(() => idle.abort(), idleMs);
+    try {
+      for await (const line of lines(res.body)) {
+        clearTimeout(timer);
+        timer = setTimeout(() => idle.abort(), idleMs);
+        rv = this.#handle(line, rv);
+      }
+    } catch (e) {
+      if (e instanceof Expired || e instanceof KubeApiError || outer.aborted) throw e;
+      throw new Error(
+        idle.signal.aborted
+          ? `watch from ${this.client.server.origin}: silent for ${idleMs}ms`
+          : `watch from ${this.client.server.origin} broke: ${e instanceof Error ? e.message : e}`,
+      );
+    } finally {
+      clearTimeout(timer);
+      await res.body.cancel().catch(() => {});
+    }
+    return rv;
+  }
+
+  #handle(line: string, rv: string): string {
+    let ev;
+    try {
+      ev = parseWatchEvent(line);
+    } catch (e) {
+      if (e instanceof WatchParseError) {
+        this.deps.log.warn("skipping a watch event", { error: e.message });
+        return rv;
+      }
+      throw e;
+    }
+    if (ev.type === "ERROR") {
+      if (ev.object.code === 410) throw new Expired();
+      throw new KubeApiError(
+        ev.object.code ?? 500,
+        "WATCH",
+        "/api/v1/pods",
+        ev.object.message ?? "",
+        ev.object.reason,
+      );
+    }
+    const next = ev.object.metadata.resourceVersion ?? rv;
+    this.#st.resourceVersion = next;
+    if (ev.type === "BOOKMARK") return next;
+    this.#st.eventsSeen++;
+    this.#st.lastEventAt = new Date().toISOString();
+    this.deps.metrics.inc(EVENTS, "Pod watch events seen, by type", { type: ev.type });
+    this.hooks.event(ev.type, ev.object);
+    return next;
+  }
+}
