@@ -15,14 +15,15 @@ import {
 const HASH = "00112233445566778899aabbccddeeff";
 const PREFIX = "worker-1/demo/app-7d9f/app/20261122T100005Z/quay.io-ocp-app-sha256-abcd/app";
 
-/** A System whose /proc/<pid>/status exists while `alive` is true. */
-function fakeSystem(pid: number, nspid = 1): System & { alive: boolean } {
+/** A System whose /proc/<pid>/status exists while `alive` is true (and `readsLeft` lasts). */
+function fakeSystem(pid: number, nspid = 1): System & { alive: boolean; readsLeft: number } {
   const sys = {
     alive: true,
+    readsLeft: Infinity,
     hostRoot: "/",
     hostPath: (p: string) => p,
     readText(path: string): Promise<string> {
-      if (path === `/proc/${pid}/status` && sys.alive) {
+      if (path === `/proc/${pid}/status` && sys.alive && sys.readsLeft-- > 0) {
         return Promise.resolve(`Name:\tapp\nState:\tS (sleeping)\nNSpid:\t${pid}\t${nspid}\n`);
       }
       return Promise.reject(new Deno.errors.NotFound(`${path}: no such file`));
@@ -196,6 +197,36 @@ Deno.test("pullNow waits for a pull under way: one pull at a time per server", a
     server.release();
     assertEquals([(await a).result, (await b).result], ["stored", "unchanged"]);
     assertEquals(server.maxConcurrent, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a failed pull checks the process again and ends with pid-gone when it is gone", async () => {
+  const { server, system, collector, signal } = setup();
+  await server.close();
+  system.readsLeft = 1;
+  const out = await collector.pullNow("test", signal);
+  assertEquals([out.result, out.end], ["ended", "pid-gone"]);
+});
+
+Deno.test("a process whose PID was reused (other NSpid) counts as gone", async () => {
+  const { server, collector, signal } = setup();
+  try {
+    const other = new Collector(
+      makeTarget({ port: server.port, identity: { binary: "app", pid: 7, extra: {} } }),
+      {
+        sink: new MemorySink(),
+        system: fakeSystem(4242, 1),
+        log: silentLogger,
+        metrics: new Metrics(),
+        config: { pullSchedule: parseSchedule("1s"), pullTimeout: 2000, maxBody: 1 << 20 },
+        hostname: "h",
+      },
+    );
+    assertEquals((await other.pullNow("test", signal)).end, "pid-gone");
+    assertEquals((await collector.pullNow("test", signal)).result, "stored");
+    assertEquals(server.requests.length, 1);
   } finally {
     await server.close();
   }
