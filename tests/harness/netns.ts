@@ -51,36 +51,94 @@ export interface SubnetLease {
   release(): void;
 }
 
-function tryLock(block: number): boolean {
-  const path = `${LOCK_DIR}/${block}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
+function tryLock(block: number, runId: string): boolean {
+  try {
+    const f = Deno.openSync(`${LOCK_DIR}/${block}.lock`, { write: true, createNew: true });
+    f.writeSync(new TextEncoder().encode(`${Deno.pid} ${runId}\n`));
+    f.close();
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return false;
+    throw e;
+  }
+}
+
+/**
+ * Cleans the runs whose process died without close(): kills what is left in their cgroups,
+ * deletes their links, netns and cgroups, frees their /24. Returns the run ids cleaned.
+ * @example
+ * await sweepStale(["/sys/fs/cgroup/systemd"]);
+ */
+export async function sweepStale(cgroupRoots: string[]): Promise<string[]> {
+  const cleaned: string[] = [];
+  for (const name of listDir(LOCK_DIR)) {
+    const path = `${LOCK_DIR}/${name}`;
+    let owner: string[];
     try {
-      const f = Deno.openSync(path, { write: true, createNew: true });
-      f.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
-      f.close();
-      return true;
+      owner = Deno.readTextFileSync(path).trim().split(" ");
+    } catch {
+      continue;
+    }
+    const pid = Number.parseInt(owner[0], 10);
+    const runId = owner[1] ?? "";
+    if (!/^[0-9a-f]{6}$/.test(runId) || !Number.isInteger(pid) || pidAlive(pid)) continue;
+    const left = await leftovers(runId, cgroupRoots);
+    for (const cg of left.cgroups) killCgroupTree(cg);
+    for (const link of left.links) await run("ip", ["link", "del", link]).catch(() => {});
+    for (const ns of left.netns) await run("ip", ["netns", "del", ns]).catch(() => {});
+    for (const cg of left.cgroups) await removeTree(cg);
+    const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+    for (const d of listDir(tmp).filter((n) => n.startsWith(`ccsim-${runId}-`))) {
+      await Deno.remove(`${tmp}/${d}`, { recursive: true }).catch(() => {});
+    }
+    try {
+      Deno.removeSync(path);
+    } catch { /* another sweeper got it */ }
+    cleaned.push(runId);
+  }
+  return cleaned;
+}
+
+function killCgroupTree(dir: string): void {
+  for (const sub of listDir(dir)) {
+    if (Deno.statSync(`${dir}/${sub}`).isDirectory) killCgroupTree(`${dir}/${sub}`);
+  }
+  let pids: string[] = [];
+  try {
+    pids = Deno.readTextFileSync(`${dir}/cgroup.procs`).split("\n").filter((p) => p !== "");
+  } catch { /* gone */ }
+  for (const p of pids) {
+    try {
+      Deno.kill(Number(p), "SIGKILL");
+    } catch { /* gone */ }
+  }
+}
+
+async function removeTree(dir: string): Promise<void> {
+  for (const sub of listDir(dir)) {
+    if (Deno.statSync(`${dir}/${sub}`).isDirectory) await removeTree(`${dir}/${sub}`);
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      Deno.removeSync(dir);
+      return;
     } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      let owner = NaN;
-      try {
-        owner = Number.parseInt(Deno.readTextFileSync(path), 10);
-      } catch { /* being written or removed: treat as taken */ }
-      if (!Number.isInteger(owner) || pidAlive(owner)) return false;
-      try {
-        Deno.removeSync(path); // the owner died without releasing
-      } catch { /* someone else took it over */ }
+      if (e instanceof Deno.errors.NotFound) return;
+      // EBUSY until killed tasks have left the cgroup; the kernel offers no event for that.
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
-  return false;
 }
 
 /**
  * Reserves a free 10.244.<block>.0/24 (no address of the host in it, no other live holder).
+ * Sweeps dead runs first (see sweepStale).
  * @example
- * const lease = await leaseSubnet(); try { ... } finally { lease.release(); }
+ * const lease = await leaseSubnet("a1b2c3", []); try { ... } finally { lease.release(); }
  */
-export async function leaseSubnet(): Promise<SubnetLease> {
+export async function leaseSubnet(runId: string, cgroupRoots: string[]): Promise<SubnetLease> {
   Deno.mkdirSync(LOCK_DIR, { recursive: true });
+  await sweepStale(cgroupRoots);
   const used = await run("ip", ["-o", "-4", "addr", "show"]);
   const routes = await run("ip", ["-4", "route", "show"]);
   const start = 1 + Math.floor(Math.random() * 254);
@@ -88,7 +146,7 @@ export async function leaseSubnet(): Promise<SubnetLease> {
     const block = 1 + (start - 1 + i) % 254;
     const prefix = `10.244.${block}.`;
     if (used.includes(prefix) || routes.includes(prefix)) continue;
-    if (!tryLock(block)) continue;
+    if (!tryLock(block, runId)) continue;
     return {
       block,
       release: () => {

@@ -8,11 +8,11 @@
 
 import { CrictlState } from "./crictl_state.ts";
 import type { CrictlFault, CrictlFaultMode } from "./crictl_state.ts";
-import { createPodNet, leaseSubnet, leftovers, run } from "./netns.ts";
+import { createPodNet, leaseSubnet, leftovers, run, sweepStale } from "./netns.ts";
 import type { Leftovers, SubnetLease } from "./netns.ts";
 import { type PodHost, SimPod } from "./pod.ts";
 import type { SimRunning } from "./pod.ts";
-import { cgroupRoot, removeCgroup, SimProcess } from "./simproc.ts";
+import { cgroupRoots, removeCgroup, SimProcess } from "./simproc.ts";
 
 export type { CrictlFault, CrictlFaultMode } from "./crictl_state.ts";
 export type { Leftovers } from "./netns.ts";
@@ -49,7 +49,7 @@ export async function canSimulateNode(): Promise<boolean> {
     await run("ip", ["netns", "list"]);
     await run("unshare", ["--version"]);
     await run("setsid", ["--version"]);
-    return cgroupRoot() !== null;
+    return cgroupRoots().length > 0;
   } catch {
     return false;
   }
@@ -79,7 +79,7 @@ export class SimNode implements PodHost, AsyncDisposable {
     readonly dir: string,
     readonly state: CrictlState,
     readonly lease: SubnetLease,
-    readonly cgroupDir: string | null,
+    readonly cgroupDirs: string[],
   ) {}
 
   /**
@@ -94,11 +94,10 @@ export class SimNode implements PodHost, AsyncDisposable {
     let lease: SubnetLease | undefined;
     try {
       const state = await CrictlState.create(dir);
-      lease = await leaseSubnet();
-      const root = cgroupRoot();
-      const cgroupDir = root ? `${root}/ccsim-${runId}` : null;
-      if (cgroupDir) Deno.mkdirSync(cgroupDir);
-      const node = new SimNode(opts.name ?? `ccsim-${runId}`, runId, dir, state, lease, cgroupDir);
+      lease = await leaseSubnet(runId, cgroupRoots());
+      const cgroupDirs = cgroupRoots().map((root) => `${root}/ccsim-${runId}`);
+      for (const d of cgroupDirs) Deno.mkdirSync(d);
+      const node = new SimNode(opts.name ?? `ccsim-${runId}`, runId, dir, state, lease, cgroupDirs);
       live.add(node);
       hookUnload();
       return node;
@@ -201,6 +200,15 @@ export class SimNode implements PodHost, AsyncDisposable {
     return leftovers(undefined, cgroupRoots());
   }
 
+  /**
+   * Cleans what runs of dead processes left (create() does this too); returns their run ids.
+   * @example
+   * await SimNode.sweep();
+   */
+  static sweep(): Promise<string[]> {
+    return sweepStale(cgroupRoots());
+  }
+
   /** Kills every process, deletes netns, veths, cgroups, temp files; safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -217,7 +225,7 @@ export class SimNode implements PodHost, AsyncDisposable {
       ...[...this.pods].map((p) => settle(p.delete({ graceMs: 0 }))),
       ...[...this.hostProcesses].map((p) => settle(p.close())),
     ]);
-    if (this.cgroupDir) await settle(removeCgroup(this.cgroupDir));
+    for (const d of this.cgroupDirs) await settle(removeCgroup(d));
     this.lease.release();
     await settle(Deno.remove(this.dir, { recursive: true }));
     live.delete(this);
@@ -246,11 +254,6 @@ export class SimNode implements PodHost, AsyncDisposable {
     }
     this.lease.release();
   }
-}
-
-function cgroupRoots(): string[] {
-  const root = cgroupRoot();
-  return root ? [root] : [];
 }
 
 function hookUnload(): void {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { CrictlState } from "./crictl_state.ts";
 import { covserverBinary, hasGo } from "./gobuild.ts";
 import { canSimulateNode, SimNode } from "./node.ts";
+import { cgroupRoots } from "./simproc.ts";
 
 const noGo = !(await hasGo());
 const noNode = noGo || !(await canSimulateNode());
@@ -207,10 +208,9 @@ Deno.test({
       const appPort = Number((await c.waitLine(/app-port=(\d+)/))[1]);
 
       assert.deepEqual(nsPids(c.hostPid), [c.hostPid, 1], "init is PID 1 inside its namespace");
-      assert.match(
-        Deno.readTextFileSync(`/proc/${c.hostPid}/cgroup`),
-        new RegExp(`crio-${c.id}\\.scope$`, "m"),
-      );
+      const cgLines = Deno.readTextFileSync(`/proc/${c.hostPid}/cgroup`).split("\n")
+        .filter((l) => l.endsWith(`/ccsim-${node.runId}/crio-${c.id}.scope`));
+      assert.equal(cgLines.length, cgroupRoots().length, "in a crio-<id>.scope of every hierarchy");
       const nsLink = Deno.readLinkSync(`/proc/${c.hostPid}/ns/net`);
       assert.ok(nsLink !== Deno.readLinkSync("/proc/self/ns/net"), "container has its own netns");
 

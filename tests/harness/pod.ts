@@ -24,8 +24,8 @@ export interface ContainerSpec {
 /** What a pod's containers need from their node. */
 export interface PodHost {
   readonly state: CrictlState;
-  /** The node's cgroup directory (`.../ccsim-<run>`), or null when no cgroup is writable. */
-  readonly cgroupDir: string | null;
+  /** The node's cgroup directories (`<hierarchy>/ccsim-<run>`), one per writable hierarchy. */
+  readonly cgroupDirs: string[];
   readonly log: (msg: string) => void;
 }
 
@@ -120,10 +120,9 @@ export class SimContainer implements SimRunning {
     this.name = spec.name;
   }
 
-  /** The cgroup directory (`.../crio-<id>.scope`), or null when none is used. */
-  get cgroupPath(): string | null {
-    const dir = this.pod.host.cgroupDir;
-    return dir ? `${dir}/crio-${this.id}.scope` : null;
+  /** The container's cgroup directories (`<hierarchy>/ccsim-<run>/crio-<id>.scope`). */
+  get cgroupPaths(): string[] {
+    return this.pod.host.cgroupDirs.map((d) => `${d}/crio-${this.id}.scope`);
   }
   get hostPid(): number {
     return this.#hostPid;
@@ -142,8 +141,8 @@ export class SimContainer implements SimRunning {
   /** Spawns the process tree, finds the init's host PID, lists the container in crictl. */
   async start(): Promise<void> {
     const { spec, pod } = this;
-    const cg = this.cgroupPath;
-    if (cg) Deno.mkdirSync(cg, { recursive: true });
+    const cgs = this.cgroupPaths;
+    for (const cg of cgs) Deno.mkdirSync(cg);
     const netns = pod.netns ? ["ip", "netns", "exec", pod.netns] : [];
     const inner = [
       ...netns,
@@ -151,9 +150,10 @@ export class SimContainer implements SimRunning {
       spec.command,
       ...(spec.args ?? []),
     ];
-    const argv = cg
-      ? ["sh", "-c", 'echo $$ > "$0" && exec "$@"', `${cg}/cgroup.procs`, ...inner]
-      : inner;
+    // The shell joins the cgroups before it execs (so every process of the tree is in them).
+    const join = 'IFS=:; for f in $0; do echo $$ > "$f" || exit 97; done; exec "$@"';
+    const procs = cgs.map((cg) => `${cg}/cgroup.procs`).join(":");
+    const argv = cgs.length ? ["sh", "-c", join, procs, ...inner] : inner;
     const label = `container ${pod.namespace}/${pod.name}/${spec.name} (${spec.command})`;
     this.#proc = new SimProcess({ argv, env: spec.env, label });
     this.#hostPid = await childPid(this.#proc.pid, this.#proc.exited);
@@ -220,8 +220,7 @@ export class SimContainer implements SimRunning {
     this.pod.host.state.update((
       d,
     ) => (d.containers = d.containers.filter((c) => c.id !== this.id)));
-    const cg = this.cgroupPath;
-    if (cg) await removeCgroup(cg);
+    for (const cg of this.cgroupPaths) await removeCgroup(cg);
   }
 
   /** Kills the tree synchronously (unload hook); no state update. */

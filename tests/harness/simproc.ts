@@ -151,16 +151,34 @@ export async function childPid(
 }
 
 /**
- * A hierarchy where the harness may create cgroups: the v1 name=systemd one, else cgroup2.
+ * Hierarchies where the harness puts containers: the v1 name=systemd one and cgroup2 (hybrid
+ * hosts have both), so /proc/<pid>/cgroup ends in `crio-<id>.scope` on either kind of line.
  * @example
- * const root = cgroupRoot(); // "/sys/fs/cgroup/systemd"
+ * const roots = cgroupRoots(); // ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"]
  */
-export function cgroupRoot(): string | null {
+export function cgroupRoots(): string[] {
+  roots ??= findCgroupRoots();
+  return roots;
+}
+
+let roots: string[] | undefined;
+
+function findCgroupRoots(): string[] {
   const mounts = Deno.readTextFileSync("/proc/self/mounts").split("\n").map((l) => l.split(" "));
   const v1 = mounts.find((m) => m[2] === "cgroup" && (m[3] ?? "").includes("name=systemd"));
-  if (v1) return v1[1];
   const v2 = mounts.find((m) => m[2] === "cgroup2");
-  return v2 ? v2[1] : null;
+  return [v1?.[1], v2?.[1]].filter((r): r is string => r !== undefined && writable(r));
+}
+
+function writable(dir: string): boolean {
+  const probe = `${dir}/ccsim-probe-${Deno.pid}`;
+  try {
+    Deno.mkdirSync(probe);
+    Deno.removeSync(probe);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
