@@ -1,0 +1,313 @@
+/**
+ * A local spool in front of a remote sink: a write the store does not take (down, throttled,
+ * refusing) is kept on disk, newest bytes per key, bounded in size, and retried in the
+ * background until it is stored. The spool survives a restart.
+ */
+
+import { type Sink, SinkError } from "./sink.ts";
+import { keySegments } from "./key.ts";
+import {
+  readSpooled,
+  removeSpooled,
+  scanSpool,
+  type SpooledFile,
+  writeSpooled,
+} from "./spool_files.ts";
+import { fullJitter } from "./s3.ts";
+import { type Logger, OnceLog, silentLogger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import type { Health } from "../health.ts";
+import { sleep } from "../system.ts";
+
+export interface SpoolOptions {
+  /** The spool directory (`<state-dir>/spool`). */
+  dir: string;
+  /** Most bytes kept; the oldest objects are dropped past it. 0 turns spooling off. */
+  maxBytes: number;
+  log?: Logger;
+  metrics?: Metrics;
+  health?: Health;
+  /** Backoff of the background retry after a transient fault. */
+  backoff?: { baseMs: number; maxMs: number };
+  /** Wait before trying again after a permanent fault (403...): no storm against a refusal. */
+  permanentRetryMs?: number;
+}
+
+interface Entry extends SpooledFile {
+  /** Bumped on every write of the key, so a drain does not drop newer bytes it did not send. */
+  seq: number;
+}
+
+const M_BYTES = "coverage_collector_spool_bytes";
+const M_OBJECTS = "coverage_collector_spool_objects";
+const M_EVICT = "coverage_collector_spool_evictions_total";
+const M_PUTS = "coverage_collector_sink_puts_total";
+
+const messageOf = (e: unknown) => e instanceof Error ? e.message : String(e);
+
+/**
+ * Wraps a remote sink with a disk spool. Make one with `SpoolingSink.open` (loads the spool).
+ *
+ * @example
+ * const sink = await SpoolingSink.open(s3, { dir: "state/spool", maxBytes: 256 << 20, log });
+ * sink.run(signal); // drains in the background
+ */
+export class SpoolingSink implements Sink {
+  readonly description: string;
+  #inner: Sink;
+  #o: Required<Omit<SpoolOptions, "metrics" | "health">> & Pick<SpoolOptions, "metrics" | "health">;
+  /** In age order: the first is the oldest. */
+  #entries = new Map<string, Entry>();
+  #bytes = 0;
+  #seq = 0;
+  #fault: { message: string; permanent: boolean } | null = null;
+  #once = new OnceLog();
+  #lock: Promise<unknown> = Promise.resolve();
+  #wake: PromiseWithResolvers<void> | null = null;
+  #emptyWaiters: Array<() => void> = [];
+
+  private constructor(inner: Sink, opts: SpoolOptions) {
+    this.#inner = inner;
+    this.description = inner.description;
+    this.#o = {
+      ...opts,
+      log: opts.log ?? silentLogger,
+      backoff: opts.backoff ?? { baseMs: 1000, maxMs: 60_000 },
+      permanentRetryMs: opts.permanentRetryMs ?? 300_000,
+    };
+    opts.metrics?.counter(M_EVICT, "Spooled objects dropped to keep the spool under its limit");
+    opts.metrics?.counter(M_PUTS, "Writes to the sink by result");
+  }
+
+  /** Opens the spool in `opts.dir`, taking up what an earlier run left there. */
+  static async open(inner: Sink, opts: SpoolOptions): Promise<SpoolingSink> {
+    const s = new SpoolingSink(inner, opts);
+    await s.#load();
+    return s;
+  }
+
+  /** Keys waiting in the spool, oldest first. */
+  spooled(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  /** Resolves when nothing is spooled (at once when empty), or when `signal` aborts. */
+  drained(signal?: AbortSignal): Promise<void> {
+    if (this.#entries.size === 0 || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      this.#emptyWaiters.push(done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  async put(key: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
+    keySegments(key); // an unsafe key is the caller's fault: never spooled
+    // While the store is failing, or an older copy waits, go to the spool: the drain is the one
+    // that talks to the store then, so keys stay in order and a refusal is not hammered.
+    if (this.#entries.has(key) || (this.#fault && this.#entries.size > 0)) {
+      await this.#spool(key, data, this.#fault?.message ?? "an older copy is spooled");
+      return;
+    }
+    try {
+      await this.#inner.put(key, data, signal);
+      this.#count("stored");
+      this.#clearFault();
+    } catch (e) {
+      if (e instanceof SinkError && e.permanent && /unsafe object key/.test(e.message)) throw e;
+      this.#setFault(e);
+      if (this.#o.maxBytes === 0) {
+        this.#count("failed");
+        throw e;
+      }
+      await this.#spool(key, data, messageOf(e));
+    }
+  }
+
+  /** Retries spooled objects, oldest first, until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      const first = this.#entries.values().next();
+      if (first.done) {
+        await this.#idle(signal);
+        continue;
+      }
+      const { key, name, seq } = first.value;
+      let data: Uint8Array;
+      try {
+        data = await readSpooled(this.#o.dir, name);
+      } catch (e) {
+        this.#o.log.error("spooled object unreadable; dropped", {
+          object: key,
+          error: messageOf(e),
+        });
+        await this.#remove(key, seq);
+        continue;
+      }
+      try {
+        await this.#inner.put(key, data, signal);
+      } catch (e) {
+        if (signal.aborted) break;
+        this.#setFault(e);
+        const permanent = e instanceof SinkError && e.permanent;
+        await sleep(
+          permanent ? this.#o.permanentRetryMs : fullJitter(failures++, this.#o.backoff),
+          signal,
+        );
+        continue;
+      }
+      failures = 0;
+      await this.#remove(key, seq);
+      this.#count("drained");
+      this.#clearFault();
+      if (this.#entries.size === 0) this.#o.log.info("spool drained", { sink: this.description });
+    }
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      ...this.#inner.status?.(),
+      spooledObjects: this.#entries.size,
+      spooledBytes: this.#bytes,
+      spoolMaxBytes: this.#o.maxBytes,
+      fault: this.#fault?.message,
+      faultPermanent: this.#fault?.permanent,
+    };
+  }
+
+  #count(result: string): void {
+    this.#o.metrics?.inc(M_PUTS, "Writes to the sink by result", { result });
+  }
+
+  /** Runs `fn` after every earlier spool change: disk and map change together. */
+  #locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn);
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  #spool(key: string, data: Uint8Array, why: string): Promise<void> {
+    return this.#locked(async () => {
+      if (data.length > this.#o.maxBytes) {
+        this.#count("failed");
+        throw new SinkError(
+          `${this.description}: ${key} not stored (${why}) and its ${data.length} bytes exceed ` +
+            `the spool limit of ${this.#o.maxBytes}`,
+          false,
+        );
+      }
+      const at = Date.now();
+      const name = await writeSpooled(this.#o.dir, key, data, at);
+      const old = this.#entries.get(key);
+      if (old) this.#bytes -= old.bytes;
+      this.#entries.delete(key); // re-inserted as the newest
+      this.#entries.set(key, { key, name, bytes: data.length, at, seq: ++this.#seq });
+      this.#bytes += data.length;
+      this.#count("spooled");
+      await this.#evict(key);
+      this.#changed();
+      this.#wake?.resolve();
+    });
+  }
+
+  /** Drops the oldest objects (never `keep`) until the spool fits its limit. */
+  async #evict(keep?: string): Promise<void> {
+    for (const e of [...this.#entries.values()]) {
+      if (this.#bytes <= this.#o.maxBytes) break;
+      if (e.key === keep) continue;
+      await this.#unlink(e);
+      this.#o.metrics?.inc(M_EVICT, "Spooled objects dropped to keep the spool under its limit");
+      this.#o.log.warn("spool full; oldest object dropped", {
+        object: e.key,
+        bytes: e.bytes,
+        spoolMax: this.#o.maxBytes,
+      });
+    }
+  }
+
+  async #unlink(e: Entry): Promise<void> {
+    this.#entries.delete(e.key);
+    this.#bytes -= e.bytes;
+    await removeSpooled(this.#o.dir, e.name);
+  }
+
+  /** Removes `key` once stored, unless newer bytes were spooled meanwhile. */
+  #remove(key: string, seq: number): Promise<void> {
+    return this.#locked(async () => {
+      const e = this.#entries.get(key);
+      if (e && e.seq === seq) await this.#unlink(e);
+      this.#changed();
+    });
+  }
+
+  async #load(): Promise<void> {
+    const found = await scanSpool(this.#o.dir, this.#o.log);
+    for (const e of found) {
+      this.#entries.set(e.key, { ...e, seq: ++this.#seq });
+      this.#bytes += e.bytes;
+    }
+    await this.#evict();
+    if (found.length > 0) {
+      this.#o.log.info("spool found from an earlier run; will retry", {
+        dir: this.#o.dir,
+        objects: this.#entries.size,
+        bytes: this.#bytes,
+      });
+    }
+    this.#changed();
+  }
+
+  #setFault(e: unknown): void {
+    const permanent = e instanceof SinkError && e.permanent;
+    this.#fault = { message: messageOf(e), permanent };
+    if (this.#once.changed("fault", this.#fault.message)) {
+      this.#o.log[permanent ? "error" : "warn"](
+        permanent ? "store refuses writes; spooling until fixed" : "store unreachable; spooling",
+        { sink: this.description, error: this.#fault.message },
+      );
+    }
+    this.#changed();
+  }
+
+  #clearFault(): void {
+    if (!this.#fault) return;
+    this.#fault = null;
+    if (this.#once.cleared("fault")) {
+      this.#o.log.info("store writes work again", { sink: this.description });
+    }
+    this.#changed();
+  }
+
+  /** Publishes gauges and the health condition. */
+  #changed(): void {
+    this.#o.metrics?.set(M_BYTES, "Bytes waiting in the S3 spool", this.#bytes);
+    this.#o.metrics?.set(M_OBJECTS, "Objects waiting in the S3 spool", this.#entries.size);
+    const n = this.#entries.size;
+    if (n === 0) { for (const w of this.#emptyWaiters.splice(0)) w(); }
+    const waiting = n > 0 ? `${n} objects (${this.#bytes} bytes) spooled for retry` : "";
+    if (this.#fault?.permanent) {
+      const reason = `${this.#fault.message}${waiting ? `; ${waiting}` : ""}`;
+      this.#o.health?.set("sink", { ready: false, reason });
+    } else if (n > 0 || this.#fault) {
+      const reason = [waiting, this.#fault?.message].filter((s) => s).join(": ");
+      this.#o.health?.set("sink", { ready: true, degraded: true, reason });
+    } else {
+      this.#o.health?.set("sink", { ready: true });
+    }
+  }
+
+  #idle(signal: AbortSignal): Promise<void> {
+    const w = Promise.withResolvers<void>();
+    this.#wake = w;
+    const onAbort = () => w.resolve();
+    signal.addEventListener("abort", onAbort, { once: true });
+    return w.promise.finally(() => {
+      signal.removeEventListener("abort", onAbort);
+      if (this.#wake === w) this.#wake = null;
+    });
+  }
+}
