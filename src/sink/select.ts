@@ -1,0 +1,89 @@
+/** Picks the sink from the configuration: S3 (behind a spool) or a local directory. */
+
+import { join } from "node:path";
+import { type Config, ConfigError } from "../config.ts";
+import { CredentialsError, describeCredentials, findCredentials } from "../creds.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import type { Health } from "../health.ts";
+import type { System } from "../system.ts";
+import type { Sink } from "./sink.ts";
+import { DirSink } from "./dir.ts";
+import { S3Sink, type S3SinkOptions } from "./s3.ts";
+import { SpoolingSink } from "./spool.ts";
+
+export interface SinkDeps {
+  config: Pick<
+    Config,
+    | "sink"
+    | "outputDir"
+    | "stateDir"
+    | "spoolMax"
+    | "credentialsFile"
+    | "s3Endpoint"
+    | "s3PathStyle"
+  >;
+  system: System;
+  log: Logger;
+  metrics: Metrics;
+  health: Health;
+}
+
+/** Extra S3 options (tests shorten the retries). */
+export type S3Tuning = Pick<S3SinkOptions, "retry" | "requestTimeoutMs" | "fetch">;
+
+/**
+ * Makes the sink: `dir` → DirSink(outputDir); `s3` → S3 behind a spool, credentials required
+ * (ConfigError naming why when they cannot be had); `auto` → S3 when credentials are found,
+ * else the directory, with one log line saying why.
+ *
+ * @example const sink = await createSink({ config, system, log, metrics, health });
+ */
+export async function createSink(deps: SinkDeps, tuning: S3Tuning = {}): Promise<Sink> {
+  const { config, system, log, health } = deps;
+  if (config.sink === "dir") return dirSink(deps);
+  let creds;
+  try {
+    creds = await findCredentials(system, config.credentialsFile);
+  } catch (e) {
+    if (!(e instanceof CredentialsError)) throw e;
+    if (config.sink === "s3") throw new ConfigError(`--sink s3: ${e.message}`);
+    const sink = dirSink(deps);
+    // No file is normal (host-only nodes); a broken entry or a missing configured file is not.
+    const normal = config.credentialsFile === "" && /^no S3 credentials found/.test(e.message);
+    log[normal ? "info" : "warn"](
+      "no usable S3 credentials; storing coverage in a local directory",
+      { sink: sink.description, reason: e.message },
+    );
+    return sink;
+  }
+  const s3 = new S3Sink({
+    accessKey: creds.accessKey,
+    secretKey: creds.secretKey,
+    bucket: creds.bucket,
+    region: creds.region,
+    basePath: creds.s3BasePath,
+    endpoint: config.s3Endpoint || undefined,
+    pathStyle: config.s3PathStyle,
+    ...tuning,
+  });
+  const spool = await SpoolingSink.open(s3, {
+    dir: join(config.stateDir, "spool"),
+    maxBytes: config.spoolMax,
+    log: log.with({ part: "sink" }),
+    metrics: deps.metrics,
+    health,
+  });
+  log.info("storing coverage in S3", {
+    sink: s3.description,
+    url: s3.status().url,
+    ...describeCredentials(creds),
+  });
+  return spool;
+}
+
+function dirSink({ config, health }: SinkDeps): DirSink {
+  const sink = new DirSink(config.outputDir);
+  health.set("sink", { ready: true });
+  return sink;
+}
