@@ -27,6 +27,8 @@ export interface PodHost {
   /** The node's cgroup directories (`<hierarchy>/ccsim-<run>`), one per writable hierarchy. */
   readonly cgroupDirs: string[];
   readonly log: (msg: string) => void;
+  /** The node's live pods; a deleted pod removes itself. */
+  readonly pods: Set<SimPod>;
 }
 
 /** A process started by the harness: pid as the host sees it, output, signals. */
@@ -105,6 +107,7 @@ export class SimPod {
     await Promise.all([...this.containers].map((c) => c.stop(opts)));
     this.host.state.update((d) => (d.pods = d.pods.filter((p) => p.id !== this.sandboxId)));
     if (this.net) await deletePodNet(this.net);
+    this.host.pods.delete(this);
   }
 }
 
