@@ -171,17 +171,18 @@ export interface PodNet {
 }
 
 /**
- * Creates netns `ccsim-<run>-<n>` with eth0 at 10.244.<block>.<4n+2>/30, lo up, a default route,
- * and the host end `ccsim-<run><n>` at .<4n+1>/30 (so the host routes to the pod IP).
+ * Creates netns `ccsim-<run>-<n>` with eth0 at 10.244.<block>.<4(n%64)+2>/30, lo up, a default route,
+ * and the host end `ccsim-<run><n>` at .<4(n%64)+1>/30 (so the host routes to the pod IP).
  * @example
  * const net = await createPodNet("a1b2c3", lease.block, 0);
  */
 export async function createPodNet(runId: string, block: number, n: number): Promise<PodNet> {
-  if (n < 0 || n > 63) throw new SimCommandError("createPodNet", `pod index ${n} outside 0..63`);
+  if (n < 0 || n > 999) throw new SimCommandError("createPodNet", `pod index ${n} outside 0..999`);
+  const slot = n % 64;
   const netns = `ccsim-${runId}-${n}`;
   const hostIf = `ccsim-${runId}${n}`;
-  const hostIp = `10.244.${block}.${4 * n + 1}`;
-  const podIp = `10.244.${block}.${4 * n + 2}`;
+  const hostIp = `10.244.${block}.${4 * slot + 1}`;
+  const podIp = `10.244.${block}.${4 * slot + 2}`;
   await run("ip", ["netns", "add", netns]);
   try {
     await run("ip", [

@@ -78,7 +78,7 @@ export class SimNode implements PodHost, AsyncDisposable {
     readonly runId: string,
     readonly dir: string,
     readonly state: CrictlState,
-    readonly lease: SubnetLease,
+    readonly leases: SubnetLease[],
     readonly cgroupDirs: string[],
   ) {}
 
@@ -97,7 +97,8 @@ export class SimNode implements PodHost, AsyncDisposable {
       lease = await leaseSubnet(runId, cgroupRoots());
       const cgroupDirs = cgroupRoots().map((root) => `${root}/ccsim-${runId}`);
       for (const d of cgroupDirs) Deno.mkdirSync(d);
-      const node = new SimNode(opts.name ?? `ccsim-${runId}`, runId, dir, state, lease, cgroupDirs);
+      const name = opts.name ?? `ccsim-${runId}`;
+      const node = new SimNode(name, runId, dir, state, [lease], cgroupDirs);
       live.add(node);
       hookUnload();
       return node;
@@ -157,10 +158,17 @@ export class SimNode implements PodHost, AsyncDisposable {
     if (this.#closed) throw new Error(`SimNode ${this.name} is closed`);
     const net = spec.hostNetwork
       ? null
-      : await createPodNet(this.runId, this.lease.block, this.#nextPod++);
+      : await createPodNet(this.runId, await this.#block(this.#nextPod), this.#nextPod++);
     const pod = new SimPod(this, spec.name, spec.namespace, net);
     this.pods.add(pod);
     return pod;
+  }
+
+  /** The /24 of pod n: 64 pods per /24, another one leased when needed. */
+  async #block(n: number): Promise<number> {
+    const i = Math.floor(n / 64);
+    while (this.leases.length <= i) this.leases.push(await leaseSubnet(this.runId, cgroupRoots()));
+    return this.leases[i].block;
   }
 
   /**
@@ -226,7 +234,7 @@ export class SimNode implements PodHost, AsyncDisposable {
       ...[...this.hostProcesses].map((p) => settle(p.close())),
     ]);
     for (const d of this.cgroupDirs) await settle(removeCgroup(d));
-    this.lease.release();
+    for (const l of this.leases) l.release();
     await settle(Deno.remove(this.dir, { recursive: true }));
     live.delete(this);
     if (errors.length) {
@@ -252,7 +260,7 @@ export class SimNode implements PodHost, AsyncDisposable {
       new Deno.Command("ip", { args: ["netns", "del", pod.net.netns], stderr: "null" })
         .outputSync();
     }
-    this.lease.release();
+    for (const l of this.leases) l.release();
   }
 }
 
