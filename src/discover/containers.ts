@@ -50,13 +50,8 @@ export function containerInfoOf(
 
 export interface ContainerScan {
   candidates: Candidate[];
-  /** `netns inode` keys of listeners filed under a container (not host candidates). */
-  claimed: Set<string>;
-}
-
-/** Key of a socket: its network namespace and inode. */
-export function socketKey(netns: string, inode: number): string {
-  return `${netns} ${inode}`;
+  /** Inodes of listeners filed under a container (socket inodes are unique across namespaces). */
+  claimed: Set<number>;
 }
 
 /**
@@ -89,7 +84,7 @@ export async function containerCandidates(
     const ns = netnsOf.get(c.id);
     if (ns === undefined) continue;
     // Loopback of a network namespace other than the host's cannot be dialled from here.
-    if (c.network === "NODE" && hostNs !== null && ns !== hostNs) continue;
+    if (c.network === "NODE" && known(hostNs) && known(ns) && ns !== hostNs) continue;
     const inRange = (await ctx.listeners(c.pid)).filter((l) =>
       l.port >= c.coveragePort && l.port < c.coveragePort + portSpan
     );
@@ -97,14 +92,13 @@ export async function containerCandidates(
     const pids = (await ctx.table()).treeOf(c.pid);
     if (pids.length === 0) continue; // gone since crictl saw it
     const owned = await ctx.socketsOfAll(pids);
-    const sole = c.network === "POD" && perNetns.get(ns) === 1;
+    const sole = c.network === "POD" && known(ns) && perNetns.get(ns) === 1;
     for (const l of inRange) {
-      const key = socketKey(ns, l.inode);
-      if (out.claimed.has(key) || !(owned.has(l.inode) || sole)) continue;
+      if (out.claimed.has(l.inode) || !(owned.has(l.inode) || sole)) continue;
       if (c.network === "POD" && isLoopback(l.address)) continue; // unreachable from the host
       const host = c.network === "POD" ? c.podIp : dialAddress(l);
       if (host === "") continue;
-      out.claimed.add(key);
+      out.claimed.add(l.inode);
       const dedup = `${c.id} ${host} ${l.port}`;
       if (seen.has(dedup)) continue; // a v4 and a v6 listener on one port: dial once
       seen.add(dedup);
@@ -118,4 +112,9 @@ export async function containerCandidates(
     }
   }
   return out;
+}
+
+/** True for a real namespace link (not a stand-in key for an unreadable one). */
+function known(ns: string | null): ns is string {
+  return ns !== null && ns.startsWith("net:");
 }

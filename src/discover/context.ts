@@ -28,11 +28,15 @@ export class ScanContext {
     return this.#table;
   }
 
-  /** The network namespace of `pid` (`net:[4026531992]`), null when the process is gone. */
+  /**
+   * The network namespace of `pid` (`net:[4026531992]`), null when the process is gone. When the
+   * link may not be read (a process we may not ptrace), `pid:<pid>`: a key shared with no other.
+   */
   netnsOf(pid: number): Promise<string | null> {
     let p = this.#netns.get(pid);
     if (!p) {
       p = this.system.readLink(`/proc/${pid}/ns/net`).catch((e) => {
+        if (e instanceof Deno.errors.PermissionDenied) return `pid:${pid}`;
         if (isGone(e)) return null;
         throw e;
       });

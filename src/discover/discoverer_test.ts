@@ -20,7 +20,7 @@ const config = {
 };
 
 /** A node: an ordinary pod, a hostNetwork pod (two containers), and host processes. */
-function node() {
+function node(wrap: (s: System) => System = (s) => s) {
   const fake = new FakeProc();
   const cri = new FakeCri();
   fake.add({ pid: 1, ppid: 0, name: "systemd" });
@@ -97,7 +97,7 @@ function node() {
     },
   };
   const d = new Discoverer({
-    system: cri.system(counted),
+    system: cri.system(wrap(counted)),
     config,
     log: createLogger({ write: (l) => lines.push(l) }),
     metrics,
@@ -225,4 +225,22 @@ Deno.test("scan rejects when the signal is aborted", async () => {
   let threw = false;
   await n.d.scan(ac.signal).catch(() => threw = true);
   assertEquals(threw, true);
+});
+
+Deno.test("an unreadable /proc/1/ns/net (no ptrace access to init) still finds every server", async () => {
+  using n = node((s) => ({
+    ...s,
+    readLink: (p) =>
+      p === "/proc/1/ns/net"
+        ? Promise.reject(new Deno.errors.PermissionDenied(`readlink '${p}'`))
+        : s.readLink(p),
+  }));
+  const r = await n.d.scan(new AbortController().signal);
+  assertEquals(summary(r.candidates).map((c) => c.slice(0, 3)), [
+    ["_host_", "127.0.0.1", 53701],
+    ["_host_", "127.0.0.1", 60001],
+    ["_host_", "::1", 53702],
+    ["kube-apiserver", "127.0.0.1", 53700],
+    ["web", "fd00::17", 53700],
+  ]);
 });

@@ -6,7 +6,6 @@ import { readCoveragePort } from "../procfs/environ.ts";
 import { dialAddress } from "../procfs/net.ts";
 import type { ProcessTable } from "../procfs/tree.ts";
 import type { ScanContext } from "./context.ts";
-import { socketKey } from "./containers.ts";
 
 interface Holder {
   /** The topmost process of the tree holding the socket. */
@@ -28,15 +27,15 @@ export class HostScanner {
 
   constructor(readonly portStart: number, readonly portSpan: number) {}
 
-  /** The host candidates; `claimed` are socket keys already filed under a container. */
+  /** The host candidates; `claimed` are socket inodes already filed under a container. */
   async scan(
     ctx: ScanContext,
-    claimed: Set<string>,
+    claimed: Set<number>,
     containers: ContainerInfo[],
   ): Promise<Candidate[]> {
     const ns = await ctx.netnsOf(1);
     if (ns === null) return [];
-    const listeners = (await ctx.listeners(1)).filter((l) => !claimed.has(socketKey(ns, l.inode)));
+    const listeners = (await ctx.listeners(1)).filter((l) => !claimed.has(l.inode));
     const live = new Set(listeners.map((l) => l.inode));
     for (const inode of this.#holders.keys()) if (!live.has(inode)) this.#holders.delete(inode);
     if (listeners.length === 0) return [];

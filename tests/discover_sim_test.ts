@@ -1,0 +1,86 @@
+/** Discovery and probe on a simulated node: real processes, netns, PID namespaces, fake crictl. */
+
+import assert from "node:assert/strict";
+import { covserverBinary, hasGo } from "./harness/gobuild.ts";
+import { canSimulateNode, SimNode } from "./harness/node.ts";
+import { Discoverer } from "../src/discover/discoverer.ts";
+import { attribute, probe } from "../src/probe.ts";
+import { createSystem } from "../src/system.ts";
+import { silentLogger } from "../src/log.ts";
+import { Metrics } from "../src/metrics.ts";
+import { Health } from "../src/health.ts";
+import type { Candidate } from "../src/target.ts";
+
+const skip = !(await hasGo()) || !(await canSimulateNode());
+
+Deno.test({
+  name: "discovery on a SimNode: pod IP, hostNetwork inode filter next to a host process, " +
+    "probe and attribution" + (skip ? " (skipped: needs root, netns, cgroups, Go)" : ""),
+  ignore: skip,
+  sanitizeResources: false, // fetch keeps pooled connections to the servers
+  async fn() {
+    const bin = await covserverBinary("simdisc");
+    const base = 56000 + Math.floor(Math.random() * 3000);
+    await using node = await SimNode.create({ name: "disc" });
+    const pod = await node.addPod({ name: "web-1", namespace: "demo" });
+    const web = await pod.addContainer({
+      name: "web",
+      command: bin,
+      env: { COVERAGE_PORT: String(base) },
+    });
+    const api = await (await node.addPod({ name: "api", namespace: "ks", hostNetwork: true }))
+      .addContainer({ name: "api", command: bin, env: { COVERAGE_PORT: String(base + 10) } });
+    // a host process whose port falls inside the hostNetwork container's range too
+    const host = await node.addHostProcess({
+      command: bin,
+      env: { COVERAGE_PORT: String(base + 20), APP_PORT: "0" },
+    });
+    const webPort = Number((await web.waitLine(/coverage-port=(\d+)/))[1]);
+    const apiPort = Number((await api.waitLine(/coverage-port=(\d+)/))[1]);
+    const hostPort = Number((await host.waitLine(/coverage-port=(\d+)/))[1]);
+
+    const health = new Health();
+    const d = new Discoverer({
+      system: createSystem("/"),
+      config: {
+        crictl: node.crictlPath,
+        runtimeEndpoint: "",
+        crictlTimeout: 5000,
+        portStart: base,
+        portSpan: 100,
+      },
+      log: silentLogger,
+      metrics: new Metrics(),
+      health,
+    });
+    const r = await d.scan(new AbortController().signal);
+    assert.equal(r.crictlOk, true, r.crictlError);
+    const ours = (c: Candidate) => c.owner.kind === "container" || c.pids.includes(host.hostPid);
+    const got = r.candidates.filter(ours).map((c) => [
+      c.owner.kind === "host" ? "_host_" : c.owner.container.name,
+      c.host,
+      c.port,
+    ]).sort();
+    assert.deepEqual(got, [
+      ["_host_", "127.0.0.1", hostPort],
+      ["api", "127.0.0.1", apiPort],
+      ["web", pod.ip, webPort],
+    ]);
+
+    const expectPid = new Map([["web", web.hostPid], ["api", api.hostPid]]);
+    for (const c of r.candidates.filter(ours)) {
+      const res = await probe(c, { timeoutMs: 2000 });
+      assert.equal(res.kind, "coverage", JSON.stringify(res));
+      if (res.kind !== "coverage") continue;
+      assert.equal(res.identity.binary, "simdisc");
+      const want = c.owner.kind === "host" ? host.hostPid : expectPid.get(c.owner.container.name);
+      assert.equal(await attribute(createSystem("/"), c, res.identity), want);
+    }
+
+    node.setCrictlFault("exit1");
+    const down = await d.scan(new AbortController().signal);
+    assert.equal(down.crictlOk, false);
+    assert.equal(down.candidates.filter(ours).length, 3, "last good container view kept");
+    assert.equal(health.get("crictl")?.degraded, true);
+  },
+});
