@@ -171,6 +171,35 @@ Deno.test(
 );
 
 Deno.test(
+  { name: "store down past the spool limit: the oldest are evicted, the rest land", ignore },
+  () =>
+    withS3(async (s3) => {
+      const state = await Deno.makeTempDir({ prefix: "spool-s3-" });
+      const metrics = new Metrics();
+      try {
+        const sink = await SpoolingSink.open(sinkOf(s3, { basePath: "" }), {
+          dir: join(state, "spool"),
+          maxBytes: 10,
+          metrics,
+          backoff: { baseMs: 10, maxMs: 50 },
+        });
+        await s3.stop();
+        for (const k of ["a/1", "a/2", "a/3"]) await sink.put(k, enc("4444"));
+        assert.equal(metrics.value("coverage_collector_spool_evictions_total"), 1);
+        await s3.start();
+        const ac = new AbortController();
+        const running = sink.run(ac.signal);
+        await sink.drained(AbortSignal.timeout(20_000));
+        ac.abort();
+        await running;
+        assert.deepEqual(await s3.objects(), ["a/2", "a/3"]);
+      } finally {
+        await Deno.remove(state, { recursive: true });
+      }
+    }),
+);
+
+Deno.test(
   { name: "a refused spool is not ready in health and not hammered", ignore },
   () =>
     withS3(async (s3) => {
