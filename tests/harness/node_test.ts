@@ -102,6 +102,10 @@ Deno.test({
       });
       await c.waitLine(/coverage-port=\d+/);
       assert.deepEqual(pod.ip, "");
+      // A command that cannot run: addContainer or waitLine fails, naming what unshare said.
+      const bad = await pod.addContainer({ name: "bad", command: "/nonexistent" })
+        .then((b) => b.waitLine(/never/)).then(() => "", (e: Error) => e.message);
+      assert.match(bad, /failed to execute \/nonexistent/);
       assert.deepEqual(
         Deno.readLinkSync(`/proc/${c.hostPid}/ns/net`),
         Deno.readLinkSync("/proc/self/ns/net"),

@@ -6,7 +6,7 @@
 
 import type { CrictlState } from "./crictl_state.ts";
 import { randomHex } from "./crictl_state.ts";
-import { deletePodNet, type PodNet } from "./netns.ts";
+import { deletePodNet, type PodNet, SimCommandError } from "./netns.ts";
 import { childPid, removeCgroup, SimProcess } from "./simproc.ts";
 
 /** What to run in a container. */
@@ -159,7 +159,14 @@ export class SimContainer implements SimRunning {
     const argv = cgs.length ? ["sh", "-c", join, procs, ...inner] : inner;
     const label = `container ${pod.namespace}/${pod.name}/${spec.name} (${spec.command})`;
     this.#proc = new SimProcess({ argv, env: spec.env, label });
-    this.#hostPid = await childPid(this.#proc.pid, this.#proc.exited);
+    const proc = this.#proc;
+    try {
+      this.#hostPid = await childPid(proc.pid, proc.exited);
+    } catch (e) {
+      await proc.close();
+      const err = proc.stderrLines.slice(-5).join(" | ") || "(empty)";
+      throw new SimCommandError(label, `did not start (${(e as Error).message}); stderr: ${err}`);
+    }
     const image = spec.imageRef ?? `quay.io/ccsim/${spec.name}@sha256:${randomHex(32)}`;
     pod.host.state.update((d) =>
       d.containers.push({
