@@ -43,9 +43,12 @@ export interface S3Credentials extends z.infer<typeof S3Fields> {
   entry: string;
 }
 
-/** The credentials could not be had; the message names the file and what was wrong. */
+/**
+ * The credentials could not be had; the message names the file and what was wrong. `absent`:
+ * no file had an entry (normal on a cluster without S3), as opposed to a broken one.
+ */
 export class CredentialsError extends Error {
-  constructor(message: string, readonly file?: string) {
+  constructor(message: string, readonly file?: string, readonly absent = false) {
     super(message);
     this.name = "CredentialsError";
   }
@@ -172,6 +175,7 @@ export async function findCredentials(system: System, file = ""): Promise<S3Cred
   throw new CredentialsError(
     `no S3 credentials found${root}; tried: ${notes.join(", ")}`,
     file !== "" ? file : undefined,
+    true,
   );
 }
 

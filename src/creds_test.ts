@@ -194,3 +194,20 @@ for (const [name, auth, re] of cases) {
     assert(re.test(msg), `${msg} does not match ${re}`);
   });
 }
+
+Deno.test("absent is set only when no file had an entry", async () => {
+  const root = await hostWith({
+    "/etc/broken.json": fileWith("cluster-code-coverage.io", authOf({ ...GOOD, service: "x" })),
+  });
+  try {
+    const none = await findCredentials(createSystem(root)).catch((e: unknown) => e);
+    assert.ok(none instanceof CredentialsError && none.absent, String(none));
+    const broken = await findCredentials(createSystem(root), "/etc/broken.json").catch((
+      e: unknown,
+    ) => e);
+    assert.ok(broken instanceof CredentialsError && !broken.absent, String(broken));
+    assert.equal(broken.file, "/etc/broken.json");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -50,7 +50,7 @@ export async function createSink(deps: SinkDeps, tuning: S3Tuning = {}): Promise
     if (config.sink === "s3") throw new ConfigError(`--sink s3: ${e.message}`);
     const sink = dirSink(deps);
     // No file is normal (host-only nodes); a broken entry or a missing configured file is not.
-    const normal = config.credentialsFile === "" && /^no S3 credentials found/.test(e.message);
+    const normal = config.credentialsFile === "" && e.absent;
     log[normal ? "info" : "warn"](
       "no usable S3 credentials; storing coverage in a local directory",
       { sink: sink.description, reason: e.message },
