@@ -1,0 +1,70 @@
+/**
+ * `coverage-collector doctor`: checks this node's set-up, one line per check with how to fix it.
+ * Exit code 1 when any check FAILs.
+ */
+
+import type { Config } from "../config.ts";
+import type { System } from "../system.ts";
+import {
+  type AddressProbe,
+  checkCrictl,
+  checkHealthAddr,
+  checkHostRoot,
+  checkProcAccess,
+  checkRoot,
+} from "./host.ts";
+import { kubeChecks, type KubeProbes, storageChecks, type StorageProbes } from "./remote.ts";
+import { type DoctorReport, report } from "./report.ts";
+
+export type { CheckResult, CheckStatus, DoctorReport } from "./report.ts";
+export { renderReport } from "./report.ts";
+export type { KubeProbes, StorageProbes } from "./remote.ts";
+
+/** What doctor is given; the kube and storage probes come from the composition root. */
+export interface DoctorDeps {
+  config: Config;
+  system: System;
+  kube?: KubeProbes;
+  storage?: StorageProbes;
+  /** The effective user id (default Deno.uid()). */
+  uid?: () => number | null;
+  address?: AddressProbe;
+  probeDir?: (dir: string, write: boolean) => Promise<string>;
+}
+
+export interface DoctorOptions {
+  /** Also PUT and DELETE a test object in S3 (or a file in the output dir). */
+  writeTest: boolean;
+  signal?: AbortSignal;
+  /** Longest a check of a peer may take (default 15 s). */
+  checkTimeoutMs?: number;
+}
+
+/**
+ * Runs every check in order and builds the report.
+ *
+ * @example
+ * const r = await runDoctor({ config, system: createSystem(config.hostRoot) }, { writeTest: false });
+ * console.log(renderReport(r)); Deno.exitCode = r.exitCode;
+ */
+export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions): Promise<DoctorReport> {
+  const { config, system } = deps;
+  const bounded = () => {
+    const t = AbortSignal.timeout(opts.checkTimeoutMs ?? 15_000);
+    return opts.signal ? AbortSignal.any([opts.signal, t]) : t;
+  };
+  const checks = [
+    checkRoot((deps.uid ?? (() => Deno.uid()))()),
+    await checkHostRoot(system),
+    await checkProcAccess(system),
+    await checkCrictl(system, config, bounded()),
+    await checkHealthAddr(config.healthAddr, deps.address),
+    ...await kubeChecks(deps.kube, bounded()),
+    ...await storageChecks(config, deps.storage, {
+      writeTest: opts.writeTest,
+      signal: bounded(),
+      probeDir: deps.probeDir,
+    }),
+  ];
+  return report(checks);
+}
