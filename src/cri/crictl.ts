@@ -83,6 +83,11 @@ export class Crictl {
     return out;
   }
 
+  /** Drops what is cached about a container (e.g. inspect said it has no process yet). */
+  forget(id: string): void {
+    this.#inspect.delete(id);
+  }
+
   async #run<S extends z.ZodType>(
     args: string[],
     schema: S,

@@ -125,6 +125,7 @@ export class Discoverer {
       const port = inspect.info.pid > 0 ? await readCoveragePort(system, inspect.info.pid) : null;
       const info = containerInfoOf(p, inspect, sandbox, port ?? config.portStart);
       if (info) this.#once.cleared(`inspect ${p.id}`);
+      else this.#crictl.forget(p.id); // no process yet: ask again next scan
       return info;
     } catch (e) {
       if (!(e instanceof CrictlError)) throw e;

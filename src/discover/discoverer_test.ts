@@ -244,3 +244,31 @@ Deno.test("an unreadable /proc/1/ns/net (no ptrace access to init) still finds e
     ["web", "fd00::17", 53700],
   ]);
 });
+
+Deno.test("a container without a process yet is asked about again; an undescribable one is skipped", async () => {
+  using n = node();
+  const signal = new AbortController().signal;
+  n.cri.containers[0].pid = 0;
+  n.cri.containers.push({
+    id: hex("d"),
+    sandbox: hex("9"),
+    name: "ghost",
+    pod: "ghost",
+    pid: 900,
+    network: "POD",
+    ip: "10.244.0.9",
+  });
+  const run = n.cri.run.bind(n.cri);
+  n.cri.run = (cmd, args, t) =>
+    args[1] === hex("d")
+      ? Promise.resolve({ code: 1, stdout: "", stderr: "container not found" })
+      : run(cmd, args, t);
+  const a = await n.d.scan(signal);
+  assertEquals(a.containers.map((c) => c.name), ["kube-apiserver", "etcd"]);
+  await n.d.scan(signal);
+  assertEquals(n.lines.filter((l) => l.includes("could not describe")).length, 1);
+  n.cri.containers[0].pid = 100;
+  const b = await n.d.scan(signal);
+  assertEquals(b.containers.map((c) => c.name), ["web", "kube-apiserver", "etcd"]);
+  assertEquals(summary(b.candidates).filter((c) => c[0] === "web").length, 1);
+});

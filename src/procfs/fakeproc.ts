@@ -46,7 +46,11 @@ function v6Bytes(address: string): number[] {
   return b;
 }
 
-/** Renders rows in the kernel's /proc/net/tcp{,6} layout. */
+/**
+ * Renders rows in the kernel's /proc/net/tcp{,6} layout.
+ *
+ * @example renderNetTcp([{ address: "::", port: 53700, inode: 7 }], 6) // header + one LISTEN row
+ */
 export function renderNetTcp(listeners: FakeListener[], family: 4 | 6): string {
   const head = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt" +
     "   uid  timeout inode\n";

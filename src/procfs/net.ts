@@ -131,7 +131,11 @@ export function dialAddress(s: Pick<TcpSocket, "address" | "family">): string {
   return a;
 }
 
-/** True for loopback-only addresses (unreachable from outside the namespace). */
+/**
+ * True for loopback-only addresses (unreachable from outside the namespace).
+ *
+ * @example isLoopback("::ffff:127.0.0.1") // true
+ */
 export function isLoopback(address: string): boolean {
   const a = address.startsWith("::ffff:") ? address.slice(7) : address;
   return a === "::1" || a.startsWith("127.");
