@@ -82,5 +82,29 @@ Deno.test({
     assert.equal(down.crictlOk, false);
     assert.equal(down.candidates.filter(ours).length, 3, "last good container view kept");
     assert.equal(health.get("crictl")?.degraded, true);
+
+    const quick = new Discoverer({
+      system: createSystem("/"),
+      config: {
+        crictl: node.crictlPath,
+        runtimeEndpoint: "",
+        crictlTimeout: 500,
+        portStart: base,
+        portSpan: 100,
+      },
+      log: silentLogger,
+      metrics: new Metrics(),
+      health: new Health(),
+    });
+    node.setCrictlFault("hang");
+    const started = Date.now();
+    const hung = await quick.scan(new AbortController().signal);
+    assert.equal(hung.crictlOk, false);
+    assert.match(hung.crictlError ?? "", /no answer within 500ms/);
+    assert.ok(Date.now() - started < 5000, "the hanging crictl was killed at the timeout");
+    node.setCrictlFault(null);
+    const back = await d.scan(new AbortController().signal);
+    assert.equal(back.crictlOk, true);
+    assert.equal(health.get("crictl")?.degraded, undefined);
   },
 });
