@@ -108,7 +108,7 @@ export class S3Sink implements Sink {
   async put(key: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
     const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", data as BufferSource));
     const hex = Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
-    await this.#send("PUT", key, {
+    await this.#send("PUT", this.url(key), {
       body: data,
       headers: { "content-type": "application/octet-stream", "x-amz-content-sha256": hex },
     }, signal);
@@ -116,12 +116,12 @@ export class S3Sink implements Sink {
 
   /** Deletes an object (doctor's write test cleans up with it). */
   async delete(key: string, signal?: AbortSignal): Promise<void> {
-    await this.#send("DELETE", key, {}, signal);
+    await this.#send("DELETE", this.url(key), {}, signal);
   }
 
   /** Reads an object; null when it does not exist. */
   async get(key: string, signal?: AbortSignal): Promise<Uint8Array | null> {
-    const res = await this.#send("GET", key, {}, signal, [404]);
+    const res = await this.#send("GET", this.url(key), {}, signal, [404]);
     if (res.status === 404) {
       await res.body?.cancel();
       return null;
@@ -131,9 +131,20 @@ export class S3Sink implements Sink {
 
   /** True when an object exists. */
   async head(key: string, signal?: AbortSignal): Promise<boolean> {
-    const res = await this.#send("HEAD", key, {}, signal, [404]);
+    const res = await this.#send("HEAD", this.url(key), {}, signal, [404]);
     await res.body?.cancel();
     return res.status !== 404;
+  }
+
+  /**
+   * A read-only request: lists at most one key under the base path (ListObjectsV2). Resolves with
+   * what answered; throws SinkError as put does.
+   */
+  async reach(signal?: AbortSignal): Promise<string> {
+    const q = new URLSearchParams({ "list-type": "2", "max-keys": "1", prefix: this.#prefix });
+    const res = await this.#send("GET", `${this.#origin}?${q}`, {}, signal);
+    await res.body?.cancel();
+    return `${this.description}: listing answered ${res.status}`;
   }
 
   status(): Record<string, unknown> {
@@ -143,12 +154,11 @@ export class S3Sink implements Sink {
   /** One request with retries; resolves with a 2xx (or an `allowed`) response. */
   async #send(
     method: string,
-    key: string,
+    url: string,
     init: { body?: Uint8Array; headers?: Record<string, string> },
     signal?: AbortSignal,
     allowed: number[] = [],
   ): Promise<Response> {
-    const url = this.url(key);
     const what = `S3 ${method} ${url}`;
     let last = "";
     for (let attempt = 0; attempt < this.#retry.attempts; attempt++) {
