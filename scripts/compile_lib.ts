@@ -3,6 +3,8 @@
  * failure text and the compiled binary's embedded metadata. No I/O here.
  */
 
+import { permissionFlagsOf } from "./permissions.ts";
+
 /** The architectures we build, by short name. */
 export const TARGETS = {
   x86_64: { triple: "x86_64-unknown-linux-gnu", elfMachine: 62 },
@@ -218,7 +220,8 @@ export function permissionPlan(denoJson: unknown): PermissionPlan {
     }
     return { flags: [`-P=${setName ?? "collector"}`], wanted };
   }
-  const flags = tokens.filter((t) => /^--(allow|deny)-[a-z]+(=.*)?$/.test(t) || t === "-A");
+  // --no-prompt is added by compile.ts itself.
+  const flags = permissionFlagsOf(start).filter((f) => f !== "--no-prompt");
   if (flags.length === 0) {
     throw new Error(
       'deno.json: the "start" task has no -P=<set> and no --allow-* flags to build with',
