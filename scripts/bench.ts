@@ -1,0 +1,249 @@
+/**
+ * Benchmark of the collector daemon on a simulated node (tests/harness/scenario.ts):
+ * `scripts/bench [--servers 100] [--duration 5m] [--new-servers 20] [--kube] [--quick]`.
+ * Phases: start N servers, start the collector (dir sink), wait until every server is stored,
+ * measure an idle window (first half of --duration), then start new servers spread over the
+ * second half and time their first capture. Prints a table and a `BENCH_JSON {...}` line.
+ * Needs root, `ip netns`, `unshare` and Go.
+ */
+
+import { parseArgs } from "node:util";
+import { type CollectorProcess, spawnCollector } from "../tests/harness/collector.ts";
+import { hasGo } from "../tests/harness/gobuild.ts";
+import { canSimulateNode } from "../tests/harness/node.ts";
+import { allServers, buildScenario, type Scenario } from "../tests/harness/scenario.ts";
+import { CaptureWatcher, cpuTimes, metricSum, peakRss, percentile, scrape } from "./bench_lib.ts";
+import { type BenchReport, formatTable, parseDuration } from "./bench_report.ts";
+
+export type { BenchReport } from "./bench_report.ts";
+
+/** What to run. */
+export interface BenchOptions {
+  servers: number;
+  durationMs: number;
+  /** Servers started during the second half of the run (one pod each). */
+  newServers: number;
+  kube: boolean;
+  /** First coverage port of the servers and the collector; default 54300 (apart from tests). */
+  portStart?: number;
+  /** Longest wait for the first capture of every server; default 120 s. */
+  captureTimeoutMs?: number;
+}
+
+/** Pods the SimNode can give one run (pod-network pods; see netns.ts). */
+const POD_BUDGET = 64;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done);
+  });
+}
+
+interface Sample {
+  at: number;
+  cpuOwn: number;
+  cpuChildren: number;
+  crictlCalls: number;
+  scans: number;
+  stores: number;
+  pulls: number;
+}
+
+async function sample(c: CollectorProcess, health: string, sc: Scenario): Promise<Sample> {
+  const [cpu, m, crictlCalls] = await Promise.all([
+    cpuTimes(c.child.pid),
+    scrape(health),
+    sc.node.crictlCalls(),
+  ]);
+  return {
+    at: Date.now(),
+    cpuOwn: cpu.own,
+    cpuChildren: cpu.children,
+    crictlCalls,
+    scans: metricSum(m, "coverage_collector_scans_total", "discovery_scans_total"),
+    stores: metricSum(m, "coverage_collector_stores_total"),
+    pulls: metricSum(m, "coverage_collector_pulls_total"),
+  };
+}
+
+const round = (n: number, digits = 2) => Number.isFinite(n) ? Number(n.toFixed(digits)) : null;
+
+/**
+ * Runs one benchmark and returns its report; everything it started is stopped before it returns.
+ * @example
+ * const r = await runBench({ servers: 10, durationMs: 30_000, newServers: 3, kube: true });
+ */
+export async function runBench(
+  o: BenchOptions,
+  progress: (msg: string) => void = (m) => console.error(`bench: ${m}`),
+  signal?: AbortSignal,
+): Promise<BenchReport> {
+  const perPod = Math.max(1, Math.ceil(o.servers / 40));
+  const fullPods = Math.floor(o.servers / perPod);
+  const rest = o.servers - fullPods * perPod;
+  const pods = fullPods + (rest > 0 ? 1 : 0);
+  if (pods + o.newServers > POD_BUDGET) {
+    throw new Error(
+      `bench: ${pods} pods + ${o.newServers} new servers exceed the ${POD_BUDGET} pods of a node`,
+    );
+  }
+  const captureTimeout = o.captureTimeoutMs ?? 120_000;
+  const t0 = Date.now();
+  progress(`starting ${o.servers} servers in ${pods} pods (${perPod} per pod)`);
+  const sc = await buildScenario({
+    pods: fullPods,
+    serversPerPod: perPod,
+    kube: o.kube,
+    portStart: o.portStart ?? 54300,
+  });
+  const stopWatch = new AbortController();
+  let collector: CollectorProcess | undefined;
+  try {
+    if (rest > 0) await sc.addPod({ servers: rest });
+    const setupMs = Date.now() - t0;
+    const watcher = new CaptureWatcher(sc.outputDir);
+    const polling = watcher.start(stopWatch.signal);
+    const base = allServers(sc);
+
+    const tStart = Date.now();
+    for (const s of base) watcher.watch(s.keyPrefix, tStart);
+    collector = await spawnCollector(["run", ...sc.collectorArgs], { env: sc.env });
+    const health = await collector.healthUrl();
+    progress(`collector pid ${collector.child.pid} at ${health}; waiting for first captures`);
+    const allCaptured = await watcher.settled(captureTimeout, signal);
+    const initialCaptureMs = Date.now() - tStart;
+    const initialMissed = watcher.pending();
+    progress(
+      allCaptured
+        ? `all ${base.length} servers stored after ${(initialCaptureMs / 1000).toFixed(1)}s`
+        : `${initialMissed.length} of ${base.length} servers not stored after ${captureTimeout}ms`,
+    );
+
+    const s1 = await sample(collector, health, sc);
+    progress(`idle window ${(o.durationMs / 2000).toFixed(0)}s`);
+    await sleep(o.durationMs / 2, signal);
+    const s2 = await sample(collector, health, sc);
+
+    const churnMs = o.durationMs / 2;
+    progress(`starting ${o.newServers} new servers over ${(churnMs / 1000).toFixed(0)}s`);
+    const fresh: string[] = [];
+    for (let i = 0; i < o.newServers && !signal?.aborted; i++) {
+      await sleep(churnMs / o.newServers / 2, signal);
+      const p = await sc.addPod({ servers: 1 });
+      const s = p.servers[0];
+      watcher.watch(s.keyPrefix, s.portLineAt);
+      fresh.push(s.keyPrefix);
+      await sleep(churnMs / o.newServers / 2, signal);
+    }
+    await watcher.settled(captureTimeout, signal);
+    const s3 = await sample(collector, health, sc);
+    const peak = await peakRss(collector.child.pid);
+    const status = await collector.stop("SIGTERM");
+    const lat = watcher.latencies(fresh).map((l) => l.ms);
+    const missed = watcher.pending();
+    stopWatch.abort();
+    await polling;
+
+    const idleS = (s2.at - s1.at) / 1000;
+    const idleScans = s2.scans - s1.scans;
+    const report: BenchReport = {
+      servers: o.servers,
+      pods,
+      kube: o.kube,
+      durationS: round(o.durationMs / 1000, 0)!,
+      setupS: round(setupMs / 1000, 1)!,
+      initialCaptureS: round(initialCaptureMs / 1000, 1)!,
+      initialCaptured: base.length - initialMissed.length,
+      cpuSecondsTotal: round(s3.cpuOwn),
+      cpuSecondsChildren: round(s3.cpuChildren),
+      idleCpuPercent: round(
+        ((s2.cpuOwn - s1.cpuOwn + s2.cpuChildren - s1.cpuChildren) / idleS) *
+          100,
+      ),
+      peakRssMiB: round(peak / 1024 / 1024, 1),
+      idleWindowS: round(idleS, 1)!,
+      scansPerMinuteIdle: round((idleScans / idleS) * 60, 1),
+      crictlRunsPerScanIdle: round(idleScans ? (s2.crictlCalls - s1.crictlCalls) / idleScans : NaN),
+      crictlRunsTotal: s3.crictlCalls,
+      storesPerHourIdle: round(((s2.stores - s1.stores) / idleS) * 3600, 0),
+      pullsPerHourIdle: round(((s2.pulls - s1.pulls) / idleS) * 3600, 0),
+      newServers: {
+        started: fresh.length,
+        captured: lat.length,
+        p50Ms: round(percentile(lat, 50), 0),
+        p95Ms: round(percentile(lat, 95), 0),
+        maxMs: round(lat.length ? Math.max(...lat) : NaN, 0),
+      },
+      missed,
+      collectorExit: status.code,
+    };
+    return report;
+  } finally {
+    stopWatch.abort();
+    if (collector) await collector.stop("SIGKILL").catch(() => {});
+    await sc.close();
+    const left = await sc.node.leftovers();
+    if (left.netns.length + left.links.length + left.cgroups.length > 0) {
+      progress(`left behind: ${JSON.stringify(left)}`);
+    }
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: args[0] === "--" ? args.slice(1) : args,
+    options: {
+      servers: { type: "string" },
+      duration: { type: "string" },
+      "new-servers": { type: "string" },
+      "port-start": { type: "string" },
+      kube: { type: "boolean" },
+      quick: { type: "boolean" },
+    },
+  });
+  if (!(await hasGo()) || !(await canSimulateNode())) {
+    console.error("bench: needs root, ip netns, unshare, setsid, writable cgroups and Go");
+    return 2;
+  }
+  const quick = values.quick ?? false;
+  const count = (flag: string, raw: string | undefined, def: number) => {
+    const n = raw === undefined ? def : Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`bench: --${flag} must be a count: ${raw}`);
+    return n;
+  };
+  const opts: BenchOptions = {
+    servers: count("servers", values.servers, quick ? 10 : 100),
+    durationMs: parseDuration(values.duration ?? (quick ? "30s" : "5m")),
+    newServers: count("new-servers", values["new-servers"], quick ? 4 : 20),
+    kube: values.kube ?? false,
+    portStart: count("port-start", values["port-start"], 54300),
+  };
+  const ac = new AbortController();
+  const onSig = () => ac.abort();
+  Deno.addSignalListener("SIGINT", onSig);
+  Deno.addSignalListener("SIGTERM", onSig);
+  try {
+    const report = await runBench(opts, undefined, ac.signal);
+    console.log(formatTable(report));
+    console.log(`BENCH_JSON ${JSON.stringify(report)}`);
+    return report.missed.length === 0 ? 0 : 1;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSig);
+    Deno.removeSignalListener("SIGTERM", onSig);
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    Deno.exit(1);
+  }
+}

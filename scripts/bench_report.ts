@@ -1,0 +1,82 @@
+/** The report of scripts/bench.ts: its schema (for tests and readers) and the table. */
+
+import { z } from "zod";
+
+export { parseDuration } from "../src/units.ts";
+
+const num = z.number().nullable();
+
+/** One bench run's numbers; null where a rate had nothing to divide by. */
+export const BenchReportSchema = z.object({
+  servers: z.number().int(),
+  pods: z.number().int(),
+  kube: z.boolean(),
+  durationS: z.number(),
+  setupS: z.number(),
+  /** Collector start → every initial server has a stored file. */
+  initialCaptureS: z.number(),
+  initialCaptured: z.number().int(),
+  /** utime+stime of the collector process at the end of the run. */
+  cpuSecondsTotal: num,
+  /** CPU of its reaped children (crictl runs). */
+  cpuSecondsChildren: num,
+  /** Collector + children CPU over the idle window, in % of one core. */
+  idleCpuPercent: num,
+  /** VmHWM of the collector process. */
+  peakRssMiB: num,
+  idleWindowS: z.number(),
+  scansPerMinuteIdle: num,
+  crictlRunsPerScanIdle: num,
+  crictlRunsTotal: z.number().int(),
+  storesPerHourIdle: num,
+  pullsPerHourIdle: num,
+  /** Servers started mid-run: `coverage-port=` line → first stored file. */
+  newServers: z.object({
+    started: z.number().int(),
+    captured: z.number().int(),
+    p50Ms: num,
+    p95Ms: num,
+    maxMs: num,
+  }),
+  /** Key prefixes never stored. */
+  missed: z.array(z.string()),
+  collectorExit: z.number().int(),
+});
+export type BenchReport = z.infer<typeof BenchReportSchema>;
+
+/**
+ * A readable two-column table of a report.
+ * @example console.log(formatTable(report));
+ */
+export function formatTable(r: BenchReport): string {
+  const v = (x: number | null, unit = "") => x === null ? "n/a" : `${x}${unit}`;
+  const rows: [string, string][] = [
+    ["servers (pods)", `${r.servers} (${r.pods})${r.kube ? ", kube" : ", host-only"}`],
+    ["duration", `${r.durationS}s (setup ${r.setupS}s)`],
+    ["initial capture", `${r.initialCaptured}/${r.servers} in ${r.initialCaptureS}s`],
+    [
+      "collector CPU",
+      `${v(r.cpuSecondsTotal, "s")} own + ${v(r.cpuSecondsChildren, "s")} children`,
+    ],
+    ["idle CPU", `${v(r.idleCpuPercent, "%")} of a core over ${r.idleWindowS}s`],
+    ["peak RSS", v(r.peakRssMiB, " MiB")],
+    ["scans/min (idle)", v(r.scansPerMinuteIdle)],
+    ["crictl runs/scan (idle)", `${v(r.crictlRunsPerScanIdle)} (total ${r.crictlRunsTotal})`],
+    ["store writes/hour (idle)", v(r.storesPerHourIdle)],
+    ["pulls/hour (idle)", v(r.pullsPerHourIdle)],
+    [
+      "new servers captured",
+      `${r.newServers.captured}/${r.newServers.started}`,
+    ],
+    [
+      "first capture p50/p95/max",
+      `${v(r.newServers.p50Ms, "ms")} / ${v(r.newServers.p95Ms, "ms")} / ${
+        v(r.newServers.maxMs, "ms")
+      }`,
+    ],
+    ["missed", r.missed.length ? r.missed.join(", ") : "none"],
+    ["collector exit", String(r.collectorExit)],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, val]) => `${k.padEnd(w)}  ${val}`).join("\n");
+}
