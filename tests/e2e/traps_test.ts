@@ -1,0 +1,171 @@
+/**
+ * Misattribution traps end to end (`once`, dir sink): a plain HTTP server on a coverage port, a
+ * hostNetwork pod that sees a host process's socket, and a server whose PID answer is not its own.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { spawnCollector } from "../harness/collector.ts";
+import { SimNode } from "../harness/node.ts";
+import {
+  baseFlags,
+  byPrefix,
+  checkPrefixFiles,
+  covdataPercent,
+  type E2eServer,
+  e2eSkipReason,
+  filesUnder,
+  re,
+  reportedPid,
+  segment,
+  startServer,
+  TIME,
+} from "./e2e_util.ts";
+
+const skip = await e2eSkipReason();
+const IMG = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+const img = (n: string) => `quay.io/e2e/${n}@${IMG}`;
+
+/** Runs `once` against the node into `dir/out`; returns exit code, stdout, log and the prefixes. */
+async function once(node: SimNode, dir: string, portStart: number) {
+  const out = join(dir, "out");
+  const c = await spawnCollector([
+    "once",
+    ...baseFlags({ node, stateDir: join(dir, "state"), portStart }),
+    "--sink",
+    "dir",
+    "--output-dir",
+    out,
+  ]);
+  const { code } = await c.status;
+  const stdout = await c.stdout;
+  const prefixes = byPrefix(await filesUnder(out));
+  return {
+    code,
+    stdout,
+    out,
+    prefixes,
+    why: `stdout:\n${stdout}\nlog:\n${c.lines.join("\n")}\nfiles: ${
+      [...prefixes.keys()].join(" ")
+    }`,
+  };
+}
+
+/** Asserts the prefix matching `pattern` exists once and its info.json names `s` and `pid`. */
+async function assertStored(
+  run: Awaited<ReturnType<typeof once>>,
+  pattern: string,
+  s: E2eServer,
+  pid: number,
+): Promise<void> {
+  const matching = [...run.prefixes.keys()].filter((p) => new RegExp(`^${pattern}$`).test(p));
+  assert.equal(matching.length, 1, `${pattern}: ${run.why}`);
+  const prefix = matching[0];
+  const files = checkPrefixFiles(prefix, run.prefixes.get(prefix)!);
+  assert.equal(files.pid, pid, `counters pid of ${prefix}`);
+  const info = JSON.parse(await Deno.readTextFile(join(run.out, prefix, "info.json")));
+  assert.equal(info.binary, s.binary, `info.json binary of ${prefix}`);
+  assert.equal(info.pid, pid, `info.json pid of ${prefix}`);
+  assert.equal(info.port, s.coveragePort, `info.json port of ${prefix}`);
+  await covdataPercent(join(run.out, prefix));
+}
+
+Deno.test({
+  name: "once: a plain HTTP server is skipped and a host process's server is filed under " +
+    "_host_, never under the hostNetwork pod beside it" + (skip ? ` (skipped: ${skip})` : ""),
+  ignore: skip !== null,
+  async fn() {
+    const PORT = 56200;
+    const node = await SimNode.create({ name: "e2e-traps" });
+    const dir = await Deno.makeTempDir({ prefix: "cc-e2e-traps-" });
+    try {
+      const ns = "e2e-c";
+      // Started first, so it holds PORT itself: the first port the collector looks at.
+      const plain = await startServer({ host: node }, {
+        binary: "plain-http",
+        env: { COVERAGE_PORT: String(PORT), FIXTURE_MODE: "plain" },
+      });
+      const hn = await node.addPod({ name: "hn", namespace: ns, hostNetwork: true });
+      const idle = await node.addPod({ name: "idle", namespace: ns, hostNetwork: true });
+      await idle.addContainer({ name: "sleeper", command: "sleep", args: ["600"] });
+      const pod = await startServer({ pod: hn, container: "app", imageRef: img("hn") }, {
+        binary: "hn-srv",
+        env: { COVERAGE_PORT: String(PORT) },
+      });
+      const host = await startServer({ host: node }, {
+        binary: "host-srv",
+        env: { COVERAGE_PORT: String(PORT) },
+      });
+      const plainRes = await fetch(`http://127.0.0.1:${PORT}/health`, { method: "HEAD" });
+      await plainRes.body?.cancel();
+      assert.equal(plainRes.headers.get("x-art-coverage-server"), null, "plain owns PORT");
+      assert.deepEqual([pod.coveragePort, host.coveragePort], [PORT + 1, PORT + 2]);
+      assert.notEqual(plain.proc.hostPid, host.proc.hostPid);
+
+      const run = await once(node, dir, PORT);
+      assert.equal(run.code, 0, run.why);
+      assert.match(run.stdout, /2 of 2 coverage servers stored/, run.why);
+      assert.equal(run.prefixes.size, 2, run.why);
+      await assertStored(
+        run,
+        `testnode/${ns}/hn/app/${TIME}/${re(segment(img("hn")))}/hn-srv`,
+        pod,
+        await reportedPid(pod),
+      );
+      await assertStored(run, `testnode/_host_/${TIME}/host-srv`, host, host.proc.hostPid);
+      assert.equal(await reportedPid(host), host.proc.hostPid);
+      for (const p of run.prefixes.keys()) {
+        assert.ok(!p.includes("/idle/"), `the idle hostNetwork pod got ${p}`);
+        assert.ok(!p.includes("plain"), `the plain server got ${p}`);
+      }
+    } finally {
+      await node.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+    assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
+  },
+});
+
+Deno.test({
+  name: "once: a server whose PID answer is not its own is stored nowhere, and once says so " +
+    "(exit 1)" + (skip ? ` (skipped: ${skip})` : ""),
+  ignore: skip !== null,
+  async fn() {
+    const PORT = 56250;
+    const node = await SimNode.create({ name: "e2e-wrongpid" });
+    const dir = await Deno.makeTempDir({ prefix: "cc-e2e-wrongpid-" });
+    try {
+      const ns = "e2e-c2";
+      const liarPod = await node.addPod({ name: "liar", namespace: ns });
+      const honestPod = await node.addPod({ name: "honest", namespace: ns });
+      const liar = await startServer({ pod: liarPod, container: "app", imageRef: img("liar") }, {
+        binary: "liar-srv",
+        env: { COVERAGE_PORT: String(PORT), FIXTURE_MODE: "wrong-pid" },
+      });
+      const honest = await startServer(
+        { pod: honestPod, container: "app", imageRef: img("honest") },
+        { binary: "honest-srv", env: { COVERAGE_PORT: String(PORT) } },
+      );
+      assert.equal(await reportedPid(liar), 1 + 12345, "the fixture lies about its PID");
+
+      const run = await once(node, dir, PORT);
+      assert.equal(run.prefixes.size, 1, run.why);
+      await assertStored(
+        run,
+        `testnode/${ns}/honest/app/${TIME}/${re(segment(img("honest")))}/honest-srv`,
+        honest,
+        1,
+      );
+      for (const p of run.prefixes.keys()) {
+        assert.ok(!p.includes("liar"), `the lying server was stored: ${p}`);
+      }
+      // A coverage server was found and not stored: the summary names it and once fails.
+      assert.match(run.stdout, /liar-srv/, run.why);
+      assert.notEqual(run.code, 0, run.why);
+    } finally {
+      await node.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+    assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
+  },
+});
