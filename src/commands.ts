@@ -1,7 +1,8 @@
 /** The commands of the collector, wired to their implementations. */
 
-import { loggerFor, runDaemon } from "./agent.ts";
+import { runDaemon } from "./agent.ts";
 import type { Command } from "./cli.ts";
+import { runOnce } from "./once.ts";
 import { buildParts } from "./parts.ts";
 import { versionLine } from "./version.ts";
 
@@ -12,11 +13,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   once: {
     summary: "one scan, one pull of every server, store, print a summary; exit 1 if any failed",
-    run: ({ config, stderr }) => {
-      loggerFor(config);
-      stderr("once: not available yet");
-      return Promise.resolve(1);
-    },
+    run: ({ config, stdout }) => runOnce(config, stdout),
   },
   doctor: {
     summary: "check this node's set-up and say how to fix what is wrong",

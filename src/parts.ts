@@ -1,10 +1,91 @@
-/** Which parts the daemon runs, built from the shared deps. */
+/** Which parts the daemon runs, and how the engine is put together from its rooms. */
 
 import type { Deps, Part } from "./agent.ts";
+import { Collector } from "./collect/collector.ts";
+import { Discoverer } from "./discover/discoverer.ts";
+import { type CollectorHandle, Engine } from "./engine.ts";
+import { createKubePart } from "./kube/part.ts";
+import { attribute, probe } from "./probe.ts";
+import { createSink } from "./sink/select.ts";
+import type { Sink } from "./sink/sink.ts";
+import type { System } from "./system.ts";
+import type { Target } from "./target.ts";
 
-/** Builds the daemon's parts. */
-export function buildParts(deps: Deps): Promise<Part[]> {
-  const { log, config } = deps;
-  log.info("mode", { mode: "host-only", sink: config.sink, hostRoot: config.hostRoot });
-  return Promise.resolve([]);
+/** The node's host name: the setting, else the host's (under the host root), else Deno's. */
+export async function nodeHostname(system: System, setting: string): Promise<string> {
+  if (setting !== "") return setting;
+  try {
+    const h = (await system.readText("/proc/sys/kernel/hostname")).trim();
+    if (h !== "") return h;
+  } catch {
+    // not readable: fall back to this process's view
+  }
+  return Deno.hostname();
+}
+
+/** The engine over the real discovery, probe and collectors, storing into `sink`. */
+export function buildEngine(
+  deps: Deps,
+  sink: Sink,
+  hostname: string,
+  nodeName: () => string | undefined = () => undefined,
+): Engine {
+  const { system, config, log, metrics } = deps;
+  const discoverer = new Discoverer(deps);
+  return new Engine(deps, {
+    scan: (signal) => discoverer.scan(signal),
+    probe: (candidate, signal) => probe(candidate, { timeoutMs: config.probeTimeout, signal }),
+    attribute: (candidate, identity) => attribute(system, candidate, identity),
+    collector: (target: Target): CollectorHandle => {
+      const c = new Collector(target, { sink, system, log, metrics, config, hostname, nodeName });
+      return {
+        run: (signal) => c.run(signal),
+        pullNow: async (reason, signal) => {
+          const out = await c.pullNow(reason, signal);
+          const stored = out.result === "stored" || out.result === "unchanged";
+          return { stored, result: out.result, error: out.error, prefix: c.prefix };
+        },
+        status: () => ({ ...c.status() }),
+      };
+    },
+  });
+}
+
+/** Builds the daemon's parts: storage, the engine, and the Kubernetes watch. */
+export async function buildParts(deps: Deps): Promise<Part[]> {
+  const { log, config, system } = deps;
+  const sink = await createSink(deps);
+  const hostname = await nodeHostname(system, config.hostname);
+  let nodeName: string | undefined = config.nodeName || undefined;
+  const engine = buildEngine(deps, sink, hostname, () => nodeName);
+  const kube = createKubePart(deps, {
+    triggerScan: (reason) => engine.triggerScan(reason),
+    finalPull: async (podUid, reason) => {
+      await engine.finalPull(podUid, reason);
+    },
+    setNodeName: (name) => nodeName = name,
+  });
+  log.info("mode", {
+    sink: sink.description,
+    hostname,
+    hostRoot: config.hostRoot,
+    crictl: config.crictl,
+    ports: `${config.portStart}-${config.portStart + config.portSpan - 1}`,
+  });
+  return [
+    {
+      name: "sink",
+      run: (signal) => sink.run?.(signal) ?? Promise.resolve(),
+      status: () => ({ description: sink.description, ...sink.status?.() }),
+    },
+    {
+      name: "engine",
+      run: (signal) => engine.run(signal),
+      beforeStop: async (deadline) => {
+        await engine.finalPullAll("shutdown", deadline);
+      },
+      status: () => engine.status(),
+    },
+    kube,
+  ];
 }

@@ -1,0 +1,94 @@
+/** `once`: one scan, one full pull of every server, store, a summary table, an exit code. */
+
+import { type Deps, loggerFor } from "./agent.ts";
+import type { Config } from "./config.ts";
+import type { PullReport } from "./engine.ts";
+import { Health } from "./health.ts";
+import { Metrics } from "./metrics.ts";
+import { buildEngine, nodeHostname } from "./parts.ts";
+import { onShutdownSignals } from "./shutdown.ts";
+import { createSink } from "./sink/select.ts";
+import { createSystem } from "./system.ts";
+import type { Target } from "./target.ts";
+
+/** One row of the summary. */
+export interface OnceRow {
+  namespace: string;
+  pod: string;
+  container: string;
+  binary: string;
+  address: string;
+  result: string;
+  detail: string;
+}
+
+/** Renders rows as an aligned text table. @example renderTable([]) // "no coverage servers found" */
+export function renderTable(rows: OnceRow[]): string {
+  if (rows.length === 0) return "no coverage servers found";
+  const head: OnceRow = {
+    namespace: "NAMESPACE",
+    pod: "POD",
+    container: "CONTAINER",
+    binary: "BINARY",
+    address: "ADDRESS",
+    result: "RESULT",
+    detail: "PREFIX / ERROR",
+  };
+  const cols = Object.keys(head) as (keyof OnceRow)[];
+  const width = Object.fromEntries(
+    cols.map((c) => [c, Math.max(...[head, ...rows].map((r) => r[c].length))]),
+  );
+  return [head, ...rows].map((r) =>
+    cols.map((c, i) => i === cols.length - 1 ? r[c] : r[c].padEnd(width[c])).join("  ")
+  ).join("\n");
+}
+
+function rowOf(t: Target, rep: PullReport): OnceRow {
+  const c = t.owner.kind === "container" ? t.owner.container : null;
+  const host = t.host.includes(":") ? `[${t.host}]` : t.host;
+  return {
+    namespace: c?.namespace ?? "_host_",
+    pod: c?.podName ?? "-",
+    container: c?.name ?? "-",
+    binary: t.identity.binary,
+    address: `${host}:${t.port}`,
+    result: rep.stored ? "stored" : (rep.result ?? "failed"),
+    detail: rep.stored ? (rep.prefix ?? "") : (rep.error ?? ""),
+  };
+}
+
+/** Runs `once`; returns 0 when every confirmed server was stored, else 1. */
+export async function runOnce(config: Config, stdout: (s: string) => void): Promise<number> {
+  const log = loggerFor(config);
+  const system = createSystem(config.hostRoot);
+  const deps: Deps = { config, log, metrics: new Metrics(), health: new Health(), system };
+  const shutdown = onShutdownSignals(log);
+  try {
+    const sink = await createSink(deps);
+    const hostname = await nodeHostname(system, config.hostname);
+    const engine = buildEngine(deps, sink, hostname, () => config.nodeName || undefined);
+    const signal = shutdown.signal;
+    const targets = await engine.scanOnce(signal);
+    const rows = await Promise.all(targets.map(async (t) => {
+      try {
+        return rowOf(t, await engine.collectorFor(t).pullNow("once", signal));
+      } catch (e) {
+        return rowOf(t, { stored: false, error: e instanceof Error ? e.message : String(e) });
+      }
+    }));
+    rows.sort((a, b) =>
+      `${a.namespace}/${a.pod}/${a.container}/${a.address}`.localeCompare(
+        `${b.namespace}/${b.pod}/${b.container}/${b.address}`,
+      )
+    );
+    stdout(renderTable(rows));
+    const stored = rows.filter((r) => r.result === "stored").length;
+    stdout(`${stored} of ${rows.length} coverage servers stored into ${sink.description}`);
+    return stored === rows.length ? 0 : 1;
+  } catch (e) {
+    log.error("once failed", { error: e });
+    return 1;
+  } finally {
+    shutdown.dispose();
+  }
+}
