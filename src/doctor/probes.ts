@@ -1,0 +1,126 @@
+/** The real kube and storage probes of `doctor`, built from src/kube, src/creds and src/sink. */
+
+import { z } from "zod";
+import type { Config } from "../config.ts";
+import { CredentialsError, findCredentials, type S3Credentials } from "../creds.ts";
+import { KubeApiError, KubeClient } from "../kube/client.ts";
+import { learnNodeName } from "../kube/identity.ts";
+import { parseKubeconfig } from "../kube/kubeconfig.ts";
+import { findKubeconfig, fsPath, type KubeconfigLocation } from "../kube/kubeconfig_source.ts";
+import { podsQuery } from "../kube/pods.ts";
+import type { Logger } from "../log.ts";
+import { S3Sink } from "../sink/s3.ts";
+import type { System } from "../system.ts";
+import type { KubeProbes, StorageProbes } from "./remote.ts";
+
+const Version = z.looseObject({ gitVersion: z.string() });
+const PodList = z.looseObject({ items: z.array(z.unknown()).nullish() });
+
+/**
+ * Kube probes over the real API: the kubeconfig the daemon would use, GET /version, the node
+ * name as the daemon learns it, and the node's pod list. Close the client with `close()`.
+ *
+ * @example const kube = kubeProbes({ system, config, log }); try { ... } finally { kube.close(); }
+ */
+export function kubeProbes(
+  deps: { system: System; config: Config; log: Logger },
+): KubeProbes & { close(): void } {
+  const { system, config, log } = deps;
+  let location: KubeconfigLocation | undefined;
+  let client: KubeClient | undefined;
+  const connected = async () => {
+    if (client) return client;
+    if (!location) throw new Error("no kubeconfig");
+    const text = await Deno.readTextFile(fsPath(location.root, location.path));
+    const spec = parseKubeconfig(text, { path: location.path });
+    client = await KubeClient.create(spec, location.root, { log, insecure: config.kubeInsecure });
+    return client;
+  };
+  return {
+    async kubeconfig() {
+      location = await findKubeconfig(system, config);
+      if (!location) return undefined;
+      return { path: fsPath(location.root, location.path), source: location.source };
+    },
+    async apiServer(signal) {
+      const c = await connected();
+      try {
+        const v = Version.parse(await c.json("GET", "/version", { signal, timeoutMs: 10_000 }));
+        return `${c.server.origin} answered (Kubernetes ${v.gitVersion})`;
+      } catch (e) {
+        // TLS and credentials passed when the server says 404: it just has no /version.
+        if (e instanceof KubeApiError && e.status === 404) {
+          return `${c.server.origin} answered (no /version)`;
+        }
+        throw e;
+      }
+    },
+    async nodeName(signal) {
+      const id = await learnNodeName(await connected(), log, {
+        signal,
+        nodeName: config.nodeName,
+        hostname: () => config.hostname || Deno.hostname(),
+      });
+      if (!id) throw new Error("the API server did not say who this node is in time");
+      return { name: id.name, source: id.source };
+    },
+    async pods(nodeName, signal) {
+      const c = await connected();
+      const path = `/api/v1/pods?${podsQuery(nodeName, { limit: "500" })}`;
+      const list = PodList.parse(await c.json("GET", path, { signal, timeoutMs: 10_000 }));
+      return list.items?.length ?? 0;
+    },
+    close() {
+      client?.close();
+    },
+  };
+}
+
+/**
+ * Storage probes: the credentials the sink would use, a one-key listing under the base path,
+ * and a PUT + DELETE of a test object.
+ *
+ * @example const storage = storageProbes({ system, config });
+ */
+export function storageProbes(
+  deps: { system: System; config: Config; fetch?: typeof fetch },
+): StorageProbes {
+  const { system, config } = deps;
+  let creds: S3Credentials | undefined;
+  let sink: S3Sink | undefined;
+  const s3 = () => {
+    if (!creds) throw new Error("no S3 credentials");
+    sink ??= new S3Sink({
+      accessKey: creds.accessKey,
+      secretKey: creds.secretKey,
+      bucket: creds.bucket,
+      region: creds.region,
+      basePath: creds.s3BasePath,
+      endpoint: config.s3Endpoint || undefined,
+      pathStyle: config.s3PathStyle,
+      retry: { attempts: 1 },
+      requestTimeoutMs: 10_000,
+      fetch: deps.fetch,
+    });
+    return sink;
+  };
+  const testKey = `_doctor/${Deno.hostname()}-${Deno.pid}.txt`.replace(/[^A-Za-z0-9._/-]/g, "-");
+  return {
+    async credentials() {
+      try {
+        creds = await findCredentials(system, config.credentialsFile);
+      } catch (e) {
+        if (e instanceof CredentialsError && e.absent && config.credentialsFile === "") return null;
+        throw e;
+      }
+      return { file: creds.file, target: s3().description };
+    },
+    reach: (signal) => s3().reach(signal),
+    async writeTest(signal) {
+      const url = s3().url(testKey);
+      await s3().put(testKey, new TextEncoder().encode("coverage-collector doctor\n"), signal);
+      await s3().delete(testKey, signal);
+      return `PUT and DELETE ${url}`;
+    },
+  };
+}
