@@ -80,8 +80,9 @@ function files(spec: KubeconfigSpec): Array<[string, string]> {
 
 /** The fingerprint of the credential files (symlinks followed; real path, mtime, size). */
 export async function credentialFingerprint(spec: KubeconfigSpec, root: string): Promise<string> {
-  const states = await Promise.all(files(spec).map(([f, field]) => fileState(root, f, field)));
-  return states.map((s) => s.stamp).join("|");
+  const stamps: string[] = [];
+  for (const [f, field] of files(spec)) stamps.push((await fileState(root, f, field)).stamp);
+  return stamps.join("|");
 }
 
 async function readMaterial(m: Material, root: string, field: string): Promise<string> {
