@@ -51,6 +51,7 @@ export interface KubePartOptions extends FindOptions {
   watcher?: PodWatcherOptions;
   /** Backoff of identity and kubeconfig retries. */
   backoff?: () => Backoff;
+  /** Last-resort node name; default --hostname, else the host's /etc/hostname, else ours. */
   hostname?: () => string;
 }
 
@@ -175,11 +176,13 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
       health.set("kube", { ready: false, reason: "learning the node name" });
       client = await connect(loc, signal);
       if (!client) return;
+      const fallbackHost = config.hostname ||
+        (await system.readText("/etc/hostname").catch(() => "")).trim() || Deno.hostname();
       try {
         const id = await learnNodeName(client, klog, {
           signal,
           nodeName: config.nodeName,
-          hostname: opts.hostname ?? (() => config.hostname || Deno.hostname()),
+          hostname: opts.hostname ?? (() => fallbackHost),
           backoff: newBackoff(),
           onRetry: (e) => {
             st.lastError = e instanceof Error ? e.message : String(e);

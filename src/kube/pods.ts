@@ -92,8 +92,10 @@ export class PodWatcher {
           rv = await this.#list(signal, listed);
           listed = true;
         }
+        const started = Date.now();
         rv = await this.#watch(rv, signal);
-        // A normal end (timeoutSeconds): reconnect from rv at once.
+        // A normal end (timeoutSeconds): reconnect from rv at once, unless streams end at once.
+        if (Date.now() - started < 1000 && !await this.#backoff.wait(signal)) return;
         this.#reconnected("stream ended");
       } catch (e) {
         if (signal.aborted) return;
