@@ -160,7 +160,8 @@ export function checkPrefixFiles(prefix: string, names: string[]): { hash: strin
   return { hash, pid: [...pids][0] };
 }
 
-async function goTool(args: string[]): Promise<string> {
+/** Runs `go tool <args>`; its stdout, or an error with its stderr. */
+export async function goTool(args: string[]): Promise<string> {
   const out = await new Deno.Command("go", {
     args: ["tool", ...args],
     stdout: "piped",

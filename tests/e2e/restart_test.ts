@@ -1,0 +1,152 @@
+/**
+ * The daemon restarted mid-run on the same node and directories (dir sink): it finds the servers
+ * again, stores again, and every prefix still has exactly one covmeta.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type CollectorProcess, spawnCollector } from "../harness/collector.ts";
+import { SimNode } from "../harness/node.ts";
+import {
+  assertRoutes,
+  baseFlags,
+  byPrefix,
+  checkPrefixFiles,
+  type E2eServer,
+  e2eSkipReason,
+  eventually,
+  exercise,
+  filesUnder,
+  re,
+  reportedPid,
+  segment,
+  startServer,
+  TIME,
+} from "./e2e_util.ts";
+
+const skip = await e2eSkipReason();
+const PORT = 56500;
+const IMG = "quay.io/e2e/restart@sha256:" + "cd".repeat(32);
+
+interface Expect {
+  server: E2eServer;
+  pattern: RegExp;
+  pid: number;
+}
+
+/** The prefixes of a server, oldest discovery time first. */
+function prefixesOf(all: Map<string, string[]>, e: Expect): string[] {
+  return [...all.keys()].filter((p) => e.pattern.test(p)).sort();
+}
+
+/** Checks every prefix (files, info.json) and returns them by prefix. */
+async function checkAll(out: string, expected: Expect[]): Promise<Map<string, string[]>> {
+  const all = byPrefix(await filesUnder(out));
+  for (const [prefix, names] of all) {
+    const e = expected.find((x) => x.pattern.test(prefix));
+    assert.ok(e, `unexpected prefix ${prefix}`);
+    const { pid } = checkPrefixFiles(prefix, names);
+    assert.equal(pid, e.pid, `counters pid of ${prefix}`);
+    const info = JSON.parse(await Deno.readTextFile(join(out, prefix, "info.json")));
+    assert.equal(info.binary, e.server.binary, `info.json binary of ${prefix}`);
+    assert.equal(info.pid, e.pid, `info.json pid of ${prefix}`);
+  }
+  return all;
+}
+
+/** Waits until the newest prefix of every server shows `ran` covered. */
+function waitRoutes(out: string, expected: Expect[], ran: string[], c: CollectorProcess) {
+  return eventually(`stored data shows ${ran.join("+")}`, async () => {
+    const all = await checkAll(out, expected);
+    for (const e of expected) {
+      const newest = prefixesOf(all, e).pop();
+      assert.ok(newest, `no prefix for ${e.server.binary}`);
+      await assertRoutes(join(out, newest), ran, newest);
+    }
+    return all;
+  }, 60_000).catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
+}
+
+Deno.test({
+  name: "run restarted on the same node: it collects again, one covmeta per prefix, new data " +
+    "stored" + (skip ? ` (skipped: ${skip})` : ""),
+  ignore: skip !== null,
+  async fn() {
+    const node = await SimNode.create({ name: "e2e-restart" });
+    const dir = await Deno.makeTempDir({ prefix: "cc-e2e-restart-" });
+    const out = join(dir, "out");
+    const running: CollectorProcess[] = [];
+    try {
+      const pod = await node.addPod({ name: "web", namespace: "e2e-e" });
+      const web = await startServer({ pod, container: "app", imageRef: IMG }, {
+        binary: "r-web",
+        env: { COVERAGE_PORT: String(PORT) },
+      });
+      const host = await startServer({ host: node }, {
+        binary: "r-host",
+        env: { COVERAGE_PORT: String(PORT) },
+      });
+      const expected: Expect[] = [
+        {
+          server: web,
+          pid: await reportedPid(web),
+          pattern: new RegExp(`^testnode/e2e-e/web/app/${TIME}/${re(segment(IMG))}/r-web$`),
+        },
+        {
+          server: host,
+          pid: host.proc.hostPid,
+          pattern: new RegExp(`^testnode/_host_/${TIME}/r-host$`),
+        },
+      ];
+      const start = async () => {
+        const c = await spawnCollector([
+          "run",
+          ...baseFlags({ node, stateDir: join(dir, "state"), portStart: PORT }),
+          "--sink",
+          "dir",
+          "--output-dir",
+          out,
+          "--pull-schedule",
+          "1s",
+          "--scan-interval",
+          "2s",
+        ]);
+        running.push(c);
+        await c.healthUrl();
+        return c;
+      };
+
+      await exercise(web, "alpha");
+      await exercise(host, "alpha");
+      const first = await start();
+      const before = await waitRoutes(out, expected, ["alpha"], first);
+      assert.equal((await first.stop("SIGTERM")).code, 0, first.lines.join("\n"));
+
+      // While no collector runs, the servers run beta.
+      await exercise(web, "beta", 2);
+      await exercise(host, "beta", 2);
+      const second = await start();
+      await waitRoutes(out, expected, ["alpha", "beta"], second);
+      // It keeps collecting after the restart, not only once.
+      await exercise(web, "gamma");
+      await exercise(host, "gamma");
+      await waitRoutes(out, expected, ["alpha", "beta", "gamma"], second);
+      assert.equal((await second.stop("SIGTERM")).code, 0, second.lines.join("\n"));
+
+      const after = await checkAll(out, expected);
+      for (const e of expected) {
+        const old = prefixesOf(before, e);
+        const now = prefixesOf(after, e);
+        assert.equal(old.length, 1, `before the restart: ${old.join(" ")}`);
+        // A restart is a new discovery: a new prefix (or the same one within the same second).
+        assert.ok(now.length === 1 || now.length === 2, `after the restart: ${now.join(" ")}`);
+        assert.ok(now.includes(old[0]), `the first run's prefix ${old[0]} is kept`);
+      }
+    } finally {
+      for (const c of running) await c.stop("SIGKILL");
+      await node.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+    assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
+  },
+});

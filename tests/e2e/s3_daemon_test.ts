@@ -1,0 +1,178 @@
+/**
+ * The daemon (`run`) storing into a real S3 (versitygw): S3 goes away for 30 s while the servers
+ * keep running and being exercised, comes back, and the stored data catches up with the servers.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { spawnCollector } from "../harness/collector.ts";
+import { SimNode } from "../harness/node.ts";
+import { canRunS3, type S3Server, startS3, writeRegistryAuth } from "../harness/s3.ts";
+import {
+  assertRoutes,
+  baseFlags,
+  byPrefix,
+  checkPrefixFiles,
+  type E2eServer,
+  e2eSkipReason,
+  eventually,
+  exercise,
+  re,
+  reportedPid,
+  segment,
+  startServer,
+  TIME,
+} from "./e2e_util.ts";
+import { directCounters, someSlotEquals, writeFiles } from "./e2e_counts.ts";
+
+const skip = (await e2eSkipReason()) ?? (await canRunS3() ? null : "needs versitygw (Go)");
+const PORT = 56400;
+const BASE = "ci/e2e-cluster";
+const IMG = "quay.io/e2e/s3web@sha256:" + "ab".repeat(32);
+const OUTAGE_MS = 30_000;
+
+/** Every prefix under BASE in the bucket: prefix (without BASE) → base name → bytes. */
+async function stored(s3: S3Server): Promise<Map<string, Map<string, Uint8Array>>> {
+  const keys = await s3.objects(`${BASE}/`);
+  const out = new Map<string, Map<string, Uint8Array>>();
+  for (const [prefix, names] of byPrefix(keys.map((k) => k.slice(BASE.length + 1)))) {
+    const files = new Map<string, Uint8Array>();
+    for (const n of names) {
+      const bytes = await s3.get(`${BASE}/${prefix}/${n}`);
+      if (bytes) files.set(n, bytes);
+    }
+    out.set(prefix, files);
+  }
+  return out;
+}
+
+interface Expect {
+  server: E2eServer;
+  pattern: RegExp;
+  pid: number;
+}
+
+/** Checks every prefix's files and info.json, and that each expected server has one prefix. */
+async function checkAll(
+  s3: S3Server,
+  expected: Expect[],
+  tmp: string,
+  routes: (e: Expect) => string[],
+): Promise<Map<string, Map<string, Uint8Array>>> {
+  const all = await stored(s3);
+  assert.equal(all.size, expected.length, `prefixes: ${[...all.keys()].join(" ")}`);
+  for (const e of expected) {
+    const prefix = [...all.keys()].find((p) => e.pattern.test(p));
+    assert.ok(prefix, `no prefix ${e.pattern} among ${[...all.keys()].join(" ")}`);
+    const files = all.get(prefix)!;
+    const { pid } = checkPrefixFiles(prefix, [...files.keys()]);
+    assert.equal(pid, e.pid, `counters pid of ${prefix}`);
+    const info = JSON.parse(new TextDecoder().decode(files.get("info.json")));
+    assert.equal(info.binary, e.server.binary, `info.json binary of ${prefix}`);
+    assert.equal(info.pid, e.pid, `info.json pid of ${prefix}`);
+    await assertRoutes(await writeFiles(tmp, files), routes(e), prefix);
+  }
+  return all;
+}
+
+Deno.test({
+  name: "run into S3: a 30 s S3 outage loses nothing; the stored data catches up, SIGTERM exits 0" +
+    (skip ? ` (skipped: ${skip})` : ""),
+  ignore: skip !== null,
+  async fn() {
+    const node = await SimNode.create({ name: "e2e-s3" });
+    const dir = await Deno.makeTempDir({ prefix: "cc-e2e-s3-" });
+    let s3: S3Server | undefined;
+    let collector: Awaited<ReturnType<typeof spawnCollector>> | undefined;
+    try {
+      s3 = await startS3();
+      const auth = join(dir, "auth.json");
+      await writeRegistryAuth(auth, { ...s3, s3BasePath: BASE });
+      const pod = await node.addPod({ name: "web", namespace: "e2e-d" });
+      const web = await startServer({ pod, container: "app", imageRef: IMG }, {
+        binary: "s3-web",
+        env: { COVERAGE_PORT: String(PORT) },
+      });
+      const host = await startServer({ host: node }, {
+        binary: "s3-host",
+        env: { COVERAGE_PORT: String(PORT) },
+      });
+      await exercise(web, "alpha", 2);
+      await exercise(host, "beta", 2);
+      const expected: Expect[] = [
+        {
+          server: web,
+          pid: await reportedPid(web),
+          pattern: new RegExp(`^testnode/e2e-d/web/app/${TIME}/${re(segment(IMG))}/s3-web$`),
+        },
+        {
+          server: host,
+          pid: host.proc.hostPid,
+          pattern: new RegExp(`^testnode/_host_/${TIME}/s3-host$`),
+        },
+      ];
+      const ran = new Map<E2eServer, string[]>([[web, ["alpha"]], [host, ["beta"]]]);
+      const routes = (e: Expect) => ran.get(e.server)!;
+
+      collector = await spawnCollector([
+        "run",
+        ...baseFlags({ node, stateDir: join(dir, "state"), portStart: PORT }),
+        "--sink",
+        "s3",
+        "--credentials-file",
+        auth,
+        "--s3-endpoint",
+        s3.endpoint,
+        "--s3-path-style",
+        "--pull-schedule",
+        "1s",
+        "--scan-interval",
+        "2s",
+      ]);
+      const c = collector;
+      const why = () => c.lines.slice(-40).join("\n");
+      await c.healthUrl();
+      await eventually(
+        "first data of both servers in S3",
+        () => checkAll(s3!, expected, dir, routes),
+        60_000,
+      ).catch((e) => assert.fail(`${e}\n${why()}`));
+
+      // S3 away for 30 s; the servers run other routes meanwhile.
+      await s3.stop();
+      const outageEnd = Date.now() + OUTAGE_MS;
+      ran.set(web, ["alpha", "gamma"]);
+      ran.set(host, ["beta", "alpha"]);
+      while (Date.now() < outageEnd) {
+        await exercise(web, "gamma", 1);
+        await exercise(host, "alpha", 1);
+        await new Promise((r) => setTimeout(r, 3_000)); // the outage's duration, not a sync
+      }
+      assert.equal(c.lines.some((l) => /msg=stopped/.test(l)), false, "collector alive");
+      await s3.start();
+
+      // The counts in S3 catch up with the servers' (no app traffic any more).
+      await eventually("S3 holds the servers' latest counters", async () => {
+        const all = await checkAll(s3!, expected, dir, routes);
+        for (const e of expected) {
+          const prefix = [...all.keys()].find((p) => e.pattern.test(p))!;
+          const now = await directCounters(e.server);
+          if (!await someSlotEquals(all.get(prefix)!, now, prefix)) {
+            throw new Error(`${prefix}: no stored slot has the server's current counts`);
+          }
+        }
+        return true;
+      }, 60_000).catch((e) => assert.fail(`${e}\n${why()}`));
+
+      const st = await c.stop("SIGTERM");
+      assert.equal(st.code, 0, why());
+      await checkAll(s3, expected, dir, routes);
+    } finally {
+      await collector?.stop("SIGKILL");
+      await node.close();
+      await s3?.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+    assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
+  },
+});
