@@ -160,9 +160,11 @@ t("list then watch: events in order, deletion → one final pull with the uid", 
   await using kube = await startFakeKube({ nodeName: "node-a" });
   const early = await kube.addPod({ namespace: "ns1", name: "early" });
   await kube.addPod({ namespace: "ns1", name: "elsewhere", nodeName: "node-z" });
+  const dying = await kube.addPod({ namespace: "ns1", name: "dying" });
+  await kube.markDeleting("ns1", "dying", 30);
   const p = runPart(kube);
   try {
-    await p.scanned("pod list (1 pods)");
+    await p.scanned("pod list (2 pods)");
     await kube.waitWatches(1);
     const web = await kube.addPod({ namespace: "ns1", name: "web" });
     await kube.markDeleting("ns1", "web", 30);
@@ -175,8 +177,11 @@ t("list then watch: events in order, deletion → one final pull with the uid", 
       "pod deleted ns1/web",
     ]);
     const finals = p.calls.filter((c) => c.hook === "final");
-    assert.deepEqual(finals, [{ hook: "final", uid: web.metadata.uid, reason: "pod deleting" }]);
-    const iFinal = p.calls.findIndex((c) => c.hook === "final");
+    assert.deepEqual(finals, [
+      { hook: "final", uid: dying.metadata.uid, reason: "deleting at list" },
+      { hook: "final", uid: web.metadata.uid, reason: "pod deleting" },
+    ]);
+    const iFinal = p.calls.findIndex((c) => c.hook === "final" && c.uid === web.metadata.uid);
     const iModified = p.calls.findIndex((c) => c.hook === "scan" && c.reason.includes("modified"));
     assert.ok(iFinal < iModified, "final pull is asked before the scan of the same event");
     assert.equal(p.status().eventsSeen, 3);
@@ -184,7 +189,7 @@ t("list then watch: events in order, deletion → one final pull with the uid", 
       p.deps.metrics.value("coverage_collector_kube_events_total", { type: "ADDED" }),
       1,
     );
-    assert.equal(p.status().podsKnown, 1);
+    assert.equal(p.status().podsKnown, 2);
     assert.ok(!p.calls.some((c) => c.hook === "final" && c.uid === early.metadata.uid));
     const watch = (await kube.requests()).find((r) => r.query.includes("watch=true"))!;
     assert.match(watch.query, /allowWatchBookmarks=true/);

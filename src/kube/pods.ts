@@ -132,6 +132,10 @@ export class PodWatcher {
         ready: false,
         reason: `node identity cannot list pods: ${e.apiMessage}`,
       });
+    } else {
+      // After a good list the last view still stands: degraded, not unready.
+      const listed = this.#st.resourceVersion !== undefined;
+      this.deps.health.set("kube", { ready: listed, degraded: listed, reason: `pods: ${msg}` });
     }
     if (this.#once.changed("watch", msg)) {
       this.deps.log.warn("pod list/watch failed; backing off", { node: this.nodeName, error: msg });

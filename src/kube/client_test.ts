@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { silentLogger } from "../log.ts";
+import { isRetryable, KubeApiError, KubeClient, KubeNetworkError } from "./client.ts";
+import { parseKubeconfig } from "./kubeconfig.ts";
+import { json, scriptedApi, status } from "./testdata/scripted_api.ts";
+
+async function client(path: string, requestTimeoutMs = 30_000) {
+  const spec = parseKubeconfig(await Deno.readTextFile(path), { path });
+  return KubeClient.create(spec, "/", { log: silentLogger, requestTimeoutMs });
+}
+
+Deno.test("errors carry the API's Status message; 5xx/429 and network errors are retryable", async () => {
+  await using api = await scriptedApi((_req, url) =>
+    url.pathname === "/forbidden"
+      ? status(403, "Forbidden", "pods is forbidden: no")
+      : url.pathname === "/busy"
+      ? status(429, "TooManyRequests", "slow down")
+      : new Response("plain failure", { status: 502 })
+  );
+  const c = await client(await api.kubeconfig("    token: secret-token\n"));
+  const signal = new AbortController().signal;
+  try {
+    const e403 = await c.json("GET", "/forbidden", { signal }).catch((e) => e);
+    assert.ok(e403 instanceof KubeApiError);
+    assert.equal(e403.apiMessage, "pods is forbidden: no");
+    assert.match(e403.message, /^GET http:\/\/127\.0\.0\.1:\d+\/forbidden: HTTP 403 Forbidden:/);
+    assert.equal(isRetryable(e403), false);
+    assert.equal(isRetryable(await c.json("GET", "/busy", { signal }).catch((e) => e)), true);
+    const e502 = await c.json("GET", "/x", { signal }).catch((e) => e);
+    assert.ok(e502 instanceof KubeApiError);
+    assert.equal(e502.apiMessage, "plain failure");
+    assert.equal(isRetryable(e502), true);
+  } finally {
+    c.close();
+  }
+});
+
+Deno.test("the bearer token is sent; a server that does not answer times out by name", async () => {
+  let auth = "";
+  const hang = Promise.withResolvers<Response>();
+  await using api = await scriptedApi((req, url) => {
+    auth = req.headers.get("authorization") ?? "";
+    return url.pathname === "/hang" ? hang.promise : json({ ok: true });
+  });
+  const c = await client(await api.kubeconfig("    token: secret-token\n"), 100);
+  const signal = new AbortController().signal;
+  try {
+    assert.deepEqual(await c.json("GET", "/ok", { signal }), { ok: true });
+    assert.equal(auth, "Bearer secret-token");
+    const e = await c.json("GET", "/hang", { signal }).catch((e) => e);
+    assert.ok(e instanceof KubeNetworkError, String(e));
+    assert.match(e.message, /\/hang: no answer within 100ms/);
+    assert.equal(isRetryable(e), true);
+  } finally {
+    hang.resolve(json({}));
+    c.close();
+  }
+});
