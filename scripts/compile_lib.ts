@@ -189,6 +189,9 @@ export function permissionMismatch(
   return problems;
 }
 
+/** What `-A`/`--allow-all` grants, as deno compile embeds it (`allow_<name>: []`). */
+const ALL_PERMISSIONS = ["read", "write", "net", "env", "run", "sys", "ffi", "import"] as const;
+
 /** The permission flags for deno compile and what they should embed, from deno.json. */
 export interface PermissionPlan {
   flags: string[];
@@ -228,6 +231,10 @@ export function permissionPlan(denoJson: unknown): PermissionPlan {
     );
   }
   const wanted: Record<string, true | string[]> = {};
+  if (flags.includes("-A") || flags.includes("--allow-all")) {
+    for (const name of ALL_PERMISSIONS) wanted[name] = true;
+    return { flags, wanted };
+  }
   for (const f of flags) {
     const m = /^--allow-([a-z]+)(?:=(.*))?$/.exec(f);
     if (m) wanted[m[1]] = m[2] === undefined ? true : m[2].split(",");

@@ -4,6 +4,7 @@
  * The peers are reached through probes the composition root builds from src/kube and src/sink.
  */
 
+import { dirname, resolve } from "node:path";
 import type { Config } from "../config.ts";
 import { type CheckResult, errorText, fail, ok, warn } from "./report.ts";
 
@@ -176,7 +177,7 @@ export async function storageChecks(
 export async function probeOutputDir(dir: string, write: boolean): Promise<string> {
   const info = await Deno.stat(dir).catch(() => null);
   if (!info) {
-    const parent = dir.replace(/\/+[^/]+\/*$/, "") || ".";
+    const parent = dirname(resolve(dir));
     const p = await Deno.stat(parent).catch(() => null);
     if (!p?.isDirectory) throw new Error(`${dir} does not exist and neither does ${parent}`);
     return `${dir} will be made in ${parent}`;

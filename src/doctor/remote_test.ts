@@ -143,7 +143,12 @@ Deno.test("storage: the dir sink probes the real directory, writing only with --
       { writeTest: false, signal },
     );
     assert.equal(gone.status, "FAIL");
-    assert.match(gone.detail, /does not exist/);
+    assert.match(gone.detail, /no\/such does not exist and neither does .*\/no$/);
+    const [made] = await storageChecks({ sink: "dir", outputDir: `${dir}/new` }, undefined, {
+      writeTest: false,
+      signal,
+    });
+    assert.deepEqual([made.status, made.detail], ["OK", `${dir}/new will be made in ${dir}`]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

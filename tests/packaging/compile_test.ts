@@ -87,8 +87,24 @@ Deno.test("the permissions built in are those of the start task of deno.json", (
   for (const f of plan.flags) {
     assert.ok(start.includes(f) || f.startsWith("-P="), `${f} comes from the start task`);
   }
-  assert.equal(plan.wanted.ffi, undefined);
   assert.equal(plan.wanted.read, true);
+  const all = permissionPlan({ tasks: { start: "deno run --no-prompt --allow-all main.ts" } });
+  assert.deepEqual(all.flags, ["--allow-all"]);
+  assert.equal(all.wanted.ffi, true);
+  assert.deepEqual(
+    permissionMismatch(all.wanted, { allow_read: [], allow_ffi: null, prompt: false }),
+    [
+      "write: wanted all, binary has undefined",
+      "net: wanted all, binary has undefined",
+      "env: wanted all, binary has undefined",
+      "run: wanted all, binary has undefined",
+      "sys: wanted all, binary has undefined",
+      "ffi: wanted all, binary has null",
+      "import: wanted all, binary has undefined",
+    ],
+  );
+  const named = permissionPlan({ tasks: { start: "deno run --allow-read --allow-net=a:1 m.ts" } });
+  assert.deepEqual(named.wanted, { read: true, net: ["a:1"] });
   const viaSet = permissionPlan({
     tasks: { start: "deno run -P=collector main.ts" },
     permissions: { collector: { read: true, net: ["a:1"] } },
@@ -175,8 +191,14 @@ Deno.test({
       const tail = new TextDecoder("latin1").decode(bin.subarray(bin.length - (64 << 20)));
       const embedded = embeddedPermissions(tail);
       assert.ok(embedded, "metadata with permissions");
-      assert.deepEqual(permissionMismatch(permissionPlan(denoJson).wanted, embedded), []);
-      assert.equal(embedded.allow_ffi, null);
+      const wanted = permissionPlan(denoJson).wanted;
+      assert.deepEqual(permissionMismatch(wanted, embedded), []);
+      // Nothing beyond the start task: a permission it does not grant is not granted.
+      for (const [k, v] of Object.entries(embedded)) {
+        // allow_import always holds deno's default hosts for static imports.
+        if (!k.startsWith("allow_") || v === null || k === "allow_import") continue;
+        assert.ok(k.slice(6) in wanted, k);
+      }
       assert.ok(tail.includes('BUILD_COMMIT: string = "feedc0ffee12"'), "stamped version.ts");
       assert.ok(!tail.includes("_test.ts"), "no test files in the binary");
     } finally {
