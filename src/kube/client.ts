@@ -32,7 +32,7 @@ export class KubeNetworkError extends Error {
   }
 }
 
-/** True for errors worth retrying: network trouble, 5xx, 429. */
+/** True for errors worth retrying: network trouble, 5xx, 429. @example isRetryable(new KubeApiError(503, "GET", u, "")) // true */
 export function isRetryable(e: unknown): boolean {
   if (e instanceof KubeNetworkError) return true;
   return e instanceof KubeApiError && (e.status >= 500 || e.status === 429);

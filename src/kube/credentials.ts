@@ -78,7 +78,11 @@ function files(spec: KubeconfigSpec): Array<[string, string]> {
   return out;
 }
 
-/** The fingerprint of the credential files (symlinks followed; real path, mtime, size). */
+/**
+ * The fingerprint of the credential files (symlinks followed; real path, mtime, size).
+ *
+ * @example await credentialFingerprint(spec, "/") // "/var/lib/kubelet/pki/kubelet-client-2026….pem@1764000000000:2812"
+ */
 export async function credentialFingerprint(spec: KubeconfigSpec, root: string): Promise<string> {
   const stamps: string[] = [];
   for (const [f, field] of files(spec)) stamps.push((await fileState(root, f, field)).stamp);

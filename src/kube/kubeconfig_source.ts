@@ -22,7 +22,7 @@ export interface KubeconfigLocation {
 
 export const KUBELET_DEFAULT_KUBECONFIG = "/var/lib/kubelet/kubeconfig";
 
-/** The path on this filesystem of `path` under `root`. */
+/** The path on this filesystem of `path` under `root`. @example fsPath("/host", "/etc/k") // "/host/etc/k" */
 export function fsPath(root: string, path: string): string {
   return root === "/" ? path : join(root, path);
 }
@@ -64,7 +64,11 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** The `--kubeconfig` of the running kubelet (scanning host /proc), or undefined. */
+/**
+ * The running kubelet (scanning host /proc) and its `--kubeconfig`, or undefined.
+ *
+ * @example await kubeletKubeconfig(system) // { pid: 812, path: "/var/lib/kubelet/kubeconfig" }
+ */
 export async function kubeletKubeconfig(system: System): Promise<
   { pid: number; path: string | undefined } | undefined
 > {
