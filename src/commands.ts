@@ -2,6 +2,7 @@
 
 import { runDaemon } from "./agent.ts";
 import type { Command } from "./cli.ts";
+import { runDoctorCommand } from "./doctor/command.ts";
 import { runOnce } from "./once.ts";
 import { buildParts } from "./parts.ts";
 import { versionLine } from "./version.ts";
@@ -20,10 +21,8 @@ export const COMMANDS: Record<string, Command> = {
     extraFlags: {
       "write-test": { type: "boolean", help: "also PUT and DELETE a test object in S3" },
     },
-    run: ({ stderr }) => {
-      stderr("doctor: not available yet");
-      return Promise.resolve(1);
-    },
+    run: ({ config, extra, stdout }) =>
+      runDoctorCommand(config, extra["write-test"] === true, stdout),
   },
   version: {
     summary: "print the version and build",
