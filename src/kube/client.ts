@@ -5,8 +5,7 @@
 
 import { z } from "zod";
 import type { Logger } from "../log.ts";
-import { type Credentials, loadCredentials } from "./credentials.ts";
-import { credentialFingerprint } from "./credentials.ts";
+import { credentialFingerprint, type Credentials, loadCredentials } from "./credentials.ts";
 import type { KubeconfigSpec } from "./kubeconfig.ts";
 
 /** The API server answered with an error status. */

@@ -15,7 +15,12 @@ import {
   type KubeconfigLocation,
   waitForKubeconfig,
 } from "./kubeconfig_source.ts";
-import { type PodEventType, PodWatcher, type PodWatcherOptions } from "./pods.ts";
+import {
+  declareKubeMetrics,
+  type PodEventType,
+  PodWatcher,
+  type PodWatcherOptions,
+} from "./pods.ts";
 import type { PodMeta } from "./watch_stream.ts";
 
 /** What the kube part asks of the engine. */
@@ -86,13 +91,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
   const pods = new Map<string, string>(); // uid → namespace/name
   const finals = new Finals();
   const newBackoff = opts.backoff ?? (() => new Backoff());
-  for (
-    const [name, help] of [
-      ["coverage_collector_kube_events_total", "Pod watch events seen, by type"],
-      ["coverage_collector_kube_reconnects_total", "Pod watch reconnections"],
-      ["coverage_collector_kube_relists_total", "Pod lists after the first (410 Gone or errors)"],
-    ]
-  ) deps.metrics.counter(name, help);
+  declareKubeMetrics(deps.metrics);
 
   const final = (pod: PodMeta, reason: string) => {
     const { uid, namespace, name } = pod.metadata;

@@ -47,6 +47,16 @@ export function podsQuery(nodeName: string, extra: Record<string, string> = {}):
 const EVENTS = "coverage_collector_kube_events_total";
 const RECONNECTS = "coverage_collector_kube_reconnects_total";
 const RELISTS = "coverage_collector_kube_relists_total";
+const HELP = {
+  [EVENTS]: "Pod watch events seen, by type",
+  [RECONNECTS]: "Pod watch reconnections",
+  [RELISTS]: "Pod lists after the first (410 Gone or errors)",
+};
+
+/** Declares the pod watch counters so they show at 0. @example declareKubeMetrics(metrics) */
+export function declareKubeMetrics(metrics: Metrics): void {
+  for (const [name, help] of Object.entries(HELP)) metrics.counter(name, help);
+}
 
 /** 410 Gone from the watch: the resourceVersion is too old. */
 class Expired extends Error {}
@@ -73,9 +83,7 @@ export class PodWatcher {
     this.#backoff = opts.backoff ?? new Backoff();
     this.#timeoutSeconds = opts.timeoutSeconds ?? 300;
     this.#random = opts.random ?? Math.random;
-    deps.metrics.counter(EVENTS, "Pod watch events seen, by type");
-    deps.metrics.counter(RECONNECTS, "Pod watch reconnections");
-    deps.metrics.counter(RELISTS, "Pod lists after the first (410 Gone or errors)");
+    declareKubeMetrics(deps.metrics);
   }
 
   status(): PodWatchStatus {
@@ -116,7 +124,7 @@ export class PodWatcher {
 
   #reconnected(why: string) {
     this.#st.reconnects++;
-    this.deps.metrics.inc(RECONNECTS, "Pod watch reconnections");
+    this.deps.metrics.inc(RECONNECTS, HELP[RECONNECTS]);
     this.deps.log.debug("pod watch reconnecting", {
       why,
       resourceVersion: this.#st.resourceVersion,
@@ -157,7 +165,7 @@ export class PodWatcher {
     const rv = parsed.data.metadata.resourceVersion ?? "";
     if (relist) {
       this.#st.relists++;
-      this.deps.metrics.inc(RELISTS, "Pod lists after the first (410 Gone or errors)");
+      this.deps.metrics.inc(RELISTS, HELP[RELISTS]);
     }
     this.#st.resourceVersion = rv;
     this.deps.health.set("kube", { ready: true });
@@ -237,7 +245,7 @@ export class PodWatcher {
     if (ev.type === "BOOKMARK") return next;
     this.#st.eventsSeen++;
     this.#st.lastEventAt = new Date().toISOString();
-    this.deps.metrics.inc(EVENTS, "Pod watch events seen, by type", { type: ev.type });
+    this.deps.metrics.inc(EVENTS, HELP[EVENTS], { type: ev.type });
     this.hooks.event(ev.type, ev.object);
     return next;
   }
