@@ -88,6 +88,7 @@ export class Engine {
   #scans = 0;
   #lastScan: { at: string; ms: number; candidates: number; crictlOk: boolean } | null = null;
   #collectorsSignal: AbortSignal | null = null;
+  #refusedInScan: { candidate: Candidate; identity: Identity }[] = [];
 
   constructor(deps: Deps, parts: EngineParts) {
     this.#deps = deps;
@@ -135,6 +136,7 @@ export class Engine {
     { start = false, reason = "once" }: { start?: boolean; reason?: string } = {},
   ): Promise<Target[]> {
     const began = performance.now();
+    this.#refusedInScan = [];
     const view = await this.#parts.scan(signal);
     this.#noteContainers(view);
     const live = new Set(view.candidates.map(candidateKey));
@@ -198,6 +200,11 @@ export class Engine {
     return this.#parts.collector(target);
   }
 
+  /** Coverage servers the last scan refused to file under their apparent owner. */
+  refusedInLastScan(): { candidate: Candidate; identity: Identity }[] {
+    return [...this.#refusedInScan];
+  }
+
   /** What /status shows. */
   status(): Record<string, unknown> {
     return {
@@ -243,6 +250,7 @@ export class Engine {
     const hostPid = await this.#parts.attribute(c, verdict.identity);
     if (hostPid === null) {
       this.#verdicts.set(key, "refused");
+      this.#refusedInScan.push({ candidate: c, identity: verdict.identity });
       m.inc("coverage_collector_attribution_refused_total", "Servers refused: PID not owner's");
       this.#log.warn("server refused: its PID is not a process of the owner", {
         ...fields,

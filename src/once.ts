@@ -43,7 +43,7 @@ export function renderTable(rows: OnceRow[]): string {
   ).join("\n");
 }
 
-function rowOf(t: Target, rep: PullReport): OnceRow {
+function rowOf(t: Pick<Target, "owner" | "host" | "port" | "identity">, rep: PullReport): OnceRow {
   const c = t.owner.kind === "container" ? t.owner.container : null;
   const host = t.host.includes(":") ? `[${t.host}]` : t.host;
   return {
@@ -76,6 +76,13 @@ export async function runOnce(config: Config, stdout: (s: string) => void): Prom
         return rowOf(t, { stored: false, error: e instanceof Error ? e.message : String(e) });
       }
     }));
+    for (const { candidate, identity } of engine.refusedInLastScan()) {
+      rows.push(rowOf({ ...candidate, identity }, {
+        stored: false,
+        result: "refused",
+        error: `reported PID ${identity.pid} is not a process of this owner: not stored`,
+      }));
+    }
     rows.sort((a, b) =>
       `${a.namespace}/${a.pod}/${a.container}/${a.address}`.localeCompare(
         `${b.namespace}/${b.pod}/${b.container}/${b.address}`,
@@ -83,6 +90,8 @@ export async function runOnce(config: Config, stdout: (s: string) => void): Prom
     );
     stdout(renderTable(rows));
     const stored = rows.filter((r) => r.result === "stored").length;
+    // A refused server counts as not stored: something on the node answers as a coverage server
+    // under an owner it does not belong to, and the operator should look.
     stdout(`${stored} of ${rows.length} coverage servers stored into ${sink.description}`);
     return stored === rows.length ? 0 : 1;
   } catch (e) {

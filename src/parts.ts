@@ -64,7 +64,7 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
       await engine.finalPull(podUid, reason);
     },
     setNodeName: (name) => nodeName = name,
-  });
+  }, { hostname: () => hostname });
   log.info("mode", {
     sink: sink.description,
     hostname,
