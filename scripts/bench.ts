@@ -56,11 +56,18 @@ interface Sample {
 }
 
 async function sample(c: CollectorProcess, health: string, sc: Scenario): Promise<Sample> {
-  const [cpu, m, crictlCalls] = await Promise.all([
-    cpuTimes(c.child.pid),
-    scrape(health),
-    sc.node.crictlCalls(),
-  ]);
+  let got;
+  try {
+    got = await Promise.all([cpuTimes(c.child.pid), scrape(health), sc.node.crictlCalls()]);
+  } catch (e) {
+    const tail = c.lines.slice(-5).join("\n  ");
+    throw new Error(
+      `bench: measuring collector pid ${c.child.pid} (${health}) failed: ${
+        e instanceof Error ? e.message : e
+      }; its last log lines:\n  ${tail}`,
+    );
+  }
+  const [cpu, m, crictlCalls] = got;
   return {
     at: Date.now(),
     cpuOwn: cpu.own,
