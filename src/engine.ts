@@ -6,6 +6,7 @@
 
 import type { Deps } from "./agent.ts";
 import type { Logger } from "./log.ts";
+import type { ProbeResult } from "./probe.ts";
 import { sleep } from "./system.ts";
 import type { Candidate, Identity, Owner, Target } from "./target.ts";
 import { targetFields, targetLabel } from "./target.ts";
@@ -17,12 +18,6 @@ export interface ScanView {
   crictlOk: boolean;
   crictlError?: string;
 }
-
-/** The result of a HEAD identity probe (see src/probe.ts). */
-export type ProbeVerdict =
-  | { kind: "coverage"; identity: Identity }
-  | { kind: "not-coverage"; status: number }
-  | { kind: "error"; error: string };
 
 /** The outcome of one pull-and-store, as the engine reports it. */
 export interface PullReport {
@@ -45,7 +40,7 @@ export interface CollectorHandle {
 /** The engine's seams: discovery, probe, attribution and collectors are passed in. */
 export interface EngineParts {
   scan(signal: AbortSignal): Promise<ScanView>;
-  probe(candidate: Candidate, signal: AbortSignal): Promise<ProbeVerdict>;
+  probe(candidate: Candidate, signal: AbortSignal): Promise<ProbeResult>;
   /** The host PID of the server among the owner's processes, or null (refuse). */
   attribute(candidate: Candidate, identity: Identity): Promise<number | null>;
   collector(target: Target): CollectorHandle;

@@ -9,7 +9,8 @@ import { parseKubeconfig } from "../kube/kubeconfig.ts";
 import { findKubeconfig, fsPath, type KubeconfigLocation } from "../kube/kubeconfig_source.ts";
 import { podsQuery } from "../kube/pods.ts";
 import type { Logger } from "../log.ts";
-import { S3Sink } from "../sink/s3.ts";
+import type { S3Sink } from "../sink/s3.ts";
+import { s3SinkFor } from "../sink/select.ts";
 import type { System } from "../system.ts";
 import type { KubeProbes, StorageProbes } from "./remote.ts";
 
@@ -90,14 +91,7 @@ export function storageProbes(
   let sink: S3Sink | undefined;
   const s3 = () => {
     if (!creds) throw new Error("no S3 credentials");
-    sink ??= new S3Sink({
-      accessKey: creds.accessKey,
-      secretKey: creds.secretKey,
-      bucket: creds.bucket,
-      region: creds.region,
-      basePath: creds.s3BasePath,
-      endpoint: config.s3Endpoint || undefined,
-      pathStyle: config.s3PathStyle,
+    sink ??= s3SinkFor(creds, config, {
       retry: { attempts: 1 },
       requestTimeoutMs: 10_000,
       fetch: deps.fetch,

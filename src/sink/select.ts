@@ -2,7 +2,12 @@
 
 import { join } from "node:path";
 import { type Config, ConfigError } from "../config.ts";
-import { CredentialsError, describeCredentials, findCredentials } from "../creds.ts";
+import {
+  CredentialsError,
+  describeCredentials,
+  findCredentials,
+  type S3Credentials,
+} from "../creds.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Health } from "../health.ts";
@@ -57,16 +62,7 @@ export async function createSink(deps: SinkDeps, tuning: S3Tuning = {}): Promise
     );
     return sink;
   }
-  const s3 = new S3Sink({
-    accessKey: creds.accessKey,
-    secretKey: creds.secretKey,
-    bucket: creds.bucket,
-    region: creds.region,
-    basePath: creds.s3BasePath,
-    endpoint: config.s3Endpoint || undefined,
-    pathStyle: config.s3PathStyle,
-    ...tuning,
-  });
+  const s3 = s3SinkFor(creds, config, tuning);
   const spool = await SpoolingSink.open(s3, {
     dir: join(config.stateDir, "spool"),
     maxBytes: config.spoolMax,
@@ -86,4 +82,26 @@ function dirSink({ config, health }: SinkDeps): DirSink {
   const sink = new DirSink(config.outputDir);
   health.set("sink", { ready: true });
   return sink;
+}
+
+/**
+ * The S3 sink for found credentials and the endpoint settings (also used by doctor's checks).
+ *
+ * @example s3SinkFor(creds, config, { retry: { attempts: 1 } }).description
+ */
+export function s3SinkFor(
+  creds: S3Credentials,
+  config: Pick<Config, "s3Endpoint" | "s3PathStyle">,
+  overrides: Partial<S3SinkOptions> = {},
+): S3Sink {
+  return new S3Sink({
+    accessKey: creds.accessKey,
+    secretKey: creds.secretKey,
+    bucket: creds.bucket,
+    region: creds.region,
+    basePath: creds.s3BasePath,
+    endpoint: config.s3Endpoint || undefined,
+    pathStyle: config.s3PathStyle,
+    ...overrides,
+  });
 }
