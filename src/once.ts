@@ -8,6 +8,8 @@ import { Metrics } from "./metrics.ts";
 import { buildEngine, nodeHostname } from "./parts.ts";
 import { onShutdownSignals } from "./shutdown.ts";
 import { createSink } from "./sink/select.ts";
+import type { Sink } from "./sink/sink.ts";
+import { SpoolingSink } from "./sink/spool.ts";
 import { createSystem } from "./system.ts";
 import type { Target } from "./target.ts";
 
@@ -57,6 +59,18 @@ function rowOf(t: Pick<Target, "owner" | "host" | "port" | "identity">, rep: Pul
   };
 }
 
+/** Gives a spooling sink up to `ms` to send what it holds; returns how many objects are left. */
+async function drainSpool(sink: Sink, ms: number, signal: AbortSignal): Promise<number> {
+  if (!(sink instanceof SpoolingSink) || sink.spooled().length === 0) return 0;
+  const stop = new AbortController();
+  const both = AbortSignal.any([signal, stop.signal, AbortSignal.timeout(ms)]);
+  const running = sink.run(both).catch(() => {});
+  await sink.drained(both).catch(() => {});
+  stop.abort();
+  await running;
+  return sink.spooled().length;
+}
+
 /** Runs `once`; returns 0 when every confirmed server was stored, else 1. */
 export async function runOnce(config: Config, stdout: (s: string) => void): Promise<number> {
   const log = loggerFor(config);
@@ -93,7 +107,14 @@ export async function runOnce(config: Config, stdout: (s: string) => void): Prom
     // A refused server counts as not stored: something on the node answers as a coverage server
     // under an owner it does not belong to, and the operator should look.
     stdout(`${stored} of ${rows.length} coverage servers stored into ${sink.description}`);
-    return stored === rows.length ? 0 : 1;
+    const left = await drainSpool(sink, config.shutdownTimeout, signal);
+    if (left > 0) {
+      stdout(
+        `${left} objects could not reach S3 and wait in the spool under ${config.stateDir}; ` +
+          "the next run of the collector sends them",
+      );
+    }
+    return stored === rows.length && left === 0 ? 0 : 1;
   } catch (e) {
     log.error("once failed", { error: e });
     return 1;
