@@ -1,0 +1,220 @@
+/**
+ * The daemon (`run`) on a simulated node with a fake kube API server (client-certificate
+ * kubeconfig, node name from SelfSubjectReview, dir sink): pods that come and go, the final pull
+ * that a pod's deletion triggers, watch recovery after cut streams, and the final pull at SIGTERM.
+ * Scans run only when something asks for one (--scan-interval 1h), so a new pod is found through
+ * its watch event.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { covserverBinary } from "../harness/gobuild.ts";
+import { assertRoutes, e2eSkipReason, eventually, exercise } from "./e2e_util.ts";
+import {
+  asE2e,
+  awaitStored,
+  type KubeDaemon,
+  type KubeDaemonStatus,
+  logField,
+  startKubeDaemon,
+} from "./kube_util.ts";
+
+const skip = await e2eSkipReason();
+const PORT = 57000;
+/** Upper bound of every wait (never a synchronisation sleep). */
+const LIMIT = 20_000;
+const ignore = skip !== null;
+const suffix = skip ? ` (skipped: ${skip})` : "";
+
+/** Waits (polling its lines every 50 ms) for a log line matching `re` whose `pod` field is `pod`. */
+async function waitPodLine(d: KubeDaemon, re: RegExp, pod: string): Promise<string> {
+  const deadline = Date.now() + LIMIT;
+  for (;;) {
+    const line = d.collector.lines.find((l) => re.test(l) && logField(l, "pod") === pod);
+    if (line) return line;
+    if (Date.now() > deadline) {
+      throw new Error(`no log line ${re} for pod ${pod} in ${LIMIT} ms:\n${d.tail()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Pod names of the container targets in /status (host servers of other runs left out). */
+function podTargets(s: KubeDaemonStatus): string[] {
+  return s.engine.targets.filter((t) => t.namespace !== "_host_").map((t) => t.pod).sort();
+}
+
+Deno.test({
+  name: "run with kube: node name from SelfSubjectReview, a pod added is collected, a pod " +
+    "removed ends its collector and leaves /status" + suffix,
+  ignore,
+  async fn() {
+    const d = await startKubeDaemon({
+      pods: 1,
+      portStart: PORT,
+      extra: ["--scan-interval", "1h"],
+    });
+    try {
+      const out = d.sc.outputDir;
+      const [first] = d.sc.pods;
+      await awaitStored(out, first.servers[0].keyPrefix, LIMIT);
+      const st = await eventually("kube part in mode full", async () => {
+        const s = await d.status();
+        return s.kube.mode === "full" ? s : undefined;
+      }, LIMIT);
+      assert.equal(st.kube.nodeName, d.sc.node.name, `kube node name: ${JSON.stringify(st.kube)}`);
+      assert.match(st.kube.identitySource ?? "", /selfsubjectreview/, "node name source");
+
+      // A new pod: found through its watch event (no periodic scan in this run).
+      const added = await d.sc.addPod({ name: "late" });
+      const leaf = await awaitStored(out, added.servers[0].keyPrefix, LIMIT);
+      const collecting = await waitPodLine(d, /msg=collecting/, "late");
+      assert.equal(logField(collecting, "prefix"), leaf, collecting);
+      const listed = await d.status();
+      assert.deepEqual(
+        podTargets(listed),
+        [first.pod.name, "late"].sort(),
+        `targets after the pod was added: ${JSON.stringify(listed.engine.targets)}`,
+      );
+
+      // The pod goes away: its collector ends and /status stops listing it.
+      await d.sc.deletePod(added, { graceMs: 0 });
+      const ended = await waitPodLine(d, /msg="collector ended"/, "late");
+      assert.ok(logField(ended, "reason"), ended);
+      await eventually("the removed pod gone from /status", async () => {
+        const s = await d.status();
+        return podTargets(s).includes("late") ? undefined : s;
+      }, LIMIT).then((s) => {
+        assert.deepEqual(podTargets(s), [first.pod.name]);
+        const other = s.engine.targets.find((t) => t.pod === first.pod.name);
+        assert.equal(other?.ended, null, "the other pod's collector runs on");
+      }).catch((e) => assert.fail(`${e}\n${d.tail()}`));
+    } finally {
+      await d.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "run with kube: code run just before a deleting pod's container is killed is stored by " +
+    "the final pull the deletion triggers" + suffix,
+  ignore,
+  async fn() {
+    const d = await startKubeDaemon({
+      pods: 1,
+      portStart: PORT,
+      // Only the first pull (at discovery) and the final pulls can store: the next scheduled
+      // pull is 30 s away.
+      extra: ["--scan-interval", "1h", "--pull-schedule", "30s"],
+      beforeStart: async (sc) => await exercise(await asE2e(sc.pods[0].servers[0]), "alpha"),
+    });
+    try {
+      const [victim] = d.sc.pods;
+      const server = victim.servers[0];
+      const e2e = await asE2e(server);
+      const leaf = join(d.sc.outputDir, await awaitStored(d.sc.outputDir, server.keyPrefix, LIMIT));
+      await assertRoutes(leaf, ["alpha"], `${leaf} before the deletion`);
+
+      // gamma runs; the deletion is announced; 200 ms later the container is killed.
+      await exercise(e2e, "gamma");
+      const announced = performance.now();
+      await d.sc.kube!.markDeleting(victim.pod.namespace, victim.pod.name, 30);
+      const gap = 200 - (performance.now() - announced);
+      if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+      server.container.kill("SIGKILL");
+      const killedAt = Date.now();
+      await server.container.exited;
+
+      const kubeLine = await waitPodLine(d, /msg="pod going away: final pull"/, victim.pod.name);
+      assert.equal(logField(kubeLine, "reason"), "pod deleting", kubeLine);
+      const finalLine = await waitPodLine(d, /msg="final pull"/, victim.pod.name);
+      assert.equal(logField(finalLine, "stored"), "true", `${finalLine}\n${d.tail()}`);
+      const at = Date.parse(logField(finalLine, "ts") ?? "");
+      assert.ok(at <= killedAt, `final pull at ${at} after the kill at ${killedAt}`);
+      await assertRoutes(leaf, ["alpha", "gamma"], `${leaf} after the deletion`);
+    } finally {
+      await d.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "run with kube: after every watch stream is cut, a pod added is still collected and " +
+    "/status counts the reconnect" + suffix,
+  ignore,
+  async fn() {
+    const d = await startKubeDaemon({
+      pods: 1,
+      portStart: PORT,
+      extra: ["--scan-interval", "1h"],
+    });
+    try {
+      const { sc } = d;
+      const kube = sc.kube!;
+      await awaitStored(sc.outputDir, sc.pods[0].servers[0].keyPrefix, LIMIT);
+      await kube.waitWatches(1);
+
+      // The container runs before the API server knows the pod: only its event can find it.
+      const namespace = sc.pods[0].pod.namespace;
+      const pod = await sc.node.addPod({ name: "after-drop", namespace });
+      const container = await pod.addContainer({
+        name: "srv-0",
+        command: await covserverBinary("covserver"),
+        env: { COVERAGE_PORT: String(PORT), APP_PORT: "0", FIXTURE_MODE: "" },
+      });
+      await container.waitLine(/coverage-port=(\d+)/, LIMIT);
+      const dropped = await kube.dropStreams();
+      assert.ok(dropped >= 1, `dropStreams cut ${dropped} watches`);
+      // Announced while the collector's watch is down (or reconnecting).
+      await kube.addPod({
+        name: pod.name,
+        namespace,
+        uid: pod.uid,
+        nodeName: sc.node.name,
+        podIP: pod.ip,
+        containers: [{ name: "srv-0", containerID: `cri-o://${container.id}` }],
+      });
+      const prefix = [sc.hostname, namespace, pod.name, "srv-0"].join("/");
+      await awaitStored(sc.outputDir, prefix, LIMIT).catch((e) => assert.fail(`${e}\n${d.tail()}`));
+      const st = await eventually("a reconnect in /status", async () => {
+        const s = await d.status();
+        return s.kube.reconnects >= 1 ? s : undefined;
+      }, LIMIT);
+      assert.equal(st.kube.mode, "full", JSON.stringify(st.kube));
+      assert.ok(st.engine.targets.some((t) => t.pod === pod.name), "after-drop in targets");
+    } finally {
+      await d.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "run with kube: SIGTERM's final pull stores code run just before it, exit code 0" +
+    suffix,
+  ignore,
+  async fn() {
+    const d = await startKubeDaemon({
+      pods: 1,
+      portStart: PORT,
+      extra: ["--scan-interval", "1h", "--pull-schedule", "30s"],
+      beforeStart: async (sc) => await exercise(await asE2e(sc.pods[0].servers[0]), "alpha"),
+    });
+    try {
+      const server = d.sc.pods[0].servers[0];
+      const leaf = join(d.sc.outputDir, await awaitStored(d.sc.outputDir, server.keyPrefix, LIMIT));
+      await assertRoutes(leaf, ["alpha"], `${leaf} before SIGTERM`);
+      await exercise(await asE2e(server), "gamma");
+      const status = await d.collector.stop("SIGTERM");
+      assert.equal(status.code, 0, `exit code after SIGTERM:\n${d.tail()}`);
+      const line = d.collector.lines.find((l) =>
+        /msg="final pull"/.test(l) && logField(l, "pod") === server.pod.name
+      );
+      assert.ok(line, `no final pull line for ${server.pod.name}:\n${d.tail()}`);
+      assert.equal(logField(line, "reason"), "shutdown", line);
+      assert.equal(logField(line, "stored"), "true", line);
+      await assertRoutes(leaf, ["alpha", "gamma"], `${leaf} after SIGTERM`);
+    } finally {
+      await d.close();
+    }
+  },
+});
