@@ -23,6 +23,7 @@ import {
   startServer,
   TIME,
 } from "./e2e_util.ts";
+import { directCounters, someSlotEquals } from "./e2e_counts.ts";
 
 const skip = await e2eSkipReason();
 const PORT = 56500;
@@ -98,7 +99,7 @@ Deno.test({
           pattern: new RegExp(`^testnode/_host_/${TIME}/r-host$`),
         },
       ];
-      const start = async () => {
+      const start = async (schedule: string) => {
         const c = await spawnCollector([
           "run",
           ...baseFlags({ node, stateDir: join(dir, "state"), portStart: PORT }),
@@ -107,7 +108,7 @@ Deno.test({
           "--output-dir",
           out,
           "--pull-schedule",
-          "1s",
+          schedule,
           "--scan-interval",
           "2s",
         ]);
@@ -116,21 +117,42 @@ Deno.test({
         return c;
       };
 
+      // First run: one pull at discovery, the next only at shutdown (1 h schedule).
       await exercise(web, "alpha");
       await exercise(host, "alpha");
-      const first = await start();
-      const before = await waitRoutes(out, expected, ["alpha"], first);
-      assert.equal((await first.stop("SIGTERM")).code, 0, first.lines.join("\n"));
-
-      // While no collector runs, the servers run beta.
+      const first = await start("1h");
+      await waitRoutes(out, expected, ["alpha"], first);
       await exercise(web, "beta", 2);
       await exercise(host, "beta", 2);
-      const second = await start();
-      await waitRoutes(out, expected, ["alpha", "beta"], second);
-      // It keeps collecting after the restart, not only once.
+      assert.equal((await first.stop("SIGTERM")).code, 0, first.lines.join("\n"));
+      // What ran before SIGTERM was stored by the final pull.
+      const before = await checkAll(out, expected);
+      for (const e of expected) {
+        const [prefix] = prefixesOf(before, e);
+        await assertRoutes(join(out, prefix), ["alpha", "beta"], `${prefix} after SIGTERM`);
+      }
+
+      // While no collector runs, the servers run gamma; the second run pulls every second.
       await exercise(web, "gamma");
       await exercise(host, "gamma");
+      const second = await start("1s");
       await waitRoutes(out, expected, ["alpha", "beta", "gamma"], second);
+      // It keeps collecting after the restart: later counts reach the newest prefix.
+      await exercise(web, "alpha", 3);
+      await exercise(host, "beta", 3);
+      await eventually("counts after the restart stored", async () => {
+        const all = await checkAll(out, expected);
+        for (const e of expected) {
+          const newest = prefixesOf(all, e).pop()!;
+          const files = new Map<string, Uint8Array>();
+          for (const n of all.get(newest)!) {
+            files.set(n, await Deno.readFile(join(out, newest, n)));
+          }
+          const now = await directCounters(e.server);
+          if (!await someSlotEquals(files, now, newest)) throw new Error(`${newest}: old counts`);
+        }
+        return true;
+      }, 60_000).catch((e) => assert.fail(`${e}\n${second.lines.slice(-30).join("\n")}`));
       assert.equal((await second.stop("SIGTERM")).code, 0, second.lines.join("\n"));
 
       const after = await checkAll(out, expected);

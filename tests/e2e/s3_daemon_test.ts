@@ -164,9 +164,20 @@ Deno.test({
         return true;
       }, 60_000).catch((e) => assert.fail(`${e}\n${why()}`));
 
+      // Traffic right before SIGTERM: the final pull must reach S3 before the exit.
+      await exercise(web, "gamma", 5);
+      await exercise(host, "alpha", 5);
       const st = await c.stop("SIGTERM");
       assert.equal(st.code, 0, why());
-      await checkAll(s3, expected, dir, routes);
+      const all = await checkAll(s3, expected, dir, routes);
+      for (const e of expected) {
+        const prefix = [...all.keys()].find((p) => e.pattern.test(p))!;
+        const now = await directCounters(e.server);
+        assert.ok(
+          await someSlotEquals(all.get(prefix)!, now, prefix),
+          `${prefix}: S3 lacks the counts of the last seconds before SIGTERM\n${why()}`,
+        );
+      }
     } finally {
       await collector?.stop("SIGKILL");
       await node.close();
