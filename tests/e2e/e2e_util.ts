@@ -59,7 +59,6 @@ export async function startServer(
     if (place.pod.ip) address = place.pod.ip;
   }
   const cov = await proc.waitLine(/^coverage-port=(\d+)$/, 20_000);
-  if (env.FIXTURE_MODE === "plain") return { proc, address, coveragePort: 0, appPort: 0, binary };
   const app = await proc.waitLine(/^app-port=(\d+)$/, 20_000);
   return { proc, address, coveragePort: Number(cov[1]), appPort: Number(app[1]), binary };
 }
