@@ -101,29 +101,34 @@ Deno.test({
   ignore,
   async fn() {
     const d = await startKubeDaemon({
-      pods: 1,
+      pods: 2,
       portStart: PORT,
       // Only the first pull (at discovery) and the final pulls can store: the next scheduled
       // pull is 30 s away.
       extra: ["--scan-interval", "1h", "--pull-schedule", "30s"],
-      beforeStart: async (sc) => await exercise(await asE2e(sc.pods[0].servers[0]), "alpha"),
+      beforeStart: async (sc) => {
+        for (const p of sc.pods) await exercise(await asE2e(p.servers[0]), "alpha");
+      },
     });
     try {
-      const [victim] = d.sc.pods;
-      const server = victim.servers[0];
-      const e2e = await asE2e(server);
-      const leaf = join(d.sc.outputDir, await awaitStored(d.sc.outputDir, server.keyPrefix, LIMIT));
-      await assertRoutes(leaf, ["alpha"], `${leaf} before the deletion`);
+      // The victim's deletion is announced; the control's container dies unannounced.
+      const [victim, control] = d.sc.pods.map((p) => p.servers[0]);
+      const leaves: string[] = [];
+      for (const s of [victim, control]) {
+        const leaf = join(d.sc.outputDir, await awaitStored(d.sc.outputDir, s.keyPrefix, LIMIT));
+        await assertRoutes(leaf, ["alpha"], `${leaf} before the deletion`);
+        leaves.push(leaf);
+      }
 
-      // gamma runs; the deletion is announced; 200 ms later the container is killed.
-      await exercise(e2e, "gamma");
+      // gamma runs; the deletion is announced; 200 ms later the containers are killed.
+      for (const s of [victim, control]) await exercise(await asE2e(s), "gamma");
       const announced = performance.now();
       await d.sc.kube!.markDeleting(victim.pod.namespace, victim.pod.name, 30);
       const gap = 200 - (performance.now() - announced);
       if (gap > 0) await new Promise((r) => setTimeout(r, gap));
-      server.container.kill("SIGKILL");
+      for (const s of [victim, control]) s.container.kill("SIGKILL");
       const killedAt = Date.now();
-      await server.container.exited;
+      await Promise.all([victim.container.exited, control.container.exited]);
 
       const kubeLine = await waitPodLine(d, /msg="pod going away: final pull"/, victim.pod.name);
       assert.equal(logField(kubeLine, "reason"), "pod deleting", kubeLine);
@@ -131,7 +136,9 @@ Deno.test({
       assert.equal(logField(finalLine, "stored"), "true", `${finalLine}\n${d.tail()}`);
       const at = Date.parse(logField(finalLine, "ts") ?? "");
       assert.ok(at <= killedAt, `final pull at ${at} after the kill at ${killedAt}`);
-      await assertRoutes(leaf, ["alpha", "gamma"], `${leaf} after the deletion`);
+      await assertRoutes(leaves[0], ["alpha", "gamma"], `${leaves[0]} after the deletion`);
+      // Without the announcement nothing stored gamma: the schedule did not pull in between.
+      await assertRoutes(leaves[1], ["alpha"], `${leaves[1]} (killed unannounced)`);
     } finally {
       await d.close();
     }
@@ -182,6 +189,13 @@ Deno.test({
       }, LIMIT);
       assert.equal(st.kube.mode, "full", JSON.stringify(st.kube));
       assert.ok(st.engine.targets.some((t) => t.pod === pod.name), "after-drop in targets");
+
+      // The resumed watch keeps delivering: a pod added now is found through its event too.
+      await kube.waitWatches(1);
+      const later = await sc.addPod({ name: "after-reconnect" });
+      await awaitStored(sc.outputDir, later.servers[0].keyPrefix, LIMIT).catch((e) =>
+        assert.fail(`${e}\n${d.tail()}`)
+      );
     } finally {
       await d.close();
     }
