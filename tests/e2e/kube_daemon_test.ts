@@ -24,6 +24,7 @@ const PORT = 57000;
 /** Upper bound of every wait (never a synchronisation sleep). */
 const LIMIT = 20_000;
 const ignore = skip !== null;
+const NOTHING_LEFT = { netns: [], links: [], cgroups: [] };
 const suffix = skip ? ` (skipped: ${skip})` : "";
 
 /** Waits (polling its lines every 50 ms) for a log line matching `re` whose `pod` field is `pod`. */
@@ -92,6 +93,7 @@ Deno.test({
     } finally {
       await d.close();
     }
+    assert.deepEqual(await d.sc.node.leftovers(), NOTHING_LEFT);
   },
 });
 
@@ -142,6 +144,7 @@ Deno.test({
     } finally {
       await d.close();
     }
+    assert.deepEqual(await d.sc.node.leftovers(), NOTHING_LEFT);
   },
 });
 
@@ -199,6 +202,7 @@ Deno.test({
     } finally {
       await d.close();
     }
+    assert.deepEqual(await d.sc.node.leftovers(), NOTHING_LEFT);
   },
 });
 
@@ -230,5 +234,6 @@ Deno.test({
     } finally {
       await d.close();
     }
+    assert.deepEqual(await d.sc.node.leftovers(), NOTHING_LEFT);
   },
 });
