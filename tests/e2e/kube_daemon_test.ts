@@ -8,7 +8,6 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { covserverBinary } from "../harness/gobuild.ts";
 import { assertRoutes, e2eSkipReason, eventually, exercise } from "./e2e_util.ts";
 import {
   asE2e,
@@ -17,6 +16,7 @@ import {
   type KubeDaemonStatus,
   logField,
   startKubeDaemon,
+  startUnlisted,
 } from "./kube_util.ts";
 
 const skip = await e2eSkipReason();
@@ -165,33 +165,20 @@ Deno.test({
       await kube.waitWatches(1);
 
       // The container runs before the API server knows the pod: only its event can find it.
-      const namespace = sc.pods[0].pod.namespace;
-      const pod = await sc.node.addPod({ name: "after-drop", namespace });
-      const container = await pod.addContainer({
-        name: "srv-0",
-        command: await covserverBinary("covserver"),
-        env: { COVERAGE_PORT: String(PORT), APP_PORT: "0", FIXTURE_MODE: "" },
-      });
-      await container.waitLine(/coverage-port=(\d+)/, LIMIT);
+      const u = await startUnlisted(sc, "after-drop", PORT);
       const dropped = await kube.dropStreams();
       assert.ok(dropped >= 1, `dropStreams cut ${dropped} watches`);
       // Announced while the collector's watch is down (or reconnecting).
-      await kube.addPod({
-        name: pod.name,
-        namespace,
-        uid: pod.uid,
-        nodeName: sc.node.name,
-        podIP: pod.ip,
-        containers: [{ name: "srv-0", containerID: `cri-o://${container.id}` }],
-      });
-      const prefix = [sc.hostname, namespace, pod.name, "srv-0"].join("/");
-      await awaitStored(sc.outputDir, prefix, LIMIT).catch((e) => assert.fail(`${e}\n${d.tail()}`));
+      await u.announce();
+      await awaitStored(sc.outputDir, u.keyPrefix, LIMIT).catch((e) =>
+        assert.fail(`${e}\n${d.tail()}`)
+      );
       const st = await eventually("a reconnect in /status", async () => {
         const s = await d.status();
         return s.kube.reconnects >= 1 ? s : undefined;
       }, LIMIT);
       assert.equal(st.kube.mode, "full", JSON.stringify(st.kube));
-      assert.ok(st.engine.targets.some((t) => t.pod === pod.name), "after-drop in targets");
+      assert.ok(st.engine.targets.some((t) => t.pod === u.pod.name), "after-drop in targets");
 
       // The resumed watch keeps delivering: a pod added now is found through its event too.
       await kube.waitWatches(1);
@@ -231,6 +218,59 @@ Deno.test({
       assert.equal(logField(line, "reason"), "shutdown", line);
       assert.equal(logField(line, "stored"), "true", line);
       await assertRoutes(leaf, ["alpha", "gamma"], `${leaf} after SIGTERM`);
+    } finally {
+      await d.close();
+    }
+    assert.deepEqual(await d.sc.node.leftovers(), NOTHING_LEFT);
+  },
+});
+
+Deno.test({
+  name: "run with kube: the final pull also stores a pod deleted right after it was listed " +
+    "(never scanned before) and a force-deleted pod (DELETED, no deletionTimestamp)" + suffix,
+  ignore,
+  async fn() {
+    const d = await startKubeDaemon({
+      pods: 0,
+      portStart: PORT,
+      extra: ["--scan-interval", "1h", "--pull-schedule", "30s"],
+    });
+    try {
+      const { sc } = d;
+      const kube = sc.kube!;
+      await eventually("kube part in mode full", async () => {
+        const s = await d.status();
+        return s.kube.mode === "full" ? s : undefined;
+      }, LIMIT);
+      await kube.waitWatches(1);
+      const quick = await startUnlisted(sc, "quick", PORT);
+      const forced = await startUnlisted(sc, "forced", PORT);
+      await forced.announce();
+      await awaitStored(sc.outputDir, forced.keyPrefix, LIMIT);
+      await exercise(quick.server, "alpha");
+      await exercise(forced.server, "beta");
+
+      // quick: listed, then at once marked deleting; forced: removed without a deletionTimestamp.
+      const announced = performance.now();
+      await quick.announce();
+      await kube.markDeleting("ccsim", "quick", 30);
+      await kube.deletePod("ccsim", "forced");
+      const gap = 200 - (performance.now() - announced);
+      if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+      quick.container.kill("SIGKILL");
+      forced.container.kill("SIGKILL");
+      await Promise.all([quick.container.exited, forced.container.exited]);
+
+      const reasons = { quick: "pod deleting", forced: "pod deleted" };
+      for (const [pod, reason] of Object.entries(reasons)) {
+        const line = await waitPodLine(d, /msg="final pull"/, pod);
+        assert.equal(logField(line, "reason"), reason, line);
+        assert.equal(logField(line, "stored"), "true", `${line}\n${d.tail()}`);
+      }
+      const q = join(sc.outputDir, await awaitStored(sc.outputDir, quick.keyPrefix, LIMIT));
+      await assertRoutes(q, ["alpha"], q);
+      const f = join(sc.outputDir, await awaitStored(sc.outputDir, forced.keyPrefix, LIMIT));
+      await assertRoutes(f, ["beta"], f);
     } finally {
       await d.close();
     }

@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { z } from "zod";
 import { type CollectorProcess, spawnCollector } from "../harness/collector.ts";
+import { covserverBinary } from "../harness/gobuild.ts";
+import type { SimContainer, SimPod } from "../harness/node.ts";
 import { buildScenario, type Scenario, type ScenarioServer } from "../harness/scenario.ts";
 import { byPrefix, type E2eServer, filesUnder } from "./e2e_util.ts";
 
@@ -152,5 +154,58 @@ export async function asE2e(s: ScenarioServer): Promise<E2eServer> {
     coveragePort: s.coveragePort,
     appPort: Number(app[1]),
     binary: "covserver",
+  };
+}
+
+/** A pod container running on the node that the API server does not list yet. */
+export interface UnlistedPod {
+  pod: SimPod;
+  container: SimContainer;
+  server: E2eServer;
+  /** `{hostname}/{namespace}/{pod}/{container}`. */
+  keyPrefix: string;
+  /** Lists it in the fake API server (ADDED). */
+  announce(): Promise<void>;
+}
+
+/**
+ * Starts a pod with one coverage server (container `srv-0`) on the scenario's node without
+ * telling the API server; `announce()` adds it there.
+ * @example const u = await startUnlisted(sc, "quick", 57000); await u.announce();
+ */
+export async function startUnlisted(
+  sc: Scenario,
+  name: string,
+  portStart: number,
+): Promise<UnlistedPod> {
+  const namespace = "ccsim";
+  const pod = await sc.node.addPod({ name, namespace });
+  const container = await pod.addContainer({
+    name: "srv-0",
+    command: await covserverBinary("covserver"),
+    env: { COVERAGE_PORT: String(portStart), APP_PORT: "0", FIXTURE_MODE: "" },
+  });
+  const cov = await container.waitLine(/^coverage-port=(\d+)$/, 20_000);
+  const app = await container.waitLine(/^app-port=(\d+)$/, 20_000);
+  return {
+    pod,
+    container,
+    server: {
+      proc: container,
+      address: pod.ip,
+      coveragePort: Number(cov[1]),
+      appPort: Number(app[1]),
+      binary: "covserver",
+    },
+    keyPrefix: [sc.hostname, namespace, name, "srv-0"].join("/"),
+    announce: async () =>
+      void await sc.kube!.addPod({
+        name,
+        namespace,
+        uid: pod.uid,
+        nodeName: sc.node.name,
+        podIP: pod.ip,
+        containers: [{ name: "srv-0", containerID: `cri-o://${container.id}` }],
+      }),
   };
 }
