@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { spawnCollector } from "../harness/collector.ts";
+import { type CollectorProcess, spawnCollector } from "../harness/collector.ts";
 import { SimNode } from "../harness/node.ts";
 import { canRunS3, type S3Server, startS3, writeRegistryAuth } from "../harness/s3.ts";
 import {
@@ -26,7 +26,6 @@ import {
 import { directCounters, someSlotEquals, writeFiles } from "./e2e_counts.ts";
 
 const skip = (await e2eSkipReason()) ?? (await canRunS3() ? null : "needs versitygw (Go)");
-const PORT = 56400;
 const BASE = "ci/e2e-cluster";
 const IMG = "quay.io/e2e/s3web@sha256:" + "ab".repeat(32);
 const OUTAGE_MS = 30_000;
@@ -75,69 +74,106 @@ async function checkAll(
   return all;
 }
 
+/** What a test body gets: S3, two servers (routes so far in `ran`), the running collector. */
+interface S3Run {
+  s3: S3Server;
+  web: E2eServer;
+  host: E2eServer;
+  expected: Expect[];
+  ran: Map<E2eServer, string[]>;
+  c: CollectorProcess;
+  dir: string;
+  /** The collector's last log lines, for failure messages. */
+  why(): string;
+  /** Checks every prefix (files, info.json, covdata shows `ran`). */
+  check(): Promise<Map<string, Map<string, Uint8Array>>>;
+  /** Asserts every prefix has a counters slot with the server's current app counts. */
+  assertLatest(what: string): Promise<void>;
+}
+
+/**
+ * A node with a pod server and a host server (alpha and beta run), S3, and `run` storing into it
+ * until both servers' first data is in S3; then `body`; cleans up everything.
+ */
+async function withS3Daemon(portStart: number, body: (r: S3Run) => Promise<void>): Promise<void> {
+  const node = await SimNode.create({ name: "e2e-s3" });
+  const dir = await Deno.makeTempDir({ prefix: "cc-e2e-s3-" });
+  let s3: S3Server | undefined;
+  let c: CollectorProcess | undefined;
+  try {
+    s3 = await startS3();
+    const auth = join(dir, "auth.json");
+    await writeRegistryAuth(auth, { ...s3, s3BasePath: BASE });
+    const pod = await node.addPod({ name: "web", namespace: "e2e-d" });
+    const web = await startServer({ pod, container: "app", imageRef: IMG }, {
+      binary: "s3-web",
+      env: { COVERAGE_PORT: String(portStart) },
+    });
+    const host = await startServer({ host: node }, {
+      binary: "s3-host",
+      env: { COVERAGE_PORT: String(portStart) },
+    });
+    await exercise(web, "alpha", 2);
+    await exercise(host, "beta", 2);
+    const expected: Expect[] = [
+      {
+        server: web,
+        pid: await reportedPid(web),
+        pattern: new RegExp(`^testnode/e2e-d/web/app/${TIME}/${re(segment(IMG))}/s3-web$`),
+      },
+      {
+        server: host,
+        pid: host.proc.hostPid,
+        pattern: new RegExp(`^testnode/_host_/${TIME}/s3-host$`),
+      },
+    ];
+    const ran = new Map<E2eServer, string[]>([[web, ["alpha"]], [host, ["beta"]]]);
+    c = await spawnCollector([
+      "run",
+      ...baseFlags({ node, stateDir: join(dir, "state"), portStart }),
+      "--sink",
+      "s3",
+      "--credentials-file",
+      auth,
+      "--s3-endpoint",
+      s3.endpoint,
+      "--s3-path-style",
+      "--pull-schedule",
+      "1s",
+      "--scan-interval",
+      "2s",
+    ]);
+    const proc = c;
+    const store = s3;
+    const why = () => proc.lines.slice(-40).join("\n");
+    const check = () => checkAll(store, expected, dir, (e) => ran.get(e.server)!);
+    const assertLatest = async (what: string) => {
+      const all = await check();
+      for (const e of expected) {
+        const prefix = [...all.keys()].find((p) => e.pattern.test(p))!;
+        const now = await directCounters(e.server);
+        assert.ok(await someSlotEquals(all.get(prefix)!, now, prefix), `${prefix}: ${what}`);
+      }
+    };
+    await proc.healthUrl();
+    await eventually("first data of both servers in S3", check, 60_000)
+      .catch((e) => assert.fail(`${e}\n${why()}`));
+    await body({ s3, web, host, expected, ran, c, dir, why, check, assertLatest });
+  } finally {
+    await c?.stop("SIGKILL");
+    await node.close();
+    await s3?.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
+}
+
 Deno.test({
   name: "run into S3: a 30 s S3 outage loses nothing; the stored data catches up, SIGTERM exits 0" +
     (skip ? ` (skipped: ${skip})` : ""),
   ignore: skip !== null,
-  async fn() {
-    const node = await SimNode.create({ name: "e2e-s3" });
-    const dir = await Deno.makeTempDir({ prefix: "cc-e2e-s3-" });
-    let s3: S3Server | undefined;
-    let collector: Awaited<ReturnType<typeof spawnCollector>> | undefined;
-    try {
-      s3 = await startS3();
-      const auth = join(dir, "auth.json");
-      await writeRegistryAuth(auth, { ...s3, s3BasePath: BASE });
-      const pod = await node.addPod({ name: "web", namespace: "e2e-d" });
-      const web = await startServer({ pod, container: "app", imageRef: IMG }, {
-        binary: "s3-web",
-        env: { COVERAGE_PORT: String(PORT) },
-      });
-      const host = await startServer({ host: node }, {
-        binary: "s3-host",
-        env: { COVERAGE_PORT: String(PORT) },
-      });
-      await exercise(web, "alpha", 2);
-      await exercise(host, "beta", 2);
-      const expected: Expect[] = [
-        {
-          server: web,
-          pid: await reportedPid(web),
-          pattern: new RegExp(`^testnode/e2e-d/web/app/${TIME}/${re(segment(IMG))}/s3-web$`),
-        },
-        {
-          server: host,
-          pid: host.proc.hostPid,
-          pattern: new RegExp(`^testnode/_host_/${TIME}/s3-host$`),
-        },
-      ];
-      const ran = new Map<E2eServer, string[]>([[web, ["alpha"]], [host, ["beta"]]]);
-      const routes = (e: Expect) => ran.get(e.server)!;
-
-      collector = await spawnCollector([
-        "run",
-        ...baseFlags({ node, stateDir: join(dir, "state"), portStart: PORT }),
-        "--sink",
-        "s3",
-        "--credentials-file",
-        auth,
-        "--s3-endpoint",
-        s3.endpoint,
-        "--s3-path-style",
-        "--pull-schedule",
-        "1s",
-        "--scan-interval",
-        "2s",
-      ]);
-      const c = collector;
-      const why = () => c.lines.slice(-40).join("\n");
-      await c.healthUrl();
-      await eventually(
-        "first data of both servers in S3",
-        () => checkAll(s3!, expected, dir, routes),
-        60_000,
-      ).catch((e) => assert.fail(`${e}\n${why()}`));
-
+  fn: () =>
+    withS3Daemon(56400, async ({ s3, web, host, ran, c, why, assertLatest }) => {
       // S3 away for 30 s; the servers run other routes meanwhile.
       await s3.stop();
       const outageEnd = Date.now() + OUTAGE_MS;
@@ -151,39 +187,44 @@ Deno.test({
       assert.equal(c.lines.some((l) => /msg=stopped/.test(l)), false, "collector alive");
       await s3.start();
 
-      // The counts in S3 catch up with the servers' (no app traffic any more).
+      // The counts in S3 catch up with the servers' (no app traffic any more). The spool's retry
+      // backoff is capped at 60 s, so allow more than that.
       await eventually("S3 holds the servers' latest counters", async () => {
-        const all = await checkAll(s3!, expected, dir, routes);
-        for (const e of expected) {
-          const prefix = [...all.keys()].find((p) => e.pattern.test(p))!;
-          const now = await directCounters(e.server);
-          if (!await someSlotEquals(all.get(prefix)!, now, prefix)) {
-            throw new Error(`${prefix}: no stored slot has the server's current counts`);
-          }
-        }
+        await assertLatest("no stored slot has the server's current counts");
         return true;
-      }, 60_000).catch((e) => assert.fail(`${e}\n${why()}`));
+      }, 120_000).catch((e) => assert.fail(`${e}\n${why()}`));
 
       // Traffic right before SIGTERM: the final pull must reach S3 before the exit.
       await exercise(web, "gamma", 5);
       await exercise(host, "alpha", 5);
       const st = await c.stop("SIGTERM");
       assert.equal(st.code, 0, why());
-      const all = await checkAll(s3, expected, dir, routes);
-      for (const e of expected) {
-        const prefix = [...all.keys()].find((p) => e.pattern.test(p))!;
-        const now = await directCounters(e.server);
-        assert.ok(
-          await someSlotEquals(all.get(prefix)!, now, prefix),
-          `${prefix}: S3 lacks the counts of the last seconds before SIGTERM\n${why()}`,
-        );
+      await assertLatest(`S3 lacks the counts of the last seconds before SIGTERM\n${why()}`);
+    }),
+});
+
+Deno.test({
+  name: "run into S3: SIGTERM soon after an outage ends still puts the final data in S3" +
+    (skip ? ` (skipped: ${skip})` : ""),
+  ignore: skip !== null,
+  fn: () =>
+    withS3Daemon(56450, async ({ s3, web, host, ran, c, why, assertLatest }) => {
+      await s3.stop();
+      ran.set(web, ["alpha", "gamma"]);
+      ran.set(host, ["beta", "gamma"]);
+      // A short outage with traffic: pulls go to the spool, its drain backs off.
+      for (let i = 0; i < 4; i++) {
+        await exercise(web, "gamma", 1);
+        await exercise(host, "gamma", 1);
+        await new Promise((r) => setTimeout(r, 2_000)); // the outage's duration, not a sync
       }
-    } finally {
-      await collector?.stop("SIGKILL");
-      await node.close();
-      await s3?.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
-    assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
-  },
+      await c.waitLine(/store unreachable; spooling/);
+      await s3.start();
+      // S3 answers again; the node goes down now (within the shutdown timeout of 10 s).
+      const st = await c.stop("SIGTERM");
+      assert.equal(st.code, 0, why());
+      await assertLatest(
+        `S3 lacks the final data: the spool was not drained at shutdown\n${why()}`,
+      );
+    }),
 });
