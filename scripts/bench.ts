@@ -53,6 +53,7 @@ interface Sample {
   scans: number;
   stores: number;
   pulls: number;
+  skipped: number;
 }
 
 async function sample(c: CollectorProcess, health: string, sc: Scenario): Promise<Sample> {
@@ -76,6 +77,7 @@ async function sample(c: CollectorProcess, health: string, sc: Scenario): Promis
     scans: metricSum(m, "coverage_collector_scans_total", "discovery_scans_total"),
     stores: metricSum(m, "coverage_collector_stores_total"),
     pulls: metricSum(m, "coverage_collector_pulls_total"),
+    skipped: metricSum(m, "coverage_collector_skipped_unchanged_total"),
   };
 }
 
@@ -180,6 +182,7 @@ export async function runBench(
       crictlRunsTotal: s3.crictlCalls,
       storesPerHourIdle: round(((s2.stores - s1.stores) / idleS) * 3600, 0),
       pullsPerHourIdle: round(((s2.pulls - s1.pulls) / idleS) * 3600, 0),
+      skippedUnchangedPerHourIdle: round(((s2.skipped - s1.skipped) / idleS) * 3600, 0),
       newServers: {
         started: fresh.length,
         captured: lat.length,

@@ -95,6 +95,7 @@ Deno.test("formatTable shows every section; n/a for missing rates", () => {
     crictlRunsTotal: 12,
     storesPerHourIdle: 0,
     pullsPerHourIdle: 7200,
+    skippedUnchangedPerHourIdle: 0,
     newServers: { started: 4, captured: 4, p50Ms: 800, p95Ms: 1200, maxMs: 1300 },
     missed: [],
     collectorExit: 0,

@@ -30,6 +30,8 @@ export const BenchReportSchema = z.object({
   crictlRunsTotal: z.number().int(),
   storesPerHourIdle: num,
   pullsPerHourIdle: num,
+  /** Pulls whose counters equalled the last stored ones (not written again). */
+  skippedUnchangedPerHourIdle: num,
   /** Servers started mid-run: `coverage-port=` line → first stored file. */
   newServers: z.object({
     started: z.number().int(),
@@ -64,6 +66,7 @@ export function formatTable(r: BenchReport): string {
     ["crictl runs/scan (idle)", `${v(r.crictlRunsPerScanIdle)} (total ${r.crictlRunsTotal})`],
     ["store writes/hour (idle)", v(r.storesPerHourIdle)],
     ["pulls/hour (idle)", v(r.pullsPerHourIdle)],
+    ["skipped unchanged/hour (idle)", v(r.skippedUnchangedPerHourIdle)],
     [
       "new servers captured",
       `${r.newServers.captured}/${r.newServers.started}`,
