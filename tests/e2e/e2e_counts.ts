@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type E2eServer, goTool } from "./e2e_util.ts";
+import type { S3Server } from "../harness/s3.ts";
+import { byPrefix, type E2eServer, goTool } from "./e2e_util.ts";
 
 /**
  * `go tool covdata textfmt` lines of the fixture's app packages (alpha, beta, gamma), sorted:
@@ -73,4 +74,25 @@ export async function writeFiles(parent: string, files: Map<string, Uint8Array>)
   const d = await Deno.makeTempDir({ dir: parent });
   for (const [name, bytes] of files) await Deno.writeFile(join(d, name), bytes);
   return d;
+}
+
+/**
+ * Every prefix under `base` in the bucket: prefix (without `base/`) → base name → bytes.
+ * @example (await s3Prefixes(s3, "ci/x")).get("node/_host_/20261122T100005Z/app")
+ */
+export async function s3Prefixes(
+  s3: S3Server,
+  base: string,
+): Promise<Map<string, Map<string, Uint8Array>>> {
+  const keys = await s3.objects(`${base}/`);
+  const out = new Map<string, Map<string, Uint8Array>>();
+  for (const [prefix, names] of byPrefix(keys.map((k) => k.slice(base.length + 1)))) {
+    const files = new Map<string, Uint8Array>();
+    for (const n of names) {
+      const bytes = await s3.get(`${base}/${prefix}/${n}`);
+      if (bytes) files.set(n, bytes);
+    }
+    out.set(prefix, files);
+  }
+  return out;
 }

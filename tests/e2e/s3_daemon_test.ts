@@ -11,7 +11,6 @@ import { canRunS3, type S3Server, startS3, writeRegistryAuth } from "../harness/
 import {
   assertRoutes,
   baseFlags,
-  byPrefix,
   checkPrefixFiles,
   type E2eServer,
   e2eSkipReason,
@@ -23,27 +22,12 @@ import {
   startServer,
   TIME,
 } from "./e2e_util.ts";
-import { directCounters, someSlotEquals, writeFiles } from "./e2e_counts.ts";
+import { directCounters, s3Prefixes, someSlotEquals, writeFiles } from "./e2e_counts.ts";
 
 const skip = (await e2eSkipReason()) ?? (await canRunS3() ? null : "needs versitygw (Go)");
 const BASE = "ci/e2e-cluster";
 const IMG = "quay.io/e2e/s3web@sha256:" + "ab".repeat(32);
 const OUTAGE_MS = 30_000;
-
-/** Every prefix under BASE in the bucket: prefix (without BASE) → base name → bytes. */
-async function stored(s3: S3Server): Promise<Map<string, Map<string, Uint8Array>>> {
-  const keys = await s3.objects(`${BASE}/`);
-  const out = new Map<string, Map<string, Uint8Array>>();
-  for (const [prefix, names] of byPrefix(keys.map((k) => k.slice(BASE.length + 1)))) {
-    const files = new Map<string, Uint8Array>();
-    for (const n of names) {
-      const bytes = await s3.get(`${BASE}/${prefix}/${n}`);
-      if (bytes) files.set(n, bytes);
-    }
-    out.set(prefix, files);
-  }
-  return out;
-}
 
 interface Expect {
   server: E2eServer;
@@ -58,7 +42,7 @@ async function checkAll(
   tmp: string,
   routes: (e: Expect) => string[],
 ): Promise<Map<string, Map<string, Uint8Array>>> {
-  const all = await stored(s3);
+  const all = await s3Prefixes(s3, BASE);
   assert.equal(all.size, expected.length, `prefixes: ${[...all.keys()].join(" ")}`);
   for (const e of expected) {
     const prefix = [...all.keys()].find((p) => e.pattern.test(p));
