@@ -83,6 +83,8 @@ export async function main(
 ): Promise<number> {
   const stdout = io.stdout ?? ((s: string) => console.log(s));
   const stderr = io.stderr ?? ((s: string) => console.error(s));
+  // `deno task start -- once` passes the `--` through: it separates nothing here.
+  if (args[0] === "--") args = args.slice(1);
   let name = "run";
   let rest = args;
   if (args[0] === "help" || args[0] === "--help" || args[0] === "-h") {

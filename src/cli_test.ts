@@ -93,3 +93,12 @@ Deno.test("command flags reach the command; settings flags are refused where non
   assert.equal(await main(["version", "--port-start", "1"], commands(), o), 2);
   assert.match(o.err[0], /unknown flag --port-start/);
 });
+
+Deno.test("a leading -- (from deno task start -- <cmd>) is ignored", async () => {
+  const seen: { extra?: Record<string, unknown> } = {};
+  assert.equal(
+    await main(["--", "doctor", "--write-test"], commands(seen), { ...io(), env: {} }),
+    0,
+  );
+  assert.equal(seen.extra?.["write-test"], true);
+});

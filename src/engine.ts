@@ -84,6 +84,7 @@ export class Engine {
   #lastScan: { at: string; ms: number; candidates: number; crictlOk: boolean } | null = null;
   #collectorsSignal: AbortSignal | null = null;
   #refusedInScan: { candidate: Candidate; identity: Identity }[] = [];
+  #scanInFlight: Promise<unknown> = Promise.resolve();
 
   constructor(deps: Deps, parts: EngineParts) {
     this.#deps = deps;
@@ -126,9 +127,20 @@ export class Engine {
    * One scan: discover, probe what is new, start collectors (when `start`), forget what is gone.
    * Returns the targets confirmed in this scan that were not known before.
    */
-  async scanOnce(
+  scanOnce(
     signal: AbortSignal,
-    { start = false, reason = "once" }: { start?: boolean; reason?: string } = {},
+    opts: { start?: boolean; reason?: string } = {},
+  ): Promise<Target[]> {
+    // One scan at a time: a trigger during a scan waits for it rather than racing it (two
+    // scans at once would probe the same new server twice).
+    const next = this.#scanInFlight.catch(() => {}).then(() => this.#scan(signal, opts));
+    this.#scanInFlight = next;
+    return next;
+  }
+
+  async #scan(
+    signal: AbortSignal,
+    { start = false, reason = "once" }: { start?: boolean; reason?: string },
   ): Promise<Target[]> {
     const began = performance.now();
     this.#refusedInScan = [];
@@ -169,20 +181,23 @@ export class Engine {
 
   /** Pulls and stores every server of a pod once more, now (pod being deleted). */
   async finalPull(podUid: string, reason: string, signal?: AbortSignal): Promise<PullReport[]> {
-    const mine = [...this.#running.values()].filter((r) =>
-      r.target.owner.kind === "container" && r.target.owner.container.podUid === podUid
-    );
-    if (mine.length === 0) {
-      // The pod's servers may not be known yet (a pod deleted right after it started).
-      await this.scanOnce(signal ?? new AbortController().signal, { start: true, reason });
-    }
-    return await this.#pullAll(
+    const ofPod = () =>
       [...this.#running.values()].filter((r) =>
         r.target.owner.kind === "container" && r.target.owner.container.podUid === podUid
-      ),
-      reason,
-      signal,
-    );
+      );
+    if (ofPod().length === 0) {
+      // Not known yet (a pod deleted right after it started): a scan under way may be finding
+      // it now; if not, scan once more.
+      await this.#scanInFlight.catch(() => {});
+      if (ofPod().length === 0) {
+        await this.scanOnce(signal ?? new AbortController().signal, { start: true, reason });
+      }
+    }
+    const mine = ofPod();
+    if (mine.length === 0) {
+      this.#log.info("final pull: no coverage server of the pod", { podUid, reason });
+    }
+    return await this.#pullAll(mine, reason, signal);
   }
 
   /** Pulls every live server once more (shutdown). */
@@ -218,7 +233,15 @@ export class Engine {
     return await Promise.all(list.map(async (r) => {
       try {
         const rep = await r.collector.pullNow(reason, s);
-        this.#log.info("final pull", { ...targetFields(r.target), reason, stored: rep.stored });
+        const st = r.collector.status();
+        this.#log.info("final pull", {
+          ...targetFields(r.target),
+          reason,
+          stored: rep.stored,
+          result: rep.result,
+          // When the process is already gone, the pull before this one holds its last data.
+          lastStore: rep.stored ? undefined : st.lastStore,
+        });
         return rep;
       } catch (e) {
         this.#log.warn("final pull failed", { ...targetFields(r.target), reason, error: e });

@@ -47,11 +47,13 @@ function harness(kinds: Record<number, "coverage" | "plain" | "wrong-pid">) {
   const probed: number[] = [];
   const pulls: string[] = [];
   let scans = 0;
+  let gate: Promise<void> = Promise.resolve();
   const ends = new Map<string, (r: string) => void>();
   const parts: EngineParts = {
-    scan: () => {
+    scan: async () => {
       scans++;
-      return Promise.resolve(view);
+      await gate;
+      return view;
     },
     probe: (c) => {
       probed.push(c.port);
@@ -84,6 +86,14 @@ function harness(kinds: Record<number, "coverage" | "plain" | "wrong-pid">) {
     pulls,
     ends,
     scans: () => scans,
+    hold: () => {
+      const d = Promise.withResolvers<void>();
+      gate = d.promise;
+      return () => {
+        gate = Promise.resolve();
+        d.resolve();
+      };
+    },
     setView: (v: Partial<ScanView>) => view = { ...view, ...v },
   };
 }
@@ -173,4 +183,21 @@ Deno.test("a burst of triggers while a scan runs costs one more scan", async () 
   assert.equal(h.scans(), 2);
   stop.abort();
   await running;
+});
+
+Deno.test("finalPull of an unknown pod waits for the scan under way instead of racing it", async () => {
+  const a = container("a", "uid-a");
+  const h = harness({ 53700: "coverage" });
+  h.setView({ containers: [a], candidates: [cand(a, 53700, 1)] });
+  const stop = new AbortController();
+  const release = h.hold();
+  const scanning = h.engine.scanOnce(stop.signal, { start: true, reason: "pod added" });
+  const pulling = h.engine.finalPull("uid-a", "pod deleting");
+  release();
+  await scanning;
+  await pulling;
+  assert.equal(h.scans(), 1, "one scan, not two");
+  assert.deepEqual(h.probed, [53700], "probed once");
+  assert.deepEqual(h.pulls, ["53700:pod deleting"]);
+  stop.abort();
 });

@@ -8,6 +8,7 @@ import { createKubePart } from "./kube/part.ts";
 import { attribute, probe } from "./probe.ts";
 import { createSink } from "./sink/select.ts";
 import type { Sink } from "./sink/sink.ts";
+import { SpoolingSink } from "./sink/spool.ts";
 import type { System } from "./system.ts";
 import type { Target } from "./target.ts";
 
@@ -83,6 +84,15 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
       run: (signal) => engine.run(signal),
       beforeStop: async (deadline) => {
         await engine.finalPullAll("shutdown", deadline);
+        if (sink instanceof SpoolingSink && sink.spooled().length > 0) {
+          const left = await sink.flush(deadline);
+          if (left > 0) {
+            log.warn("objects left in the spool at exit; the next start sends them", {
+              objects: left,
+              stateDir: config.stateDir,
+            });
+          }
+        }
       },
       status: () => engine.status(),
     },

@@ -168,6 +168,27 @@ export class SpoolingSink implements Sink {
     }
   }
 
+  /**
+   * Tries every spooled object once, now, without backoff (shutdown: the last chance to send
+   * the final pull's bytes). Resolves with how many objects are still spooled.
+   */
+  async flush(signal: AbortSignal): Promise<number> {
+    for (const { key, name, seq } of [...this.#entries.values()]) {
+      if (signal.aborted) break;
+      try {
+        await this.#inner.put(key, await readSpooled(this.#o.dir, name), signal);
+      } catch (e) {
+        if (signal.aborted) break;
+        this.#setFault(e);
+        continue;
+      }
+      await this.#remove(key, seq);
+      this.#count("drained");
+    }
+    if (this.#entries.size === 0) this.#clearFault();
+    return this.#entries.size;
+  }
+
   status(): Record<string, unknown> {
     return {
       ...this.#inner.status?.(),

@@ -208,3 +208,18 @@ Deno.test("spool-max 0 turns spooling off: the store's error is thrown", () =>
     w.store.mode = "down";
     await assert.rejects(sink.put("a/b", enc("x")), /503/);
   }));
+
+Deno.test("flush sends every spooled object now, and reports what is left", () =>
+  world(async (w) => {
+    w.store.mode = "down";
+    const sink = await w.open();
+    await sink.put("n/a/covmeta.1", enc("meta"));
+    await sink.put("n/a/covcounters.1.7.1", enc("c1"));
+    assert.equal(sink.spooled().length, 2);
+    assert.equal(await sink.flush(new AbortController().signal), 2, "store still down");
+    w.store.mode = "up";
+    assert.equal(await sink.flush(new AbortController().signal), 0);
+    assert.equal(w.store.stored.get("n/a/covcounters.1.7.1"), "c1");
+    assert.equal(w.store.stored.get("n/a/covmeta.1"), "meta");
+    assert.equal(w.health.get("sink")?.degraded ?? false, false);
+  }));
