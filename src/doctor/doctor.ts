@@ -10,9 +10,9 @@ import {
   checkCrictl,
   checkHealthAddr,
   checkHostRoot,
-  checkProcAccess,
   checkRoot,
 } from "./host.ts";
+import { checkProcAccess } from "./procaccess.ts";
 import { kubeChecks, type KubeProbes, storageChecks, type StorageProbes } from "./remote.ts";
 import { type DoctorReport, report } from "./report.ts";
 

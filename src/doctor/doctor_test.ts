@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { loadConfig } from "../config.ts";
 import { createSystem, RunError, type RunResult, type System } from "../system.ts";
 import { renderReport, runDoctor } from "./doctor.ts";
-import { checkCrictl, checkHealthAddr, checkHostRoot, checkProcAccess, checkRoot } from "./host.ts";
+import { checkCrictl, checkHealthAddr, checkHostRoot, checkRoot } from "./host.ts";
 
 const PS_JSON = await Deno.readTextFile(
   new URL("../../../shared/reference/samples/crictl-ps.json", import.meta.url),
@@ -19,19 +19,23 @@ const PS_JSON = await Deno.readTextFile(
 const PS_COUNT = JSON.parse(PS_JSON).containers.length;
 
 /** A host root in a temp dir with PID 1 readable the way the collector reads it. */
-async function fakeHost(init = "systemd"): Promise<string> {
+async function fakeHost(): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "cc-doctor-" });
   const p1 = join(root, "proc/1");
   await Deno.mkdir(join(p1, "net"), { recursive: true });
   await Deno.mkdir(join(p1, "fd"));
   await Deno.mkdir(join(root, "proc/42"));
+  await Deno.mkdir(join(root, "proc/2"));
+  await Deno.writeTextFile(join(root, "proc/2/status"), "Name:\tkthreadd\nPPid:\t0\n");
   await Deno.mkdir(join(root, "etc"));
   await Deno.writeTextFile(join(p1, "status"), "Name:\tsystemd\nPPid:\t0\nNSpid:\t1\n");
-  await Deno.writeTextFile(join(p1, "comm"), `${init}\n`);
+  await Deno.writeTextFile(join(p1, "comm"), "systemd\n");
   await Deno.writeTextFile(join(p1, "environ"), "HOME=/\0");
   await Deno.writeTextFile(join(p1, "cgroup"), "0::/init.scope\n");
   await Deno.writeTextFile(join(p1, "net/tcp6"), "  sl  local_address ...\n");
   await Deno.symlink("socket:[12345]", join(p1, "fd/3"));
+  await Deno.mkdir(join(p1, "ns"));
+  await Deno.symlink("net:[4026531840]", join(p1, "ns/net"));
   await Deno.writeTextFile(join(root, "etc/os-release"), 'PRETTY_NAME="Red Hat CoreOS 4.18"\n');
   return root;
 }
@@ -59,39 +63,15 @@ Deno.test("host root: a missing /proc under --host-root fails naming the path", 
   }
 });
 
-Deno.test("host root and /proc access pass on a readable host, with the OS and PID count", async () => {
+Deno.test("host root passes on a readable host, with the OS", async () => {
   const root = await fakeHost();
   try {
-    const system = createSystem(root);
-    assert.deepEqual(await checkHostRoot(system), {
+    assert.deepEqual(await checkHostRoot(createSystem(root)), {
       name: "host root",
       status: "OK",
       detail: `${root} (Red Hat CoreOS 4.18)`,
       fix: "",
     });
-    const p = await checkProcAccess(system);
-    assert.deepEqual([p.status, p.detail], ["OK", "2 processes readable (PID 1 systemd)"]);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
-
-Deno.test("/proc access: denied environ fails; a container's own PID 1 warns", async () => {
-  const root = await fakeHost("sleep");
-  try {
-    const system = createSystem(root);
-    const w = await checkProcAccess(system);
-    assert.equal(w.status, "WARN");
-    assert.match(w.detail, /PID 1 is "sleep"/);
-    assert.match(w.fix, /hostPID: true/);
-    const denied: System = {
-      ...system,
-      readBytes: () => Promise.reject(new Deno.errors.PermissionDenied("Permission denied")),
-    };
-    const f = await checkProcAccess(denied);
-    assert.equal(f.status, "FAIL");
-    assert.match(f.detail, /cannot read .*\/proc\/1\/environ: Permission denied/);
-    assert.match(f.fix, /CAP_SYS_PTRACE/);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

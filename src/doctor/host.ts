@@ -1,11 +1,9 @@
-/** Doctor checks of this host: root, the host root and /proc, crictl, the health address. */
+/** Doctor checks of this host: root, the host root, crictl, the health address (/proc: procaccess.ts). */
 
 import type { Config } from "../config.ts";
 import { Crictl, CrictlError } from "../cri/crictl.ts";
 import { RunError, type System } from "../system.ts";
 import { type CheckResult, errorText, fail, ok, warn } from "./report.ts";
-
-const IN_POD = "in a pod: privileged, hostPID: true, the host's / mounted at --host-root";
 
 /**
  * The collector reads other processes' /proc entries and the node's credential files: root only.
@@ -20,8 +18,6 @@ export function checkRoot(uid: number | null): CheckResult {
     "run as root (sudo, the systemd unit, or a privileged pod)",
   );
 }
-
-const isDenied = (e: unknown) => e instanceof Deno.errors.PermissionDenied;
 
 /**
  * The host root is there: its /proc answers and it looks like an OS root (os-release).
@@ -44,49 +40,6 @@ export async function checkHostRoot(system: System): Promise<CheckResult> {
   const release = await system.readText("/etc/os-release").catch(() => "");
   const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(release)?.[1];
   return ok(name, `${system.hostRoot}${pretty ? ` (${pretty})` : ""}`);
-}
-
-/**
- * Other processes' /proc entries can be read: status, environ, fd links, net, cgroup of PID 1,
- * and PID 1 is the host's init (so the host PID namespace is the one seen).
- *
- * @example await checkProcAccess(createSystem("/")) // { name: "/proc access", status: "OK", ... }
- */
-export async function checkProcAccess(system: System): Promise<CheckResult> {
-  const name = "/proc access";
-  const reads: [string, () => Promise<unknown>][] = [
-    ["/proc/1/status", () => system.readText("/proc/1/status")],
-    ["/proc/1/environ", () => system.readBytes("/proc/1/environ")],
-    ["/proc/1/cgroup", () => system.readText("/proc/1/cgroup")],
-    ["/proc/1/net/tcp6", () => system.readText("/proc/1/net/tcp6")],
-    ["/proc/1/fd", async () => {
-      const fds = await system.readDir("/proc/1/fd");
-      if (fds.length > 0) await system.readLink(`/proc/1/fd/${fds[0]}`);
-    }],
-  ];
-  for (const [path, read] of reads) {
-    try {
-      await read();
-    } catch (e) {
-      return fail(
-        name,
-        `cannot read ${system.hostPath(path)}: ${errorText(e)}`,
-        isDenied(e)
-          ? `run as root with CAP_SYS_PTRACE (${IN_POD})`
-          : `check that ${system.hostPath("/proc")} is the host's /proc`,
-      );
-    }
-  }
-  const pids = (await system.readDir("/proc")).filter((n) => /^\d+$/.test(n)).length;
-  const init = (await system.readText("/proc/1/comm").catch(() => "")).trim();
-  if (init !== "" && !["systemd", "init"].includes(init)) {
-    return warn(
-      name,
-      `PID 1 is "${init}", not the host's init: only this container's ${pids} processes are seen`,
-      `run in the host PID namespace (${IN_POD})`,
-    );
-  }
-  return ok(name, `${pids} processes readable (PID 1 ${init || "unknown"})`);
 }
 
 /**
