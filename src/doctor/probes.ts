@@ -13,6 +13,7 @@ import type { S3Sink } from "../sink/s3.ts";
 import { s3SinkFor } from "../sink/select.ts";
 import type { System } from "../system.ts";
 import type { KubeProbes, StorageProbes } from "./remote.ts";
+import { errorText } from "./report.ts";
 
 const Version = z.looseObject({ gitVersion: z.string() });
 const PodList = z.looseObject({ items: z.array(z.unknown()).nullish() });
@@ -29,19 +30,30 @@ export function kubeProbes(
   const { system, config, log } = deps;
   let location: KubeconfigLocation | undefined;
   let client: KubeClient | undefined;
-  const connected = async () => {
-    if (client) return client;
-    if (!location) throw new Error("no kubeconfig");
-    const text = await Deno.readTextFile(fsPath(location.root, location.path));
-    const spec = parseKubeconfig(text, { path: location.path });
-    client = await KubeClient.create(spec, location.root, { log, insecure: config.kubeInsecure });
-    return client;
+  const connected = () => {
+    if (!client) throw new Error("no usable kubeconfig");
+    return Promise.resolve(client);
   };
   return {
     async kubeconfig() {
       location = await findKubeconfig(system, config);
       if (!location) return undefined;
-      return { path: fsPath(location.root, location.path), source: location.source };
+      const path = fsPath(location.root, location.path);
+      // Parse it and load its credentials here, so a broken file fails this check by name.
+      let text;
+      try {
+        text = await Deno.readTextFile(path);
+      } catch (e) {
+        throw new Error(`cannot read kubeconfig ${path}: ${errorText(e)}`);
+      }
+      const spec = parseKubeconfig(text, { path: location.path });
+      client = await KubeClient.create(spec, location.root, { log, insecure: config.kubeInsecure });
+      const auth = spec.clientCert
+        ? "client certificate"
+        : spec.token || spec.tokenFile
+        ? "token"
+        : "no credentials";
+      return { path, source: location.source, server: spec.server.origin, auth };
     },
     async apiServer(signal) {
       const c = await connected();
@@ -78,6 +90,27 @@ export function kubeProbes(
 }
 
 /**
+ * fetch whose network errors carry their cause in the message ("fetch failed" alone does not
+ * say whether the connection was refused, timed out or failed TLS).
+ *
+ * @example await fetchNamingCause("http://127.0.0.1:1/") // TypeError: fetch failed: ... Connection refused
+ */
+export async function fetchNamingCause(
+  input: RequestInfo | URL,
+  init?: RequestInit,
+): Promise<Response> {
+  try {
+    return await fetch(input, init);
+  } catch (e) {
+    const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : "";
+    if (e instanceof TypeError && cause && !e.message.includes(cause)) {
+      throw new TypeError(`${e.message}: ${cause}`, { cause: e.cause });
+    }
+    throw e;
+  }
+}
+
+/**
  * Storage probes: the credentials the sink would use, a one-key listing under the base path,
  * and a PUT + DELETE of a test object.
  *
@@ -94,7 +127,7 @@ export function storageProbes(
     sink ??= s3SinkFor(creds, config, {
       retry: { attempts: 1 },
       requestTimeoutMs: 10_000,
-      fetch: deps.fetch,
+      fetch: deps.fetch ?? fetchNamingCause,
     });
     return sink;
   };
@@ -104,7 +137,9 @@ export function storageProbes(
       try {
         creds = await findCredentials(system, config.credentialsFile);
       } catch (e) {
-        if (e instanceof CredentialsError && e.absent && config.credentialsFile === "") return null;
+        if (e instanceof CredentialsError && e.absent && config.credentialsFile === "") {
+          return { absent: e.message };
+        }
         throw e;
       }
       return { file: creds.file, target: s3().description };

@@ -10,8 +10,13 @@ import { type CheckResult, errorText, fail, ok, warn } from "./report.ts";
 
 /** What the kube checks need; each method throws an Error naming what failed. */
 export interface KubeProbes {
-  /** The kubeconfig the collector would use, or undefined when none is found. */
-  kubeconfig(): Promise<{ path: string; source: string } | undefined>;
+  /**
+   * The kubeconfig the collector would use (read, parsed and its credentials loaded), or
+   * undefined when none is found; throws naming the file and field when it cannot be used.
+   */
+  kubeconfig(): Promise<
+    { path: string; source: string; server?: string; auth?: string } | undefined
+  >;
   /** Connects with the kubeconfig's credentials; says which server answered (e.g. its version). */
   apiServer(signal: AbortSignal): Promise<string>;
   /** The node name and how it was learned (SelfSubjectReview, certificate, setting). */
@@ -22,8 +27,11 @@ export interface KubeProbes {
 
 /** What the storage checks need. */
 export interface StorageProbes {
-  /** The S3 settings found (no secrets), or null when no credential file has the entry. */
-  credentials(): Promise<{ file: string; target: string } | null>;
+  /**
+   * The S3 settings found (no secrets), or `absent` saying which files were tried when no
+   * credential file has the entry.
+   */
+  credentials(): Promise<{ file: string; target: string } | { absent: string }>;
   /** A read-only request to the bucket (e.g. a one-key listing); says what answered. */
   reach(signal: AbortSignal): Promise<string>;
   /** PUTs and DELETEs one small test object; says where. */
@@ -64,7 +72,8 @@ export async function kubeChecks(
     ));
     return skipRest("no kubeconfig");
   }
-  out.push(ok("kubeconfig", `${location.path} (from ${location.source})`));
+  const what = location.server ? `: ${location.server} with ${location.auth ?? "?"}` : "";
+  out.push(ok("kubeconfig", `${location.path} (from ${location.source})${what}`));
   try {
     out.push(ok("API server", await probes.apiServer(signal)));
   } catch (e) {
@@ -128,18 +137,19 @@ export async function storageChecks(
   } catch (e) {
     return [fail("S3 credentials", errorText(e), "fix the registry auth file's coverage entry")];
   }
-  if (!found) {
+  if ("absent" in found) {
     if (config.sink === "s3") {
       return [fail(
         "S3 credentials",
-        "no registry auth file has a cluster-code-coverage entry",
-        "add the entry to /var/lib/kubelet/config.json or pass --credentials-file",
+        `${found.absent} (--sink s3 needs them)`,
+        "add the cluster-code-coverage entry to /var/lib/kubelet/config.json or pass " +
+          "--credentials-file",
       )];
     }
     return [
       warn(
         "S3 credentials",
-        "none found: coverage goes to the output dir",
+        `${found.absent}: coverage goes to the output dir`,
         "add the coverage entry to the node's registry auth file to store in S3",
       ),
       await dirCheck(" (--sink auto without S3 credentials)"),
@@ -153,7 +163,17 @@ export async function storageChecks(
       ok("S3 reach", `${reached}${opts.writeTest ? "" : " (writes not tried: --write-test)"}`),
     );
   } catch (e) {
-    out.push(fail("S3 reach", errorText(e), fixS3));
+    const text = errorText(e);
+    // No HTTP answer at all: the endpoint, not the keys, is what to look at.
+    const unanswered = !/ answered \d{3}/.test(text);
+    out.push(fail(
+      "S3 reach",
+      text,
+      unanswered
+        ? "check that --s3-endpoint (or the bucket's region endpoint) is reachable from this " +
+          "node: address, proxy, firewall"
+        : fixS3,
+    ));
     return out;
   }
   if (opts.writeTest) {

@@ -98,7 +98,8 @@ Deno.test("storage: S3 with --write-test checks credentials, reach and write in 
 });
 
 Deno.test("storage: without credentials auto warns and checks the dir; s3 fails", async () => {
-  const none = storage([], { credentials: () => Promise.resolve(null) });
+  const absent = "no S3 credentials found; tried: /var/lib/kubelet/config.json (absent)";
+  const none = storage([], { credentials: () => Promise.resolve({ absent }) });
   const auto = await storageChecks({ sink: "auto", outputDir: "x" }, none, {
     writeTest: false,
     signal,
@@ -110,6 +111,8 @@ Deno.test("storage: without credentials auto warns and checks the dir; s3 fails"
     signal,
   });
   assert.deepEqual(summary(s3), ["FAIL S3 credentials"]);
+  assert.equal(s3[0].detail, `${absent} (--sink s3 needs them)`);
+  assert.equal(auto[0].detail, `${absent}: coverage goes to the output dir`);
 });
 
 Deno.test("storage: an unreachable bucket fails and no write is tried", async () => {
@@ -121,6 +124,26 @@ Deno.test("storage: an unreachable bucket fails and no write is tried", async ()
   );
   assert.deepEqual(summary(r), ["OK S3 credentials", "FAIL S3 reach"]);
   assert.deepEqual(calls, []);
+});
+
+Deno.test("storage: S3 reach fix names the keys on a refusal, the endpoint without an answer", async () => {
+  const reachFix = async (message: string) => {
+    const probes = storage([], { reach: () => Promise.reject(new Error(message)) });
+    const r = await storageChecks({ sink: "s3", outputDir: "x" }, probes, {
+      writeTest: false,
+      signal,
+    });
+    assert.equal(r[1].detail, message);
+    return r[1].fix;
+  };
+  assert.match(
+    await reachFix("S3 GET http://s3/b/ answered 403 SignatureDoesNotMatch: a configuration fault"),
+    /the keys in the auth entry/,
+  );
+  assert.match(
+    await reachFix("S3 GET http://s3/b/ failed: fetch failed: Connection refused (after 1 tries)"),
+    /--s3-endpoint .* is reachable from this node/,
+  );
 });
 
 Deno.test("storage: the dir sink probes the real directory, writing only with --write-test", async () => {
