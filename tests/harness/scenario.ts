@@ -87,6 +87,10 @@ export async function buildScenario(opts: ScenarioOptions): Promise<Scenario> {
   const perPod = opts.serversPerPod ?? 1;
   const node = await SimNode.create();
   const hostname = node.name;
+  // One image for every server, as when one build runs in many pods.
+  const digest = Array.from(crypto.getRandomValues(new Uint8Array(32)))
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const imageRef = `quay.io/ccsim/covserver@sha256:${digest}`;
   const dir = await Deno.makeTempDir({ prefix: `ccsim-${node.runId}-scn-` });
   const outputDir = join(dir, "out");
   const stateDir = join(dir, "state");
@@ -124,6 +128,7 @@ export async function buildScenario(opts: ScenarioOptions): Promise<Scenario> {
       const container = await pod.addContainer({
         name: cname,
         command: binary,
+        imageRef,
         env: { COVERAGE_PORT: String(portStart), APP_PORT: "0", FIXTURE_MODE: "" },
       });
       const m = await container.waitLine(/coverage-port=(\d+)/, 20_000);
@@ -145,7 +150,7 @@ export async function buildScenario(opts: ScenarioOptions): Promise<Scenario> {
       podIP: pod.ip || undefined,
       containers: servers.map((s) => ({
         name: s.container.name,
-        image: `quay.io/ccsim/${s.container.name}`,
+        image: "quay.io/ccsim/covserver:latest",
         containerID: `cri-o://${s.container.id}`,
       })),
     });
