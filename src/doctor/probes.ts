@@ -131,7 +131,8 @@ export function storageProbes(
     });
     return sink;
   };
-  const testKey = `_doctor/${Deno.hostname()}-${Deno.pid}.txt`.replace(/[^A-Za-z0-9._/-]/g, "-");
+  const host = config.hostname || Deno.hostname();
+  const testKey = `_doctor/${host}-${Deno.pid}.txt`.replace(/[^A-Za-z0-9._/-]/g, "-");
   return {
     async credentials() {
       try {
