@@ -265,6 +265,51 @@ Deno.test({
         assert.equal(run.lines.at(-1)?.name, "S3 reach", "no write is tried after a refusal");
       });
 
+      await t.step(
+        "API server and S3 that never answer: both FAIL within one timeout",
+        async () => {
+          // Accepts connections and never answers (not even the TLS handshake).
+          const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+          const port = (silent.addr as Deno.NetAddr).port;
+          const conns: Deno.Conn[] = [];
+          const accepting = (async () => {
+            for await (const c of silent) conns.push(c);
+          })().catch(() => {});
+          try {
+            const kc = join(sc.dir, "silent.yaml");
+            const text = await Deno.readTextFile(sc.kube!.kubeconfigPath);
+            await Deno.writeTextFile(kc, text.replace(sc.kube!.url, `https://127.0.0.1:${port}`));
+            const started = Date.now();
+            const run = await doctor([
+              "--write-test",
+              ...base,
+              "--kubeconfig",
+              kc,
+              "--s3-endpoint",
+              `http://127.0.0.1:${port}`,
+            ]);
+            const took = Date.now() - started;
+            assert.equal(run.code, 1, run.text);
+            const failed = run.lines.filter((l) => l.status === "FAIL");
+            assert.deepEqual(failed.map((l) => l.name), ["API server", "S3 reach"], run.text);
+            assert.equal(
+              failed[0].detail,
+              `GET https://127.0.0.1:${port}/version: no answer within 10000ms`,
+            );
+            assert.match(
+              failed[1].detail,
+              /^S3 GET \S+ no answer within 10000ms \(after 1 tries\)$/,
+            );
+            // Both 10 s timeouts run at once: well under the 20 s they would take in turn.
+            assert.ok(took < 19_000, `doctor took ${took}ms with two silent peers`);
+          } finally {
+            silent.close();
+            for (const c of conns) c.close();
+            await accepting;
+          }
+        },
+      );
+
       await t.step("S3 stopped", async () => {
         await s3.stop();
         try {
