@@ -192,7 +192,7 @@ export class S3Sink implements Sink {
         if (signal?.aborted) throw new SinkError(`${what}: aborted`, false, { cause: e });
         last = timeout.aborted
           ? `no answer within ${this.#timeoutMs}ms`
-          : `failed: ${e instanceof Error ? e.message : String(e)}`;
+          : `failed: ${describeFetchError(e)}`;
       }
       if (attempt + 1 < this.#retry.attempts) {
         const ms = Math.min(this.#retry.maxMs, wait ?? fullJitter(attempt, this.#retry));
@@ -201,4 +201,17 @@ export class S3Sink implements Sink {
     }
     throw new SinkError(`${what} ${last} (after ${this.#retry.attempts} tries)`, false);
   }
+}
+
+/**
+ * A fetch failure with its cause ("fetch failed" alone does not say refused, DNS or TLS).
+ *
+ * @example describeFetchError(new TypeError("fetch failed", { cause: new Error("refused") }))
+ * // "fetch failed: refused"
+ */
+export function describeFetchError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const cause = e instanceof Error ? e.cause : undefined;
+  const why = cause instanceof Error ? cause.message : cause ? String(cause) : "";
+  return why && !msg.includes(why) ? `${msg}: ${why}` : msg;
 }

@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { S3Sink } from "./s3.ts";
+import { describeFetchError } from "./s3.ts";
 import { SinkError } from "./sink.ts";
 
 interface Seen {
@@ -149,4 +150,12 @@ Deno.test("URLs: AWS virtual-hosted by default, endpoint host-style, path-style"
     "http://127.0.0.1:9000/bkt/n/f",
   );
   assert.equal(new S3Sink({ ...base, basePath: "ci/x" }).description, "s3://bkt/ci/x");
+});
+
+Deno.test("a network failure names its cause (refused), not just 'fetch failed'", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const err = await fetch(`http://127.0.0.1:${port}/`).then(() => null, (e) => e);
+  assert.match(describeFetchError(err), /fetch failed: .*Connection refused/);
 });
