@@ -1,8 +1,7 @@
 /** S3Sink's retry rules against a loopback stub (no real store needed). */
 
 import assert from "node:assert/strict";
-import { S3Sink } from "./s3.ts";
-import { describeFetchError } from "./s3.ts";
+import { describeFetchError, S3Sink } from "./s3.ts";
 import { SinkError } from "./sink.ts";
 
 interface Seen {
