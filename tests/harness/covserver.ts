@@ -4,6 +4,7 @@
  */
 
 import { covserverBinary } from "./gobuild.ts";
+import { startUntilReady } from "./process.ts";
 
 export interface StartCovserverOptions {
   /** Binary name (and so `X-Art-Coverage-Binary`); default `covserver`. */
@@ -48,74 +49,28 @@ export async function startCovserver(opts: StartCovserverOptions = {}): Promise<
     FIXTURE_MODE: opts.mode ?? "",
     ...opts.env,
   };
-  const child = new Deno.Command(binary, { env, stdin: "null", stdout: "piped", stderr: "piped" })
-    .spawn();
-  let errText = "";
-  const errDone = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (s) => void (errText += s) }),
-  ).catch(() => {});
-
   const ports = new Map<string, number>();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  const timeoutMs = opts.startTimeoutMs ?? 20_000;
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  try {
-    while (!(ports.has("coverage-port") && ports.has("app-port"))) {
-      const { value, done } = await reader.read();
-      if (done) {
-        const status = await child.status;
-        await errDone;
-        throw new Error(
-          `covserver ${binary} (mode ${
-            env.FIXTURE_MODE || "normal"
-          }) ended before printing its ports ` +
-            `(exit ${status.code}${status.signal ? `, ${status.signal}` : ""}): ${errText.trim()}`,
-        );
-      }
-      buf += value;
-      let nl;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const m = /^(coverage-port|app-port)=(\d+)$/.exec(buf.slice(0, nl).trim());
-        if (m) ports.set(m[1], Number(m[2]));
-        buf = buf.slice(nl + 1);
-      }
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  // Keep draining stdout so the child never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read().catch(() => ({ done: true }))).done) { /* drain */ }
-  })();
-
-  let stopped: Promise<Deno.CommandStatus> | undefined;
-  const stop = (killAfterMs = 5000) => {
-    stopped ??= (async () => {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      const t = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-      }, killAfterMs);
-      const status = await child.status;
-      clearTimeout(t);
-      await errDone;
-      return status;
-    })();
-    return stopped;
-  };
+  const proc = await startUntilReady({
+    command: binary,
+    env,
+    what: `covserver ${binary} (mode ${env.FIXTURE_MODE || "normal"})`,
+    waitingFor: "printing its ports",
+    timeoutMs: opts.startTimeoutMs ?? 20_000,
+    onLine: (line) => {
+      const m = /^(coverage-port|app-port)=(\d+)$/.exec(line.trim());
+      if (m) ports.set(m[1], Number(m[2]));
+      return ports.has("coverage-port") && ports.has("app-port") ? true : undefined;
+    },
+  });
   return {
-    pid: child.pid,
+    pid: proc.pid,
     coveragePort: ports.get("coverage-port")!,
     appPort: ports.get("app-port")!,
     binary,
-    stderr: () => errText,
-    stop,
+    stderr: proc.stderr,
+    stop: proc.stop,
     async [Symbol.asyncDispose]() {
-      await stop();
+      await proc.stop();
     },
   };
 }

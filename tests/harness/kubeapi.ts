@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { buildGo, repoRoot } from "./gobuild.ts";
+import { startUntilReady } from "./process.ts";
 import {
   type FakePod,
   FakePodSchema,
@@ -151,44 +152,18 @@ export async function startFakeKube(opts: StartFakeKubeOptions = {}): Promise<Fa
   args.push("-bookmark-interval", `${opts.bookmarkIntervalMs ?? 0}ms`);
   if (opts.relativeSymlink) args.push("-relative-symlink");
   if (opts.requireClientCert) args.push("-require-client-cert");
-  const child = new Deno.Command(binary, { args, stdin: "null", stdout: "piped", stderr: "piped" })
-    .spawn();
-  let errText = "";
-  const errDone = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (s) => void (errText += s) }),
-  ).catch(() => {});
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const timer = setTimeout(() => child.kill("SIGKILL"), opts.startTimeoutMs ?? 30_000);
-  let ready: z.infer<typeof ReadySchema> | undefined;
-  try {
-    let buf = "";
-    while (!ready) {
-      const { value, done } = await reader.read();
-      if (done) {
-        const st = await child.status;
-        await errDone;
-        throw new Error(
-          `fakekube ${binary} ${
-            args.join(" ")
-          } ended before its ready line (exit ${st.code}): ${errText.trim()}`,
-        );
-      }
-      buf += value;
-      let nl;
-      while (!ready && (nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith("fakekube-ready ")) {
-          ready = ReadySchema.parse(JSON.parse(line.slice("fakekube-ready ".length)));
-        }
-      }
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  (async () => {
-    while (!(await reader.read().catch(() => ({ done: true }))).done) { /* drain */ }
-  })();
+  const proc = await startUntilReady({
+    command: binary,
+    args,
+    what: `fakekube ${binary} ${args.join(" ")}`,
+    waitingFor: "its ready line",
+    timeoutMs: opts.startTimeoutMs ?? 30_000,
+    onLine: (line) =>
+      line.startsWith("fakekube-ready ")
+        ? ReadySchema.parse(JSON.parse(line.slice("fakekube-ready ".length)))
+        : undefined,
+  });
+  const ready = proc.ready;
 
   const ctl = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(`${ready.control}${path}`, {
@@ -207,17 +182,7 @@ export async function startFakeKube(opts: StartFakeKubeOptions = {}): Promise<Fa
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      const t = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-      }, 5000);
-      await child.status;
-      clearTimeout(t);
-      await errDone;
+      await proc.stop(5000);
       if (ownDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     })();
     return closed;
@@ -259,7 +224,7 @@ export async function startFakeKube(opts: StartFakeKubeOptions = {}): Promise<Fa
     waitWatches: async (n) => count("watches")(await ctl("GET", `/watches?atLeast=${n}`)),
     addToken: async (token, username, groups = []) =>
       void await ctl("POST", "/tokens", { token, username, groups }),
-    stderr: () => errText,
+    stderr: proc.stderr,
     close,
     [Symbol.asyncDispose]: close,
   };
