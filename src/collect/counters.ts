@@ -1,0 +1,237 @@
+/**
+ * Decoder of the payload of a Go counter-data file (`covcounters.*`, Go ≥ 1.20), written from
+ * the format facts of the toolchain's `internal/coverage` (little-endian unless said otherwise):
+ *
+ * - file header, 32 bytes: magic `00 63 77 6d`, version u32 (≤ 1), MetaHash [16], counter
+ *   flavor u8 (1 raw u32, 2 ULEB128), big-endian flag u8 (raw counters only), 6 bytes padding;
+ * - one or more segments, each followed by a 16-byte footer {magic, pad u32, NumSegments u32,
+ *   pad u32}; the last footer ends the file and holds the number of segments (never 0);
+ * - a segment: header {FcnEntries u64, StrTabLen u32, ArgsLen u32}, a string table of StrTabLen
+ *   bytes (ULEB128 count, then ULEB128 length + bytes per string), ArgsLen bytes of args (the
+ *   writer's padding to a multiple of 4 from the segment start included), then FcnEntries
+ *   function entries: numCounters, pkgIdx, funcIdx, then numCounters values, each value a raw u32
+ *   or a ULEB128 of a u32 by the flavor.
+ */
+
+/** What was wrong with a counter-data payload. */
+export type CountersErrorKind =
+  | "magic"
+  | "version"
+  | "flavor"
+  | "truncated"
+  | "segments"
+  | "strtab"
+  | "value";
+
+/** A counter-data payload is malformed; `offset` is the byte where the problem was seen. */
+export class CountersParseError extends Error {
+  constructor(readonly kind: CountersErrorKind, readonly offset: number, message: string) {
+    super(`counter data: ${message} (at byte ${offset})`);
+    this.name = "CountersParseError";
+  }
+}
+
+/** The counters of one function (pkgIdx, funcIdx index the meta-data file). */
+export interface FunctionCounters {
+  pkgIdx: number;
+  funcIdx: number;
+  counters: number[];
+}
+
+/** A decoded counter-data file: functions of every segment, in file order. */
+export interface ParsedCounters {
+  /** 1 raw u32, 2 ULEB128. */
+  flavor: 1 | 2;
+  segments: number;
+  functions: FunctionCounters[];
+}
+
+const MAGIC = [0x00, 0x63, 0x77, 0x6d];
+const HEADER = 32;
+const FOOTER = 16;
+const SEGMENT_HEADER = 16;
+/** A ULEB128 of a u32 takes at most 5 bytes. */
+const MAX_ULEB = 5;
+
+class Reader {
+  pos: number;
+  readonly view: DataView;
+  constructor(readonly bytes: Uint8Array, pos: number, readonly end: number) {
+    this.pos = pos;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  need(n: number, what: string): void {
+    if (this.pos + n > this.end) {
+      throw new CountersParseError(
+        "truncated",
+        this.pos,
+        `${what} needs ${n} bytes, ${Math.max(0, this.end - this.pos)} left`,
+      );
+    }
+  }
+
+  u32(what: string, bigEndian = false): number {
+    this.need(4, what);
+    const v = this.view.getUint32(this.pos, !bigEndian);
+    this.pos += 4;
+    return v;
+  }
+
+  uleb(what: string): number {
+    let value = 0;
+    for (let i = 0; i < MAX_ULEB; i++) {
+      this.need(1, what);
+      const b = this.bytes[this.pos++];
+      value += (b & 0x7f) * 2 ** (7 * i);
+      if ((b & 0x80) === 0) {
+        if (value > 0xffffffff) {
+          throw new CountersParseError("value", this.pos - 1, `${what} does not fit in 32 bits`);
+        }
+        return value;
+      }
+    }
+    throw new CountersParseError("value", this.pos, `${what} is a ULEB128 longer than 5 bytes`);
+  }
+}
+
+function hasMagic(bytes: Uint8Array, at: number): boolean {
+  return MAGIC.every((b, i) => bytes[at + i] === b);
+}
+
+/** Walks a string table (it must fill exactly `len` bytes); its strings are not needed. */
+function skipStringTable(r: Reader, len: number): void {
+  const sub = new Reader(r.bytes, r.pos, r.pos + len);
+  try {
+    const n = sub.uleb("string table count");
+    for (let i = 0; i < n; i++) {
+      const slen = sub.uleb(`string ${i} length`);
+      sub.need(slen, `string ${i}`);
+      sub.pos += slen;
+    }
+  } catch (e) {
+    if (!(e instanceof CountersParseError)) throw e;
+    throw new CountersParseError("strtab", e.offset, `string table: ${e.message}`);
+  }
+  if (sub.pos !== sub.end) {
+    throw new CountersParseError(
+      "strtab",
+      sub.pos,
+      `string table has ${sub.end - sub.pos} bytes after its strings`,
+    );
+  }
+  r.pos += len;
+}
+
+/**
+ * Decodes a counter-data file. Throws CountersParseError (with `kind` and byte offset) on
+ * anything malformed: bad magic or version, unknown flavor, a footer that does not match the
+ * segments found, or a length that runs past the data.
+ *
+ * @example parseCounters(bytes).functions[0] // { pkgIdx: 0, funcIdx: 3, counters: [1, 0, 2] }
+ */
+export function parseCounters(bytes: Uint8Array): ParsedCounters {
+  if (bytes.length < HEADER + FOOTER) {
+    throw new CountersParseError(
+      "truncated",
+      bytes.length,
+      `${bytes.length} bytes, shorter than header and footer (${HEADER + FOOTER})`,
+    );
+  }
+  if (!hasMagic(bytes, 0)) {
+    throw new CountersParseError("magic", 0, "no counter-data magic 00 63 77 6d");
+  }
+  const footerAt = bytes.length - FOOTER;
+  const r = new Reader(bytes, 4, footerAt);
+  const version = r.u32("version");
+  if (version > 1) throw new CountersParseError("version", 4, `version ${version} is not 1`);
+  const flavor = bytes[24];
+  if (flavor !== 1 && flavor !== 2) {
+    throw new CountersParseError("flavor", 24, `counter flavor ${flavor} is neither 1 nor 2`);
+  }
+  const bigEndian = bytes[25] !== 0;
+  if (!hasMagic(bytes, footerAt)) {
+    throw new CountersParseError("magic", footerAt, "footer has no counter-data magic");
+  }
+  const segments = r.view.getUint32(footerAt + 8, true);
+  if (segments === 0) {
+    throw new CountersParseError("segments", footerAt + 8, "footer says 0 segments");
+  }
+  const value = flavor === 2 ? (w: string) => r.uleb(w) : (w: string) => r.u32(w, bigEndian);
+  const minValue = flavor === 2 ? 1 : 4;
+  const functions: FunctionCounters[] = [];
+  r.pos = HEADER;
+  for (let s = 0; s < segments; s++) {
+    if (s > 0) {
+      // The footer written after the previous segment.
+      r.need(FOOTER, `footer before segment ${s}`);
+      if (!hasMagic(bytes, r.pos)) {
+        throw new CountersParseError("segments", r.pos, `no footer before segment ${s}`);
+      }
+      r.pos += FOOTER;
+    }
+    const at = r.pos;
+    r.need(SEGMENT_HEADER, `segment ${s} header`);
+    const entries = r.view.getBigUint64(r.pos, true);
+    const strLen = r.view.getUint32(r.pos + 8, true);
+    const argsLen = r.view.getUint32(r.pos + 12, true);
+    r.pos += SEGMENT_HEADER;
+    r.need(strLen, `segment ${s} string table`);
+    skipStringTable(r, strLen);
+    r.need(argsLen, `segment ${s} args`);
+    r.pos += argsLen;
+    // Header + string table + args are padded to a multiple of 4 from the segment's start. Go's
+    // writer counts that padding in ArgsLen, so this skips nothing for its files. (Go's reader
+    // aligns the file offset instead: the same for the first segment, which starts at byte 32.)
+    r.pos += (4 - ((r.pos - at) % 4)) % 4;
+    if (entries * BigInt(3 * minValue) > BigInt(Math.max(0, footerAt - r.pos))) {
+      throw new CountersParseError(
+        "truncated",
+        at,
+        `segment ${s} says ${entries} functions, more than its bytes can hold`,
+      );
+    }
+    for (let i = 0; i < Number(entries); i++) {
+      const n = value(`function ${i} counter count`);
+      const pkgIdx = value(`function ${i} package index`);
+      const funcIdx = value(`function ${i} function index`);
+      r.need(n * minValue, `function ${i}'s ${n} counters`);
+      const counters = new Array<number>(n);
+      for (let c = 0; c < n; c++) counters[c] = value(`function ${i} counter ${c}`);
+      functions.push({ pkgIdx, funcIdx, counters });
+    }
+  }
+  if (r.pos !== footerAt) {
+    throw new CountersParseError(
+      "segments",
+      r.pos,
+      `${footerAt - r.pos} bytes after the ${segments} segment(s) the footer counts`,
+    );
+  }
+  return { flavor, segments, functions };
+}
+
+/**
+ * The covered blocks: one key `pkgIdx:funcIdx:counterIndex` per nonzero counter.
+ *
+ * @example coveredSet({ flavor: 2, segments: 1, functions: [{ pkgIdx: 0, funcIdx: 1, counters: [0, 5] }] }) // Set {"0:1:1"}
+ */
+export function coveredSet(parsed: ParsedCounters): Set<string> {
+  const set = new Set<string>();
+  for (const f of parsed.functions) {
+    f.counters.forEach((v, i) => {
+      if (v !== 0) set.add(`${f.pkgIdx}:${f.funcIdx}:${i}`);
+    });
+  }
+  return set;
+}
+
+/**
+ * True when `current` holds a key that `base` does not (new code ran since `base`).
+ *
+ * @example coversMore(new Set(["0:1:1"]), new Set()) // true
+ */
+export function coversMore(current: ReadonlySet<string>, base: ReadonlySet<string>): boolean {
+  for (const k of current) if (!base.has(k)) return true;
+  return false;
+}
