@@ -112,6 +112,24 @@ export async function startKubeDaemon(
   }
 }
 
+/**
+ * Runs `body` against a daemon from `startKubeDaemon(o)`, closes it even when `body` throws, then
+ * asserts the node left no netns, links or cgroups behind.
+ * @example await withKubeDaemon({ pods: 1, portStart: 57000 }, async (d) => { await d.status(); });
+ */
+export async function withKubeDaemon(
+  o: Parameters<typeof startKubeDaemon>[0],
+  body: (d: KubeDaemon) => Promise<void>,
+): Promise<void> {
+  const d = await startKubeDaemon(o);
+  try {
+    await body(d);
+  } finally {
+    await d.close();
+  }
+  assert.deepEqual(await d.sc.node.leftovers(), { netns: [], links: [], cgroups: [] });
+}
+
 /** The log line value of `key` (logfmt, quoted or bare), or undefined. */
 export function logField(line: string, key: string): string | undefined {
   const m = new RegExp(`(?:^|\\s)${key}=("(?:[^"\\\\]|\\\\.)*"|\\S+)`).exec(line);
