@@ -6,23 +6,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { spawnCollector } from "../harness/collector.ts";
-import { SimNode } from "../harness/node.ts";
-import {
-  assertRoutes,
-  baseFlags,
-  byPrefix,
-  checkPrefixFiles,
-  covdataPercent,
-  e2eSkipReason,
-  exercise,
-  filesUnder,
-  re,
-  reportedPid,
-  segment,
-  startServer,
-  TIME,
-} from "./e2e_util.ts";
+import { assertRoutes, e2eSkipReason, exercise, reportedPid, startServer } from "./e2e_util.ts";
+import { assertStored, expectHost, expectPod, runOnce, withNode } from "./e2e_run.ts";
 
 const skip = await e2eSkipReason();
 const PORT = 56100;
@@ -33,10 +18,9 @@ Deno.test({
   name: "once stores every server of a node under its layout prefix, readable by covdata" +
     (skip ? ` (skipped: ${skip})` : ""),
   ignore: skip !== null,
-  async fn() {
-    const node = await SimNode.create({ name: "e2e-once" });
-    const dir = await Deno.makeTempDir({ prefix: "cc-e2e-once-" });
-    try {
+  fn: () =>
+    withNode("e2e-once", async (r) => {
+      const { node } = r;
       const ns = "e2e-a";
       const podNet = await node.addPod({ name: "web", namespace: ns });
       const hostNet = await node.addPod({ name: "agent", namespace: ns, hostNetwork: true });
@@ -74,42 +58,18 @@ Deno.test({
       await exercise(two, "beta", 1);
       await exercise(host, "gamma", 2);
 
-      const out = join(dir, "out");
-      const c = await spawnCollector([
-        "once",
-        ...baseFlags({ node, stateDir: join(dir, "state"), portStart: PORT }),
-        "--sink",
-        "dir",
-        "--output-dir",
-        out,
-      ]);
-      const st = await c.status;
-      const stdout = await c.stdout;
-      const log = `stdout:\n${stdout}\nlog:\n${c.lines.join("\n")}`;
-      assert.equal(st.code, 0, log);
-      assert.match(stdout, /5 of 5 coverage servers stored/, log);
+      const run = await runOnce(r, PORT);
+      assert.equal(run.code, 0, run.why);
+      assert.match(run.stdout, /5 of 5 coverage servers stored/, run.why);
 
-      const prefixes = byPrefix(await filesUnder(out));
       const expected = [
-        { s: web, pid: 1, re: `testnode/${ns}/web/app/${TIME}/${re(segment(img("web")))}/web-srv` },
-        {
-          s: wrapped,
-          pid: await reportedPid(wrapped),
-          re: `testnode/${ns}/agent/agent/${TIME}/${re(segment(img("agent")))}/wrapped-srv`,
-        },
-        {
-          s: one,
-          pid: 1,
-          re: `testnode/${ns}/pair/one/${TIME}/${re(segment(img("one")))}/moved-one`,
-        },
-        {
-          s: two,
-          pid: 1,
-          re: `testnode/${ns}/pair/two/${TIME}/${re(segment(img("two")))}/moved-two`,
-        },
-        { s: host, pid: host.proc.hostPid, re: `testnode/_host_/${TIME}/host-srv` },
+        await expectPod(web, `${ns}/web/app`, img("web"), 1),
+        await expectPod(wrapped, `${ns}/agent/agent`, img("agent")),
+        await expectPod(one, `${ns}/pair/one`, img("one"), 1),
+        await expectPod(two, `${ns}/pair/two`, img("two"), 1),
+        expectHost(host),
       ];
-      assert.equal(prefixes.size, expected.length, `prefixes: ${[...prefixes.keys()].join(" ")}`);
+      assert.equal(run.prefixes.size, expected.length, run.why);
       const ran: Record<string, string[]> = {
         "web-srv": ["alpha"],
         "wrapped-srv": ["beta"],
@@ -118,22 +78,8 @@ Deno.test({
         "host-srv": ["gamma"],
       };
       for (const e of expected) {
-        const matching = [...prefixes.keys()].filter((p) => new RegExp(`^${e.re}$`).test(p));
-        assert.equal(matching.length, 1, `${e.re} among ${[...prefixes.keys()].join(" ")}`);
-        const prefix = matching[0];
-        const { pid } = checkPrefixFiles(prefix, prefixes.get(prefix)!);
-        assert.equal(pid, e.pid, `counters pid of ${prefix}`);
-        const info = JSON.parse(await Deno.readTextFile(join(out, prefix, "info.json")));
-        assert.equal(info.binary, e.s.binary, `info.json binary of ${prefix}`);
-        assert.equal(info.pid, e.pid, `info.json pid of ${prefix}`);
-        assert.equal(info.port, e.s.coveragePort, `info.json port of ${prefix}`);
-        await covdataPercent(join(out, prefix));
-        await assertRoutes(join(out, prefix), ran[e.s.binary], prefix);
+        const prefix = await assertStored(run, e);
+        await assertRoutes(join(run.out, prefix), ran[e.server.binary], prefix);
       }
-    } finally {
-      await node.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
-    assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
-  },
+    }),
 });

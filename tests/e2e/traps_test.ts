@@ -4,81 +4,21 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { spawnCollector } from "../harness/collector.ts";
-import { SimNode } from "../harness/node.ts";
-import {
-  baseFlags,
-  byPrefix,
-  checkPrefixFiles,
-  covdataPercent,
-  type E2eServer,
-  e2eSkipReason,
-  filesUnder,
-  re,
-  reportedPid,
-  segment,
-  startServer,
-  TIME,
-} from "./e2e_util.ts";
+import { type E2eServer, e2eSkipReason, reportedPid, startServer } from "./e2e_util.ts";
+import { assertStored, expectHost, expectPod, type OnceRun, runOnce, withNode } from "./e2e_run.ts";
 
 const skip = await e2eSkipReason();
 const IMG = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 const img = (n: string) => `quay.io/e2e/${n}@${IMG}`;
 
-/** Runs `once` against the node into `dir/out`; returns exit code, stdout, log and the prefixes. */
-async function once(node: SimNode, dir: string, portStart: number) {
-  const out = join(dir, "out");
-  const c = await spawnCollector([
-    "once",
-    ...baseFlags({ node, stateDir: join(dir, "state"), portStart }),
-    "--sink",
-    "dir",
-    "--output-dir",
-    out,
-  ]);
-  const { code } = await c.status;
-  const stdout = await c.stdout;
-  const prefixes = byPrefix(await filesUnder(out));
-  return {
-    code,
-    stdout,
-    out,
-    prefixes,
-    why: `stdout:\n${stdout}\nlog:\n${c.lines.join("\n")}\nfiles: ${
-      [...prefixes.keys()].join(" ")
-    }`,
-  };
-}
-
-/** Asserts the prefix matching `pattern` exists once and its info.json names `s` and `pid`. */
-async function assertStored(
-  run: Awaited<ReturnType<typeof once>>,
-  pattern: string,
-  s: E2eServer,
-  pid: number,
-): Promise<void> {
-  const matching = [...run.prefixes.keys()].filter((p) => new RegExp(`^${pattern}$`).test(p));
-  assert.equal(matching.length, 1, `${pattern}: ${run.why}`);
-  const prefix = matching[0];
-  const files = checkPrefixFiles(prefix, run.prefixes.get(prefix)!);
-  assert.equal(files.pid, pid, `counters pid of ${prefix}`);
-  const info = JSON.parse(await Deno.readTextFile(join(run.out, prefix, "info.json")));
-  assert.equal(info.binary, s.binary, `info.json binary of ${prefix}`);
-  assert.equal(info.pid, pid, `info.json pid of ${prefix}`);
-  assert.equal(info.port, s.coveragePort, `info.json port of ${prefix}`);
-  await covdataPercent(join(run.out, prefix));
-}
-
 Deno.test({
   name: "once: a plain HTTP server is skipped and a host process's server is filed under " +
     "_host_, never under the hostNetwork pod beside it" + (skip ? ` (skipped: ${skip})` : ""),
   ignore: skip !== null,
-  async fn() {
-    const PORT = 56200;
-    const node = await SimNode.create({ name: "e2e-traps" });
-    const dir = await Deno.makeTempDir({ prefix: "cc-e2e-traps-" });
-    try {
+  fn: () =>
+    withNode("e2e-traps", async (r) => {
+      const PORT = 56200;
+      const { node } = r;
       const ns = "e2e-c";
       // Started first: it takes the first free port of the range.
       const plain = await startServer({ host: node }, {
@@ -107,40 +47,28 @@ Deno.test({
       }
       assert.notEqual(plain.proc.hostPid, host.proc.hostPid);
 
-      const run = await once(node, dir, PORT);
+      const run = await runOnce(r, PORT);
       assert.equal(run.code, 0, run.why);
       assert.match(run.stdout, /2 of 2 coverage servers stored/, run.why);
       assert.equal(run.prefixes.size, 2, run.why);
-      await assertStored(
-        run,
-        `testnode/${ns}/hn/app/${TIME}/${re(segment(img("hn")))}/hn-srv`,
-        pod,
-        await reportedPid(pod),
-      );
-      await assertStored(run, `testnode/_host_/${TIME}/host-srv`, host, host.proc.hostPid);
+      await assertStored(run, await expectPod(pod, `${ns}/hn/app`, img("hn")));
+      await assertStored(run, expectHost(host));
       assert.equal(await reportedPid(host), host.proc.hostPid);
       for (const p of run.prefixes.keys()) {
         assert.ok(!p.includes("/idle/"), `the idle hostNetwork pod got ${p}`);
         assert.ok(!p.includes("plain"), `the plain server got ${p}`);
       }
-    } finally {
-      await node.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
-    assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
-  },
+    }),
 });
 
 /** A node with a server lying about its PID beside an honest one; runs `once`, then `check`. */
-async function wrongPidRun(
-  check: (run: Awaited<ReturnType<typeof once>>, honest: E2eServer) => Promise<void>,
+function wrongPidRun(
+  check: (run: OnceRun, honest: E2eServer) => Promise<void>,
 ): Promise<void> {
   const PORT = 56250;
-  const node = await SimNode.create({ name: "e2e-wrongpid" });
-  const dir = await Deno.makeTempDir({ prefix: "cc-e2e-wrongpid-" });
-  try {
-    const liarPod = await node.addPod({ name: "liar", namespace: "e2e-c2" });
-    const honestPod = await node.addPod({ name: "honest", namespace: "e2e-c2" });
+  return withNode("e2e-wrongpid", async (r) => {
+    const liarPod = await r.node.addPod({ name: "liar", namespace: "e2e-c2" });
+    const honestPod = await r.node.addPod({ name: "honest", namespace: "e2e-c2" });
     const liar = await startServer({ pod: liarPod, container: "app", imageRef: img("liar") }, {
       binary: "liar-srv",
       env: { COVERAGE_PORT: String(PORT), FIXTURE_MODE: "wrong-pid" },
@@ -150,12 +78,8 @@ async function wrongPidRun(
       { binary: "honest-srv", env: { COVERAGE_PORT: String(PORT) } },
     );
     assert.equal(await reportedPid(liar), 1 + 12345, "the fixture lies about its PID");
-    await check(await once(node, dir, PORT), honest);
-  } finally {
-    await node.close();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-  assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
+    await check(await runOnce(r, PORT), honest);
+  });
 }
 
 Deno.test({
@@ -165,12 +89,7 @@ Deno.test({
   fn: () =>
     wrongPidRun(async (run, honest) => {
       assert.equal(run.prefixes.size, 1, run.why);
-      await assertStored(
-        run,
-        `testnode/e2e-c2/honest/app/${TIME}/${re(segment(img("honest")))}/honest-srv`,
-        honest,
-        1,
-      );
+      await assertStored(run, await expectPod(honest, "e2e-c2/honest/app", img("honest"), 1));
       for (const p of run.prefixes.keys()) {
         assert.ok(!p.includes("liar"), `the lying server was stored: ${p}`);
       }
