@@ -12,6 +12,7 @@ import { type Identity, type Target, targetFields } from "../target.ts";
 import { CoverageError, decodeCoverage, type DecodedCoverage } from "./coverage.ts";
 import { pullCoverage, PullError } from "./pull.ts";
 import { nextDelay } from "./schedule.ts";
+import * as rule from "./store_rule.ts";
 
 /** Why a collector's run ended. */
 export type EndReason = "stopped" | "pid-gone" | "identity-changed";
@@ -56,6 +57,12 @@ export interface CollectorDeps {
   nodeName?: () => string | undefined;
 }
 
+/** Tuning of one collector (not a setting: tests and benchmarks change it). */
+export interface CollectorOptions {
+  /** Changed counters without new coverage are stored once the last store is this old. */
+  refreshMs?: number;
+}
+
 const PULLS = "coverage_collector_pulls_total";
 const PULLS_HELP = "Coverage pulls by result";
 const STORES = "coverage_collector_stores_total";
@@ -63,13 +70,8 @@ const STORES_HELP = "Objects stored by result";
 const BYTES = "coverage_collector_stored_bytes_total";
 const BYTES_HELP = "Bytes of coverage objects stored";
 const SKIPPED = "coverage_collector_skipped_unchanged_total";
-const SKIPPED_HELP = "Pulls whose counters equal the last stored and were not stored again";
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+const SKIPPED_HELP =
+  "Pulls not stored: counters identical to the last stored, or no block covered that it lacked";
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -90,7 +92,8 @@ export class Collector {
   #metaHash: string | undefined;
   #metaStored = false;
   #infoStored = false;
-  #lastCounters: Uint8Array | undefined;
+  readonly #refreshMs: number;
+  #lastCounters: rule.StoredSnapshot | undefined;
   #slot: 1 | 2 = 1;
   #ended: EndReason | undefined;
   readonly #endNow = new AbortController();
@@ -101,9 +104,10 @@ export class Collector {
   #pulls = 0;
   #stores = 0;
 
-  constructor(target: Target, deps: CollectorDeps) {
+  constructor(target: Target, deps: CollectorDeps, options: CollectorOptions = {}) {
     this.#target = target;
     this.#deps = deps;
+    this.#refreshMs = options.refreshMs ?? rule.DEFAULT_REFRESH_MS;
     this.prefix = prefixFor(target, deps.hostname);
     this.#log = deps.log.with({ ...targetFields(target), binary: target.identity.binary });
     deps.metrics.counter(PULLS, PULLS_HELP);
@@ -121,7 +125,7 @@ export class Collector {
   async run(signal: AbortSignal): Promise<EndReason> {
     const stop = AbortSignal.any([signal, this.#endNow.signal]);
     while (!stop.aborted) {
-      await this.pullNow("schedule", signal);
+      await this.pullNow(rule.SCHEDULE_REASON, signal);
       if (this.#ended) return this.#ended;
       const age = this.#deps.system.now() - this.#target.discoveredAt.getTime();
       if (!await sleep(nextDelay(this.#deps.config.pullSchedule, age), stop)) break;
@@ -272,14 +276,24 @@ export class Collector {
         await this.#put(infoKey(this.prefix), new TextEncoder().encode(info), signal);
         this.#infoStored = true;
       }
-      if (this.#lastCounters && equalBytes(this.#lastCounters, counters)) {
+      const now = this.#deps.system.now();
+      const decision = rule.decideStore(counters, this.#lastCounters, {
+        now,
+        refreshMs: this.#refreshMs,
+        final: reason !== rule.SCHEDULE_REASON,
+      });
+      if (!decision.store) {
         this.#deps.metrics.inc(SKIPPED, SKIPPED_HELP);
         this.#lastError = null;
         return { result: "unchanged" };
       }
+      const error = decision.parseError;
+      if (error && this.#once.changed("parse", error)) {
+        this.#log.warn("counters not parsed: stored whenever their bytes change", { error });
+      }
       const key = countersKey(this.prefix, hash, d.counters.pid, this.#slot);
       await this.#put(key, counters, signal);
-      this.#lastCounters = counters;
+      this.#lastCounters = { bytes: counters, covered: decision.covered, at: now };
       this.#slot = this.#slot === 1 ? 2 : 1;
     } catch (e) {
       return { result: "store-failed", error: this.#problem("store", e) };

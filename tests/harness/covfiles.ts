@@ -1,6 +1,8 @@
 /** Hand-built Go coverage files and a fake coverage server, for collection tests. */
 
+import type { FunctionCounters } from "../../src/collect/counters.ts";
 import type { Sink } from "../../src/sink/sink.ts";
+import { encodeCounterFile } from "./counterfile.ts";
 import type { ContainerInfo, Target } from "../../src/target.ts";
 
 /** Bytes of a hash given as 32 hex digits. */
@@ -129,6 +131,8 @@ export interface FakeCoverageState {
   hash: string;
   /** Counter payload value: change it to make new counters. */
   value: number;
+  /** When set, real counter-data files of these functions instead (`value` unused). */
+  functions?: FunctionCounters[];
   /** Meta hash written into the counters (default: `hash`). */
   countersHash?: string;
   /** Answer this status with an empty body instead of coverage. */
@@ -200,7 +204,9 @@ export function startFakeCoverageServer(state: FakeCoverageState): FakeCoverageS
         const nometa = url.searchParams.get("nometa") === "1";
         const body = coverageBody(
           nometa ? null : makeMeta(s.hash),
-          makeCounters(s.countersHash ?? s.hash, s.value),
+          s.functions
+            ? encodeCounterFile({ hash: s.countersHash ?? s.hash, functions: s.functions })
+            : makeCounters(s.countersHash ?? s.hash, s.value),
           s.pid,
         );
         return Response.json(body, { headers });
