@@ -4,10 +4,14 @@ import { main } from "./src/cli.ts";
 import { COMMANDS } from "./src/commands.ts";
 
 if (import.meta.main) {
+  let code: number;
   try {
-    Deno.exitCode = await main(Deno.args, COMMANDS);
+    code = await main(Deno.args, COMMANDS);
   } catch (e) {
     console.error(`coverage-collector: ${e instanceof Error ? e.message : String(e)}`);
-    Deno.exitCode = 1;
+    code = 1;
   }
+  // Exit now: work left unfinished past the shutdown deadline (a hung fetch, a slow upload)
+  // must not keep the process alive.
+  Deno.exit(code);
 }

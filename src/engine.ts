@@ -60,6 +60,8 @@ type Verdict = "collecting" | "not-coverage" | "refused";
 const YOUNG_CONTAINER_MS = 30_000;
 const FAST_RESCAN_MS = 1_000;
 const PROBE_CONCURRENCY = 16;
+const PROBE_RETRY_MS = 5_000;
+const PROBE_RETRY_MAX_MS = 5 * 60_000;
 
 const ownerKey = (o: Owner) => o.kind === "host" ? "_host_" : o.container.id;
 const candidateKey = (c: Candidate) => `${ownerKey(c.owner)}|${c.host}|${c.port}|${c.inode}`;
@@ -85,6 +87,8 @@ export class Engine {
   #collectorsSignal: AbortSignal | null = null;
   #refusedInScan: { candidate: Candidate; identity: Identity }[] = [];
   #scanInFlight: Promise<unknown> = Promise.resolve();
+  /** Candidates whose probe failed (no HTTP answer): when to try again. */
+  #probeErrors = new Map<string, { failures: number; retryAt: number }>();
 
   constructor(deps: Deps, parts: EngineParts) {
     this.#deps = deps;
@@ -146,15 +150,27 @@ export class Engine {
     this.#refusedInScan = [];
     const view = await this.#parts.scan(signal);
     this.#noteContainers(view);
+    // Forget judgements of sockets that are gone. A running collector whose socket vanished from
+    // one scan is not disturbed: if the socket comes back, its target key is already running.
     const live = new Set(view.candidates.map(candidateKey));
-    for (const key of [...this.#verdicts.keys()]) {
-      if (!live.has(key) && this.#verdicts.get(key) !== "collecting") this.#verdicts.delete(key);
+    for (const key of [...this.#verdicts.keys()]) if (!live.has(key)) this.#verdicts.delete(key);
+    for (const key of [...this.#probeErrors.keys()]) {
+      if (!live.has(key)) this.#probeErrors.delete(key);
     }
-    const fresh = view.candidates.filter((c) => !this.#verdicts.has(candidateKey(c)));
+    const now = this.#deps.system.now();
+    const fresh = view.candidates.filter((c) => {
+      const key = candidateKey(c);
+      return !this.#verdicts.has(key) && (this.#probeErrors.get(key)?.retryAt ?? 0) <= now;
+    });
     const found: Target[] = [];
     await forEachLimited(fresh, PROBE_CONCURRENCY, async (c) => {
-      const t = await this.#judge(c, signal);
-      if (t) found.push(t);
+      try {
+        const t = await this.#judge(c, signal);
+        if (t) found.push(t);
+      } catch (e) {
+        if (signal.aborted) return;
+        this.#log.warn("candidate not judged", { ...targetFields(c), host: c.host, error: e });
+      }
     });
     if (start) { for (const t of found) this.#start(t); }
     const ms = Math.round(performance.now() - began);
@@ -257,9 +273,14 @@ export class Engine {
     const m = this.#deps.metrics;
     m.inc("coverage_collector_probes_total", "Identity probes by result", { result: verdict.kind });
     if (verdict.kind === "error") {
-      this.#log.debug("probe failed", { ...fields, host: c.host, error: verdict.error });
+      // A listener that does not answer HTTP is tried again later, less and less often.
+      const failures = (this.#probeErrors.get(key)?.failures ?? 0) + 1;
+      const wait = Math.min(PROBE_RETRY_MAX_MS, PROBE_RETRY_MS * 2 ** (failures - 1));
+      this.#probeErrors.set(key, { failures, retryAt: this.#deps.system.now() + wait });
+      this.#log.debug("probe failed", { ...fields, host: c.host, error: verdict.error, failures });
       return null;
     }
+    this.#probeErrors.delete(key);
     if (verdict.kind === "not-coverage") {
       this.#verdicts.set(key, "not-coverage");
       this.#log.info("not a coverage server", { ...fields, host: c.host, status: verdict.status });
@@ -323,8 +344,10 @@ export class Engine {
   #noteContainers(view: ScanView): void {
     const now = this.#deps.system.now();
     const ids = new Set(view.containers.map((c) => c.id));
+    // Containers already running at the first scan are not new: no fast rescans at start-up.
+    const firstSeen = this.#scans === 0 ? now - YOUNG_CONTAINER_MS : now;
     for (const id of ids) {
-      if (!this.#containerFirstSeen.has(id)) this.#containerFirstSeen.set(id, now);
+      if (!this.#containerFirstSeen.has(id)) this.#containerFirstSeen.set(id, firstSeen);
     }
     for (const id of [...this.#containerFirstSeen.keys()]) {
       if (!ids.has(id)) this.#containerFirstSeen.delete(id);

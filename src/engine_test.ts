@@ -34,14 +34,15 @@ function cand(c: ContainerInfo | null, port: number, inode: number): Candidate {
   };
 }
 
-function harness(kinds: Record<number, "coverage" | "plain" | "wrong-pid">) {
+function harness(kinds: Record<number, "coverage" | "plain" | "wrong-pid" | "silent" | "throws">) {
   const config = loadConfig({ "scan-interval": "1h" }, {});
+  const clock = { now: 1_000_000 };
   const deps: Deps = {
     config,
     log: silentLogger,
     metrics: new Metrics(),
     health: new Health(),
-    system: createSystem("/"),
+    system: { ...createSystem("/"), now: () => clock.now },
   };
   let view: ScanView = { candidates: [], containers: [], crictlOk: true };
   const probed: number[] = [];
@@ -58,9 +59,12 @@ function harness(kinds: Record<number, "coverage" | "plain" | "wrong-pid">) {
     probe: (c) => {
       probed.push(c.port);
       const k = kinds[c.port];
+      if (k === "throws") return Promise.reject(new Error("EIO reading /proc"));
       return Promise.resolve(
         k === "plain"
           ? { kind: "not-coverage", status: 404 }
+          : k === "silent"
+          ? { kind: "error", error: "timed out" }
           : { kind: "coverage", identity: { binary: `b${c.port}`, pid: 1, extra: {} } },
       );
     },
@@ -81,6 +85,7 @@ function harness(kinds: Record<number, "coverage" | "plain" | "wrong-pid">) {
   const engine = new Engine(deps, parts);
   return {
     deps,
+    clock,
     engine,
     probed,
     pulls,
@@ -199,5 +204,31 @@ Deno.test("finalPull of an unknown pod waits for the scan under way instead of r
   assert.equal(h.scans(), 1, "one scan, not two");
   assert.deepEqual(h.probed, [53700], "probed once");
   assert.deepEqual(h.pulls, ["53700:pod deleting"]);
+  stop.abort();
+});
+
+Deno.test("a listener that does not answer is probed again later, less often", async () => {
+  const h = harness({ 53705: "silent" });
+  h.setView({ candidates: [cand(null, 53705, 9)] });
+  const s = new AbortController().signal;
+  await h.engine.scanOnce(s);
+  await h.engine.scanOnce(s);
+  assert.deepEqual(h.probed, [53705], "not again at once");
+  h.clock.now += 5_000;
+  await h.engine.scanOnce(s);
+  assert.deepEqual(h.probed, [53705, 53705], "again after 5 s");
+  h.clock.now += 5_000;
+  await h.engine.scanOnce(s);
+  assert.equal(h.probed.length, 2, "the next wait is 10 s");
+});
+
+Deno.test("a candidate whose judgement throws does not stop the scan or stick", async () => {
+  const h = harness({ 53700: "throws", 53701: "coverage" });
+  h.setView({ candidates: [cand(null, 53700, 1), cand(null, 53701, 2)] });
+  const stop = new AbortController();
+  const found = await h.engine.scanOnce(stop.signal, { start: true });
+  assert.deepEqual(found.map((t) => t.port), [53701]);
+  await h.engine.scanOnce(stop.signal, { start: true });
+  assert.deepEqual(h.probed.filter((p) => p === 53700).length, 2, "tried again next scan");
   stop.abort();
 });
