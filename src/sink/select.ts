@@ -62,7 +62,13 @@ export async function createSink(deps: SinkDeps, tuning: S3Tuning = {}): Promise
     );
     return sink;
   }
-  const s3 = s3SinkFor(creds, config, tuning);
+  // Behind the spool, S3 tries briefly: the spool is the retry loop, and a put that waits long
+  // on a dead endpoint would hold up the pulls behind it (the final pull at shutdown).
+  const s3 = s3SinkFor(creds, config, {
+    retry: { attempts: 2 },
+    requestTimeoutMs: 20_000,
+    ...tuning,
+  });
   const spool = await SpoolingSink.open(s3, {
     dir: join(config.stateDir, "spool"),
     maxBytes: config.spoolMax,
