@@ -11,7 +11,7 @@ import { createSink } from "./sink/select.ts";
 import type { Sink } from "./sink/sink.ts";
 import { SpoolingSink } from "./sink/spool.ts";
 import { createSystem } from "./system.ts";
-import type { Target } from "./target.ts";
+import { hostPort, type Target } from "./target.ts";
 
 /** One row of the summary. */
 export interface OnceRow {
@@ -47,13 +47,12 @@ export function renderTable(rows: OnceRow[]): string {
 
 function rowOf(t: Pick<Target, "owner" | "host" | "port" | "identity">, rep: PullReport): OnceRow {
   const c = t.owner.kind === "container" ? t.owner.container : null;
-  const host = t.host.includes(":") ? `[${t.host}]` : t.host;
   return {
     namespace: c?.namespace ?? "_host_",
     pod: c?.podName ?? "-",
     container: c?.name ?? "-",
     binary: t.identity.binary,
-    address: `${host}:${t.port}`,
+    address: hostPort(t.host, t.port),
     result: rep.stored ? "stored" : (rep.result ?? "failed"),
     detail: rep.stored ? (rep.prefix ?? "") : (rep.error ?? ""),
   };

@@ -2,7 +2,7 @@
 
 import { IdentityError, parseIdentity } from "./identity.ts";
 import type { System } from "./system.ts";
-import type { Candidate, Identity } from "./target.ts";
+import { type Candidate, hostPort, type Identity } from "./target.ts";
 import { readStatus } from "./procfs/status.ts";
 
 export type ProbeResult =
@@ -13,15 +13,6 @@ export type ProbeResult =
 export interface ProbeOptions {
   timeoutMs: number;
   signal?: AbortSignal;
-}
-
-/**
- * `host:port` for a URL: IPv6 addresses in brackets.
- *
- * @example urlHost("fd00::17", 53700) // "[fd00::17]:53700"
- */
-export function urlHost(host: string, port: number): string {
-  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /**
@@ -37,7 +28,7 @@ export async function probe(
 ): Promise<ProbeResult> {
   const { host, port } = candidate;
   if (host === "") return { kind: "error", error: `refusing to dial an empty host (port ${port})` };
-  const url = `http://${urlHost(host, port)}/health`;
+  const url = `http://${hostPort(host, port)}/health`;
   const timeout = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {

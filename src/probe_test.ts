@@ -1,7 +1,8 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { createSystem } from "./system.ts";
 import { FakeProc } from "./procfs/fakeproc.ts";
-import { attribute, probe, urlHost } from "./probe.ts";
+import { attribute, probe } from "./probe.ts";
+import { hostPort } from "./target.ts";
 
 /** Serves `handler` on `hostname` port 0 until disposed. */
 function serve(handler: (req: Request) => Response, hostname = "127.0.0.1") {
@@ -48,8 +49,8 @@ Deno.test("probe dials IPv6 with brackets", async (t) => {
   await using _ = s;
   const r = await probe({ host: "::1", port: s.port }, { timeoutMs: 2000 });
   assertEquals(r.kind, "coverage");
-  assertEquals(urlHost("fd00::1", 80), "[fd00::1]:80");
-  assertEquals(urlHost("10.0.0.1", 80), "10.0.0.1:80");
+  assertEquals(hostPort("fd00::1", 80), "[fd00::1]:80");
+  assertEquals(hostPort("10.0.0.1", 80), "10.0.0.1:80");
 });
 
 Deno.test("probe says not-coverage for a plain HTTP server, with its status", async () => {

@@ -83,3 +83,12 @@ export function targetFields(
     port: t.port,
   };
 }
+
+/**
+ * `host:port` for a URL or a log line: IPv6 addresses in brackets.
+ *
+ * @example hostPort("fd00::17", 53700) // "[fd00::17]:53700"
+ */
+export function hostPort(host: string, port: number): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+}

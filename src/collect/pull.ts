@@ -1,7 +1,7 @@
 /** One GET /coverage from a coverage server, bounded in time and size. */
 
 import { parseIdentity } from "../identity.ts";
-import type { Identity } from "../target.ts";
+import { hostPort, type Identity } from "../target.ts";
 
 /** Why a pull brought nothing usable; `kind` is the metric label. */
 export type PullErrorKind = "network" | "timeout" | "status" | "too-large" | "aborted";
@@ -42,7 +42,7 @@ export interface PullResult {
 
 /** `http://host:port`, with brackets around an IPv6 address. */
 export function baseUrl(host: string, port: number): string {
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return `http://${hostPort(host, port)}`;
 }
 
 function identityOf(headers: Headers): Identity | null {
