@@ -4,25 +4,13 @@ import type { Deps, Part } from "./agent.ts";
 import { Collector } from "./collect/collector.ts";
 import { Discoverer } from "./discover/discoverer.ts";
 import { type CollectorHandle, Engine } from "./engine.ts";
+import { nodeHostname } from "./hostname.ts";
 import { createKubePart } from "./kube/part.ts";
 import { attribute, probe } from "./probe.ts";
 import { createSink } from "./sink/select.ts";
 import type { Sink } from "./sink/sink.ts";
 import { SpoolingSink } from "./sink/spool.ts";
-import type { System } from "./system.ts";
 import type { Target } from "./target.ts";
-
-/** The node's host name: the setting, else the host's (under the host root), else Deno's. */
-export async function nodeHostname(system: System, setting: string): Promise<string> {
-  if (setting !== "") return setting;
-  try {
-    const h = (await system.readText("/proc/sys/kernel/hostname")).trim();
-    if (h !== "") return h;
-  } catch {
-    // not readable: fall back to this process's view
-  }
-  return Deno.hostname();
-}
 
 /** The engine over the real discovery, probe and collectors, storing into `sink`. */
 export function buildEngine(

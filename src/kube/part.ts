@@ -4,6 +4,7 @@
  * deleting is the last good moment to pull its coverage: that is `finalPull`, once per pod.
  */
 
+import { nodeHostname } from "../hostname.ts";
 import type { Deps, Part } from "../agent.ts";
 import { Backoff } from "./backoff.ts";
 import { KubeClient } from "./client.ts";
@@ -56,7 +57,7 @@ export interface KubePartOptions extends FindOptions {
   watcher?: PodWatcherOptions;
   /** Backoff of identity and kubeconfig retries. */
   backoff?: () => Backoff;
-  /** Last-resort node name; default --hostname, else the host's /etc/hostname, else ours. */
+  /** Last-resort node name; default: nodeHostname (--hostname, else the host's name). */
   hostname?: () => string;
 }
 
@@ -175,8 +176,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
       health.set("kube", { ready: false, reason: "learning the node name" });
       client = await connect(loc, signal);
       if (!client) return;
-      const fallbackHost = config.hostname ||
-        (await system.readText("/etc/hostname").catch(() => "")).trim() || Deno.hostname();
+      const fallbackHost = opts.hostname ? "" : await nodeHostname(system, config.hostname);
       try {
         const id = await learnNodeName(client, klog, {
           signal,
