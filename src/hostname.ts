@@ -10,11 +10,15 @@ import type { System } from "./system.ts";
  */
 export async function nodeHostname(system: System, setting: string): Promise<string> {
   if (setting !== "") return setting;
-  try {
-    const h = (await system.readText("/proc/sys/kernel/hostname")).trim();
-    if (h !== "") return h;
-  } catch {
-    // not readable: fall back to this process's view
+  // The host's file first (under the host root it is the node's even from a pod), then the
+  // kernel's name (set by DHCP on nodes without the file), then this process's view.
+  for (const file of ["/etc/hostname", "/proc/sys/kernel/hostname"]) {
+    try {
+      const h = (await system.readText(file)).trim();
+      if (h !== "") return h;
+    } catch {
+      // absent or unreadable: try the next
+    }
   }
   return Deno.hostname();
 }
