@@ -10,8 +10,7 @@ import { buildEngine } from "./parts.ts";
 import { onShutdownSignals } from "./shutdown.ts";
 import { createSink } from "./sink/select.ts";
 import type { Sink } from "./sink/sink.ts";
-import { SpoolingSink } from "./sink/spool.ts";
-import { createSystem } from "./system.ts";
+import { createSystem, sleep } from "./system.ts";
 import { hostPort, type Target } from "./target.ts";
 
 /** One row of the summary. */
@@ -61,14 +60,14 @@ function rowOf(t: Pick<Target, "owner" | "host" | "port" | "identity">, rep: Pul
 
 /** Gives a spooling sink up to `ms` to send what it holds; returns how many objects are left. */
 async function drainSpool(sink: Sink, ms: number, signal: AbortSignal): Promise<number> {
-  if (!(sink instanceof SpoolingSink) || sink.spooled().length === 0) return 0;
-  const stop = new AbortController();
-  const both = AbortSignal.any([signal, stop.signal, AbortSignal.timeout(ms)]);
-  const running = sink.run(both).catch(() => {});
-  await sink.drained(both).catch(() => {});
-  stop.abort();
-  await running;
-  return sink.spooled().length;
+  let left = sink.pending?.() ?? 0;
+  if (!sink.flush || left === 0) return 0;
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+  while (left > 0 && !deadline.aborted) {
+    left = await sink.flush(deadline);
+    if (left > 0) await sleep(500, deadline);
+  }
+  return left;
 }
 
 /** Runs `once`; returns 0 when every confirmed server was stored, else 1. */

@@ -9,7 +9,6 @@ import { createKubePart } from "./kube/part.ts";
 import { attribute, probe } from "./probe.ts";
 import { createSink } from "./sink/select.ts";
 import type { Sink } from "./sink/sink.ts";
-import { SpoolingSink } from "./sink/spool.ts";
 import type { Target } from "./target.ts";
 
 /** The engine over the real discovery, probe and collectors, storing into `sink`. */
@@ -72,7 +71,7 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
       run: (signal) => engine.run(signal),
       beforeStop: async (deadline) => {
         await engine.finalPullAll("shutdown", deadline);
-        if (sink instanceof SpoolingSink && sink.spooled().length > 0) {
+        if (sink.flush && (sink.pending?.() ?? 0) > 0) {
           const left = await sink.flush(deadline);
           if (left > 0) {
             log.warn("objects left in the spool at exit; the next start sends them", {

@@ -20,6 +20,10 @@ export interface Sink {
   put(key: string, data: Uint8Array, signal?: AbortSignal): Promise<void>;
   /** Background work (spool drain); resolves when `signal` aborts. */
   run?(signal: AbortSignal): Promise<void>;
+  /** Objects kept locally, not yet in the store (a spool); 0 or absent when none. */
+  pending?(): number;
+  /** Tries to send what is kept locally, now; resolves with how many objects are left. */
+  flush?(signal: AbortSignal): Promise<number>;
   /** Facts for /status (bytes spooled, last error...). */
   status?(): Record<string, unknown>;
 }

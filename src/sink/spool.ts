@@ -91,6 +91,10 @@ export class SpoolingSink implements Sink {
     return [...this.#entries.keys()];
   }
 
+  pending(): number {
+    return this.#entries.size;
+  }
+
   /** Resolves when nothing is spooled (at once when empty), or when `signal` aborts. */
   drained(signal?: AbortSignal): Promise<void> {
     if (this.#entries.size === 0 || signal?.aborted) return Promise.resolve();
