@@ -7,7 +7,7 @@ import { Health } from "../src/health.ts";
 import { createLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { createSystem } from "../src/system.ts";
-import { Backoff } from "../src/kube/backoff.ts";
+import { Backoff } from "../src/backoff.ts";
 import { createKubePart, type KubeStatus } from "../src/kube/part.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { type FakeKube, startFakeKube } from "./harness/kubeapi.ts";

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Logger } from "../log.ts";
 import { sleep } from "../system.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../backoff.ts";
 import { isRetryable, KubeApiError, type KubeClient } from "./client.ts";
 import { subjectCommonName } from "./pem.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createLogger, silentLogger } from "../log.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../backoff.ts";
 import { KubeClient } from "./client.ts";
 import { learnNodeName, nodeNameFromUsername } from "./identity.ts";
 import { parseKubeconfig } from "./kubeconfig.ts";

@@ -6,7 +6,7 @@
 
 import { nodeHostname } from "../hostname.ts";
 import type { Deps, Part } from "../agent.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../backoff.ts";
 import { KubeClient } from "./client.ts";
 import { type IdentitySource, learnNodeName } from "./identity.ts";
 import { parseKubeconfig } from "./kubeconfig.ts";

@@ -6,7 +6,7 @@ import { Health } from "../health.ts";
 import { createLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
 import { createSystem } from "../system.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../backoff.ts";
 import { createKubePart, type KubeStatus } from "./part.ts";
 import { json, scriptedApi } from "./testdata/scripted_api.ts";
 

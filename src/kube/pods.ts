@@ -7,7 +7,7 @@ import type { Health } from "../health.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { OnceLog } from "../log.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../backoff.ts";
 import { KubeApiError, type KubeClient } from "./client.ts";
 import { lines, parseWatchEvent, PodList, type PodMeta, WatchParseError } from "./watch_stream.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Health } from "../health.ts";
 import { silentLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../backoff.ts";
 import { KubeClient } from "./client.ts";
 import { parseKubeconfig } from "./kubeconfig.ts";
 import { podsQuery, PodWatcher } from "./pods.ts";

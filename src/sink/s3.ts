@@ -4,6 +4,7 @@
  * a permanent SinkError at once, never hammered.
  */
 
+import { fullJitter } from "../backoff.ts";
 import { AwsClient } from "aws4fetch";
 import { type Sink, SinkError } from "./sink.ts";
 import { encodeKey } from "./key.ts";
@@ -37,11 +38,6 @@ export interface S3SinkOptions {
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseMs: 200, maxMs: 10_000 };
-
-/** Backoff before try `n + 1` (n from 0): uniform in 0..min(max, base·2ⁿ). */
-export function fullJitter(n: number, policy: Pick<RetryPolicy, "baseMs" | "maxMs">): number {
-  return Math.random() * Math.min(policy.maxMs, policy.baseMs * 2 ** n);
-}
 
 /** The `<Code>` of an S3 XML error body, if any. */
 export function s3ErrorCode(body: string): string | undefined {

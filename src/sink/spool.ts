@@ -13,7 +13,7 @@ import {
   type SpooledFile,
   writeSpooled,
 } from "./spool_files.ts";
-import { fullJitter } from "./s3.ts";
+import { fullJitter } from "../backoff.ts";
 import { type Logger, OnceLog, silentLogger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Health } from "../health.ts";

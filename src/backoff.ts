@@ -1,6 +1,6 @@
-/** Capped exponential backoff with jitter, for retrying the API server forever. */
+/** Capped exponential backoff with jitter: the API server (forever), S3 puts, the spool drain. */
 
-import { sleep } from "../system.ts";
+import { sleep } from "./system.ts";
 
 export interface BackoffOptions {
   initialMs?: number;
@@ -44,4 +44,13 @@ export class Backoff {
   get attempts(): number {
     return this.#attempt;
   }
+}
+
+/**
+ * "Full jitter" backoff before try `n + 1` (n from 0): uniform in 0..min(max, base·2ⁿ).
+ *
+ * @example fullJitter(3, { baseMs: 200, maxMs: 10_000 }) // somewhere in 0..1600
+ */
+export function fullJitter(n: number, policy: { baseMs: number; maxMs: number }): number {
+  return Math.random() * Math.min(policy.maxMs, policy.baseMs * 2 ** n);
 }
