@@ -62,8 +62,9 @@ Deno.test({
       c.port,
     ]).sort();
     assert.deepEqual(got, [
-      ["_host_", "127.0.0.1", hostPort],
-      ["api", "127.0.0.1", apiPort],
+      // Go's `:port` is an IPv6-any (dual-stack) socket: dialled at ::1
+      ["_host_", "::1", hostPort],
+      ["api", "::1", apiPort],
       ["web", pod.ip, webPort],
     ]);
 

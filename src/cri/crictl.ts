@@ -1,4 +1,4 @@
-/** Runs crictl (ps, inspect, inspectp) and keeps what inspect says until an ID leaves `ps`. */
+/** Runs crictl (ps, inspect, inspectp) and keeps what inspectp says until a sandbox leaves `ps`. */
 
 import type { z } from "zod";
 import { RunError, type System } from "../system.ts";
@@ -36,8 +36,9 @@ const RUNS = "crictl_runs_total";
 const RUNS_HELP = "crictl runs by result (ok, not-found, exit, garbage, timeout)";
 
 /**
- * crictl with a per-ID cache: `inspect`/`inspectp` run once per container/sandbox ID, and the
- * cached answers are dropped when `ps` no longer lists the ID.
+ * crictl with a per-sandbox cache: `inspectp` runs once per sandbox ID (its parsed, stripped answer
+ * is kept until `ps` lists no container of that sandbox). `inspect` is not cached: callers keep
+ * what they built from it (the Discoverer keeps a ContainerInfo per container ID).
  *
  * @example
  * const c = new Crictl(createSystem(), { command: "crictl", timeoutMs: 10_000 });
@@ -46,7 +47,6 @@ const RUNS_HELP = "crictl runs by result (ok, not-found, exit, garbage, timeout)
 export class Crictl {
   #system: System;
   #opts: CrictlOptions;
-  #inspect = new Map<string, Inspect>();
   #inspectp = new Map<string, Inspectp>();
 
   constructor(system: System, opts: CrictlOptions) {
@@ -55,23 +55,17 @@ export class Crictl {
     opts.metrics?.counter(RUNS, RUNS_HELP);
   }
 
-  /** Running containers (`crictl ps -o json`); prunes the cache to the IDs listed. */
+  /** Running containers (`crictl ps -o json`); prunes the cache to the sandboxes listed. */
   async ps(signal?: AbortSignal): Promise<PsContainer[]> {
     const out = await this.#run(["ps", "-o", "json"], PsOutput, signal);
-    const ids = new Set(out.containers.map((c) => c.id));
     const sandboxes = new Set(out.containers.map((c) => c.podSandboxId));
-    for (const id of this.#inspect.keys()) if (!ids.has(id)) this.#inspect.delete(id);
     for (const id of this.#inspectp.keys()) if (!sandboxes.has(id)) this.#inspectp.delete(id);
     return out.containers;
   }
 
-  /** `crictl inspect <id>`, cached. */
-  async inspect(id: string, signal?: AbortSignal): Promise<Inspect> {
-    const hit = this.#inspect.get(id);
-    if (hit) return hit;
-    const out = await this.#run(["inspect", id], InspectOutput, signal);
-    this.#inspect.set(id, out);
-    return out;
+  /** `crictl inspect <id>` (not cached). */
+  inspect(id: string, signal?: AbortSignal): Promise<Inspect> {
+    return this.#run(["inspect", id], InspectOutput, signal);
   }
 
   /** `crictl inspectp <sandbox-id>`, cached. */
@@ -81,11 +75,6 @@ export class Crictl {
     const out = await this.#run(["inspectp", id], InspectpOutput, signal);
     this.#inspectp.set(id, out);
     return out;
-  }
-
-  /** Drops what is cached about a container (e.g. inspect said it has no process yet). */
-  forget(id: string): void {
-    this.#inspect.delete(id);
   }
 
   async #run<S extends z.ZodType>(

@@ -56,7 +56,7 @@ case "$*" in
   *) echo "unknown command $*" >&2; exit 2 ;;
 esac`;
 
-Deno.test("Crictl runs ps/inspect/inspectp with the endpoint, caches per ID until it leaves ps", async () => {
+Deno.test("Crictl runs ps/inspect/inspectp with the endpoint, caches inspectp until its sandbox leaves ps", async () => {
   using fake = fakeCrictl(SAMPLE_CRICTL);
   const metrics = new Metrics();
   const c = new Crictl(createSystem(), {
@@ -68,7 +68,6 @@ Deno.test("Crictl runs ps/inspect/inspectp with the endpoint, caches per ID unti
   const ps = await c.ps();
   assertEquals(ps.map((x) => x.id.slice(0, 4)), ["5d1c", "9f8e"]);
   assertEquals((await c.inspect(CONSOLE)).info.pid, 948213);
-  await c.inspect(CONSOLE);
   await c.inspectp(CONSOLE_POD);
   await c.inspectp(CONSOLE_POD);
   assertEquals(fake.calls(), [
@@ -76,13 +75,30 @@ Deno.test("Crictl runs ps/inspect/inspectp with the endpoint, caches per ID unti
     `--runtime-endpoint unix:///run/x.sock inspect ${CONSOLE}`,
     `--runtime-endpoint unix:///run/x.sock inspectp ${CONSOLE_POD}`,
   ]);
-  await c.inspect("1234"); // not in ps: cached until the next ps prunes it
+  await c.inspectp("1234"); // not in ps: cached until the next ps prunes it
+  await c.inspectp("1234");
   await c.ps();
-  await c.inspect("1234");
+  await c.inspectp("1234");
+  await c.inspectp(CONSOLE_POD);
+  assertEquals(fake.calls().filter((l) => l.includes("inspectp 1234")).length, 2);
+  assertEquals(fake.calls().filter((l) => l.includes(`inspectp ${CONSOLE_POD}`)).length, 1);
+  // inspect is not cached: the caller keeps what it built from it
   await c.inspect(CONSOLE);
-  assertEquals(fake.calls().filter((l) => l.includes("inspect 1234")).length, 2);
-  assertEquals(fake.calls().filter((l) => l.includes(`inspect ${CONSOLE}`)).length, 1);
-  assertEquals(metrics.value("crictl_runs_total", { result: "ok" }), 6);
+  assertEquals(fake.calls().filter((l) => l.includes(`inspect ${CONSOLE}`)).length, 2);
+  assertEquals(metrics.value("crictl_runs_total", { result: "ok" }), 7);
+});
+
+Deno.test("parsed crictl answers keep only the fields discovery reads (runtimeSpec etc. stripped)", () => {
+  const raw = JSON.parse(sample("crictl-inspectp-pod-network.json"));
+  raw.info = { runtimeSpec: { big: "x".repeat(10_000) } };
+  raw.status.extra = "dropped";
+  const pod = InspectpOutput.parse(raw);
+  assertEquals("info" in pod, false);
+  assertEquals("extra" in pod.status, false);
+  assertEquals(pod.status.network?.ip, "10.128.2.17");
+  ok(JSON.stringify(pod).length < 2000, JSON.stringify(pod));
+  const inspect = InspectOutput.parse(JSON.parse(sample("crictl-inspect.json")));
+  assertEquals(Object.keys(inspect.info).sort(), ["pid", "sandboxID"]);
 });
 
 async function failure(c: Crictl): Promise<CrictlError> {

@@ -1,9 +1,12 @@
-/** crictl JSON output: only the fields discovery reads are checked, the rest passes through. */
+/**
+ * crictl JSON output: only the fields discovery reads are checked and kept; the rest (runtimeSpec,
+ * tens of KB per container) is stripped, so what is cached stays small.
+ */
 
 import { z } from "zod";
 
 const Labels = z.record(z.string(), z.string()).nullish().transform((l) => l ?? {});
-const Metadata = z.looseObject({
+const Metadata = z.object({
   name: z.string().optional(),
   namespace: z.string().optional(),
   uid: z.string().optional(),
@@ -11,7 +14,7 @@ const Metadata = z.looseObject({
 }).nullish();
 
 /** One container of `crictl ps -o json`. */
-export const PsContainer = z.looseObject({
+export const PsContainer = z.object({
   id: z.string().min(1),
   podSandboxId: z.string().min(1),
   metadata: Metadata,
@@ -22,20 +25,20 @@ export const PsContainer = z.looseObject({
 export type PsContainer = z.infer<typeof PsContainer>;
 
 /** `crictl ps -o json`. */
-export const PsOutput = z.looseObject({
+export const PsOutput = z.object({
   containers: z.array(PsContainer).nullish().transform((c) => c ?? []),
 });
 export type PsOutput = z.infer<typeof PsOutput>;
 
 /** `crictl inspect <id>`: info.pid is the host PID of the container's process (0 if not running). */
-export const InspectOutput = z.looseObject({
-  status: z.looseObject({
+export const InspectOutput = z.object({
+  status: z.object({
     id: z.string(),
     metadata: Metadata,
     imageRef: z.string().nullish(),
     labels: Labels,
   }),
-  info: z.looseObject({
+  info: z.object({
     pid: z.number().int().nonnegative(),
     sandboxID: z.string().nullish(),
   }),
@@ -43,15 +46,15 @@ export const InspectOutput = z.looseObject({
 export type InspectOutput = z.infer<typeof InspectOutput>;
 
 /** `crictl inspectp <sandbox-id>`: pod metadata, IP and whether it has its own network. */
-export const InspectpOutput = z.looseObject({
-  status: z.looseObject({
+export const InspectpOutput = z.object({
+  status: z.object({
     id: z.string(),
     metadata: Metadata,
     state: z.string().nullish(),
-    network: z.looseObject({ ip: z.string().nullish() }).nullish(),
-    linux: z.looseObject({
-      namespaces: z.looseObject({
-        options: z.looseObject({ network: z.string().nullish() }).nullish(),
+    network: z.object({ ip: z.string().nullish() }).nullish(),
+    linux: z.object({
+      namespaces: z.object({
+        options: z.object({ network: z.string().nullish() }).nullish(),
       }).nullish(),
     }).nullish(),
     labels: Labels,

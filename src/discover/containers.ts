@@ -2,7 +2,7 @@
 
 import type { Candidate, ContainerInfo } from "../target.ts";
 import type { InspectOutput, InspectpOutput, PsContainer } from "../cri/schemas.ts";
-import { dialAddress, isLoopback } from "../procfs/net.ts";
+import { dialAddress, isLoopback, isWildcard } from "../procfs/net.ts";
 import type { ScanContext } from "./context.ts";
 
 const L = {
@@ -54,64 +54,103 @@ export interface ContainerScan {
   claimed: Set<number>;
 }
 
+/** What was worked out for one container, reused while its in-range listeners stay the same. */
+interface Memo {
+  /** Its network namespace: fixed for the container's life, like its PID. */
+  ns: string;
+  /** `sole|inodes` of the in-range listeners `pids` and `owned` were worked out for. */
+  key?: string;
+  pids: number[];
+  /** The in-range inodes its process tree holds. */
+  owned: Set<number>;
+}
+
 /**
  * The listeners in each container's coverage range that belong to it. A hostNetwork (NODE)
  * container sees every host socket, so only sockets held by its process tree count; a POD
  * container counts sockets its tree holds, or every in-range socket of its pod network when it is
- * the only known container there. Dial host: the pod IP for POD, a loopback/bound address for NODE
- * (only when the container really is in the host network namespace).
+ * the only known container there. Dial host: the pod IP for a wildcard listener of a POD
+ * container, else the bound address (loopback/wildcard for NODE only when the container really is
+ * in the host network namespace).
  *
- * @example const { candidates } = await containerCandidates(ctx, containers, 100)
+ * Cheap when idle: per container ID it keeps its network namespace and, for the set of in-range
+ * LISTEN inodes last seen, its process tree and the inodes the tree holds. The process table and
+ * fd dirs are read again only when a container's in-range inode set changes.
+ *
+ * @example const { candidates } = await new ContainerScanner(100).scan(ctx, containers)
  */
-export async function containerCandidates(
-  ctx: ScanContext,
-  containers: ContainerInfo[],
-  portSpan: number,
-): Promise<ContainerScan> {
-  const out: ContainerScan = { candidates: [], claimed: new Set() };
-  const perNetns = new Map<string, number>();
-  const netnsOf = new Map<string, string>();
-  for (const c of containers) {
-    const ns = await ctx.netnsOf(c.pid);
-    if (ns === null) continue; // gone since crictl saw it
-    netnsOf.set(c.id, ns);
-    perNetns.set(ns, (perNetns.get(ns) ?? 0) + 1);
+export class ContainerScanner {
+  #memo = new Map<string, Memo>();
+
+  constructor(readonly portSpan: number) {}
+
+  /** Forgets every container whose ID is not in `ids` (call with the IDs still running). */
+  retain(ids: Set<string>): void {
+    for (const id of this.#memo.keys()) if (!ids.has(id)) this.#memo.delete(id);
   }
-  const hostNs = await ctx.netnsOf(1);
-  const seen = new Set<string>();
-  for (const c of containers) {
-    ctx.signal.throwIfAborted();
-    const ns = netnsOf.get(c.id);
-    if (ns === undefined) continue;
-    // Loopback of a network namespace other than the host's cannot be dialled from here.
-    if (c.network === "NODE" && known(hostNs) && known(ns) && ns !== hostNs) continue;
-    const inRange = (await ctx.listeners(c.pid)).filter((l) =>
-      l.port >= c.coveragePort && l.port < c.coveragePort + portSpan
-    );
-    if (inRange.length === 0) continue;
-    const pids = (await ctx.table()).treeOf(c.pid);
-    if (pids.length === 0) continue; // gone since crictl saw it
-    const owned = await ctx.socketsOfAll(pids);
-    const sole = c.network === "POD" && known(ns) && perNetns.get(ns) === 1;
-    for (const l of inRange) {
-      if (out.claimed.has(l.inode) || !(owned.has(l.inode) || sole)) continue;
-      if (c.network === "POD" && isLoopback(l.address)) continue; // unreachable from the host
-      const host = c.network === "POD" ? c.podIp : dialAddress(l);
-      if (host === "") continue;
-      out.claimed.add(l.inode);
-      const dedup = `${c.id} ${host} ${l.port}`;
-      if (seen.has(dedup)) continue; // a v4 and a v6 listener on one port: dial once
-      seen.add(dedup);
-      out.candidates.push({
-        owner: { kind: "container", container: c },
-        host,
-        port: l.port,
-        inode: l.inode,
-        pids,
-      });
+
+  /** This scan's container candidates. */
+  async scan(ctx: ScanContext, containers: ContainerInfo[]): Promise<ContainerScan> {
+    const out: ContainerScan = { candidates: [], claimed: new Set() };
+    const perNetns = new Map<string, number>();
+    for (const c of containers) {
+      const memo = this.#memo.get(c.id);
+      if (memo) ctx.seedNetns(c.pid, memo.ns);
+      else {
+        const ns = await ctx.netnsOf(c.pid);
+        if (ns === null) continue; // gone since crictl saw it
+        this.#memo.set(c.id, { ns, pids: [], owned: new Set() });
+      }
+      const ns = this.#memo.get(c.id)!.ns;
+      perNetns.set(ns, (perNetns.get(ns) ?? 0) + 1);
     }
+    const hostNs = await ctx.netnsOf(1);
+    const seen = new Set<string>();
+    for (const c of containers) {
+      ctx.signal.throwIfAborted();
+      const memo = this.#memo.get(c.id);
+      if (memo === undefined) continue;
+      const ns = memo.ns;
+      // Loopback of a network namespace other than the host's cannot be dialled from here.
+      if (c.network === "NODE" && known(hostNs) && known(ns) && ns !== hostNs) continue;
+      const inRange = (await ctx.listeners(c.pid)).filter((l) =>
+        l.port >= c.coveragePort && l.port < c.coveragePort + this.portSpan
+      );
+      if (inRange.length === 0) continue;
+      const sole = c.network === "POD" && known(ns) && perNetns.get(ns) === 1;
+      const key = `${sole}|${inRange.map((l) => l.inode).sort((a, b) => a - b).join(",")}`;
+      if (memo.key !== key) {
+        memo.pids = (await ctx.table()).treeOf(c.pid);
+        // the sole container of a pod network owns every in-range socket: no fd reads needed
+        const held = sole || memo.pids.length === 0
+          ? new Set<number>()
+          : await ctx.socketsOfAll(memo.pids);
+        memo.owned = new Set(inRange.map((l) => l.inode).filter((i) => held.has(i)));
+        memo.key = key;
+      }
+      const pids = memo.pids;
+      if (pids.length === 0) continue; // gone since crictl saw it
+      for (const l of inRange) {
+        if (out.claimed.has(l.inode) || !(memo.owned.has(l.inode) || sole)) continue;
+        if (c.network === "POD" && isLoopback(l.address)) continue; // unreachable from the host
+        const host = c.network === "POD" && isWildcard(l.address) ? c.podIp : dialAddress(l);
+        if (host === "") continue;
+        out.claimed.add(l.inode);
+        // a v4 and a v6 wildcard listener on one port: dial once
+        const dedup = `${c.id} ${isWildcard(l.address) ? "*" : host} ${l.port}`;
+        if (seen.has(dedup)) continue;
+        seen.add(dedup);
+        out.candidates.push({
+          owner: { kind: "container", container: c },
+          host,
+          port: l.port,
+          inode: l.inode,
+          pids,
+        });
+      }
+    }
+    return out;
   }
-  return out;
 }
 
 /** True for a real namespace link (not a stand-in key for an unreadable one). */

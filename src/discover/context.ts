@@ -9,8 +9,8 @@ import { type ProcessTable, readProcessTable } from "../procfs/tree.ts";
 const ALL_PORTS = { start: 1, end: 65536 };
 
 /**
- * Per-scan memo of /proc reads: the process table (one pass over /proc, only when needed),
- * network namespace of a PID, LISTEN sockets per network namespace, socket fds per PID.
+ * Per-scan memo of /proc reads: the process table (one pass over /proc, only when something new
+ * needs it), network namespace of a PID, LISTEN sockets per network namespace, socket fds per PID.
  *
  * @example const ctx = new ScanContext(system, signal); await ctx.listeners(1)
  */
@@ -22,7 +22,12 @@ export class ScanContext {
 
   constructor(readonly system: System, readonly signal: AbortSignal) {}
 
-  /** The process table of this scan (read on first use). */
+  /** Tells the scan the network namespace of `pid`, known from an earlier scan (no readlink). */
+  seedNetns(pid: number, ns: string): void {
+    if (!this.#netns.has(pid)) this.#netns.set(pid, Promise.resolve(ns));
+  }
+
+  /** The process table of this scan (read on first use: one status read per process). */
   table(): Promise<ProcessTable> {
     this.#table ??= readProcessTable(this.system, this.signal);
     return this.#table;
@@ -55,6 +60,13 @@ export class ScanContext {
       this.#listeners.set(ns, p);
     }
     return p;
+  }
+
+  /** Every PID in /proc, ascending (from the process table when this scan has read it). */
+  async pids(): Promise<number[]> {
+    if (this.#table) return (await this.#table).pids();
+    return (await this.system.readDir("/proc")).filter((n) => /^\d+$/.test(n)).map(Number)
+      .sort((a, b) => a - b);
   }
 
   /** Socket inodes held by `pid`. */

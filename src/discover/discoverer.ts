@@ -8,8 +8,9 @@ import type { System } from "../system.ts";
 import type { Candidate, ContainerInfo } from "../target.ts";
 import { Crictl, CrictlError } from "../cri/crictl.ts";
 import type { PsContainer } from "../cri/schemas.ts";
+import { containerIdOf } from "../procfs/cgroup.ts";
 import { readCoveragePort } from "../procfs/environ.ts";
-import { containerCandidates, containerInfoOf } from "./containers.ts";
+import { containerInfoOf, ContainerScanner } from "./containers.ts";
 import { ScanContext } from "./context.ts";
 import { HostScanner } from "./host.ts";
 
@@ -38,7 +39,9 @@ const SCANS_HELP = "Discovery scans run";
 
 /**
  * Finds coverage server candidates. Keep one per process: it caches what crictl said about each
- * container and who holds each host listener.
+ * container, what /proc said about each container's listeners, and who holds each host listener,
+ * so a scan with nothing new costs one `crictl ps` and a few small reads (see ContainerScanner,
+ * HostScanner).
  *
  * @example
  * const d = new Discoverer({ system, config, log, metrics, health });
@@ -48,9 +51,14 @@ export class Discoverer {
   #deps: DiscovererDeps;
   #crictl: Crictl;
   #host: HostScanner;
+  #scanner: ContainerScanner;
   #once = new OnceLog();
+  /** Container IDs whose inspect failed (their OnceLog keys), dropped when they leave `ps`. */
+  #inspectFailing = new Set<string>();
   /** ContainerInfo per container ID, built once per ID while it is in `crictl ps`. */
   #known = new Map<string, ContainerInfo>();
+  /** The host network namespace (/proc/1/ns/net), read once. */
+  #hostNs?: string;
 
   constructor(deps: DiscovererDeps) {
     this.#deps = deps;
@@ -61,21 +69,21 @@ export class Discoverer {
       timeoutMs: config.crictlTimeout,
       metrics,
     });
-    this.#host = new HostScanner(config.portStart, config.portSpan);
+    this.#host = new HostScanner(config.portStart, config.portSpan, { now: () => system.now() });
+    this.#scanner = new ContainerScanner(config.portSpan);
     metrics.counter(SCANS, SCANS_HELP);
   }
 
   /** Runs one scan. Rejects only when `signal` aborts or /proc itself cannot be read. */
   async scan(signal: AbortSignal): Promise<ScanResult> {
     signal.throwIfAborted();
-    const { system, config, metrics } = this.#deps;
+    const { system, metrics } = this.#deps;
     const view = await this.#containers(signal);
+    this.#scanner.retain(new Set(view.containers.map((c) => c.id)));
     const ctx = new ScanContext(system, signal);
-    const { candidates, claimed } = await containerCandidates(
-      ctx,
-      view.containers,
-      config.portSpan,
-    );
+    if (this.#hostNs) ctx.seedNetns(1, this.#hostNs);
+    else this.#hostNs = await ctx.netnsOf(1) ?? undefined;
+    const { candidates, claimed } = await this.#scanner.scan(ctx, view.containers);
     const hosts = await this.#host.scan(ctx, claimed, view.containers);
     metrics.inc(SCANS, SCANS_HELP);
     metrics.set(CANDIDATES, CANDIDATES_HELP, candidates.length, { owner: "container" });
@@ -86,12 +94,18 @@ export class Discoverer {
   async #containers(
     signal: AbortSignal,
   ): Promise<{ containers: ContainerInfo[]; crictlOk: boolean; crictlError?: string }> {
-    const { log, health } = this.#deps;
+    const { log, health, system } = this.#deps;
     let ps: PsContainer[];
     try {
       ps = await this.#crictl.ps(signal);
     } catch (e) {
       if (!(e instanceof CrictlError)) throw e;
+      // A container that died during the outage may have its PID reused: keep only those whose
+      // PID still sits in the container's cgroup (one small read each, only while crictl fails).
+      for (const [id, c] of this.#known) {
+        signal.throwIfAborted();
+        if (await containerIdOf(system, c.pid) !== id) this.#known.delete(id);
+      }
       const containers = [...this.#known.values()];
       if (this.#once.changed("crictl", e.message)) {
         log.warn("crictl failed; using the last good container view", {
@@ -113,6 +127,12 @@ export class Discoverer {
       if (info) next.set(p.id, info);
     }
     this.#known = next;
+    const listed = new Set(ps.map((p) => p.id));
+    for (const id of this.#inspectFailing) {
+      if (listed.has(id)) continue;
+      this.#inspectFailing.delete(id);
+      this.#once.cleared(`inspect ${id}`);
+    }
     return { containers: [...next.values()], crictlOk: true };
   }
 
@@ -124,11 +144,14 @@ export class Discoverer {
       const sandbox = await this.#crictl.inspectp(p.podSandboxId, signal);
       const port = inspect.info.pid > 0 ? await readCoveragePort(system, inspect.info.pid) : null;
       const info = containerInfoOf(p, inspect, sandbox, port ?? config.portStart);
-      if (info) this.#once.cleared(`inspect ${p.id}`);
-      else this.#crictl.forget(p.id); // no process yet: ask again next scan
+      if (info) {
+        this.#once.cleared(`inspect ${p.id}`);
+        this.#inspectFailing.delete(p.id);
+      } // else no process yet: not kept, so asked again next scan
       return info;
     } catch (e) {
       if (!(e instanceof CrictlError)) throw e;
+      this.#inspectFailing.add(p.id);
       if (this.#once.changed(`inspect ${p.id}`, e.message)) {
         log.warn("crictl could not describe a container; skipping it this scan", {
           container_id: p.id,

@@ -96,14 +96,26 @@ function node(wrap: (s: System) => System = (s) => s) {
       return base.readDir(p);
     },
   };
-  const d = new Discoverer({
-    system: cri.system(wrap(counted)),
-    config,
-    log: createLogger({ write: (l) => lines.push(l) }),
-    metrics,
+  const fresh = () =>
+    new Discoverer({
+      system: cri.system(wrap(counted)),
+      config,
+      log: createLogger({ write: (l) => lines.push(l) }),
+      metrics,
+      health,
+    });
+  const d = fresh();
+  return {
+    fake,
+    cri,
+    d,
+    fresh,
+    lines,
     health,
-  });
-  return { fake, cri, d, lines, health, metrics, reads, [Symbol.dispose]: () => fake.cleanup() };
+    metrics,
+    reads,
+    [Symbol.dispose]: () => fake.cleanup(),
+  };
 }
 
 const summary = (cs: Candidate[]) =>
@@ -125,7 +137,7 @@ Deno.test("scan files each listener once: pod IP, hostNetwork by inode, host pro
     ["_host_", "127.0.0.1", 53701, [400, 401]],
     ["_host_", "127.0.0.1", 60001, [500]],
     ["_host_", "::1", 53702, [400, 401]],
-    ["kube-apiserver", "127.0.0.1", 53700, [200, 201]],
+    ["kube-apiserver", "::1", 53700, [200, 201]],
     ["web", "fd00::17", 53700, [100, 101]],
   ]);
   ok(r.candidates.every((c) => c.host !== ""));
@@ -153,12 +165,13 @@ Deno.test("empty pod IP is never dialled: the container is treated as hostNetwor
   const r = await n.d.scan(new AbortController().signal);
   assertEquals(r.containers[0].network, "NODE");
   assertEquals(summary(r.candidates), []);
-  // really in the host's network namespace: dial loopback, never ""
+  // really in the host's network namespace: dial loopback, never "" (a new agent: a container's
+  // network namespace is fixed for its life, so a running one keeps what it read)
   for (const pid of [101, 100]) n.fake.remove(pid);
   n.fake.add({ pid: 100, ppid: 1, netns: "host", cgroup: `0::/crio-${hex("a")}.scope` });
   n.fake.add({ pid: 101, ppid: 100, sockets: [501], netns: "host" });
-  const r2 = await n.d.scan(new AbortController().signal);
-  assertEquals(summary(r2.candidates), [["web", "127.0.0.1", 53705, [100, 101]]]);
+  const r2 = await n.fresh().scan(new AbortController().signal);
+  assertEquals(summary(r2.candidates), [["web", "::1", 53705, [100, 101]]]);
 });
 
 Deno.test("processes vanishing mid-scan are skipped, not thrown", async () => {
@@ -173,7 +186,7 @@ Deno.test("processes vanishing mid-scan are skipped, not thrown", async () => {
     ["_host_", "127.0.0.1", 53701],
     ["_host_", "127.0.0.1", 60001],
     ["_host_", "::1", 53702],
-    ["kube-apiserver", "127.0.0.1", 53700],
+    ["kube-apiserver", "::1", 53700],
     ["web", "fd00::17", 53700],
   ]);
 });
@@ -240,7 +253,7 @@ Deno.test("an unreadable /proc/1/ns/net (no ptrace access to init) still finds e
     ["_host_", "127.0.0.1", 53701],
     ["_host_", "127.0.0.1", 60001],
     ["_host_", "::1", 53702],
-    ["kube-apiserver", "127.0.0.1", 53700],
+    ["kube-apiserver", "::1", 53700],
     ["web", "fd00::17", 53700],
   ]);
 });

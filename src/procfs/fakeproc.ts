@@ -14,6 +14,8 @@ export interface FakeProcess {
   sockets?: number[];
   /** Network namespace name (see FakeProc.setNet); default "host". */
   netns?: string;
+  /** Start time in clock ticks (stat field 22); default 1000 + pid. */
+  start?: number;
 }
 
 export interface FakeListener {
@@ -63,7 +65,7 @@ export function renderNetTcp(listeners: FakeListener[], family: 4 | 6): string {
   }).join("\n") + "\n";
 }
 
-/** Builds /proc/<pid>/{status,environ,cgroup,fd/*,net/tcp*,ns/net} under a temp root. */
+/** Builds /proc/<pid>/{status,stat,environ,cgroup,fd/*,net/tcp*,ns/net} under a temp root. */
 export class FakeProc {
   readonly root: string;
   #nets = new Map<string, FakeListener[]>();
@@ -90,6 +92,12 @@ export class FakeProc {
     Deno.writeTextFileSync(
       join(dir, "status"),
       `Name:\t${p.name ?? "proc"}\nPid:\t${p.pid}\nPPid:\t${p.ppid}\nNSpid:\t${nspid}\n`,
+    );
+    const start = p.start ?? 1000 + p.pid;
+    Deno.writeTextFileSync(
+      join(dir, "stat"),
+      `${p.pid} (${p.name ?? "proc"}) S ${p.ppid} ${p.pid} ${p.pid} 0 -1 4194560 0 0 0 0 0 0 0 0 ` +
+        `20 0 1 0 ${start} 0 0\n`,
     );
     const env = Object.entries(p.environ ?? {}).map(([k, v]) => `${k}=${v}\0`).join("");
     Deno.writeTextFileSync(join(dir, "environ"), env);

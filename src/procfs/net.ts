@@ -119,16 +119,26 @@ export async function listeningSockets(
 
 /**
  * The address to dial for a listener seen from the host's side of the same network namespace:
- * wildcard and IPv4 loopback → 127.0.0.1, IPv6 loopback → ::1, IPv4-mapped → the IPv4 address,
- * else the bound address itself.
+ * IPv4 wildcard → 127.0.0.1; IPv6 wildcard → ::1 (a `::` listener may be IPv6-only, and ::1
+ * reaches a dual-stack one too, like Go's `:port`); IPv4-mapped → the IPv4 address; else the bound
+ * address itself (a socket bound to 127.0.0.53 answers only there).
  *
- * @example dialAddress({ address: "::", family: 6 }) // "127.0.0.1"
+ * @example dialAddress({ address: "::", family: 6 }) // "::1"
  */
 export function dialAddress(s: Pick<TcpSocket, "address" | "family">): string {
+  if (s.address === "::" || s.address === "::1") return "::1";
   const a = s.address.startsWith("::ffff:") ? s.address.slice(7) : s.address;
-  if (a === "0.0.0.0" || a === "::" || a.startsWith("127.")) return "127.0.0.1";
-  if (a === "::1") return "::1";
-  return a;
+  return a === "0.0.0.0" ? "127.0.0.1" : a;
+}
+
+/**
+ * True for a wildcard bind (`0.0.0.0`, `::`, `::ffff:0.0.0.0`): reachable at every address of
+ * its network namespace.
+ *
+ * @example isWildcard("::") // true
+ */
+export function isWildcard(address: string): boolean {
+  return address === "0.0.0.0" || address === "::" || address === "::ffff:0.0.0.0";
 }
 
 /**

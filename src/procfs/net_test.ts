@@ -1,7 +1,14 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { createSystem } from "../system.ts";
 import { FakeProc, renderNetTcp } from "./fakeproc.ts";
-import { dialAddress, isLoopback, LISTEN, listeningSockets, parseProcNetTcp } from "./net.ts";
+import {
+  dialAddress,
+  isLoopback,
+  isWildcard,
+  LISTEN,
+  listeningSockets,
+  parseProcNetTcp,
+} from "./net.ts";
 
 const SAMPLES = new URL("../../../shared/reference/samples/", import.meta.url);
 
@@ -44,9 +51,15 @@ Deno.test("parseProcNetTcp compresses IPv6 addresses", () => {
 });
 
 Deno.test("dialAddress never gives an empty host and maps wildcard/loopback", () => {
-  assertEquals(dialAddress({ address: "::", family: 6 }), "127.0.0.1");
+  assertEquals(dialAddress({ address: "::", family: 6 }), "::1");
   assertEquals(dialAddress({ address: "0.0.0.0", family: 4 }), "127.0.0.1");
-  assertEquals(dialAddress({ address: "127.0.0.53", family: 4 }), "127.0.0.1");
+  assertEquals(dialAddress({ address: "127.0.0.53", family: 4 }), "127.0.0.53");
+  assertEquals(dialAddress({ address: "::ffff:0.0.0.0", family: 6 }), "127.0.0.1");
+  assertEquals(dialAddress({ address: "fd00::5", family: 6 }), "fd00::5");
+  assertEquals(
+    ["::", "0.0.0.0", "::ffff:0.0.0.0", "::1", "10.0.0.5"].map(isWildcard),
+    [true, true, true, false, false],
+  );
   assertEquals(dialAddress({ address: "::ffff:127.0.0.1", family: 6 }), "127.0.0.1");
   assertEquals(dialAddress({ address: "::1", family: 6 }), "::1");
   assertEquals(dialAddress({ address: "10.0.0.5", family: 4 }), "10.0.0.5");

@@ -5,6 +5,7 @@ import { containerIdOf, containerIdOfCgroup } from "./cgroup.ts";
 import { coveragePortOf, readCoveragePort } from "./environ.ts";
 import { holdersOf, socketInodeOfLink, socketInodesOf } from "./fds.ts";
 import { parseStatus, readStatus } from "./status.ts";
+import { readStartTime, startTimeOfStat } from "./stat.ts";
 import { processTree, readProcessTable } from "./tree.ts";
 
 const SAMPLES = new URL("../../../shared/reference/samples/", import.meta.url);
@@ -86,5 +87,23 @@ Deno.test("socketInodesOf on the real /proc sees our own listening socket", asyn
     assertEquals(inodes.size > 0, true);
   } finally {
     server.close();
+  }
+});
+
+Deno.test("start time: field 22 counted after the last ')' of the name; null when gone or garbled", async () => {
+  const line = "42 (my (app) x) S 1 42 42 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 98765 1 2";
+  assertEquals(startTimeOfStat(line), "98765");
+  assertEquals(startTimeOfStat("42 (x) S 1"), null);
+  assertEquals(startTimeOfStat("garbage"), null);
+  const own = await readStartTime(createSystem(), Deno.pid);
+  assertEquals(typeof own === "string" && /^\d+$/.test(own), true);
+  assertEquals(await readStartTime(createSystem(), Deno.pid), own);
+  const fake = new FakeProc();
+  try {
+    fake.add({ pid: 7, ppid: 1, name: "a b)", start: 555 });
+    assertEquals(await readStartTime(createSystem(fake.root), 7), "555");
+    assertEquals(await readStartTime(createSystem(fake.root), 8), null);
+  } finally {
+    fake.cleanup();
   }
 });
