@@ -9,11 +9,10 @@
 
 import { parseArgs } from "node:util";
 import { type CollectorProcess, spawnCollector } from "../tests/harness/collector.ts";
-import { hasGo } from "../tests/harness/gobuild.ts";
-import { canSimulateNode } from "../tests/harness/node.ts";
 import { allServers, buildScenario, type Scenario } from "../tests/harness/scenario.ts";
 import { CaptureWatcher, cpuTimes, metricSum, peakRss, percentile, scrape } from "./bench_lib.ts";
 import { type BenchReport, formatTable, parseDuration } from "./bench_report.ts";
+import { canRunNode, countFlag, runMain, scriptArgs, untilStopped } from "./node_script.ts";
 
 export type { BenchReport } from "./bench_report.ts";
 
@@ -207,7 +206,7 @@ export async function runBench(
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: args[0] === "--" ? args.slice(1) : args,
+    args: scriptArgs(args),
     options: {
       servers: { type: "string" },
       duration: { type: "string" },
@@ -217,16 +216,10 @@ async function main(args: string[]): Promise<number> {
       quick: { type: "boolean" },
     },
   });
-  if (!(await hasGo()) || !(await canSimulateNode())) {
-    console.error("bench: needs root, ip netns, unshare, setsid, writable cgroups and Go");
-    return 2;
-  }
+  if (!(await canRunNode("bench"))) return 2;
   const quick = values.quick ?? false;
-  const count = (flag: string, raw: string | undefined, def: number) => {
-    const n = raw === undefined ? def : Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`bench: --${flag} must be a count: ${raw}`);
-    return n;
-  };
+  const count = (flag: string, raw: string | undefined, def: number) =>
+    countFlag("bench", flag, raw, def);
   const opts: BenchOptions = {
     servers: count("servers", values.servers, quick ? 10 : 100),
     durationMs: parseDuration(values.duration ?? (quick ? "30s" : "5m")),
@@ -234,26 +227,12 @@ async function main(args: string[]): Promise<number> {
     kube: values.kube ?? false,
     portStart: count("port-start", values["port-start"], 54300),
   };
-  const ac = new AbortController();
-  const onSig = () => ac.abort();
-  Deno.addSignalListener("SIGINT", onSig);
-  Deno.addSignalListener("SIGTERM", onSig);
-  try {
-    const report = await runBench(opts, undefined, ac.signal);
+  return await untilStopped(async (signal) => {
+    const report = await runBench(opts, undefined, signal);
     console.log(formatTable(report));
     console.log(`BENCH_JSON ${JSON.stringify(report)}`);
     return report.missed.length === 0 ? 0 : 1;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSig);
-    Deno.removeSignalListener("SIGTERM", onSig);
-  }
+  });
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

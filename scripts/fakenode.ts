@@ -7,9 +7,15 @@
  */
 
 import { parseArgs } from "node:util";
-import { hasGo } from "../tests/harness/gobuild.ts";
-import { canSimulateNode } from "../tests/harness/node.ts";
 import { allServers, buildScenario, type Scenario } from "../tests/harness/scenario.ts";
+import {
+  canRunNode,
+  countFlag,
+  runMain,
+  scriptArgs,
+  stopped,
+  untilStopped,
+} from "./node_script.ts";
 
 /** Quotes a word for a POSIX shell when needed. @example shellWord("a b") // "'a b'" */
 export function shellWord(s: string): string {
@@ -25,18 +31,9 @@ export function collectorCommand(sc: Pick<Scenario, "collectorArgs" | "env">): s
   return `${env}scripts/deno task start run ${sc.collectorArgs.map(shellWord).join(" ")}`;
 }
 
-function positive(flag: string, raw: string | undefined, def: number): number {
-  if (raw === undefined) return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new Error(`fakenode: --${flag} must be a whole number >= 0, got ${JSON.stringify(raw)}`);
-  }
-  return n;
-}
-
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: args[0] === "--" ? args.slice(1) : args,
+    args: scriptArgs(args),
     options: {
       pods: { type: "string" },
       "servers-per-pod": { type: "string" },
@@ -46,10 +43,9 @@ async function main(args: string[]): Promise<number> {
       s3: { type: "boolean" },
     },
   });
-  if (!(await hasGo()) || !(await canSimulateNode())) {
-    console.error("fakenode: needs root, ip netns, unshare, setsid, writable cgroups and Go");
-    return 2;
-  }
+  if (!(await canRunNode("fakenode"))) return 2;
+  const positive = (flag: string, raw: string | undefined, def: number) =>
+    countFlag("fakenode", flag, raw, def);
   const pods = positive("pods", values.pods, 5);
   console.error(`fakenode: starting ${pods} pods...`);
   const sc = await buildScenario({
@@ -60,29 +56,23 @@ async function main(args: string[]): Promise<number> {
     kube: values.kube ?? false,
     s3: values.s3 ?? false,
   });
-  const stop = Promise.withResolvers<Deno.Signal>();
-  const onInt = () => stop.resolve("SIGINT");
-  const onTerm = () => stop.resolve("SIGTERM");
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGTERM", onTerm);
   try {
-    console.log(`node ${sc.node.name}: ${sc.pods.length} pods, ${allServers(sc).length} servers`);
-    for (const p of sc.pods) {
-      const ports = p.servers.map((s) => s.coveragePort).join(",");
-      console.log(`  ${p.pod.namespace}/${p.pod.name} ip=${p.pod.ip || "(host)"} ports=${ports}`);
-    }
-    if (sc.kube) console.log(`fake kube API ${sc.kube.url} (control ${sc.kube.controlUrl})`);
-    if (sc.s3) console.log(`S3 ${sc.s3.endpoint} bucket ${sc.s3.bucket} (data in ${sc.s3.dir})`);
-    else console.log(`output dir ${sc.outputDir}`);
-    console.log(`crictl ${sc.node.crictlPath}`);
-    console.log("\nrun the collector (from the repo root):\n");
-    console.log(`  ${collectorCommand(sc)}\n`);
-    console.log("Ctrl-C to tear the node down.");
-    const sig = await stop.promise;
-    console.error(`fakenode: ${sig}: tearing down`);
+    await untilStopped(async (signal) => {
+      console.log(`node ${sc.node.name}: ${sc.pods.length} pods, ${allServers(sc).length} servers`);
+      for (const p of sc.pods) {
+        const ports = p.servers.map((s) => s.coveragePort).join(",");
+        console.log(`  ${p.pod.namespace}/${p.pod.name} ip=${p.pod.ip || "(host)"} ports=${ports}`);
+      }
+      if (sc.kube) console.log(`fake kube API ${sc.kube.url} (control ${sc.kube.controlUrl})`);
+      if (sc.s3) console.log(`S3 ${sc.s3.endpoint} bucket ${sc.s3.bucket} (data in ${sc.s3.dir})`);
+      else console.log(`output dir ${sc.outputDir}`);
+      console.log(`crictl ${sc.node.crictlPath}`);
+      console.log("\nrun the collector (from the repo root):\n");
+      console.log(`  ${collectorCommand(sc)}\n`);
+      console.log("Ctrl-C to tear the node down.");
+      console.error(`fakenode: ${await stopped(signal)}: tearing down`);
+    });
   } finally {
-    Deno.removeSignalListener("SIGINT", onInt);
-    Deno.removeSignalListener("SIGTERM", onTerm);
     await sc.close();
   }
   const left = await sc.node.leftovers();
@@ -95,11 +85,4 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);
