@@ -5,7 +5,7 @@ import { covserverBinary, hasGo } from "./harness/gobuild.ts";
 import { canSimulateNode, SimNode } from "./harness/node.ts";
 import { Discoverer } from "../src/discover/discoverer.ts";
 import { attribute, probe } from "../src/probe.ts";
-import { createSystem } from "../src/system.ts";
+import { createSystem, type System } from "../src/system.ts";
 import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { Health } from "../src/health.ts";
@@ -40,8 +40,16 @@ Deno.test({
     const hostPort = Number((await host.waitLine(/coverage-port=(\d+)/))[1]);
 
     const health = new Health();
+    const ops: string[] = [];
+    const real = createSystem("/");
+    const counted: System = {
+      ...real,
+      readText: (p) => (ops.push(p), real.readText(p)),
+      readLink: (p) => (ops.push(p), real.readLink(p)),
+      readDir: (p) => (ops.push(p), real.readDir(p)),
+    };
     const d = new Discoverer({
-      system: createSystem("/"),
+      system: counted,
       config: {
         crictl: node.crictlPath,
         runtimeEndpoint: "",
@@ -67,6 +75,17 @@ Deno.test({
       ["api", "::1", apiPort],
       ["web", pod.ip, webPort],
     ]);
+
+    // Idle: no process table, no fd dirs. Other programs on this machine may open listeners in
+    // our range now and then (that rightly costs a walk), so one quiet scan out of three suffices.
+    const idle: string[][] = [];
+    for (let i = 0; i < 3; i++) {
+      ops.length = 0;
+      const again = await d.scan(new AbortController().signal);
+      assert.equal(again.candidates.filter(ours).length, 3);
+      idle.push(ops.filter((p) => /^\/proc\/\d+\/(status|fd)$/.test(p)));
+    }
+    assert.ok(idle.some((reads) => reads.length === 0), JSON.stringify(idle));
 
     const expectPid = new Map([["web", web.hostPid], ["api", api.hostPid]]);
     for (const c of r.candidates.filter(ours)) {
