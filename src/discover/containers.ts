@@ -105,6 +105,10 @@ export class ContainerScanner {
       perNetns.set(ns, (perNetns.get(ns) ?? 0) + 1);
     }
     const hostNs = await ctx.netnsOf(1);
+    // Each read of a listener table costs the kernel a walk of its TCP hash: read them in
+    // parallel (one per network namespace; the context keeps the promises).
+    const tables = containers.filter((c) => this.#memo.has(c.id)).map((c) => ctx.listeners(c.pid));
+    await Promise.all([...tables, ctx.listeners(1)]);
     const seen = new Set<string>();
     for (const c of containers) {
       ctx.signal.throwIfAborted();

@@ -99,22 +99,19 @@ export async function listeningSockets(
   pid: number,
   range: PortRange,
 ): Promise<TcpSocket[]> {
-  const out: TcpSocket[] = [];
-  for (const family of [4, 6] as const) {
-    let text: string;
+  // The kernel walks its whole TCP hash for each read: read both tables at once.
+  const tables = await Promise.all(([4, 6] as const).map(async (family) => {
     try {
-      text = await system.readText(`/proc/${pid}/net/${family === 4 ? "tcp" : "tcp6"}`);
+      const text = await system.readText(`/proc/${pid}/net/${family === 4 ? "tcp" : "tcp6"}`);
+      return parseProcNetTcp(text, family);
     } catch (e) {
-      if (isGone(e)) continue; // no such process, or no IPv6 in this kernel
+      if (isGone(e)) return []; // no such process, or no IPv6 in this kernel
       throw e;
     }
-    for (const s of parseProcNetTcp(text, family)) {
-      if (s.state === LISTEN && s.port >= range.start && s.port < range.end && s.inode > 0) {
-        out.push(s);
-      }
-    }
-  }
-  return out;
+  }));
+  return tables.flat().filter((s) =>
+    s.state === LISTEN && s.port >= range.start && s.port < range.end && s.inode > 0
+  );
 }
 
 /**
