@@ -102,6 +102,12 @@ export const SETTINGS = {
     "1s@10s,5s@5m,10s",
     "Pull intervals by server age: <every>@<until>,...,<every>",
   ),
+  storeRefresh: setting(
+    "store-refresh",
+    duration(0),
+    "5m",
+    "Store counters that only counted more on covered code at most this often (0: every change)",
+  ),
   probeTimeout: setting("probe-timeout", duration(50), "2s", "Timeout of a HEAD identity probe"),
   pullTimeout: setting("pull-timeout", duration(100), "30s", "Timeout of one coverage pull"),
   maxBody: setting("max-body", bytes(1024), "64MiB", "Largest coverage response accepted"),

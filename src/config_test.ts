@@ -45,6 +45,7 @@ const BAD: Partial<Record<SettingKey, string>> = {
   portSpan: "0",
   scanInterval: "100ms",
   pullSchedule: "1s@10s",
+  storeRefresh: "soon",
   probeTimeout: "x",
   pullTimeout: "never",
   maxBody: "12",

@@ -25,7 +25,11 @@ export function buildEngine(
     probe: (candidate, signal) => probe(candidate, { timeoutMs: config.probeTimeout, signal }),
     attribute: (candidate, identity) => attribute(system, candidate, identity),
     collector: (target: Target): CollectorHandle => {
-      const c = new Collector(target, { sink, system, log, metrics, config, hostname, nodeName });
+      const c = new Collector(
+        target,
+        { sink, system, log, metrics, config, hostname, nodeName },
+        { refreshMs: config.storeRefresh },
+      );
       return {
         run: (signal) => c.run(signal),
         pullNow: async (reason, signal) => {
