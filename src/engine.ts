@@ -7,6 +7,7 @@
 import type { Deps } from "./agent.ts";
 import type { Logger } from "./log.ts";
 import type { ProbeResult } from "./probe.ts";
+import { readStartTime } from "./procfs/stat.ts";
 import { sleep } from "./system.ts";
 import type { Candidate, Identity, Owner, Target } from "./target.ts";
 import { targetFields, targetLabel } from "./target.ts";
@@ -307,6 +308,7 @@ export class Engine {
       port: c.port,
       identity: verdict.identity,
       hostPid,
+      hostStartTime: await readStartTime(this.#deps.system, hostPid) ?? undefined,
       discoveredAt: new Date(this.#deps.system.now()),
     };
     this.#candidateOf.set(target.key, key);

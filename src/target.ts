@@ -61,6 +61,8 @@ export interface Target {
   identity: Identity;
   /** Host PID of the process that serves (the one whose last NSpid is identity.pid). */
   hostPid: number;
+  /** Start time of hostPid (/proc/<pid>/stat field 22): tells a reused PID from the server. */
+  hostStartTime?: string;
   /** When the collector first saw it (names the discovery-time path segment). */
   discoveredAt: Date;
 }

@@ -1,5 +1,6 @@
 /** One collector per coverage server: pull on a schedule, check, name, store what changed. */
 
+import { readStartTime } from "../procfs/stat.ts";
 import type { Config } from "../config.ts";
 import { sameIdentity } from "../identity.ts";
 import { countersKey, infoJson, infoKey, metaKey, prefixFor } from "../layout.ts";
@@ -193,7 +194,12 @@ export class Collector {
     const state = /^State:\s*(\S)/m.exec(text)?.[1];
     if (state === "Z" || state === "X") return false;
     const nspid = /^NSpid:\s*([\d\s]+)$/m.exec(text)?.[1].trim().split(/\s+/).pop();
-    return nspid === undefined || Number(nspid) === this.#target.identity.pid;
+    if (nspid !== undefined && Number(nspid) !== this.#target.identity.pid) return false;
+    // Same PID, other process (the PID was reused): its start time differs.
+    const started = this.#target.hostStartTime;
+    if (started === undefined) return true;
+    const now = await readStartTime(this.#deps.system, this.#target.hostPid).catch(() => null);
+    return now === null || now === started;
   }
 
   async #pullOnce(reason: string, signal: AbortSignal): Promise<PullOutcome> {
