@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type CollectorProcess, spawnCollector } from "../harness/collector.ts";
 import { SimNode } from "../harness/node.ts";
-import { type S3Server, startS3, writeRegistryAuth } from "../harness/s3.ts";
+import { type S3Server, s3SinkFlags, startS3 } from "../harness/s3.ts";
 import {
   baseFlags,
   byPrefix,
@@ -19,6 +19,7 @@ import {
   re,
   reportedPid,
   segment,
+  startServer,
   TIME,
 } from "./e2e_util.ts";
 
@@ -97,17 +98,7 @@ export function withS3Node(
   return withNode(name, async (r) => {
     const s3 = await startS3();
     r.defer(() => s3.close());
-    const auth = join(r.dir, "auth.json");
-    await writeRegistryAuth(auth, { ...s3, s3BasePath: basePath });
-    const s3Sink = [
-      "--sink",
-      "s3",
-      "--credentials-file",
-      auth,
-      "--s3-endpoint",
-      s3.endpoint,
-      "--s3-path-style",
-    ];
+    const s3Sink = await s3SinkFlags(s3, r.dir, basePath);
     await body({ ...r, s3, s3Sink });
   });
 }
@@ -215,4 +206,28 @@ export async function assertStored(run: OnceRun, e: Expect): Promise<string> {
   });
   await covdataPercent(join(run.out, prefix));
   return prefix;
+}
+
+/**
+ * Starts `<name>-web` in a new pod `web` of `namespace` (container `app`, `image`) and
+ * `<name>-host` as a host process, both with coverage ports from `port`; `expected` says where
+ * each must be stored.
+ * @example const { web, host, expected } = await startWebAndHost(node, "e2e-e", IMG, 56500, "r");
+ */
+export async function startWebAndHost(
+  node: SimNode,
+  namespace: string,
+  image: string,
+  port: number,
+  name: string,
+): Promise<{ web: E2eServer; host: E2eServer; expected: Expect[] }> {
+  const pod = await node.addPod({ name: "web", namespace });
+  const env = { COVERAGE_PORT: String(port) };
+  const web = await startServer({ pod, container: "app", imageRef: image }, {
+    binary: `${name}-web`,
+    env,
+  });
+  const host = await startServer({ host: node }, { binary: `${name}-host`, env });
+  const expected = [await expectPod(web, `${namespace}/web/app`, image), expectHost(host)];
+  return { web, host, expected };
 }

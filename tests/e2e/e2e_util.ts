@@ -17,6 +17,14 @@ export async function e2eSkipReason(): Promise<string | null> {
   return null;
 }
 
+/**
+ * Registers a Deno test that is ignored, with `skip` (the reason) in its name, unless it is null.
+ * @example e2eTest("once stores every server", await e2eSkipReason(), async () => {});
+ */
+export function e2eTest(name: string, skip: string | null, fn: () => Promise<void>): void {
+  Deno.test({ name: name + (skip ? ` (skipped: ${skip})` : ""), ignore: skip !== null, fn });
+}
+
 /** A coverage server started on the node, with the ports it printed. */
 export interface E2eServer {
   proc: SimRunning;

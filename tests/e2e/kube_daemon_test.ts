@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { assertRoutes, e2eSkipReason, eventually, exercise } from "./e2e_util.ts";
+import { assertRoutes, e2eSkipReason, e2eTest, eventually, exercise } from "./e2e_util.ts";
 import {
   asE2e,
   awaitStored,
@@ -30,11 +30,7 @@ function kubeTest(
   o: Omit<Parameters<typeof withKubeDaemon>[0], "portStart">,
   body: (d: KubeDaemon) => Promise<void>,
 ): void {
-  Deno.test({
-    name: name + (skip ? ` (skipped: ${skip})` : ""),
-    ignore: skip !== null,
-    fn: () => withKubeDaemon({ ...o, portStart: PORT }, body),
-  });
+  e2eTest(name, skip, () => withKubeDaemon({ ...o, portStart: PORT }, body));
 }
 
 /** Waits until /status shows the kube part in mode full; returns that status. */

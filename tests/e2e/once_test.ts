@@ -6,7 +6,14 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { assertRoutes, e2eSkipReason, exercise, reportedPid, startServer } from "./e2e_util.ts";
+import {
+  assertRoutes,
+  e2eSkipReason,
+  e2eTest,
+  exercise,
+  reportedPid,
+  startServer,
+} from "./e2e_util.ts";
 import { assertStored, expectHost, expectPod, runOnce, withNode } from "./e2e_run.ts";
 
 const skip = await e2eSkipReason();
@@ -14,11 +21,10 @@ const PORT = 56100;
 const MOVED = 56300;
 const IMG = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-Deno.test({
-  name: "once stores every server of a node under its layout prefix, readable by covdata" +
-    (skip ? ` (skipped: ${skip})` : ""),
-  ignore: skip !== null,
-  fn: () =>
+e2eTest(
+  "once stores every server of a node under its layout prefix, readable by covdata",
+  skip,
+  () =>
     withNode("e2e-once", async (r) => {
       const { node } = r;
       const ns = "e2e-a";
@@ -82,4 +88,4 @@ Deno.test({
         await assertRoutes(join(run.out, prefix), ran[e.server.binary], prefix);
       }
     }),
-});
+);

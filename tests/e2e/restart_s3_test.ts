@@ -5,76 +5,48 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { type CollectorProcess, spawnCollector } from "../harness/collector.ts";
-import { SimNode } from "../harness/node.ts";
-import { canRunS3, type S3Server, startS3, writeRegistryAuth } from "../harness/s3.ts";
+import { canRunS3 } from "../harness/s3.ts";
 import {
   assertRoutes,
-  baseFlags,
-  checkPrefixFiles,
   e2eSkipReason,
+  e2eTest,
   eventually,
   exercise,
   startServer,
-  TIME,
 } from "./e2e_util.ts";
 import { s3Prefixes, writeFiles } from "./e2e_counts.ts";
+import { assertPrefix, expectHost, withS3Node } from "./e2e_run.ts";
 
 const skip = (await e2eSkipReason()) ?? (await canRunS3() ? null : "needs versitygw (Go)");
 const PORT = 56550;
 const BASE = "ci/e2e-restart";
 
-Deno.test({
-  name: "run stopped during an S3 outage, started again: the first run's spooled data reaches S3" +
-    (skip ? ` (skipped: ${skip})` : ""),
-  ignore: skip !== null,
-  async fn() {
-    const node = await SimNode.create({ name: "e2e-restart-s3" });
-    const dir = await Deno.makeTempDir({ prefix: "cc-e2e-restart-s3-" });
-    let s3: S3Server | undefined;
-    const running: CollectorProcess[] = [];
-    try {
-      s3 = await startS3();
-      const store = s3;
-      const auth = join(dir, "auth.json");
-      await writeRegistryAuth(auth, { ...s3, s3BasePath: BASE });
-      const host = await startServer({ host: node }, {
+e2eTest(
+  "run stopped during an S3 outage, started again: the first run's spooled data reaches S3",
+  skip,
+  () =>
+    withS3Node("e2e-restart-s3", BASE, async (r) => {
+      const { s3, dir } = r;
+      const host = await startServer({ host: r.node }, {
         binary: "rs-host",
         env: { COVERAGE_PORT: String(PORT) },
       });
       const start = async () => {
-        const c = await spawnCollector([
-          "run",
-          ...baseFlags({ node, stateDir: join(dir, "state"), portStart: PORT }),
-          "--sink",
-          "s3",
-          "--credentials-file",
-          auth,
-          "--s3-endpoint",
-          store.endpoint,
-          "--s3-path-style",
-          "--pull-schedule",
-          "1s",
-        ]);
-        running.push(c);
+        const c = await r.collector("run", PORT, [...r.s3Sink, "--pull-schedule", "1s"]);
         await c.healthUrl();
         return c;
       };
-      const pattern = new RegExp(`^testnode/_host_/${TIME}/rs-host$`);
+      const { pattern } = expectHost(host);
       /** The stored prefixes (oldest first), each checked, with its routes judged by covdata. */
       const check = async (ran: string[][]) => {
-        const all = await s3Prefixes(store, BASE);
+        const all = await s3Prefixes(s3, BASE);
         const prefixes = [...all.keys()].sort();
         assert.equal(prefixes.length, ran.length, `prefixes: ${prefixes.join(" ")}`);
         for (const [i, p] of prefixes.entries()) {
           assert.match(p, pattern);
           const files = all.get(p)!;
-          const { pid } = checkPrefixFiles(p, [...files.keys()]);
-          assert.equal(pid, host.proc.hostPid, `counters pid of ${p}`);
-          const info = JSON.parse(new TextDecoder().decode(files.get("info.json")));
-          assert.equal(info.binary, "rs-host");
-          assert.equal(info.pid, host.proc.hostPid);
+          const info = new TextDecoder().decode(files.get("info.json"));
+          assertPrefix(p, [...files.keys()], info, { binary: "rs-host", pid: host.proc.hostPid });
           await assertRoutes(await writeFiles(dir, files), ran[i], p);
         }
         return true;
@@ -100,12 +72,5 @@ Deno.test({
         90_000,
       ).catch((e) => assert.fail(`${e}\n${second.lines.slice(-30).join("\n")}`));
       assert.equal((await second.stop("SIGTERM")).code, 0, second.lines.join("\n"));
-    } finally {
-      for (const c of running) await c.stop("SIGKILL");
-      await node.close();
-      await s3?.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
-    assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
-  },
-});
+    }),
+);

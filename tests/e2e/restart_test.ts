@@ -5,35 +5,22 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CollectorProcess, spawnCollector } from "../harness/collector.ts";
-import { SimNode } from "../harness/node.ts";
+import type { CollectorProcess } from "../harness/collector.ts";
 import {
   assertRoutes,
-  baseFlags,
   byPrefix,
-  checkPrefixFiles,
-  type E2eServer,
   e2eSkipReason,
+  e2eTest,
   eventually,
   exercise,
   filesUnder,
-  re,
-  reportedPid,
-  segment,
-  startServer,
-  TIME,
 } from "./e2e_util.ts";
 import { directCounters, someSlotEquals } from "./e2e_counts.ts";
+import { assertPrefix, type Expect, startWebAndHost, withNode } from "./e2e_run.ts";
 
 const skip = await e2eSkipReason();
 const PORT = 56500;
 const IMG = "quay.io/e2e/restart@sha256:" + "cd".repeat(32);
-
-interface Expect {
-  server: E2eServer;
-  pattern: RegExp;
-  pid: number;
-}
 
 /** The prefixes of a server, oldest discovery time first. */
 function prefixesOf(all: Map<string, string[]>, e: Expect): string[] {
@@ -46,11 +33,8 @@ async function checkAll(out: string, expected: Expect[]): Promise<Map<string, st
   for (const [prefix, names] of all) {
     const e = expected.find((x) => x.pattern.test(prefix));
     assert.ok(e, `unexpected prefix ${prefix}`);
-    const { pid } = checkPrefixFiles(prefix, names);
-    assert.equal(pid, e.pid, `counters pid of ${prefix}`);
-    const info = JSON.parse(await Deno.readTextFile(join(out, prefix, "info.json")));
-    assert.equal(info.binary, e.server.binary, `info.json binary of ${prefix}`);
-    assert.equal(info.pid, e.pid, `info.json pid of ${prefix}`);
+    const info = await Deno.readTextFile(join(out, prefix, "info.json"));
+    assertPrefix(prefix, names, info, { binary: e.server.binary, pid: e.pid });
   }
   return all;
 }
@@ -68,51 +52,22 @@ function waitRoutes(out: string, expected: Expect[], ran: string[], c: Collector
   }, 60_000).catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
 }
 
-Deno.test({
-  name: "run restarted on the same node: it collects again, one covmeta per prefix, new data " +
-    "stored" + (skip ? ` (skipped: ${skip})` : ""),
-  ignore: skip !== null,
-  async fn() {
-    const node = await SimNode.create({ name: "e2e-restart" });
-    const dir = await Deno.makeTempDir({ prefix: "cc-e2e-restart-" });
-    const out = join(dir, "out");
-    const running: CollectorProcess[] = [];
-    try {
-      const pod = await node.addPod({ name: "web", namespace: "e2e-e" });
-      const web = await startServer({ pod, container: "app", imageRef: IMG }, {
-        binary: "r-web",
-        env: { COVERAGE_PORT: String(PORT) },
-      });
-      const host = await startServer({ host: node }, {
-        binary: "r-host",
-        env: { COVERAGE_PORT: String(PORT) },
-      });
-      const expected: Expect[] = [
-        {
-          server: web,
-          pid: await reportedPid(web),
-          pattern: new RegExp(`^testnode/e2e-e/web/app/${TIME}/${re(segment(IMG))}/r-web$`),
-        },
-        {
-          server: host,
-          pid: host.proc.hostPid,
-          pattern: new RegExp(`^testnode/_host_/${TIME}/r-host$`),
-        },
-      ];
+e2eTest(
+  "run restarted on the same node: it collects again, one covmeta per prefix, new data " +
+    "stored",
+  skip,
+  () =>
+    withNode("e2e-restart", async (r) => {
+      const { node, out } = r;
+      const { web, host, expected } = await startWebAndHost(node, "e2e-e", IMG, PORT, "r");
       const start = async (schedule: string) => {
-        const c = await spawnCollector([
-          "run",
-          ...baseFlags({ node, stateDir: join(dir, "state"), portStart: PORT }),
-          "--sink",
-          "dir",
-          "--output-dir",
-          out,
+        const c = await r.collector("run", PORT, [
+          ...r.dirSink,
           "--pull-schedule",
           schedule,
           "--scan-interval",
           "2s",
         ]);
-        running.push(c);
         await c.healthUrl();
         return c;
       };
@@ -164,11 +119,5 @@ Deno.test({
         assert.ok(now.length === 1 || now.length === 2, `after the restart: ${now.join(" ")}`);
         assert.ok(now.includes(old[0]), `the first run's prefix ${old[0]} is kept`);
       }
-    } finally {
-      for (const c of running) await c.stop("SIGKILL");
-      await node.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
-    assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
-  },
-});
+    }),
+);

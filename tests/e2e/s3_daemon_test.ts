@@ -4,36 +4,23 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { type CollectorProcess, spawnCollector } from "../harness/collector.ts";
-import { SimNode } from "../harness/node.ts";
-import { canRunS3, type S3Server, startS3, writeRegistryAuth } from "../harness/s3.ts";
+import type { CollectorProcess } from "../harness/collector.ts";
+import { canRunS3, type S3Server } from "../harness/s3.ts";
 import {
   assertRoutes,
-  baseFlags,
-  checkPrefixFiles,
   type E2eServer,
   e2eSkipReason,
+  e2eTest,
   eventually,
   exercise,
-  re,
-  reportedPid,
-  segment,
-  startServer,
-  TIME,
 } from "./e2e_util.ts";
 import { directCounters, s3Prefixes, someSlotEquals, writeFiles } from "./e2e_counts.ts";
+import { assertPrefix, type Expect, startWebAndHost, withS3Node } from "./e2e_run.ts";
 
 const skip = (await e2eSkipReason()) ?? (await canRunS3() ? null : "needs versitygw (Go)");
 const BASE = "ci/e2e-cluster";
 const IMG = "quay.io/e2e/s3web@sha256:" + "ab".repeat(32);
 const OUTAGE_MS = 30_000;
-
-interface Expect {
-  server: E2eServer;
-  pattern: RegExp;
-  pid: number;
-}
 
 /** Checks every prefix's files and info.json, and that each expected server has one prefix. */
 async function checkAll(
@@ -48,11 +35,8 @@ async function checkAll(
     const prefix = [...all.keys()].find((p) => e.pattern.test(p));
     assert.ok(prefix, `no prefix ${e.pattern} among ${[...all.keys()].join(" ")}`);
     const files = all.get(prefix)!;
-    const { pid } = checkPrefixFiles(prefix, [...files.keys()]);
-    assert.equal(pid, e.pid, `counters pid of ${prefix}`);
-    const info = JSON.parse(new TextDecoder().decode(files.get("info.json")));
-    assert.equal(info.binary, e.server.binary, `info.json binary of ${prefix}`);
-    assert.equal(info.pid, e.pid, `info.json pid of ${prefix}`);
+    const info = new TextDecoder().decode(files.get("info.json"));
+    assertPrefix(prefix, [...files.keys()], info, { binary: e.server.binary, pid: e.pid });
     await assertRoutes(await writeFiles(tmp, files), routes(e), prefix);
   }
   return all;
@@ -79,58 +63,22 @@ interface S3Run {
  * A node with a pod server and a host server (alpha and beta run), S3, and `run` storing into it
  * until both servers' first data is in S3; then `body`; cleans up everything.
  */
-async function withS3Daemon(portStart: number, body: (r: S3Run) => Promise<void>): Promise<void> {
-  const node = await SimNode.create({ name: "e2e-s3" });
-  const dir = await Deno.makeTempDir({ prefix: "cc-e2e-s3-" });
-  let s3: S3Server | undefined;
-  let c: CollectorProcess | undefined;
-  try {
-    s3 = await startS3();
-    const auth = join(dir, "auth.json");
-    await writeRegistryAuth(auth, { ...s3, s3BasePath: BASE });
-    const pod = await node.addPod({ name: "web", namespace: "e2e-d" });
-    const web = await startServer({ pod, container: "app", imageRef: IMG }, {
-      binary: "s3-web",
-      env: { COVERAGE_PORT: String(portStart) },
-    });
-    const host = await startServer({ host: node }, {
-      binary: "s3-host",
-      env: { COVERAGE_PORT: String(portStart) },
-    });
+function withS3Daemon(portStart: number, body: (r: S3Run) => Promise<void>): Promise<void> {
+  return withS3Node("e2e-s3", BASE, async (r) => {
+    const { node, s3, dir } = r;
+    const { web, host, expected } = await startWebAndHost(node, "e2e-d", IMG, portStart, "s3");
     await exercise(web, "alpha", 2);
     await exercise(host, "beta", 2);
-    const expected: Expect[] = [
-      {
-        server: web,
-        pid: await reportedPid(web),
-        pattern: new RegExp(`^testnode/e2e-d/web/app/${TIME}/${re(segment(IMG))}/s3-web$`),
-      },
-      {
-        server: host,
-        pid: host.proc.hostPid,
-        pattern: new RegExp(`^testnode/_host_/${TIME}/s3-host$`),
-      },
-    ];
     const ran = new Map<E2eServer, string[]>([[web, ["alpha"]], [host, ["beta"]]]);
-    c = await spawnCollector([
-      "run",
-      ...baseFlags({ node, stateDir: join(dir, "state"), portStart }),
-      "--sink",
-      "s3",
-      "--credentials-file",
-      auth,
-      "--s3-endpoint",
-      s3.endpoint,
-      "--s3-path-style",
+    const c = await r.collector("run", portStart, [
+      ...r.s3Sink,
       "--pull-schedule",
       "1s",
       "--scan-interval",
       "2s",
     ]);
-    const proc = c;
-    const store = s3;
-    const why = () => proc.lines.slice(-40).join("\n");
-    const check = () => checkAll(store, expected, dir, (e) => ran.get(e.server)!);
+    const why = () => c.lines.slice(-40).join("\n");
+    const check = () => checkAll(s3, expected, dir, (e) => ran.get(e.server)!);
     const assertLatest = async (what: string) => {
       const all = await check();
       for (const e of expected) {
@@ -139,24 +87,17 @@ async function withS3Daemon(portStart: number, body: (r: S3Run) => Promise<void>
         assert.ok(await someSlotEquals(all.get(prefix)!, now, prefix), `${prefix}: ${what}`);
       }
     };
-    await proc.healthUrl();
+    await c.healthUrl();
     await eventually("first data of both servers in S3", check, 60_000)
       .catch((e) => assert.fail(`${e}\n${why()}`));
     await body({ s3, web, host, expected, ran, c, dir, why, check, assertLatest });
-  } finally {
-    await c?.stop("SIGKILL");
-    await node.close();
-    await s3?.close();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-  assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
+  });
 }
 
-Deno.test({
-  name: "run into S3: a 30 s S3 outage loses nothing; the stored data catches up, SIGTERM exits 0" +
-    (skip ? ` (skipped: ${skip})` : ""),
-  ignore: skip !== null,
-  fn: () =>
+e2eTest(
+  "run into S3: a 30 s S3 outage loses nothing; the stored data catches up, SIGTERM exits 0",
+  skip,
+  () =>
     withS3Daemon(56400, async ({ s3, web, host, ran, c, why, assertLatest }) => {
       // S3 away for 30 s; the servers run other routes meanwhile.
       await s3.stop();
@@ -185,13 +126,12 @@ Deno.test({
       assert.equal(st.code, 0, why());
       await assertLatest(`S3 lacks the counts of the last seconds before SIGTERM\n${why()}`);
     }),
-});
+);
 
-Deno.test({
-  name: "run into S3: SIGTERM soon after an outage ends still puts the final data in S3" +
-    (skip ? ` (skipped: ${skip})` : ""),
-  ignore: skip !== null,
-  fn: () =>
+e2eTest(
+  "run into S3: SIGTERM soon after an outage ends still puts the final data in S3",
+  skip,
+  () =>
     withS3Daemon(56450, async ({ s3, web, host, ran, c, why, assertLatest }) => {
       await s3.stop();
       ran.set(web, ["alpha", "gamma"]);
@@ -211,4 +151,4 @@ Deno.test({
         `S3 lacks the final data: the spool was not drained at shutdown\n${why()}`,
       );
     }),
-});
+);

@@ -4,18 +4,18 @@
  */
 
 import assert from "node:assert/strict";
-import { type E2eServer, e2eSkipReason, reportedPid, startServer } from "./e2e_util.ts";
+import { type E2eServer, e2eSkipReason, e2eTest, reportedPid, startServer } from "./e2e_util.ts";
 import { assertStored, expectHost, expectPod, type OnceRun, runOnce, withNode } from "./e2e_run.ts";
 
 const skip = await e2eSkipReason();
 const IMG = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 const img = (n: string) => `quay.io/e2e/${n}@${IMG}`;
 
-Deno.test({
-  name: "once: a plain HTTP server is skipped and a host process's server is filed under " +
-    "_host_, never under the hostNetwork pod beside it" + (skip ? ` (skipped: ${skip})` : ""),
-  ignore: skip !== null,
-  fn: () =>
+e2eTest(
+  "once: a plain HTTP server is skipped and a host process's server is filed under " +
+    "_host_, never under the hostNetwork pod beside it",
+  skip,
+  () =>
     withNode("e2e-traps", async (r) => {
       const PORT = 56200;
       const { node } = r;
@@ -59,7 +59,7 @@ Deno.test({
         assert.ok(!p.includes("plain"), `the plain server got ${p}`);
       }
     }),
-});
+);
 
 /** A node with a server lying about its PID beside an honest one; runs `once`, then `check`. */
 function wrongPidRun(
@@ -82,11 +82,10 @@ function wrongPidRun(
   });
 }
 
-Deno.test({
-  name: "once: a server whose PID answer is not its own is stored nowhere; the honest one is" +
-    (skip ? ` (skipped: ${skip})` : ""),
-  ignore: skip !== null,
-  fn: () =>
+e2eTest(
+  "once: a server whose PID answer is not its own is stored nowhere; the honest one is",
+  skip,
+  () =>
     wrongPidRun(async (run, honest) => {
       assert.equal(run.prefixes.size, 1, run.why);
       await assertStored(run, await expectPod(honest, "e2e-c2/honest/app", img("honest"), 1));
@@ -94,17 +93,16 @@ Deno.test({
         assert.ok(!p.includes("liar"), `the lying server was stored: ${p}`);
       }
     }),
-});
+);
 
-Deno.test({
-  name: "once: a refused server (PID not its own) is named in the summary and once exits 1" +
-    (skip ? ` (skipped: ${skip})` : ""),
-  ignore: skip !== null,
-  fn: () =>
+e2eTest(
+  "once: a refused server (PID not its own) is named in the summary and once exits 1",
+  skip,
+  () =>
     wrongPidRun((run) => {
       // A coverage server was found and not stored: the summary names it and once fails.
       assert.match(run.stdout, /liar-srv/, run.why);
       assert.notEqual(run.code, 0, run.why);
       return Promise.resolve();
     }),
-});
+);

@@ -236,3 +236,22 @@ export async function writeRegistryAuth(
     JSON.stringify({ auths: { "quay.io": { auth: btoa("u:p") }, [entry]: { auth } } }),
   );
 }
+
+/**
+ * Writes a credentials file for `s3` (objects under `basePath`) at `dir/auth.json` and returns
+ * the collector flags of an S3 sink that uses it (path-style requests to the local endpoint).
+ * @example spawnCollector(["run", ...await s3SinkFlags(s3, dir, "ci/e2e")]);
+ */
+export async function s3SinkFlags(s3: S3Server, dir: string, basePath = ""): Promise<string[]> {
+  const auth = join(dir, "auth.json");
+  await writeRegistryAuth(auth, { ...s3, s3BasePath: basePath });
+  return [
+    "--sink",
+    "s3",
+    "--credentials-file",
+    auth,
+    "--s3-endpoint",
+    s3.endpoint,
+    "--s3-path-style",
+  ];
+}

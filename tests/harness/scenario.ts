@@ -10,7 +10,7 @@ import { covserverBinary } from "./gobuild.ts";
 import { type FakeKube, startFakeKube } from "./kubeapi.ts";
 import { SimNode } from "./node.ts";
 import type { SimContainer, SimPod } from "./node.ts";
-import { type S3Server, startS3, writeRegistryAuth } from "./s3.ts";
+import { type S3Server, s3SinkFlags, startS3 } from "./s3.ts";
 
 /** What to build. */
 export interface ScenarioOptions {
@@ -193,21 +193,8 @@ export async function buildScenario(opts: ScenarioOptions): Promise<Scenario> {
     s3 = s;
     if (kube) flags.push("--kubeconfig", kube.kubeconfigPath, "--node-name", node.name);
     else flags.push("--kubeconfig-wait", "0s");
-    if (s3) {
-      const auth = join(dir, "auth.json");
-      await writeRegistryAuth(auth, s3);
-      flags.push(
-        "--sink",
-        "s3",
-        "--credentials-file",
-        auth,
-        "--s3-endpoint",
-        s3.endpoint,
-        "--s3-path-style",
-      );
-    } else {
-      flags.push("--sink", "dir");
-    }
+    if (s3) flags.push(...await s3SinkFlags(s3, dir));
+    else flags.push("--sink", "dir");
     const queue = Array.from({ length: opts.pods }, (_, i) => i);
     const worker = async () => {
       while (queue.shift() !== undefined) await addPod();
