@@ -118,16 +118,26 @@ async function removeTree(dir: string): Promise<void> {
   for (const sub of listDir(dir)) {
     if (Deno.statSync(`${dir}/${sub}`).isDirectory) await removeTree(`${dir}/${sub}`);
   }
+  await removeCgroup(dir).catch(() => {}); // a sweep leaves a still busy cgroup to the next one
+}
+
+/**
+ * Removes a cgroup directory once its processes are gone (retries while the kernel drains it).
+ * @example
+ * await removeCgroup("/sys/fs/cgroup/systemd/ccsim-a1b2c3/crio-ab.scope");
+ */
+export async function removeCgroup(path: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     try {
-      Deno.removeSync(dir);
+      Deno.removeSync(path);
       return;
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return;
-      // EBUSY until killed tasks have left the cgroup; the kernel offers no event for that.
+      // EBUSY while exiting tasks leave the cgroup: no event to wait for here.
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+  throw new SimCommandError(`rmdir ${path}`, "cgroup still busy after 2s");
 }
 
 /**

@@ -3,7 +3,9 @@
  * killed), stdout/stderr captured line by line, awaitable lines.
  */
 
-import { SimCommandError } from "./netns.ts";
+import { removeCgroup, SimCommandError } from "./netns.ts";
+
+export { removeCgroup };
 
 /** How to start one process. */
 export interface SpawnSpec {
@@ -179,23 +181,4 @@ function writable(dir: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * Removes a cgroup directory once its processes are gone (retries while the kernel drains it).
- * @example
- * await removeCgroup("/sys/fs/cgroup/systemd/ccsim-a1b2c3/crio-ab.scope");
- */
-export async function removeCgroup(path: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      Deno.removeSync(path);
-      return;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return;
-      // EBUSY while exiting tasks leave the cgroup: no event to wait for here.
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  throw new SimCommandError(`rmdir ${path}`, "cgroup still busy after 2s");
 }
