@@ -63,6 +63,9 @@ e2eTest(
       const start = async (schedule: string) => {
         const c = await r.collector("run", PORT, [
           ...r.dirSink,
+          // These checks compare stored counts with the servers' live ones: store every change.
+          "--store-refresh",
+          "0s",
           "--pull-schedule",
           schedule,
           "--scan-interval",

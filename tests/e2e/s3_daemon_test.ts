@@ -72,6 +72,9 @@ function withS3Daemon(portStart: number, body: (r: S3Run) => Promise<void>): Pro
     const ran = new Map<E2eServer, string[]>([[web, ["alpha"]], [host, ["beta"]]]);
     const c = await r.collector("run", portStart, [
       ...r.s3Sink,
+      // The checks compare stored counts with the servers' live ones: store every change.
+      "--store-refresh",
+      "0s",
       "--pull-schedule",
       "1s",
       "--scan-interval",
