@@ -42,26 +42,3 @@ export async function socketInodesOf(system: System, pid: number): Promise<Set<n
   }
   return out;
 }
-
-/**
- * Which of `pids` holds each of `wanted` inodes (first holder in `pids` order wins). Stops early
- * once every wanted inode is found.
- *
- * @example await holdersOf(sys, [1, 42], new Set([412337])) // Map { 412337 => 42 }
- */
-export async function holdersOf(
-  system: System,
-  pids: Iterable<number>,
-  wanted: Set<number>,
-  signal?: AbortSignal,
-): Promise<Map<number, number>> {
-  const found = new Map<number, number>();
-  for (const pid of pids) {
-    signal?.throwIfAborted();
-    if (found.size === wanted.size) break;
-    for (const inode of await socketInodesOf(system, pid)) {
-      if (wanted.has(inode) && !found.has(inode)) found.set(inode, pid);
-    }
-  }
-  return found;
-}

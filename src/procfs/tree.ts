@@ -66,16 +66,3 @@ export async function readProcessTable(
   }
   return new ProcessTable(parents);
 }
-
-/**
- * `rootPid` and all its descendants. Pass the scan's `table` to share one pass over /proc.
- *
- * @example await processTree(createSystem(), Deno.pid) // [Deno.pid, ...children]
- */
-export async function processTree(
-  system: System,
-  rootPid: number,
-  table?: ProcessTable,
-): Promise<number[]> {
-  return (table ?? await readProcessTable(system)).treeOf(rootPid);
-}
