@@ -86,7 +86,12 @@ export const SETTINGS = {
     "How long to wait for a kubeconfig to appear",
   ),
   kubeInsecure: {
-    ...setting("kube-insecure", boolean, "false", "Skip API server certificate checks (unsafe)"),
+    ...setting(
+      "kube-insecure",
+      boolean,
+      "false",
+      "Ask to skip API server certificate checks (warns; Deno still verifies per client)",
+    ),
     boolean: true,
   },
   nodeName: setting("node-name", text, "", "Node name (default: learned from the API server)"),
