@@ -45,6 +45,13 @@ export interface EngineParts {
   /** The host PID of the server among the owner's processes, or null (refuse). */
   attribute(candidate: Candidate, identity: Identity): Promise<number | null>;
   collector(target: Target): CollectorHandle;
+  /**
+   * A cheap look for something new between scans (`crictl ps` only), used while no pod events
+   * come (host-only mode): true starts a scan at once.
+   */
+  changed?(signal: AbortSignal): Promise<boolean>;
+  /** True while pod events arrive (the kube watch runs): no need to look between scans. */
+  watchingPods?(): boolean;
 }
 
 interface Running {
@@ -61,6 +68,7 @@ type Verdict = "collecting" | "not-coverage" | "refused";
 const YOUNG_CONTAINER_MS = 30_000;
 const FAST_RESCAN_MS = 1_000;
 const PROBE_CONCURRENCY = 16;
+const CHANGE_CHECK_MS = 1_000;
 const PROBE_RETRY_MS = 5_000;
 const PROBE_RETRY_MAX_MS = 5 * 60_000;
 
@@ -372,7 +380,20 @@ export class Engine {
   async #idle(ms: number, signal: AbortSignal): Promise<void> {
     const wake = new AbortController();
     this.#wake = () => wake.abort();
-    await sleep(ms, AbortSignal.any([signal, wake.signal]));
+    const both = AbortSignal.any([signal, wake.signal]);
+    const until = performance.now() + ms;
+    const { changed, watchingPods } = this.#parts;
+    // Without pod events, look for new containers every second (one `crictl ps`), so a new
+    // server is found in about a second rather than a scan interval.
+    while (!both.aborted && performance.now() < until) {
+      const lookEvery = changed && !(watchingPods?.() ?? false) ? CHANGE_CHECK_MS : Infinity;
+      if (!await sleep(Math.min(lookEvery, until - performance.now()), both)) break;
+      if (performance.now() >= until || lookEvery === Infinity) break;
+      if (await changed!(both).catch(() => false)) {
+        this.#pendingReasons.push("new containers");
+        break;
+      }
+    }
     this.#wake = null;
   }
 }

@@ -84,6 +84,7 @@ function harness(kinds: Record<number, "coverage" | "plain" | "wrong-pid" | "sil
   };
   const engine = new Engine(deps, parts);
   return {
+    parts,
     deps,
     clock,
     engine,
@@ -231,4 +232,29 @@ Deno.test("a candidate whose judgement throws does not stop the scan or stick", 
   await h.engine.scanOnce(stop.signal, { start: true });
   assert.deepEqual(h.probed.filter((p) => p === 53700).length, 2, "tried again next scan");
   stop.abort();
+});
+
+Deno.test("without pod events the engine looks for new containers between scans", async () => {
+  const h = harness({});
+  let looks = 0;
+  h.parts.changed = () => Promise.resolve(++looks >= 2);
+  h.parts.watchingPods = () => false;
+  const stop = new AbortController();
+  const running = h.engine.run(stop.signal);
+  while (h.scans() < 2) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(looks, 2, "the second look saw a change and started a scan (interval is 1 h)");
+  stop.abort();
+  await running;
+  const h2 = harness({});
+  let looks2 = 0;
+  h2.parts.changed = () => Promise.resolve(++looks2 > 0);
+  h2.parts.watchingPods = () => true;
+  const stop2 = new AbortController();
+  const running2 = h2.engine.run(stop2.signal);
+  while (h2.scans() < 1) await new Promise((r) => setTimeout(r, 5));
+  h2.engine.triggerScan("pod event");
+  while (h2.scans() < 2) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(looks2, 0, "pod events arrive: no looks");
+  stop2.abort();
+  await running2;
 });

@@ -17,6 +17,7 @@ export function buildEngine(
   sink: Sink,
   hostname: string,
   nodeName: () => string | undefined = () => undefined,
+  watchingPods: () => boolean = () => false,
 ): Engine {
   const { system, config, log, metrics } = deps;
   const discoverer = new Discoverer(deps);
@@ -24,6 +25,8 @@ export function buildEngine(
     scan: (signal) => discoverer.scan(signal),
     probe: (candidate, signal) => probe(candidate, { timeoutMs: config.probeTimeout, signal }),
     attribute: (candidate, identity) => attribute(system, candidate, identity),
+    changed: (signal) => discoverer.changed(signal),
+    watchingPods,
     collector: (target: Target): CollectorHandle => {
       const c = new Collector(
         target,
@@ -49,7 +52,11 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
   const sink = await createSink(deps);
   const hostname = await nodeHostname(system, config.hostname);
   let nodeName: string | undefined = config.nodeName || undefined;
-  const engine = buildEngine(deps, sink, hostname, () => nodeName);
+  // The engine asks the kube part (made after it) whether pod events arrive.
+  const kubeRef: { part?: Part } = {};
+  const watchingPods = () =>
+    (kubeRef.part?.status?.() as { mode?: string } | undefined)?.mode === "full";
+  const engine = buildEngine(deps, sink, hostname, () => nodeName, watchingPods);
   const kube = createKubePart(deps, {
     triggerScan: (reason) => engine.triggerScan(reason),
     finalPull: async (podUid, reason) => {
@@ -57,6 +64,7 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
     },
     setNodeName: (name) => nodeName = name,
   }, { hostname: () => hostname });
+  kubeRef.part = kube;
   log.info("mode", {
     sink: sink.description,
     hostname,

@@ -37,6 +37,9 @@ const CANDIDATES_HELP = "Candidate coverage servers found by the last scan, by o
 const SCANS = "discovery_scans_total";
 const SCANS_HELP = "Discovery scans run";
 
+/** How long a `crictl ps` taken by `changed()` stands in for the scan's own. */
+const PREFETCH_FRESH_MS = 2_000;
+
 /**
  * Finds coverage server candidates. Keep one per process: it caches what crictl said about each
  * container, what /proc said about each container's listeners, and who holds each host listener,
@@ -57,6 +60,10 @@ export class Discoverer {
   #inspectFailing = new Set<string>();
   /** ContainerInfo per container ID, built once per ID while it is in `crictl ps`. */
   #known = new Map<string, ContainerInfo>();
+  /** Container IDs of the last `crictl ps` a scan used. */
+  #listed = new Set<string>();
+  /** A `crictl ps` taken by `changed()`, for the scan it starts (no second run). */
+  #prefetched: { ps: PsContainer[]; at: number } | null = null;
   /** The host network namespace (/proc/1/ns/net), read once. */
   #hostNs?: string;
 
@@ -91,13 +98,34 @@ export class Discoverer {
     return { ...view, candidates: [...candidates, ...hosts] };
   }
 
+  /**
+   * A cheap look for new containers between scans when no pod events come (host-only mode):
+   * one `crictl ps`, compared with the last scan's. True when a container came or went; the
+   * listing is kept for the scan that follows.
+   */
+  async changed(signal: AbortSignal): Promise<boolean> {
+    let ps: PsContainer[];
+    try {
+      ps = await this.#crictl.ps(signal);
+    } catch (e) {
+      if (e instanceof CrictlError) return false; // the next scan reports it
+      throw e;
+    }
+    this.#prefetched = { ps, at: this.#deps.system.now() };
+    return ps.length !== this.#listed.size || ps.some((p) => !this.#listed.has(p.id));
+  }
+
   async #containers(
     signal: AbortSignal,
   ): Promise<{ containers: ContainerInfo[]; crictlOk: boolean; crictlError?: string }> {
     const { log, health, system } = this.#deps;
     let ps: PsContainer[];
+    const pre = this.#prefetched;
+    this.#prefetched = null;
     try {
-      ps = await this.#crictl.ps(signal);
+      ps = pre && system.now() - pre.at < PREFETCH_FRESH_MS
+        ? pre.ps
+        : await this.#crictl.ps(signal);
     } catch (e) {
       if (!(e instanceof CrictlError)) throw e;
       // A container that died during the outage may have its PID reused: keep only those whose
@@ -128,6 +156,7 @@ export class Discoverer {
     }
     this.#known = next;
     const listed = new Set(ps.map((p) => p.id));
+    this.#listed = listed;
     for (const id of this.#inspectFailing) {
       if (listed.has(id)) continue;
       this.#inspectFailing.delete(id);

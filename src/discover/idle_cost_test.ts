@@ -183,3 +183,16 @@ Deno.test("an inspect failure is logged again when its container ID comes back a
   await n.d.scan(signal);
   assertEquals(logged(), 2);
 });
+
+Deno.test("changed(): one crictl ps; true only when a container came or went; the scan reuses it", async () => {
+  using n = node();
+  await n.d.scan(signal);
+  n.ops.length = 0;
+  assertEquals(await n.d.changed(signal), false);
+  assertEquals(n.ops, ["run ps -o json"], "a look is one crictl ps, no /proc reads");
+  n.cri.containers = n.cri.containers.filter((c) => c.name !== "etcd");
+  n.ops.length = 0;
+  assertEquals(await n.d.changed(signal), true);
+  await n.d.scan(signal);
+  assertEquals(n.ops.filter((o) => o === "run ps -o json").length, 1, "the scan used that ps");
+});
