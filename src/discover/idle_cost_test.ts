@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import type { Candidate } from "../target.ts";
-import { hex, testNode as node } from "./testnode.ts";
+import { ghostContainer, hex, testNode as node } from "./testnode.ts";
 import { WIDE_LEARN_MS } from "./host.ts";
 
 const signal = new AbortController().signal;
@@ -158,15 +158,7 @@ Deno.test("crictl down: a container whose PID now belongs to another process lea
 
 Deno.test("an inspect failure is logged again when its container ID comes back after leaving ps", async () => {
   using n = node();
-  n.cri.containers.push({
-    id: hex("d"),
-    sandbox: hex("9"),
-    name: "ghost",
-    pod: "ghost",
-    pid: 900,
-    network: "POD",
-    ip: "10.244.0.9",
-  });
+  n.cri.containers.push(ghostContainer());
   const ghost = n.cri.containers.at(-1)!;
   const run = n.cri.run.bind(n.cri);
   n.cri.run = (cmd, args, t) =>

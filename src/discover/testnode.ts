@@ -5,11 +5,31 @@ import { createLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
 import { Health } from "../health.ts";
 import { FakeProc } from "../procfs/fakeproc.ts";
-import { FakeCri } from "./fakecri.ts";
+import { type FakeContainer, FakeCri } from "./fakecri.ts";
 import { Discoverer } from "./discoverer.ts";
 
 /** A 64-hex container ID made of one repeated character. */
 export const hex = (c: string): string => c.repeat(64);
+
+/** A container crictl lists whose process /proc does not know (pid 900): inspect-only trouble. */
+export const ghostContainer = (): FakeContainer => ({
+  id: hex("d"),
+  sandbox: hex("9"),
+  name: "ghost",
+  pod: "ghost",
+  pid: 900,
+  network: "POD",
+  ip: "10.244.0.9",
+});
+
+/** The candidates the test node's scan finds: [owner, dial host, port]. */
+export const NODE_CANDIDATES: [string, string, number][] = [
+  ["_host_", "127.0.0.1", 53701],
+  ["_host_", "127.0.0.1", 60001],
+  ["_host_", "::1", 53702],
+  ["kube-apiserver", "::1", 53700],
+  ["web", "fd00::17", 53700],
+];
 const config = {
   crictl: "crictl",
   runtimeEndpoint: "",
