@@ -1,5 +1,6 @@
 /** The command line: commands, flags, --help, exit codes. */
 
+import { errorText } from "./errors.ts";
 import { parseArgs } from "node:util";
 import { collectorEnv, type Config, ConfigError, envName, loadConfig, SETTINGS } from "./config.ts";
 import type { SettingKey } from "./config.ts";
@@ -148,7 +149,7 @@ function parseFlags(args: string[], cmd: Command, name: string) {
     };
   } catch (e) {
     const code = (e as { code?: string }).code;
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = errorText(e);
     if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
       const flag = /'([^']+)'/.exec(msg)?.[1] ?? msg;
       throw new UsageError(`unknown flag ${flag}`, hint);

@@ -3,6 +3,7 @@
  * Precedence: command-line flag > environment (`COVERAGE_COLLECTOR_*`) > default.
  */
 
+import { errorText } from "./errors.ts";
 import { z } from "zod";
 import { parseBytes, parseDuration } from "./units.ts";
 import { parseSchedule } from "./collect/schedule.ts";
@@ -226,7 +227,7 @@ export function loadConfig(
     try {
       out[key] = s.parse(raw);
     } catch (e) {
-      problems.push(`${where}: ${e instanceof Error ? e.message : String(e)}`);
+      problems.push(`${where}: ${errorText(e)}`);
     }
   }
   if (problems.length === 0) {

@@ -4,6 +4,7 @@
  * confirmed server, and offers the final pull that shutdown and pod deletion use.
  */
 
+import { errorText } from "./errors.ts";
 import type { Deps } from "./agent.ts";
 import type { Logger } from "./log.ts";
 import type { ProbeResult } from "./probe.ts";
@@ -270,7 +271,7 @@ export class Engine {
         return rep;
       } catch (e) {
         this.#log.warn("final pull failed", { ...targetFields(r.target), reason, error: e });
-        return { stored: false, error: e instanceof Error ? e.message : String(e) };
+        return { stored: false, error: errorText(e) };
       }
     }));
   }

@@ -1,5 +1,6 @@
 /** `once`: one scan, one full pull of every server, store, a summary table, an exit code. */
 
+import { errorText } from "./errors.ts";
 import { type Deps, loggerFor } from "./agent.ts";
 import type { Config } from "./config.ts";
 import type { PullReport } from "./engine.ts";
@@ -86,7 +87,7 @@ export async function runOnce(config: Config, stdout: (s: string) => void): Prom
       try {
         return rowOf(t, await engine.collectorFor(t).pullNow("once", signal));
       } catch (e) {
-        return rowOf(t, { stored: false, error: e instanceof Error ? e.message : String(e) });
+        return rowOf(t, { stored: false, error: errorText(e) });
       }
     }));
     for (const { candidate, identity } of engine.refusedInLastScan()) {

@@ -1,5 +1,6 @@
 /** Is a candidate a coverage server, and which host process serves it? */
 
+import { errorText } from "./errors.ts";
 import { IdentityError, parseIdentity } from "./identity.ts";
 import type { System } from "./system.ts";
 import { type Candidate, hostPort, type Identity } from "./target.ts";
@@ -41,7 +42,7 @@ export async function probe(
     if (timeout.aborted) {
       return { kind: "error", error: `HEAD ${url}: no answer within ${timeoutMs}ms` };
     }
-    return { kind: "error", error: `HEAD ${url}: ${e instanceof Error ? e.message : String(e)}` };
+    return { kind: "error", error: `HEAD ${url}: ${errorText(e)}` };
   }
   await res.body?.cancel().catch(() => {});
   try {

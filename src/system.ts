@@ -3,6 +3,7 @@
  * The composition root makes one; tests make their own over a temp directory or the real host.
  */
 
+import { errorText } from "./errors.ts";
 import { join } from "node:path";
 
 export interface RunResult {
@@ -85,7 +86,7 @@ export async function runProgram(
     if (e instanceof Deno.errors.NotFound) {
       throw new RunError(command, "not-found", "not found (is it installed and on PATH?)");
     }
-    throw new RunError(command, "failed-to-start", e instanceof Error ? e.message : String(e));
+    throw new RunError(command, "failed-to-start", errorText(e));
   }
   const out = await child.output();
   if (timeout.aborted) {

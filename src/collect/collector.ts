@@ -1,5 +1,6 @@
 /** One collector per coverage server: pull on a schedule, check, name, store what changed. */
 
+import { errorText } from "../errors.ts";
 import { readStartTime } from "../procfs/stat.ts";
 import type { Config } from "../config.ts";
 import { sameIdentity } from "../identity.ts";
@@ -73,10 +74,6 @@ const BYTES_HELP = "Bytes of coverage objects stored";
 const SKIPPED = "coverage_collector_skipped_unchanged_total";
 const SKIPPED_HELP =
   "Pulls not stored: counters identical to the last stored, or no block covered that it lacked";
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /**
  * Collects one coverage server until it goes away, changes identity, or the signal aborts.
@@ -172,7 +169,7 @@ export class Collector {
   }
 
   #problem(kind: string, e: unknown): string {
-    const text = message(e);
+    const text = errorText(e);
     this.#lastError = text;
     if (this.#once.changed(kind, text)) this.#log.warn(`${kind} failed`, { error: text });
     return text;
@@ -189,7 +186,7 @@ export class Collector {
     try {
       text = await this.#deps.system.readText(`/proc/${this.#target.hostPid}/status`);
     } catch (e) {
-      return !(e instanceof Deno.errors.NotFound || /no such process/i.test(message(e)));
+      return !(e instanceof Deno.errors.NotFound || /no such process/i.test(errorText(e)));
     }
     const state = /^State:\s*(\S)/m.exec(text)?.[1];
     if (state === "Z" || state === "X") return false;
@@ -228,7 +225,7 @@ export class Collector {
       }
       const kind = e instanceof PullError || e instanceof CoverageError ? e.kind : "error";
       metrics.inc(PULLS, PULLS_HELP, { result: kind });
-      if (kind === "aborted") return { result: "aborted", error: message(e) };
+      if (kind === "aborted") return { result: "aborted", error: errorText(e) };
       if (e instanceof PullError && !await this.#alive()) {
         return this.#end("pid-gone", `host PID ${this.#target.hostPid} after: ${e.message}`);
       }

@@ -1,5 +1,6 @@
 /** The /coverage JSON of a coverage server and the Go coverage files inside it: decode and check. */
 
+import { errorText } from "../errors.ts";
 import { z } from "zod";
 
 /** The body of `GET /coverage` (meta fields are "" with `?nometa=1`). */
@@ -175,7 +176,7 @@ export function decodeCoverage(body: string | object, opts: DecodeOptions): Deco
     } catch (e) {
       throw new CoverageError(
         "json",
-        `coverage response is not JSON (${e instanceof Error ? e.message : String(e)})`,
+        `coverage response is not JSON (${errorText(e)})`,
       );
     }
   }

@@ -1,5 +1,6 @@
 /** One GET /coverage from a coverage server, bounded in time and size. */
 
+import { errorText } from "../errors.ts";
 import { parseIdentity } from "../identity.ts";
 import { hostPort, type Identity } from "../target.ts";
 
@@ -102,7 +103,7 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
       return new PullError("timeout", `${url}: no complete answer within ${opts.timeoutMs}ms`);
     }
     if (opts.signal?.aborted) return new PullError("aborted", `${url}: stopped`);
-    const detail = e instanceof Error ? e.message : String(e);
+    const detail = errorText(e);
     return new PullError("network", `${url}: ${detail}`, undefined, undefined, { cause: e });
   };
   try {

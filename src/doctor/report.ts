@@ -1,5 +1,7 @@
 /** What `doctor` found: one result per check, the exit code, and a one-line-per-check table. */
 
+import { errorText as baseErrorText } from "../errors.ts";
+
 export type CheckStatus = "OK" | "WARN" | "FAIL";
 
 /** The outcome of one check. `fix` says what to do when the status is not OK ("" when OK). */
@@ -33,8 +35,7 @@ export function fail(name: string, detail: string, fix: string): CheckResult {
 
 /** The message of anything thrown, on one line. @example errorText(new Error("a\nb")) // "a b" */
 export function errorText(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  return text.replace(/\s*\n\s*/g, " ").trim();
+  return baseErrorText(e).replace(/\s*\n\s*/g, " ").trim();
 }
 
 /**

@@ -3,6 +3,7 @@
  * root, and fingerprints the files so a rotated certificate is noticed.
  */
 
+import { errorText } from "../errors.ts";
 import { dirname, isAbsolute, join } from "node:path";
 import type { KubeconfigSpec, Material } from "./kubeconfig.ts";
 import { fsPath } from "./kubeconfig_source.ts";
@@ -61,7 +62,7 @@ async function fileState(root: string, file: string, field: string): Promise<Fil
     throw new CredentialError(
       fsPath(root, file),
       field,
-      e instanceof Deno.errors.NotFound ? "not found" : e instanceof Error ? e.message : String(e),
+      e instanceof Deno.errors.NotFound ? "not found" : errorText(e),
     );
   }
 }

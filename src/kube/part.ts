@@ -4,6 +4,7 @@
  * deleting is the last good moment to pull its coverage: that is `finalPull`, once per pod.
  */
 
+import { errorText } from "../errors.ts";
 import { nodeHostname } from "../hostname.ts";
 import type { Deps, Part } from "../agent.ts";
 import { Backoff } from "../backoff.ts";
@@ -145,7 +146,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
           insecure: config.kubeInsecure,
         });
       } catch (e) {
-        const reason = e instanceof Error ? e.message : String(e);
+        const reason = errorText(e);
         st.lastError = reason;
         health.set("kube", { ready: false, reason: `kubeconfig unusable: ${reason}` });
         klog.error("kubeconfig unusable; retrying", { path: loc.path, error: reason });
@@ -184,7 +185,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
           hostname: opts.hostname ?? (() => fallbackHost),
           backoff: newBackoff(),
           onRetry: (e) => {
-            st.lastError = e instanceof Error ? e.message : String(e);
+            st.lastError = errorText(e);
             health.set("kube", { ready: false, reason: `API server: ${st.lastError}` });
           },
         });

@@ -3,6 +3,7 @@
  * reconnects, a 410 means list again, errors back off, 403 is reported as a health fault.
  */
 
+import { errorText } from "../errors.ts";
 import type { Health } from "../health.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
@@ -132,7 +133,7 @@ export class PodWatcher {
   }
 
   #problem(e: unknown) {
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = errorText(e);
     this.#st.lastError = msg;
     if (e instanceof KubeApiError && e.status === 403) {
       this.#st.watch = "forbidden";

@@ -1,5 +1,6 @@
 /** The directory sink: the S3 layout on local disk, each file written atomically. */
 
+import { errorText } from "../errors.ts";
 import { basename, dirname, join, resolve } from "node:path";
 import { type Sink, SinkError } from "./sink.ts";
 import { keySegments } from "./key.ts";
@@ -58,7 +59,7 @@ export class DirSink implements Sink {
       const permanent = e instanceof Deno.errors.PermissionDenied ||
         e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.AlreadyExists;
       throw new SinkError(
-        `cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`,
+        `cannot write ${path}: ${errorText(e)}`,
         permanent,
         { cause: e },
       );

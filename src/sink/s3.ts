@@ -4,6 +4,7 @@
  * a permanent SinkError at once, never hammered.
  */
 
+import { errorText } from "../errors.ts";
 import { fullJitter } from "../backoff.ts";
 import { AwsClient } from "aws4fetch";
 import { type Sink, SinkError } from "./sink.ts";
@@ -206,7 +207,7 @@ export class S3Sink implements Sink {
  * // "fetch failed: refused"
  */
 export function describeFetchError(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errorText(e);
   const cause = e instanceof Error ? e.cause : undefined;
   const why = cause instanceof Error ? cause.message : cause ? String(cause) : "";
   return why && !msg.includes(why) ? `${msg}: ${why}` : msg;

@@ -4,6 +4,7 @@
  * background until it is stored. The spool survives a restart.
  */
 
+import { errorText } from "../errors.ts";
 import { type Sink, SinkError } from "./sink.ts";
 import { keySegments } from "./key.ts";
 import {
@@ -42,8 +43,6 @@ const M_BYTES = "coverage_collector_spool_bytes";
 const M_OBJECTS = "coverage_collector_spool_objects";
 const M_EVICT = "coverage_collector_spool_evictions_total";
 const M_PUTS = "coverage_collector_sink_puts_total";
-
-const messageOf = (e: unknown) => e instanceof Error ? e.message : String(e);
 
 /**
  * Wraps a remote sink with a disk spool. Make one with `SpoolingSink.open` (loads the spool).
@@ -127,7 +126,7 @@ export class SpoolingSink implements Sink {
         this.#count("failed");
         throw e;
       }
-      await this.#spool(key, data, messageOf(e));
+      await this.#spool(key, data, errorText(e));
     }
   }
 
@@ -147,7 +146,7 @@ export class SpoolingSink implements Sink {
       } catch (e) {
         this.#o.log.error("spooled object unreadable; dropped", {
           object: key,
-          error: messageOf(e),
+          error: errorText(e),
         });
         await this.#remove(key, seq);
         continue;
@@ -288,7 +287,7 @@ export class SpoolingSink implements Sink {
 
   #setFault(e: unknown): void {
     const permanent = e instanceof SinkError && e.permanent;
-    this.#fault = { message: messageOf(e), permanent };
+    this.#fault = { message: errorText(e), permanent };
     if (this.#once.changed("fault", this.#fault.message)) {
       this.#o.log[permanent ? "error" : "warn"](
         permanent ? "store refuses writes; spooling until fixed" : "store unreachable; spooling",
