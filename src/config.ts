@@ -117,6 +117,18 @@ export const SETTINGS = {
   probeTimeout: setting("probe-timeout", duration(50), "2s", "Timeout of a HEAD identity probe"),
   pullTimeout: setting("pull-timeout", duration(100), "30s", "Timeout of one coverage pull"),
   maxBody: setting("max-body", bytes(1024), "64MiB", "Largest coverage response accepted"),
+  maxPulls: setting(
+    "max-pulls",
+    integer(1, 1000),
+    "8",
+    "Most coverage pulls in flight at once, node-wide",
+  ),
+  pullMemory: setting(
+    "pull-memory",
+    bytes(65536),
+    "32MiB",
+    "Most coverage body bytes held at once, node-wide (a larger body runs alone)",
+  ),
   sink: setting(
     "sink",
     oneOf("auto", "s3", "dir"),

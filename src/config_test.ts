@@ -49,6 +49,8 @@ const BAD: Partial<Record<SettingKey, string>> = {
   probeTimeout: "x",
   pullTimeout: "never",
   maxBody: "12",
+  maxPulls: "0",
+  pullMemory: "1KiB",
   sink: "ftp",
   outputDir: "",
   stateDir: "",

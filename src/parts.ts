@@ -2,6 +2,7 @@
 
 import type { Deps, Part } from "./agent.ts";
 import { Collector } from "./collect/collector.ts";
+import { PullGate } from "./collect/gate.ts";
 import { Discoverer } from "./discover/discoverer.ts";
 import { type CollectorHandle, Engine } from "./engine.ts";
 import { nodeHostname } from "./hostname.ts";
@@ -21,6 +22,7 @@ export function buildEngine(
 ): Engine {
   const { system, config, log, metrics } = deps;
   const discoverer = new Discoverer(deps);
+  const gate = new PullGate(config.maxPulls, config.pullMemory);
   return new Engine(deps, {
     scan: (signal) => discoverer.scan(signal),
     probe: (candidate, signal) => probe(candidate, { timeoutMs: config.probeTimeout, signal }),
@@ -30,7 +32,7 @@ export function buildEngine(
     collector: (target: Target): CollectorHandle => {
       const c = new Collector(
         target,
-        { sink, system, log, metrics, config, hostname, nodeName },
+        { sink, system, log, metrics, config, hostname, nodeName, gate },
         { refreshMs: config.storeRefresh },
       );
       return {

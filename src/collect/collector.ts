@@ -11,7 +11,8 @@ import { SinkError } from "../sink/sink.ts";
 import type { Sink } from "../sink/sink.ts";
 import { sleep, type System } from "../system.ts";
 import { type Identity, type Target, targetFields } from "../target.ts";
-import { CoverageError, decodeCoverage, type DecodedCoverage } from "./coverage.ts";
+import { checkCoverage, CoverageError, type DecodedCoverage } from "./coverage.ts";
+import type { PullGate, PullSlot } from "./gate.ts";
 import { pullCoverage, PullError } from "./pull.ts";
 import { nextDelay } from "./schedule.ts";
 import * as rule from "./store_rule.ts";
@@ -57,6 +58,8 @@ export interface CollectorDeps {
   hostname: string;
   /** The node name once known (for info.json). */
   nodeName?: () => string | undefined;
+  /** Node-wide bounds on pulls in flight and body bytes held (held from pull to store). */
+  gate?: PullGate;
 }
 
 /** Tuning of one collector (not a setting: tests and benchmarks change it). */
@@ -101,6 +104,8 @@ export class Collector {
   #lastError: string | null = null;
   #pulls = 0;
   #stores = 0;
+  /** Body size of the last full and nometa pull: what to reserve for the next. */
+  #lastBody = { full: undefined as number | undefined, nometa: undefined as number | undefined };
 
   constructor(target: Target, deps: CollectorDeps, options: CollectorOptions = {}) {
     this.#target = target;
@@ -203,6 +208,25 @@ export class Collector {
     if (this.#ended) return { result: "ended", end: this.#ended };
     if (signal.aborted) return { result: "aborted", error: "stopped before the pull" };
     if (!await this.#alive()) return this.#end("pid-gone", `host PID ${this.#target.hostPid}`);
+    // The slot is held from the request until the decoded body is stored (or dropped).
+    let slot: PullSlot | undefined;
+    try {
+      slot = await this.#deps.gate?.slot(signal);
+    } catch {
+      return { result: "aborted", error: "stopped while waiting for a pull slot" };
+    }
+    try {
+      return await this.#pullHeld(reason, signal, slot);
+    } finally {
+      slot?.release();
+    }
+  }
+
+  async #pullHeld(
+    reason: string,
+    signal: AbortSignal,
+    slot: PullSlot | undefined,
+  ): Promise<PullOutcome> {
     const nometa = this.#metaStored && this.#metaHash !== undefined;
     const { metrics, config } = this.#deps;
     this.#pulls++;
@@ -216,11 +240,15 @@ export class Collector {
         timeoutMs: config.pullTimeout,
         maxBody: config.maxBody,
         signal,
+        slot,
+        expectBytes: nometa ? this.#lastBody.nometa : this.#lastBody.full,
       });
       if (!this.#same(res.identity)) return this.#identityChanged(res.identity);
-      decoded = decodeCoverage(res.body, { expectMeta: !nometa, metaHash: this.#metaHash });
+      this.#lastBody[nometa ? "nometa" : "full"] = res.bodyBytes;
+      decoded = checkCoverage(res.body, { expectMeta: !nometa, metaHash: this.#metaHash });
     } catch (e) {
-      if (e instanceof PullError && e.status !== undefined && !this.#same(e.identity)) {
+      const answered = e instanceof PullError || e instanceof CoverageError;
+      if (answered && e.status !== undefined && !this.#same(e.identity)) {
         return this.#identityChanged(e.identity);
       }
       const kind = e instanceof PullError || e instanceof CoverageError ? e.kind : "error";

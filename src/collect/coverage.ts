@@ -1,17 +1,7 @@
 /** The /coverage JSON of a coverage server and the Go coverage files inside it: decode and check. */
 
-import { errorText } from "../errors.ts";
-import { z } from "zod";
-
-/** The body of `GET /coverage` (meta fields are "" with `?nometa=1`). */
-export const CoverageResponse = z.object({
-  meta_filename: z.string().default(""),
-  meta_data: z.string().default(""),
-  counters_filename: z.string(),
-  counters_data: z.string(),
-  timestamp: z.number().or(z.string()).optional(),
-});
-export type CoverageResponse = z.infer<typeof CoverageResponse>;
+import type { Identity } from "../target.ts";
+import { BodyError, CoverageBodyReader, type CoverageFields } from "./body_reader.ts";
 
 /** What was wrong with a coverage response. */
 export type CoverageErrorKind =
@@ -25,6 +15,10 @@ export type CoverageErrorKind =
 
 /** A coverage response is not usable; `kind` is the metric label. */
 export class CoverageError extends Error {
+  /** Set by a pull: the identity headers of the response the body came with. */
+  identity?: Identity | null;
+  /** Set by a pull: the HTTP status of that response. */
+  status?: number;
   constructor(readonly kind: CoverageErrorKind, message: string) {
     super(message);
     this.name = "CoverageError";
@@ -74,19 +68,6 @@ const COUNTERS_NAME = /^covcounters\.([^.\s/]+)\.(\d{1,10})\.(\d+)$/;
 /** Lower-case hex of bytes. @example toHex(new Uint8Array([0, 171])) // "00ab" */
 export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Decodes standard base64 (padding required); throws CoverageError "base64" naming the field. */
-function decodeBase64(text: string, field: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "");
-  if (clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) {
-    throw new CoverageError("base64", `${field} is not valid base64`);
-  }
-  try {
-    return Uint8Array.from(atob(clean), (c) => c.charCodeAt(0));
-  } catch {
-    throw new CoverageError("base64", `${field} is not valid base64`);
-  }
 }
 
 function hasMagic(bytes: Uint8Array, magic: number[]): boolean {
@@ -162,45 +143,49 @@ export function decodeCounters(bytes: Uint8Array, filename: string): CountersFil
 }
 
 /**
- * Decodes and checks a /coverage body (its text, or already parsed JSON). The hash of names is
- * computed from the meta bytes, never taken from the server's file names (servers in the field
- * name files from the wrong bytes).
+ * Decodes and checks a /coverage body given whole (its text or bytes, or parsed JSON): see
+ * CoverageBodyReader for the streaming read a pull uses, and checkCoverage for the checks.
  *
  * @example decodeCoverage(bodyText, { expectMeta: true }).meta?.hash // "0123...cdef"
  */
-export function decodeCoverage(body: string | object, opts: DecodeOptions): DecodedCoverage {
-  let json: unknown = body;
-  if (typeof body === "string") {
-    try {
-      json = JSON.parse(body);
-    } catch (e) {
-      throw new CoverageError(
-        "json",
-        `coverage response is not JSON (${errorText(e)})`,
-      );
-    }
+export function decodeCoverage(
+  body: string | Uint8Array | object,
+  opts: DecodeOptions,
+): DecodedCoverage {
+  const bytes = body instanceof Uint8Array
+    ? body
+    : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body));
+  const reader = new CoverageBodyReader();
+  try {
+    reader.push(bytes);
+    return checkCoverage(reader.finish(), opts);
+  } catch (e) {
+    throw asCoverageError(e);
   }
-  const parsed = CoverageResponse.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CoverageError(
-      "json",
-      `coverage response is not the /coverage JSON: ${
-        issue.path.join(".") || "body"
-      }: ${issue.message}`,
-    );
-  }
-  const data = parsed.data;
+}
+
+/** A BodyError from the streaming reader as the CoverageError of the same kind. */
+export function asCoverageError(e: unknown): unknown {
+  return e instanceof BodyError ? new CoverageError(e.kind, e.message) : e;
+}
+
+/**
+ * Checks the decoded fields of a /coverage body. The hash of names is computed from the meta
+ * bytes, never taken from the server's file names (servers in the field name files from the
+ * wrong bytes).
+ *
+ * @example checkCoverage(reader.finish(), { expectMeta: false, metaHash }).counters.pid // 1
+ */
+export function checkCoverage(data: CoverageFields, opts: DecodeOptions): DecodedCoverage {
   let meta: MetaFile | undefined;
-  if (data.meta_data !== "") meta = decodeMeta(decodeBase64(data.meta_data, "meta_data"));
+  if (data.meta_data.byteLength > 0) meta = decodeMeta(data.meta_data);
   else if (opts.expectMeta) {
     throw new CoverageError("json", "meta_data is empty in a full (not nometa) pull");
   }
-  if (data.counters_data === "") throw new CoverageError("json", "counters_data is empty");
-  const counters = decodeCounters(
-    decodeBase64(data.counters_data, "counters_data"),
-    data.counters_filename,
-  );
+  if (data.counters_data.byteLength === 0) {
+    throw new CoverageError("json", "counters_data is empty");
+  }
+  const counters = decodeCounters(data.counters_data, data.counters_filename);
   if (meta && opts.metaHash !== undefined && meta.hash !== opts.metaHash) {
     throw new CoverageError(
       "hash",

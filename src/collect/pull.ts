@@ -3,6 +3,9 @@
 import { errorText } from "../errors.ts";
 import { parseIdentity } from "../identity.ts";
 import { hostPort, type Identity } from "../target.ts";
+import { BodyError, CoverageBodyReader, type CoverageFields } from "./body_reader.ts";
+import { CoverageError } from "./coverage.ts";
+import type { PullSlot } from "./gate.ts";
 
 /** Why a pull brought nothing usable; `kind` is the metric label. */
 export type PullErrorKind = "network" | "timeout" | "status" | "too-large" | "aborted";
@@ -31,15 +34,24 @@ export interface PullOptions {
   /** Largest body accepted; reading stops past it. */
   maxBody: number;
   signal?: AbortSignal;
+  /** The node-wide byte budget: the body's size is reserved before it is read. */
+  slot?: PullSlot;
+  /** Body size to reserve when the answer has no Content-Length (e.g. the last body's). */
+  expectBytes?: number;
 }
 
 export interface PullResult {
   status: number;
   /** The identity headers of the response; null when they are missing or unusable. */
   identity: Identity | null;
-  /** The body text (not yet parsed or checked: see decodeCoverage). */
-  body: string;
+  /** The body's fields, base64 decoded while it was read (not yet checked: see checkCoverage). */
+  body: CoverageFields;
+  /** Bytes of the body as sent. */
+  bodyBytes: number;
 }
+
+/** Reserved for a body of unknown size with no earlier body to go by. */
+const DEFAULT_EXPECT = 256 << 10;
 
 /** `http://host:port`, with brackets around an IPv6 address. */
 export function baseUrl(host: string, port: number): string {
@@ -54,37 +66,39 @@ function identityOf(headers: Headers): Identity | null {
   }
 }
 
+/** Reads the body into `reader` as it arrives, at most `maxBody` bytes; returns its size. */
 async function readCapped(
   body: ReadableStream<Uint8Array>,
   maxBody: number,
   url: string,
-): Promise<Uint8Array> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
+  reader: CoverageBodyReader,
+  slot?: PullSlot,
+): Promise<number> {
+  const stream = body.getReader();
   let size = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBody) {
-      await reader.cancel().catch(() => {});
-      throw new PullError("too-large", `${url}: body is over the ${maxBody}-byte limit`);
+  try {
+    while (true) {
+      const { done, value } = await stream.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBody) {
+        throw new PullError("too-large", `${url}: body is over the ${maxBody}-byte limit`);
+      }
+      if (slot && size > slot.held) slot.grow(size - slot.held);
+      reader.push(value);
     }
-    chunks.push(value);
+  } catch (e) {
+    await stream.cancel().catch(() => {});
+    throw e;
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return size;
 }
 
 /**
  * Pulls coverage: `GET /coverage` (or `?nometa=1`). Throws PullError on a network fault, timeout,
- * non-200 answer or oversized body. The body is returned as text so the caller can check the
- * identity headers before anything else.
+ * non-200 answer or oversized body, and CoverageError (with `identity` set, so the caller can
+ * check the identity headers before anything else) when the body is not the /coverage JSON. The
+ * body is decoded while it is read: its text is never held whole.
  *
  * @example await pullCoverage({ host: "10.128.2.17", port: 53700, nometa: false,
  *   timeoutMs: 30000, maxBody: 64 << 20 }) // { status: 200, identity: {...}, body: "{...}" }
@@ -133,14 +147,23 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
         identity,
       );
     }
-    let bytes: Uint8Array;
+    const reader = new CoverageBodyReader();
+    let size = 0;
     try {
-      bytes = res.body ? await readCapped(res.body, opts.maxBody, url) : new Uint8Array();
+      const expect = Number.isFinite(declared) && declared >= 0
+        ? declared
+        : opts.expectBytes ?? DEFAULT_EXPECT;
+      await opts.slot?.reserve(Math.min(expect, opts.maxBody), signal);
+      if (res.body) size = await readCapped(res.body, opts.maxBody, url, reader, opts.slot);
+      return { status: res.status, identity, body: reader.finish(), bodyBytes: size };
     } catch (e) {
+      if (e instanceof BodyError) {
+        throw Object.assign(new CoverageError(e.kind, e.message), { identity, status: 200 });
+      }
+      await res.body?.cancel().catch(() => {});
       const err = failure(e);
       throw new PullError(err.kind, err.message, 200, identity, { cause: e });
     }
-    return { status: res.status, identity, body: new TextDecoder().decode(bytes) };
   } finally {
     clearTimeout(timer);
   }

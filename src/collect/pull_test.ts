@@ -1,5 +1,7 @@
 import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
 import { baseUrl, pullCoverage, PullError } from "./pull.ts";
+import { CoverageError } from "./coverage.ts";
+import { PullGate } from "./gate.ts";
 import { identityHeaders } from "../../tests/harness/covfiles.ts";
 
 /** Serves `handler` on a free loopback port for the duration of `fn`. */
@@ -32,12 +34,14 @@ Deno.test("a pull returns the status, identity headers and JSON; nometa asks ?no
   const seen: string[] = [];
   await withServer((req) => {
     seen.push(new URL(req.url).pathname + new URL(req.url).search);
-    return Response.json({ counters_data: "x" }, { headers: identityHeaders("app", 1) });
+    const body = { counters_filename: "covcounters.a.1.2", counters_data: "AAEC" };
+    return Response.json(body, { headers: identityHeaders("app", 1) });
   }, async (port) => {
     const r = await pullCoverage(opts(port));
     assertEquals(r.status, 200);
     assertEquals(r.identity, { binary: "app", pid: 1, extra: { source_commit: "abc123" } });
-    assertEquals(JSON.parse(r.body), { counters_data: "x" });
+    assertEquals(r.body.counters_data, new Uint8Array([0, 1, 2]));
+    assertEquals(r.body.counters_filename, "covcounters.a.1.2");
     await pullCoverage({ ...opts(port), nometa: true });
   });
   assertEquals(seen, ["/coverage", "/coverage?nometa=1"]);
@@ -58,9 +62,14 @@ Deno.test("an endless body is cut at the limit, not buffered", async () => {
   let cancelled = false;
   await withServer(() => {
     const chunk = new Uint8Array(1024).fill(0x41);
+    let started = false;
     // Streams without a Content-Length and without end: only a reader that stops can finish.
     const body = new ReadableStream<Uint8Array>({
-      pull: (c) => c.enqueue(chunk),
+      pull: (c) => {
+        if (!started) c.enqueue(new TextEncoder().encode(`{"counters_data": "`));
+        started = true;
+        c.enqueue(chunk);
+      },
       cancel: () => {
         cancelled = true;
       },
@@ -106,19 +115,10 @@ Deno.test("a server dripping bytes is cut at the timeout", async () => {
   });
 });
 
-Deno.test("a body that is not JSON is returned as text with its identity", async () => {
-  await withServer(
-    () => new Response("<html>", { headers: identityHeaders("app", 1) }),
-    async (port) => {
-      const r = await pullCoverage(opts(port));
-      assertEquals([r.body, r.identity?.binary], ["<html>", "app"]);
-    },
-  );
-});
-
 Deno.test("an answer without identity headers has identity null", async () => {
   await withServer(() => new Response("plain http server"), async (port) => {
-    assertEquals((await pullCoverage(opts(port))).identity, null);
+    const e = await pullCoverage(opts(port)).catch((e) => e);
+    assertEquals([e instanceof CoverageError, e.identity], [true, null]);
   });
 });
 
@@ -144,4 +144,33 @@ Deno.test("a caller's abort is reported as aborted, not as a timeout", async () 
 Deno.test("IPv6 hosts are bracketed in URLs", () => {
   assertEquals(baseUrl("fd00::1", 53700), "http://[fd00::1]:53700");
   assertEquals(baseUrl("10.0.0.1", 1), "http://10.0.0.1:1");
+});
+
+Deno.test("a body that is not the /coverage JSON is a CoverageError carrying the identity", async () => {
+  await withServer(
+    () => new Response("<html>", { headers: identityHeaders("web", 4) }),
+    async (port) => {
+      const e = await pullCoverage(opts(port)).catch((e) => e);
+      assertEquals(e instanceof CoverageError, true);
+      assertEquals([e.kind, e.status, e.identity?.binary], ["json", 200, "web"]);
+    },
+  );
+});
+
+Deno.test("a pull reserves its body's Content-Length in the node-wide budget before reading", async () => {
+  const gate = new PullGate(4, 1 << 20);
+  const body = JSON.stringify({ counters_filename: "covcounters.a.1.2", counters_data: "AAEC" });
+  await withServer(
+    () => new Response(body, { headers: { ...identityHeaders("app", 1), "content-type": "x" } }),
+    async (port) => {
+      const slot = await gate.slot();
+      try {
+        const r = await pullCoverage({ ...opts(port), slot, expectBytes: 999 });
+        assertEquals([r.bodyBytes, slot.held, gate.bytes], [body.length, body.length, body.length]);
+      } finally {
+        slot.release();
+      }
+      assertEquals(gate.bytes, 0);
+    },
+  );
 });

@@ -1,0 +1,79 @@
+/** Standard base64 decoded piece by piece, so a large field never exists as one JS string. */
+
+/** A base64 text is malformed; the caller names the field. */
+export class Base64Error extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "Base64Error";
+  }
+}
+
+const latin1 = new TextDecoder("latin1");
+const SPACE = /\s/;
+const SPACES = /\s+/g;
+
+/**
+ * Decodes standard base64 (padding required, white space ignored) fed in pieces of ASCII bytes.
+ * Each piece is decoded as it comes with `Uint8Array.fromBase64`; only up to 3 characters are
+ * carried to the next piece. `finish()` joins the decoded parts once.
+ *
+ * @example
+ * const d = new Base64Decoder();
+ * d.push(new TextEncoder().encode("AAE")); d.push(new TextEncoder().encode("C"));
+ * d.finish() // Uint8Array [0, 1, 2]
+ */
+export class Base64Decoder {
+  #carry = "";
+  #parts: Uint8Array[] = [];
+  #size = 0;
+  /** Padding was seen: nothing may follow. */
+  #padded = false;
+
+  /** Bytes decoded so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Decodes a piece of the text (ASCII bytes); throws Base64Error. */
+  push(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    this.pushText(latin1.decode(bytes));
+  }
+
+  /** Decodes a piece of the text given as a string; throws Base64Error. */
+  pushText(piece: string): void {
+    let text = SPACE.test(piece) ? piece.replace(SPACES, "") : piece;
+    if (text === "") return;
+    if (this.#padded) throw new Base64Error("text follows the base64 padding");
+    text = this.#carry + text;
+    const whole = text.length - (text.length % 4);
+    this.#carry = text.slice(whole);
+    if (whole === 0) return;
+    let part: Uint8Array;
+    try {
+      part = Uint8Array.fromBase64(text.slice(0, whole), { lastChunkHandling: "strict" });
+    } catch (e) {
+      throw new Base64Error(e instanceof Error ? e.message : String(e));
+    }
+    if (text.charCodeAt(whole - 1) === 0x3d /* = */) this.#padded = true;
+    this.#parts.push(part);
+    this.#size += part.byteLength;
+  }
+
+  /** The decoded bytes; throws Base64Error when the text did not end on a whole group. */
+  finish(): Uint8Array {
+    if (this.#carry !== "") {
+      throw new Base64Error("length is not a multiple of 4 (missing padding?)");
+    }
+    const parts = this.#parts;
+    this.#parts = [];
+    if (parts.length === 1) return parts[0];
+    const out = new Uint8Array(this.#size);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return out;
+  }
+}
