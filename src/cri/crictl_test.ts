@@ -149,3 +149,38 @@ Deno.test("Crictl kills a hanging run at the timeout", async () => {
   ok(Date.now() - started < 10_000);
   assertEquals(metrics.value("crictl_runs_total", { result: "timeout" }), 1);
 });
+
+Deno.test("the crictl v1.37 answer for several IDs (a JSON array in ID order) parses", () => {
+  const list = JSON.parse(sample("crictl-inspect-two-ids.json"));
+  assertEquals(Array.isArray(list), true);
+  const parsed = list.map((x: unknown) => InspectOutput.parse(x));
+  assertEquals(parsed.map((x: { info: { pid: number } }) => x.info.pid), [48213, 48377]);
+});
+
+/** Answers `inspect ID...` as crictl v1.37 does; an ID "gone-*" fails the whole run. */
+const BATCH_CRICTL = `
+shift 0; [ "$1" = inspect ] || { echo "unknown $*" >&2; exit 2; }; shift
+for id in "$@"; do case "$id" in gone*) echo "NotFound: $id" >&2; exit 1 ;; esac; done
+one() { printf '{"status":{"id":"%s","labels":{}},"info":{"pid":%s}}' "$1" "\${1#c}"; }
+if [ $# -eq 1 ]; then one "$1"; exit 0; fi
+printf '['; sep=''; for id in "$@"; do printf '%s' "$sep"; one "$id"; sep=','; done; printf ']'`;
+
+Deno.test("inspectMany asks for every ID in one run; a gone ID costs a few halving runs, not one run per ID", async () => {
+  using fake = fakeCrictl(BATCH_CRICTL);
+  const c = new Crictl(createSystem(), { command: fake.path, timeoutMs: 5000 });
+  const ids = Array.from({ length: 40 }, (_, i) => `c${i + 1}`);
+  const all = await c.inspectMany(ids);
+  assertEquals([...all.keys()], ids);
+  assertEquals(ids.map((id) => (all.get(id) as { info: { pid: number } }).info.pid)[39], 40);
+  assertEquals(fake.calls().length, 1);
+  const one = await c.inspectMany(["c7"]);
+  assertEquals((one.get("c7") as { info: { pid: number } }).info.pid, 7);
+
+  const before = fake.calls().length;
+  const mixed = [...ids.slice(0, 20), "gone-1", ...ids.slice(20)];
+  const got = await c.inspectMany(mixed);
+  ok(got.get("gone-1") instanceof CrictlError);
+  assertEquals(ids.every((id) => !(got.get(id) instanceof CrictlError)), true);
+  const runs = fake.calls().length - before;
+  ok(runs <= 2 * Math.ceil(Math.log2(mixed.length)) + 1, `${runs} runs`);
+});

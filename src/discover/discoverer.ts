@@ -149,9 +149,9 @@ export class Discoverer {
     health.set("crictl", { ready: true });
 
     const next = new Map<string, ContainerInfo>();
+    const described = await this.#describeAll(ps.filter((p) => !this.#known.has(p.id)), signal);
     for (const p of ps) {
-      signal.throwIfAborted();
-      const info = this.#known.get(p.id) ?? await this.#describe(p, signal);
+      const info = this.#known.get(p.id) ?? described.get(p.id);
       if (info) next.set(p.id, info);
     }
     this.#known = next;
@@ -165,29 +165,47 @@ export class Discoverer {
     return { containers: [...next.values()], crictlOk: true };
   }
 
-  /** inspect + inspectp + environ of a container first seen; null when it cannot be described. */
-  async #describe(p: PsContainer, signal: AbortSignal): Promise<ContainerInfo | null> {
-    const { system, config, log } = this.#deps;
-    try {
-      const inspect = await this.#crictl.inspect(p.id, signal);
-      const sandbox = await this.#crictl.inspectp(p.podSandboxId, signal);
-      const port = inspect.info.pid > 0 ? await readCoveragePort(system, inspect.info.pid) : null;
+  /**
+   * inspect + inspectp + environ of the containers first seen: one `crictl inspect` for all of
+   * them and one `crictl inspectp` for their sandboxes not known yet, so a cold start on a node
+   * with hundreds of containers costs three crictl runs, not hundreds.
+   */
+  async #describeAll(
+    fresh: PsContainer[],
+    signal: AbortSignal,
+  ): Promise<Map<string, ContainerInfo>> {
+    const out = new Map<string, ContainerInfo>();
+    if (fresh.length === 0) return out;
+    const { system, config } = this.#deps;
+    const inspects = await this.#crictl.inspectMany(fresh.map((p) => p.id), signal);
+    const running = fresh.filter((p) => {
+      const r = inspects.get(p.id);
+      return r !== undefined && !(r instanceof CrictlError) && r.info.pid > 0;
+    });
+    const sandboxes = await this.#crictl.inspectpMany(running.map((p) => p.podSandboxId), signal);
+    await Promise.all(fresh.map(async (p) => {
+      const inspect = inspects.get(p.id)!;
+      if (inspect instanceof CrictlError) return this.#describeFailed(p, inspect);
+      const sandbox = sandboxes.get(p.podSandboxId);
+      if (sandbox instanceof CrictlError) return this.#describeFailed(p, sandbox);
+      if (sandbox === undefined) return; // no process yet: not kept, so asked again next scan
+      const port = await readCoveragePort(system, inspect.info.pid);
       const info = containerInfoOf(p, inspect, sandbox, port ?? config.portStart);
-      if (info) {
-        this.#once.cleared(`inspect ${p.id}`);
-        this.#inspectFailing.delete(p.id);
-      } // else no process yet: not kept, so asked again next scan
-      return info;
-    } catch (e) {
-      if (!(e instanceof CrictlError)) throw e;
-      this.#inspectFailing.add(p.id);
-      if (this.#once.changed(`inspect ${p.id}`, e.message)) {
-        log.warn("crictl could not describe a container; skipping it this scan", {
-          container_id: p.id,
-          error: e.message,
-        });
-      }
-      return null;
+      if (!info) return;
+      this.#once.cleared(`inspect ${p.id}`);
+      this.#inspectFailing.delete(p.id);
+      out.set(p.id, info);
+    }));
+    return out;
+  }
+
+  #describeFailed(p: PsContainer, e: CrictlError): void {
+    this.#inspectFailing.add(p.id);
+    if (this.#once.changed(`inspect ${p.id}`, e.message)) {
+      this.#deps.log.warn("crictl could not describe a container; skipping it this scan", {
+        container_id: p.id,
+        error: e.message,
+      });
     }
   }
 }

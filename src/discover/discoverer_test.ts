@@ -139,7 +139,7 @@ Deno.test("a container without a process yet is asked about again; an undescriba
   n.cri.containers.push(ghostContainer());
   const run = n.cri.run.bind(n.cri);
   n.cri.run = (cmd, args, t) =>
-    args[1] === hex("d")
+    args[0] === "inspect" && args.includes(hex("d"))
       ? Promise.resolve({ code: 1, stdout: "", stderr: "container not found" })
       : run(cmd, args, t);
   const a = await n.d.scan(signal);
@@ -150,4 +150,25 @@ Deno.test("a container without a process yet is asked about again; an undescriba
   const b = await n.d.scan(signal);
   assertEquals(b.containers.map((c) => c.name), ["web", "kube-apiserver", "etcd"]);
   assertEquals(summary(b.candidates).filter((c) => c[0] === "web").length, 1);
+});
+
+Deno.test("a cold start with 250 containers runs crictl three times: ps, one inspect, one inspectp", async () => {
+  using n = node();
+  const signal = new AbortController().signal;
+  for (let i = 0; i < 250; i++) {
+    const id = `f${String(i).padStart(63, "0")}`;
+    n.cri.containers.push({
+      id,
+      sandbox: `7${String(i).padStart(63, "0")}`,
+      name: `c${i}`,
+      pod: `p${i}`,
+      pid: 300, // shares etcd's process: only the count of crictl runs matters here
+      network: "NODE",
+      ip: "",
+    });
+  }
+  const r = await n.d.scan(signal);
+  assertEquals(r.containers.length, 253);
+  assertEquals(n.cri.calls.map((c) => c.split(" ")[0]), ["ps", "inspect", "inspectp"]);
+  assertEquals(n.cri.calls[1].split(" ").length, 1 + 253);
 });

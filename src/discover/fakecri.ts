@@ -54,19 +54,29 @@ export class FakeCri {
         })),
       });
     }
-    const c = this.containers.find((x) => (verb === "inspect" ? x.id : x.sandbox) === id);
-    if (!c) return Promise.resolve({ code: 1, stdout: "", stderr: `${id} not found` });
-    if (verb === "inspect") {
-      return ok({ status: { id, labels: labels(c) }, info: { pid: c.pid, sandboxID: c.sandbox } });
+    // crictl v1.37: every ID must answer; one object for one ID, an array for several
+    const docs: unknown[] = [];
+    for (const id of args.slice(1)) {
+      const c = this.containers.find((x) => (verb === "inspect" ? x.id : x.sandbox) === id);
+      if (!c) return Promise.resolve({ code: 1, stdout: "", stderr: `${id} not found` });
+      docs.push(verb === "inspect" ? inspectDoc(id, c, labels(c)) : inspectpDoc(id, c));
     }
-    return ok({
-      status: {
-        id,
-        metadata: { name: c.pod, namespace: c.namespace ?? "ns", uid: `uid-${c.pod}` },
-        state: "SANDBOX_READY",
-        network: { ip: c.ip, additionalIps: [] },
-        linux: { namespaces: { options: { network: c.network, pid: "CONTAINER" } } },
-      },
-    });
+    return ok(docs.length === 1 ? docs[0] : docs);
   }
+}
+
+function inspectDoc(id: string, c: FakeContainer, labels: Record<string, string>) {
+  return { status: { id, labels }, info: { pid: c.pid, sandboxID: c.sandbox } };
+}
+
+function inspectpDoc(id: string, c: FakeContainer) {
+  return {
+    status: {
+      id,
+      metadata: { name: c.pod, namespace: c.namespace ?? "ns", uid: `uid-${c.pod}` },
+      state: "SANDBOX_READY",
+      network: { ip: c.ip, additionalIps: [] },
+      linux: { namespaces: { options: { network: c.network, pid: "CONTAINER" } } },
+    },
+  };
 }

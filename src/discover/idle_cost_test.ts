@@ -162,7 +162,7 @@ Deno.test("an inspect failure is logged again when its container ID comes back a
   const ghost = n.cri.containers.at(-1)!;
   const run = n.cri.run.bind(n.cri);
   n.cri.run = (cmd, args, t) =>
-    args[1] === hex("d")
+    args[0] === "inspect" && args.includes(hex("d"))
       ? Promise.resolve({ code: 1, stdout: "", stderr: "container not found" })
       : run(cmd, args, t);
   const logged = () => n.lines.filter((l) => l.includes("could not describe")).length;

@@ -60,6 +60,14 @@ Deno.test({
       const missing = await runCrictl(st.path, ["inspect", "f".repeat(64)]);
       assert.deepEqual(missing.code, 1);
       assert.match(missing.stderr, /NotFound.*not found/);
+      // several IDs: one JSON array in ID order (crictl v1.37); one unknown ID fails the run
+      const two = await crictlJson(st.path, ["inspect", "cccc", "c".repeat(64)]);
+      assert.deepEqual(
+        (two as unknown[]).map((x) => CrictlInspect.parse(x).info.pid),
+        [4242, 4242],
+      );
+      const mixed = await runCrictl(st.path, ["inspect", "cccc", "f".repeat(64)]);
+      assert.deepEqual([mixed.code, mixed.stdout], [1, ""]);
       assert.deepEqual(
         (await runCrictl(st.path, ["ps", "-r", "x"])).code,
         1,
@@ -99,7 +107,7 @@ Deno.test({
       assert.deepEqual((await runCrictl(st.path, ["inspect", "c".repeat(64)])).code, 1);
 
       const calls = await st.calls();
-      assert.deepEqual(calls.length, 14);
+      assert.deepEqual(calls.length, 16);
       assert.deepEqual(calls[0], "--runtime-endpoint unix:///x.sock ps -o json");
     } finally {
       await Deno.remove(dir, { recursive: true });
