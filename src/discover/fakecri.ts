@@ -41,7 +41,7 @@ export class FakeCri {
       "io.kubernetes.pod.namespace": c.namespace ?? "ns",
       "io.kubernetes.pod.uid": `uid-${c.pod}`,
     });
-    const [verb, id] = args;
+    const [verb] = args;
     if (verb === "ps") {
       return ok({
         containers: this.containers.map((c) => ({
