@@ -14,20 +14,26 @@ const SPACES = /\s+/g;
 
 /**
  * Decodes standard base64 (padding required, white space ignored) fed in pieces of ASCII bytes.
- * Each piece is decoded as it comes with `Uint8Array.fromBase64`; only up to 3 characters are
- * carried to the next piece. `finish()` joins the decoded parts once.
+ * Each piece is decoded as it comes with `setFromBase64` straight into one resizable buffer that
+ * grows in place (V8 reserves `maxBytes` of address space and commits pages as it grows), so the
+ * decoded bytes are never copied; only up to 3 characters are carried to the next piece.
  *
  * @example
- * const d = new Base64Decoder();
+ * const d = new Base64Decoder(1024);
  * d.push(new TextEncoder().encode("AAE")); d.push(new TextEncoder().encode("C"));
  * d.finish() // Uint8Array [0, 1, 2]
  */
 export class Base64Decoder {
   #carry = "";
-  #parts: Uint8Array[] = [];
+  #buf: ArrayBuffer;
   #size = 0;
   /** Padding was seen: nothing may follow. */
   #padded = false;
+
+  /** `maxBytes`: the most decoded bytes accepted (a body's limit × 3/4 is enough). */
+  constructor(readonly maxBytes = 64 << 20) {
+    this.#buf = new ArrayBuffer(0, { maxByteLength: Math.max(3, maxBytes) });
+  }
 
   /** Bytes decoded so far. */
   get size(): number {
@@ -49,15 +55,25 @@ export class Base64Decoder {
     const whole = text.length - (text.length % 4);
     this.#carry = text.slice(whole);
     if (whole === 0) return;
-    let part: Uint8Array;
+    this.#room((whole / 4) * 3);
+    let written: number;
     try {
-      part = Uint8Array.fromBase64(text.slice(0, whole), { lastChunkHandling: "strict" });
+      const view = new Uint8Array(this.#buf, this.#size);
+      ({ written } = view.setFromBase64(text.slice(0, whole), { lastChunkHandling: "strict" }));
     } catch (e) {
       throw new Base64Error(e instanceof Error ? e.message : String(e));
     }
     if (text.charCodeAt(whole - 1) === 0x3d /* = */) this.#padded = true;
-    this.#parts.push(part);
-    this.#size += part.byteLength;
+    this.#size += written;
+  }
+
+  #room(bytes: number): void {
+    const need = this.#size + bytes;
+    if (need <= this.#buf.byteLength) return;
+    if (need > this.maxBytes) {
+      throw new Base64Error(`decodes to more than ${this.maxBytes} bytes`);
+    }
+    this.#buf.resize(Math.min(this.maxBytes, Math.max(need, this.#buf.byteLength * 2, 4096)));
   }
 
   /** The decoded bytes; throws Base64Error when the text did not end on a whole group. */
@@ -65,15 +81,7 @@ export class Base64Decoder {
     if (this.#carry !== "") {
       throw new Base64Error("length is not a multiple of 4 (missing padding?)");
     }
-    const parts = this.#parts;
-    this.#parts = [];
-    if (parts.length === 1) return parts[0];
-    const out = new Uint8Array(this.#size);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.byteLength;
-    }
-    return out;
+    this.#buf.resize(this.#size);
+    return new Uint8Array(this.#buf, 0, this.#size);
   }
 }

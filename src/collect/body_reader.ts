@@ -71,6 +71,12 @@ function isSpace(b: number): boolean {
  * r.finish().counters_data // Uint8Array
  */
 export class CoverageBodyReader {
+  /** `maxBody`: the body's size limit; a base64 field decodes to at most 3/4 of it. */
+  constructor(maxBody = 64 << 20) {
+    this.maxDecoded = Math.ceil(maxBody / 4) * 3;
+  }
+
+  readonly maxDecoded: number;
   #state = S.Start;
   #key: number[] = [];
   #field = "";
@@ -216,7 +222,7 @@ export class CoverageBodyReader {
   #beginValueString(): void {
     this.#beginString();
     this.#small = [];
-    this.#b64 = BINARY.has(this.#field) ? new Base64Decoder() : null;
+    this.#b64 = BINARY.has(this.#field) ? new Base64Decoder(this.maxDecoded) : null;
     this.#state = S.String;
   }
 

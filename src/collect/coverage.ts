@@ -155,7 +155,7 @@ export function decodeCoverage(
   const bytes = body instanceof Uint8Array
     ? body
     : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body));
-  const reader = new CoverageBodyReader();
+  const reader = new CoverageBodyReader(bytes.byteLength);
   try {
     reader.push(bytes);
     return checkCoverage(reader.finish(), opts);

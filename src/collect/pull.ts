@@ -147,7 +147,7 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
         identity,
       );
     }
-    const reader = new CoverageBodyReader();
+    const reader = new CoverageBodyReader(opts.maxBody);
     let size = 0;
     try {
       const expect = Number.isFinite(declared) && declared >= 0
