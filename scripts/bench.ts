@@ -10,7 +10,18 @@
 import { parseArgs } from "node:util";
 import { type CollectorProcess, spawnCollector } from "../tests/harness/collector.ts";
 import { allServers, buildScenario, type Scenario } from "../tests/harness/scenario.ts";
-import { CaptureWatcher, cpuTimes, metricSum, peakRss, percentile, scrape } from "./bench_lib.ts";
+import { join } from "node:path";
+import {
+  anonRss,
+  CaptureWatcher,
+  countFiles,
+  cpuTimes,
+  metricSum,
+  peakRss,
+  percentile,
+  scrape,
+} from "./bench_lib.ts";
+import { type BigServers, startBigServers, startBurner } from "./bench_load.ts";
 import { type BenchReport, formatTable, parseDuration } from "./bench_report.ts";
 import { canRunNode, countFlag, runMain, scriptArgs, untilStopped } from "./node_script.ts";
 
@@ -27,6 +38,10 @@ export interface BenchOptions {
   portStart?: number;
   /** Longest wait for the first capture of every server; default 120 s. */
   captureTimeoutMs?: number;
+  /** Keep one core busy with a burner process for the whole run. */
+  burn?: boolean;
+  /** Field-size servers (versitygw built with -cover) started on the host before the collector. */
+  big?: number;
 }
 
 /** Pods the SimNode can give one run (pod-network pods; see netns.ts). */
@@ -112,8 +127,15 @@ export async function runBench(
   });
   const stopWatch = new AbortController();
   let collector: CollectorProcess | undefined;
+  let big: BigServers | undefined;
+  const burner = o.burn ? startBurner() : undefined;
   try {
     if (rest > 0) await sc.addPod({ servers: rest });
+    if (o.big) {
+      progress(`starting ${o.big} field-size servers on the host`);
+      big = await startBigServers(o.big, (o.portStart ?? 54300) + 50);
+    }
+    const bigDir = join(sc.outputDir, sc.hostname, "_host_");
     const setupMs = Date.now() - t0;
     const watcher = new CaptureWatcher(sc.outputDir);
     const polling = watcher.start(stopWatch.signal);
@@ -124,8 +146,14 @@ export async function runBench(
     collector = await spawnCollector(["run", ...sc.collectorArgs], { env: sc.env });
     const health = await collector.healthUrl();
     progress(`collector pid ${collector.child.pid} at ${health}; waiting for first captures`);
-    const allCaptured = await watcher.settled(captureTimeout, signal);
+    let allCaptured = await watcher.settled(captureTimeout, signal);
+    while (big && allCaptured && await countFiles(bigDir, "covmeta.") < o.big!) {
+      if (Date.now() - tStart > captureTimeout || signal?.aborted) allCaptured = false;
+      else await sleep(100, signal);
+    }
     const initialCaptureMs = Date.now() - tStart;
+    const coldCalls = await sc.node.crictlCallLines();
+    const coldRss = await peakRss(collector.child.pid);
     const initialMissed = watcher.pending();
     progress(
       allCaptured
@@ -152,12 +180,14 @@ export async function runBench(
     await watcher.settled(captureTimeout, signal);
     const s3 = await sample(collector, health, sc);
     const peak = await peakRss(collector.child.pid);
+    const anon = await anonRss(collector.child.pid);
     const status = await collector.stop("SIGTERM");
     const lat = watcher.latencies(fresh).map((l) => l.ms);
     const missed = watcher.pending();
     stopWatch.abort();
     await polling;
 
+    await big?.stop();
     const idleS = (s2.at - s1.at) / 1000;
     const idleScans = s2.scans - s1.scans;
     const report: BenchReport = {
@@ -175,6 +205,18 @@ export async function runBench(
           100,
       ),
       peakRssMiB: round(peak / 1024 / 1024, 1),
+      coldStartPeakRssMiB: round(coldRss / 1024 / 1024, 1),
+      anonRssEndMiB: round(anon / 1024 / 1024, 1),
+      coldStartCrictl: {
+        ps: coldCalls.filter((l) => / ps( |$)/.test(` ${l}`)).length,
+        inspect: coldCalls.filter((l) => /(^| )inspect( |$)/.test(l)).length,
+        inspectp: coldCalls.filter((l) => /(^| )inspectp( |$)/.test(l)).length,
+      },
+      crictlRunsPer10sIdle: round(((s2.crictlCalls - s1.crictlCalls) / idleS) * 10),
+      burn: o.burn ?? false,
+      big: o.big ?? 0,
+      bigMetaBytes: big?.metaBytes ?? null,
+      bigCountersBytes: big?.countersBytes ?? null,
       idleWindowS: round(idleS, 1)!,
       scansPerMinuteIdle: round((idleScans / idleS) * 60, 1),
       crictlRunsPerScanIdle: round(idleScans ? (s2.crictlCalls - s1.crictlCalls) / idleScans : NaN),
@@ -196,6 +238,8 @@ export async function runBench(
   } finally {
     stopWatch.abort();
     if (collector) await collector.stop("SIGKILL").catch(() => {});
+    await big?.stop();
+    await burner?.stop();
     await sc.close();
     const left = await sc.node.leftovers();
     if (left.netns.length + left.links.length + left.cgroups.length > 0) {
@@ -214,8 +258,20 @@ async function main(args: string[]): Promise<number> {
       "port-start": { type: "string" },
       kube: { type: "boolean" },
       quick: { type: "boolean" },
+      burn: { type: "boolean" },
+      big: { type: "string" },
+      decode: { type: "boolean" },
+      body: { type: "string" },
     },
   });
+  if (values.decode) {
+    const { formatDecode, runDecodeBench } = await import("./bench_decode.ts");
+    const { parseBytes } = await import("../src/units.ts");
+    const reports = await runDecodeBench(parseBytes(values.body ?? "64MiB"), ["streaming"]);
+    console.log(formatDecode(reports));
+    console.log(`BENCH_DECODE_JSON ${JSON.stringify(reports)}`);
+    return 0;
+  }
   if (!(await canRunNode("bench"))) return 2;
   const quick = values.quick ?? false;
   const count = (flag: string, raw: string | undefined, def: number) =>
@@ -226,6 +282,8 @@ async function main(args: string[]): Promise<number> {
     newServers: count("new-servers", values["new-servers"], quick ? 4 : 20),
     kube: values.kube ?? false,
     portStart: count("port-start", values["port-start"], 54300),
+    burn: values.burn ?? false,
+    big: count("big", values.big, 0),
   };
   return await untilStopped(async (signal) => {
     const report = await runBench(opts, undefined, signal);

@@ -52,7 +52,9 @@ async function writeBody(path: string, size: number): Promise<number> {
   await w(`{"meta_filename":"covmeta.${HASH}","meta_data":"`);
   const step = 3 * (1 << 16);
   for (let i = 0; i < meta.length; i += step) await w(meta.subarray(i, i + step).toBase64());
-  await w(`","counters_filename":"covcounters.${HASH}.1.2","counters_data":"${counters.toBase64()}"`);
+  await w(
+    `","counters_filename":"covcounters.${HASH}.1.2","counters_data":"${counters.toBase64()}"`,
+  );
   await w(`,"timestamp":1}`);
   f.close();
   return meta.length;
@@ -78,7 +80,12 @@ async function oldDecode(port: number, maxBody: number) {
 }
 
 /** One measuring run, in this process (call it in a fresh one). */
-async function measure(port: number, mode: "streaming" | "old", bodySize: number, metaSize: number) {
+async function measure(
+  port: number,
+  mode: "streaming" | "old",
+  bodySize: number,
+  metaSize: number,
+) {
   const out = await Deno.makeTempDir({ prefix: "bench-decode-" });
   const sink = new DirSink(out);
   let longest = 0;
@@ -96,7 +103,13 @@ async function measure(port: number, mode: "streaming" | "old", bodySize: number
     const d = await oldDecode(port, maxBody);
     await sink.put(`x/covmeta.${d.meta.hash}`, d.meta.bytes);
   } else {
-    const r = await pullCoverage({ host: "127.0.0.1", port, nometa: false, timeoutMs: 600_000, maxBody });
+    const r = await pullCoverage({
+      host: "127.0.0.1",
+      port,
+      nometa: false,
+      timeoutMs: 600_000,
+      maxBody,
+    });
     const d = checkCoverage(r.body, { expectMeta: true });
     await sink.put(`x/covmeta.${d.meta!.hash}`, d.meta!.bytes);
   }
@@ -176,7 +189,8 @@ async function startV8Flags(): Promise<string[]> {
 
 /** A table of decode reports. */
 export function formatDecode(reports: DecodeReport[]): string {
-  const head = "mode       body MiB  meta MiB  time ms  RSS before→peak MiB  growth/body  longest stall ms";
+  const head =
+    "mode       body MiB  meta MiB  time ms  RSS before→peak MiB  growth/body  longest stall ms";
   const rows = reports.map((r) =>
     `${r.mode.padEnd(10)} ${String(r.bodyMiB).padStart(8)}  ${String(r.metaMiB).padStart(8)}  ${
       String(r.ms).padStart(7)

@@ -40,6 +40,37 @@ export async function peakRss(pid: number): Promise<number> {
   return Number(m[1]) * 1024;
 }
 
+/**
+ * Current anonymous resident memory (RssAnon: the process's own pages, without the mapped
+ * binary's code pages, which are shared page cache) of a process, in bytes.
+ * @example const anon = await anonRss(Deno.pid);
+ */
+export async function anonRss(pid: number): Promise<number> {
+  const path = `/proc/${pid}/status`;
+  const m = /^RssAnon:\s+(\d+) kB$/m.exec(await Deno.readTextFile(path));
+  if (!m) throw new Error(`${path}: no RssAnon line`);
+  return Number(m[1]) * 1024;
+}
+
+/**
+ * How many files named `<prefix>…` lie under `dir`, at any depth (0 when `dir` is missing).
+ * @example await countFiles("out/host/_host_", "covmeta.") // 20
+ */
+export async function countFiles(dir: string, prefix: string): Promise<number> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const e of entries) {
+    if (e.isFile && e.name.startsWith(prefix)) n++;
+    else if (e.isDirectory) n += await countFiles(join(dir, e.name), prefix);
+  }
+  return n;
+}
+
 /** Samples of a Prometheus text page: name → label text (`{a="b"}` or "") → value. */
 export type MetricSamples = Map<string, Map<string, number>>;
 

@@ -24,6 +24,20 @@ export const BenchReportSchema = z.object({
   idleCpuPercent: num,
   /** VmHWM of the collector process. */
   peakRssMiB: num,
+  /** VmHWM once every initial server was stored (cold start). */
+  coldStartPeakRssMiB: num.optional(),
+  /** RssAnon at the end: the collector's own pages, without the Deno binary's shared code. */
+  anonRssEndMiB: num.optional(),
+  /** crictl runs from the collector's start until every initial server was stored. */
+  coldStartCrictl: z.object({ ps: z.number(), inspect: z.number(), inspectp: z.number() })
+    .optional(),
+  crictlRunsPer10sIdle: num.optional(),
+  /** A burner process kept one core busy. */
+  burn: z.boolean().optional(),
+  /** Field-size servers among the servers, and one's meta-data and counters sizes. */
+  big: z.number().int().optional(),
+  bigMetaBytes: num.optional(),
+  bigCountersBytes: num.optional(),
   idleWindowS: z.number(),
   scansPerMinuteIdle: num,
   crictlRunsPerScanIdle: num,
@@ -61,7 +75,25 @@ export function formatTable(r: BenchReport): string {
       `${v(r.cpuSecondsTotal, "s")} own + ${v(r.cpuSecondsChildren, "s")} children`,
     ],
     ["idle CPU", `${v(r.idleCpuPercent, "%")} of a core over ${r.idleWindowS}s`],
+    ["machine", r.burn ? "one core burned" : "idle"],
+    [
+      "field-size servers",
+      r.big
+        ? `${r.big} (meta ${v(r.bigMetaBytes ?? null)} B, counters ${
+          v(r.bigCountersBytes ?? null)
+        } B)`
+        : "none",
+    ],
     ["peak RSS", v(r.peakRssMiB, " MiB")],
+    ["peak RSS at cold start", v(r.coldStartPeakRssMiB ?? null, " MiB")],
+    ["anon RSS at end", v(r.anonRssEndMiB ?? null, " MiB")],
+    [
+      "crictl runs in cold start",
+      r.coldStartCrictl
+        ? `ps ${r.coldStartCrictl.ps}, inspect ${r.coldStartCrictl.inspect}, inspectp ${r.coldStartCrictl.inspectp}`
+        : "n/a",
+    ],
+    ["crictl runs/10 s (idle)", v(r.crictlRunsPer10sIdle ?? null)],
     ["scans/min (idle)", v(r.scansPerMinuteIdle)],
     ["crictl runs/scan (idle)", `${v(r.crictlRunsPerScanIdle)} (total ${r.crictlRunsTotal})`],
     ["store writes/hour (idle)", v(r.storesPerHourIdle)],

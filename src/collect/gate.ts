@@ -37,7 +37,9 @@ export class PullGate {
   #bytes = 0;
   #holders = 0;
   #peakBytes = 0;
-  #queue: Waiter[] = [];
+  /** Waiting for a slot, and (separately: only slot holders wait here) for bytes. */
+  #slotQueue: Waiter[] = [];
+  #byteQueue: Waiter[] = [];
 
   constructor(readonly maxPulls: number, readonly maxBytes: number) {}
 
@@ -66,11 +68,17 @@ export class PullGate {
       this.#bytes += n;
       this.#peakBytes = Math.max(this.#peakBytes, this.#bytes);
     };
-    await this.#wait(() => this.#slots < this.maxPulls, () => this.#slots++, signal);
+    await this.#wait(
+      this.#slotQueue,
+      () => this.#slots < this.maxPulls,
+      () => this.#slots++,
+      signal,
+    );
     return {
       reserve: (bytes, sig) => {
         const n = Math.max(0, Math.ceil(bytes));
         return this.#wait(
+          this.#byteQueue,
           () => this.#bytes + n <= this.maxBytes || this.#holders - (held > 0 ? 1 : 0) === 0,
           () => take(n),
           sig,
@@ -92,9 +100,14 @@ export class PullGate {
     };
   }
 
-  #wait(ready: () => boolean, grant: () => void, signal?: AbortSignal): Promise<void> {
+  #wait(
+    queue: Waiter[],
+    ready: () => boolean,
+    grant: () => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     signal?.throwIfAborted();
-    if (this.#queue.length === 0 && ready()) {
+    if (queue.length === 0 && ready()) {
       grant();
       return Promise.resolve();
     }
@@ -108,20 +121,20 @@ export class PullGate {
         },
       };
       const onAbort = () => {
-        this.#queue = this.#queue.filter((w) => w !== waiter);
+        const at = queue.indexOf(waiter);
+        if (at >= 0) queue.splice(at, 1);
         reject(signal!.reason);
         this.#pump();
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.#queue.push(waiter);
+      queue.push(waiter);
     });
   }
 
-  /** Wakes waiters in order while the first one's condition holds. */
+  /** Wakes waiters of each queue in order while the first one's condition holds. */
   #pump(): void {
-    while (this.#queue.length > 0 && this.#queue[0].ready()) {
-      const w = this.#queue.shift()!;
-      w.wake();
+    for (const queue of [this.#byteQueue, this.#slotQueue]) {
+      while (queue.length > 0 && queue[0].ready()) queue.shift()!.wake();
     }
   }
 }

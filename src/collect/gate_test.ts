@@ -27,9 +27,9 @@ Deno.test("reserved bytes stay inside the budget; a body larger than the budget 
   const a = await gate.slot();
   await a.reserve(60);
   const b = await gate.slot();
-  const big = await gate.slot();
   let bIn = false;
   const bReserved = b.reserve(60).then(() => (bIn = true));
+  const big = await gate.slot(); // a slot is free: waiting for bytes does not hold slots back
   let bigIn = false;
   const bigReserved = big.reserve(500).then(() => (bigIn = true));
   await Promise.resolve();
@@ -57,4 +57,20 @@ Deno.test("a waiter whose signal aborts leaves the queue and the next is served"
   a.release();
   (await next).release();
   assertEquals(gate.inFlight, 0);
+});
+
+Deno.test("a slot holder asking for bytes is not queued behind pulls waiting for a slot", async () => {
+  const gate = new PullGate(2, 100);
+  const a = await gate.slot();
+  const b = await gate.slot();
+  let thirdIn = false;
+  const third = gate.slot().then((s) => (thirdIn = true, s));
+  // every slot is taken and a pull waits for one: b's bytes are free, so b must not wait for it
+  // (it would wait for b itself to finish)
+  await b.reserve(10);
+  assertEquals([thirdIn, gate.bytes], [false, 10]);
+  b.release();
+  (await third).release();
+  a.release();
+  assertEquals([gate.inFlight, gate.bytes], [0, 0]);
 });
