@@ -24,6 +24,7 @@ import {
   permissionPlan,
   stampVersion,
   TARGETS,
+  v8FlagsOf,
 } from "./compile_lib.ts";
 
 const repoRoot = resolve(dirname(new URL(import.meta.url).pathname), "..");
@@ -155,13 +156,17 @@ async function compileAll(
   commit: string,
   stageDir: string,
 ): Promise<number> {
-  const version = JSON.parse(await Deno.readTextFile(join(stageDir, "deno.json"))).version;
+  const staged = JSON.parse(await Deno.readTextFile(join(stageDir, "deno.json")));
+  const version = staged.version;
+  // the V8 flags of the start task, as the permissions: `start` and the binary run alike
+  const v8Flags = v8FlagsOf(staged);
   const outDir = resolve(repoRoot, args.outDir);
   await Deno.mkdir(outDir, { recursive: true });
   const dec = new TextDecoder();
   for (const arch of args.archs) {
     const out = join(outDir, binaryName(arch));
-    const result = await compileOne(stageDir, plan.flags, arch, out, bases[arch]);
+    const flags = [...plan.flags, ...v8Flags];
+    const result = await compileOne(stageDir, flags, arch, out, bases[arch]);
     const stderr = dec.decode(result.stderr);
     if (!result.success) {
       const reason = baseDownloadFailure(stderr);

@@ -200,6 +200,19 @@ export interface PermissionPlan {
 }
 
 /**
+ * The `--v8-flags=…` of deno.json's `start` task: the binary is compiled with the same V8 flags
+ * the start task runs with (deno compile bakes them in).
+ *
+ * @example v8FlagsOf({ tasks: { start: "deno run --v8-flags=--max-semi-space-size=1 m.ts" } })
+ * // ["--v8-flags=--max-semi-space-size=1"]
+ */
+export function v8FlagsOf(denoJson: unknown): string[] {
+  const tasks = (denoJson as { tasks?: Record<string, string | { command?: string }> })?.tasks;
+  const start = typeof tasks?.start === "string" ? tasks.start : tasks?.start?.command ?? "";
+  return start.split(/\s+/).filter((t) => t.startsWith("--v8-flags="));
+}
+
+/**
  * The same permissions `deno task start` runs with: the permission set it names with
  * `-P=<set>` (or `permissions.collector`), else its `--allow-*` flags.
  *

@@ -13,6 +13,7 @@ import {
   permissionMismatch,
   permissionPlan,
   stampVersion,
+  v8FlagsOf,
 } from "../../scripts/compile_lib.ts";
 
 const repoRoot = new URL("../../", import.meta.url).pathname;
@@ -79,6 +80,13 @@ Deno.test("elfArch tells the architecture of a runtime base", async () => {
   const expected = Deno.build.arch === "x86_64" ? "x86_64" : "aarch64";
   assert.equal(elfArch(head), expected);
   assert.equal(elfArch(new TextEncoder().encode("#!/bin/sh\necho not elf at all")), null);
+});
+
+Deno.test("the V8 flags built in are those of the start task of deno.json", () => {
+  const start: string = denoJson.tasks.start;
+  const flags = v8FlagsOf(denoJson);
+  assert.ok(flags.length > 0 && flags.every((f) => start.includes(f)), String(flags));
+  assert.deepEqual(v8FlagsOf({ tasks: { start: "deno run -A main.ts" } }), []);
 });
 
 Deno.test("the permissions built in are those of the start task of deno.json", () => {
