@@ -1,10 +1,13 @@
 /**
  * Benchmark of the collector daemon on a simulated node (tests/harness/scenario.ts):
- * `scripts/bench [--servers 100] [--duration 5m] [--new-servers 20] [--kube] [--quick]`.
- * Phases: start N servers, start the collector (dir sink), wait until every server is stored,
+ * `scripts/bench [--servers 100] [--duration 5m] [--new-servers 20] [--kube] [--quick]
+ * [--settle 5m] [--big 20] [--burn]`, or `scripts/bench --decode [--body 64MiB]`
+ * (scripts/bench_decode.ts: one large body's decode time, RSS growth and event-loop stall).
+ * Phases: start N servers (and --big field-size servers on the host), start the collector (dir
+ * sink), wait until every server is stored (cold start: p100 time, crictl runs), wait --settle,
  * measure an idle window (first half of --duration), then start new servers spread over the
- * second half and time their first capture. Prints a table and a `BENCH_JSON {...}` line.
- * Needs root, `ip netns`, `unshare` and Go.
+ * second half and time their first capture. --burn keeps one core busy throughout. Prints a
+ * table and a `BENCH_JSON {...}` line. Needs root, `ip netns`, `unshare` and Go.
  */
 
 import { parseArgs } from "node:util";
@@ -42,6 +45,9 @@ export interface BenchOptions {
   burn?: boolean;
   /** Field-size servers (versitygw built with -cover) started on the host before the collector. */
   big?: number;
+  /** Wait this long after the first captures before the idle window (servers past 5 min pull
+   * every 10 s: the steady state). */
+  settleMs?: number;
 }
 
 /** Pods the SimNode can give one run (pod-network pods; see netns.ts). */
@@ -161,6 +167,10 @@ export async function runBench(
         : `${initialMissed.length} of ${base.length} servers not stored after ${captureTimeout}ms`,
     );
 
+    if (o.settleMs) {
+      progress(`settling ${(o.settleMs / 1000).toFixed(0)}s before the idle window`);
+      await sleep(o.settleMs, signal);
+    }
     const s1 = await sample(collector, health, sc);
     progress(`idle window ${(o.durationMs / 2000).toFixed(0)}s`);
     await sleep(o.durationMs / 2, signal);
@@ -214,6 +224,7 @@ export async function runBench(
       },
       crictlRunsPer10sIdle: round(((s2.crictlCalls - s1.crictlCalls) / idleS) * 10),
       burn: o.burn ?? false,
+      settleS: round((o.settleMs ?? 0) / 1000, 0),
       big: o.big ?? 0,
       bigMetaBytes: big?.metaBytes ?? null,
       bigCountersBytes: big?.countersBytes ?? null,
@@ -260,6 +271,7 @@ async function main(args: string[]): Promise<number> {
       quick: { type: "boolean" },
       burn: { type: "boolean" },
       big: { type: "string" },
+      settle: { type: "string" },
       decode: { type: "boolean" },
       body: { type: "string" },
     },
@@ -284,6 +296,7 @@ async function main(args: string[]): Promise<number> {
     portStart: count("port-start", values["port-start"], 54300),
     burn: values.burn ?? false,
     big: count("big", values.big, 0),
+    settleMs: values.settle ? parseDuration(values.settle) : 0,
   };
   return await untilStopped(async (signal) => {
     const report = await runBench(opts, undefined, signal);

@@ -32,6 +32,8 @@ export const BenchReportSchema = z.object({
   coldStartCrictl: z.object({ ps: z.number(), inspect: z.number(), inspectp: z.number() })
     .optional(),
   crictlRunsPer10sIdle: num.optional(),
+  /** Wait after the first captures before the idle window. */
+  settleS: num.optional(),
   /** A burner process kept one core busy. */
   burn: z.boolean().optional(),
   /** Field-size servers among the servers, and one's meta-data and counters sizes. */
@@ -68,7 +70,7 @@ export function formatTable(r: BenchReport): string {
   const v = (x: number | null, unit = "") => x === null ? "n/a" : `${x}${unit}`;
   const rows: [string, string][] = [
     ["servers (pods)", `${r.servers} (${r.pods})${r.kube ? ", kube" : ", host-only"}`],
-    ["duration", `${r.durationS}s (setup ${r.setupS}s)`],
+    ["duration", `${r.durationS}s (setup ${r.setupS}s, settle ${r.settleS ?? 0}s)`],
     ["initial capture", `${r.initialCaptured}/${r.servers} in ${r.initialCaptureS}s`],
     [
       "collector CPU",

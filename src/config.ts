@@ -111,7 +111,7 @@ export const SETTINGS = {
   storeRefresh: setting(
     "store-refresh",
     duration(0),
-    "5m",
+    "20m",
     "Store counters that only counted more on covered code at most this often (0: every change)",
   ),
   probeTimeout: setting("probe-timeout", duration(50), "2s", "Timeout of a HEAD identity probe"),

@@ -13,7 +13,7 @@
 import { CountersParseError, coveredSet, coversMore, parseCounters } from "./counters.ts";
 
 /** How old the last stored counters may get before a changed pull is stored anyway. */
-export const DEFAULT_REFRESH_MS = 5 * 60_000;
+export const DEFAULT_REFRESH_MS = 20 * 60_000;
 
 /** The reason `Collector.run` gives its periodic pulls; every other reason is a final pull. */
 export const SCHEDULE_REASON = "schedule";
