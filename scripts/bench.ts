@@ -139,7 +139,8 @@ export async function runBench(
     if (rest > 0) await sc.addPod({ servers: rest });
     if (o.big) {
       progress(`starting ${o.big} field-size servers on the host`);
-      big = await startBigServers(o.big, (o.portStart ?? 54300) + 50);
+      // host processes: ports in the collector's range, apart from hostNetwork pods' first ports
+      big = await startBigServers(o.big, (o.portStart ?? 54300) + 20);
     }
     const bigDir = join(sc.outputDir, sc.hostname, "_host_");
     const setupMs = Date.now() - t0;
