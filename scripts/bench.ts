@@ -17,8 +17,8 @@ import { join } from "node:path";
 import {
   anonRss,
   CaptureWatcher,
-  countFiles,
   cpuTimes,
+  fileNames,
   metricSum,
   peakRss,
   percentile,
@@ -154,7 +154,17 @@ export async function runBench(
     const health = await collector.healthUrl();
     progress(`collector pid ${collector.child.pid} at ${health}; waiting for first captures`);
     let allCaptured = await watcher.settled(captureTimeout, signal);
-    while (big && allCaptured && await countFiles(bigDir, "covmeta.") < o.big!) {
+    // the big servers share one binary name and discovery time: one prefix, counters per PID
+    const bigStored = async () => {
+      const names = await fileNames(bigDir);
+      return big!.servers.every((b) =>
+        names.some((n) =>
+          n.startsWith("covcounters.") &&
+          n.includes(`.${b.pid}.`)
+        )
+      );
+    };
+    while (big && allCaptured && !await bigStored()) {
       if (Date.now() - tStart > captureTimeout || signal?.aborted) allCaptured = false;
       else await sleep(100, signal);
     }

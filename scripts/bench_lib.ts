@@ -53,22 +53,22 @@ export async function anonRss(pid: number): Promise<number> {
 }
 
 /**
- * How many files named `<prefix>…` lie under `dir`, at any depth (0 when `dir` is missing).
- * @example await countFiles("out/host/_host_", "covmeta.") // 20
+ * The names of the files under `dir`, at any depth (none when `dir` is missing).
+ * @example (await fileNames("out/host/_host_")).filter((n) => n.startsWith("covmeta."))
  */
-export async function countFiles(dir: string, prefix: string): Promise<number> {
+export async function fileNames(dir: string): Promise<string[]> {
   let entries: Deno.DirEntry[];
   try {
     entries = await Array.fromAsync(Deno.readDir(dir));
   } catch {
-    return 0;
+    return [];
   }
-  let n = 0;
+  const out: string[] = [];
   for (const e of entries) {
-    if (e.isFile && e.name.startsWith(prefix)) n++;
-    else if (e.isDirectory) n += await countFiles(join(dir, e.name), prefix);
+    if (e.isFile) out.push(e.name);
+    else if (e.isDirectory) out.push(...await fileNames(join(dir, e.name)));
   }
-  return n;
+  return out;
 }
 
 /** Samples of a Prometheus text page: name → label text (`{a="b"}` or "") → value. */
