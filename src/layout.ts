@@ -90,6 +90,18 @@ export function infoKey(prefix: string): string {
   return `${prefix}/info.json`;
 }
 
+/**
+ * True for the objects written once per server and needed by all its counters (`covmeta.*`,
+ * `info.json`): a spool keeps them longest.
+ *
+ * @example writtenOnce("p/covmeta.ab") // true
+ * @example writtenOnce("p/covcounters.ab.1.2") // false
+ */
+export function writtenOnce(key: string): boolean {
+  const name = key.slice(key.lastIndexOf("/") + 1);
+  return name.startsWith("covmeta.") || name === "info.json";
+}
+
 /** Facts for info.json that the target does not carry. */
 export interface InfoExtra {
   hostname: string;

@@ -92,6 +92,7 @@ export class Collector {
   #infoStored = false;
   readonly #refreshMs: number;
   #lastCounters: rule.StoredSnapshot | undefined;
+  #lastCountersKey: string | undefined;
   #slot: 1 | 2 = 1;
   #ended: EndReason | undefined;
   readonly #endNow = new AbortController();
@@ -203,6 +204,7 @@ export class Collector {
     if (this.#ended) return { result: "ended", end: this.#ended };
     if (signal.aborted) return { result: "aborted", error: "stopped before the pull" };
     if (!await this.#alive()) return this.#end("pid-gone", `host PID ${this.#target.hostPid}`);
+    this.#rewriteDropped();
     const nometa = this.#metaStored && this.#metaHash !== undefined;
     const { metrics, config } = this.#deps;
     this.#pulls++;
@@ -244,6 +246,33 @@ export class Collector {
       "identity-changed",
       `expected ${this.#target.identity.binary} pid ${this.#target.identity.pid}, got ${now}`,
     );
+  }
+
+  /**
+   * Takes back what the sink accepted and then dropped unstored (a full spool, a refusal): the
+   * meta-data is pulled and written again, the counters written on the next pull.
+   */
+  #rewriteDropped(): void {
+    const dropped = this.#deps.sink.dropped?.bind(this.#deps.sink);
+    if (!dropped) return;
+    const again: string[] = [];
+    if (this.#metaStored && this.#metaHash && dropped(metaKey(this.prefix, this.#metaHash))) {
+      this.#metaStored = false;
+      again.push("meta-data");
+    }
+    if (this.#infoStored && dropped(infoKey(this.prefix))) {
+      this.#infoStored = false;
+      again.push("info.json");
+    }
+    if (this.#lastCountersKey && dropped(this.#lastCountersKey)) {
+      this.#lastCounters = undefined;
+      again.push("counters");
+    }
+    if (again.length > 0) {
+      this.#log.warn("stored objects were dropped before reaching the store; writing again", {
+        objects: again.join(","),
+      });
+    }
   }
 
   async #put(key: string, data: Uint8Array, signal: AbortSignal): Promise<void> {
@@ -297,6 +326,7 @@ export class Collector {
       const key = countersKey(this.prefix, hash, d.counters.pid, this.#slot);
       await this.#put(key, counters, signal);
       this.#lastCounters = { bytes: counters, covered: decision.covered, at: now };
+      this.#lastCountersKey = key;
       this.#slot = this.#slot === 1 ? 2 : 1;
     } catch (e) {
       return { result: "store-failed", error: this.#problem("store", e) };

@@ -1,13 +1,15 @@
 /**
  * The S3 sink: signed (SigV4) PUTs to AWS or an S3-compatible store, retried with exponential
- * backoff and full jitter on 5xx, 429 and network faults. Other 4xx are configuration faults:
- * a permanent SinkError at once, never hammered.
+ * backoff and full jitter on 5xx, 429 and network faults. Other 4xx are permanent, never
+ * hammered: a configuration fault (credentials, bucket, region) stops every write, while a
+ * refusal of one object for itself (a key the store cannot hold) is a KeyRejectedError that
+ * leaves the others alone.
  */
 
 import { errorText } from "../errors.ts";
 import { fullJitter } from "../backoff.ts";
 import { AwsClient } from "aws4fetch";
-import { type Sink, SinkError } from "./sink.ts";
+import { KeyRejectedError, type Sink, SinkError } from "./sink.ts";
 import { encodeKey } from "./key.ts";
 import { sleep } from "../system.ts";
 
@@ -43,6 +45,42 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseMs: 200, maxMs: 10_000 };
 /** The `<Code>` of an S3 XML error body, if any. */
 export function s3ErrorCode(body: string): string | undefined {
   return /<Code>([^<]{1,100})<\/Code>/.exec(body)?.[1];
+}
+
+/** S3 error codes about the store as a whole (credentials, signature, bucket, region). */
+const STORE_CODES = new Set([
+  "AccessDenied",
+  "AccountProblem",
+  "AllAccessDisabled",
+  "AuthorizationHeaderMalformed",
+  "ExpiredToken",
+  "IllegalLocationConstraintException",
+  "InvalidAccessKeyId",
+  "InvalidBucketName",
+  "InvalidBucketState",
+  "InvalidToken",
+  "MissingSecurityHeader",
+  "NoSuchBucket",
+  "PermanentRedirect",
+  "Redirect",
+  "RequestTimeTooSkewed",
+  "SignatureDoesNotMatch",
+  "TemporaryRedirect",
+]);
+
+/**
+ * Whom a non-retryable answer to a PUT is about: `store` (credentials, bucket, region, policy:
+ * no write can succeed) or `key` (this object only: a key too long, an argument the store
+ * refuses for this name). 401, 403, 405, redirects and the codes above are the store's.
+ *
+ * @example refusalScope(400, "KeyTooLongError") // "key"
+ * @example refusalScope(403, "AccessDenied") // "store"
+ */
+export function refusalScope(status: number, code: string | undefined): "store" | "key" {
+  if (status < 400 || status >= 500) return "store";
+  if (status === 401 || status === 403 || status === 405) return "store";
+  if (code !== undefined && STORE_CODES.has(code)) return "store";
+  return "key";
 }
 
 function retryAfterMs(res: Response): number | undefined {
@@ -108,7 +146,7 @@ export class S3Sink implements Sink {
     await this.#send("PUT", this.url(key), {
       body: data,
       headers: { "content-type": "application/octet-stream", "x-amz-content-sha256": hex },
-    }, signal);
+    }, signal, [], key);
   }
 
   /** Deletes an object (doctor's write test cleans up with it). */
@@ -155,6 +193,7 @@ export class S3Sink implements Sink {
     init: { body?: Uint8Array; headers?: Record<string, string> },
     signal?: AbortSignal,
     allowed: number[] = [],
+    key?: string,
   ): Promise<Response> {
     const what = `S3 ${method} ${url}`;
     let last = "";
@@ -176,6 +215,12 @@ export class S3Sink implements Sink {
         last = `answered ${res.status}${code ? ` ${code}` : ""}`;
         const retryable = res.status >= 500 || res.status === 429 || res.status === 408 ||
           code === "RequestTimeout";
+        if (!retryable && key !== undefined && refusalScope(res.status, code) === "key") {
+          throw new KeyRejectedError(
+            `${what} ${last}: the store refuses this object; not retried`,
+            key,
+          );
+        }
         if (!retryable) {
           throw new SinkError(
             `${what} ${last}: a configuration fault (credentials, bucket, region or policy); ` +
