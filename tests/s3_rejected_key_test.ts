@@ -64,7 +64,10 @@ async function world(fn: (w: World) => Promise<void>): Promise<void> {
 const others = Array.from({ length: 30 }, (_, i) => `n/ns/pod-${i}/c/covcounters.ab.1.1`);
 
 Deno.test(
-  { name: "store up: a refused key throws KeyRejectedError, is reported, and blocks nothing", ignore },
+  {
+    name: "store up: a refused key throws KeyRejectedError, is reported, and blocks nothing",
+    ignore,
+  },
   () =>
     world(async ({ s3, sink, metrics, health, lines }) => {
       for (const key of [TOO_LONG, NAME_TOO_LONG]) {

@@ -143,10 +143,17 @@ export class S3Sink implements Sink {
   async put(key: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
     const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", data as BufferSource));
     const hex = Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
-    await this.#send("PUT", this.url(key), {
-      body: data,
-      headers: { "content-type": "application/octet-stream", "x-amz-content-sha256": hex },
-    }, signal, [], key);
+    await this.#send(
+      "PUT",
+      this.url(key),
+      {
+        body: data,
+        headers: { "content-type": "application/octet-stream", "x-amz-content-sha256": hex },
+      },
+      signal,
+      [],
+      key,
+    );
   }
 
   /** Deletes an object (doctor's write test cleans up with it). */

@@ -14,6 +14,7 @@ import {
   type SpooledFile,
   writeSpooled,
 } from "./spool_files.ts";
+import { SpoolLosses } from "./spool_losses.ts";
 import { fullJitter } from "../backoff.ts";
 import { type Logger, OnceLog, silentLogger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
@@ -51,11 +52,6 @@ const M_BYTES = "coverage_collector_spool_bytes";
 const M_OBJECTS = "coverage_collector_spool_objects";
 const M_EVICT = "coverage_collector_spool_evictions_total";
 const M_PUTS = "coverage_collector_sink_puts_total";
-const M_REJECTED = "coverage_collector_sink_rejected_total";
-const M_REJECTED_HELP = "Objects the store refused for themselves (dropped, others kept going)";
-/** Most refused keys kept for /status, and most dropped keys remembered for `dropped()`. */
-const MAX_REJECTED = 20;
-const MAX_DROPPED = 4096;
 
 /**
  * Wraps a remote sink with a disk spool. Make one with `SpoolingSink.open` (loads the spool).
@@ -68,11 +64,7 @@ export class SpoolingSink implements Sink {
   readonly description: string;
   #inner: Sink;
   #o: Required<Omit<SpoolOptions, "metrics" | "health">> & Pick<SpoolOptions, "metrics" | "health">;
-  /** Refused keys, oldest first (bounded): for /status. */
-  #rejected = new Map<string, { error: string; at: string }>();
-  #rejectedTotal = 0;
-  /** Keys spooled and then dropped unstored, until the writer asks (bounded, oldest dropped). */
-  #dropped = new Set<string>();
+  #losses: SpoolLosses;
   /** In age order: the first is the oldest. */
   #entries = new Map<string, Entry>();
   #bytes = 0;
@@ -93,7 +85,7 @@ export class SpoolingSink implements Sink {
       permanentRetryMs: opts.permanentRetryMs ?? 300_000,
       writtenOnce: opts.writtenOnce ?? (() => false),
     };
-    opts.metrics?.counter(M_REJECTED, M_REJECTED_HELP);
+    this.#losses = new SpoolLosses(this.#o.log, opts.metrics);
     opts.metrics?.counter(M_EVICT, "Spooled objects dropped to keep the spool under its limit");
     opts.metrics?.counter(M_PUTS, "Writes to the sink by result");
   }
@@ -115,12 +107,12 @@ export class SpoolingSink implements Sink {
   }
 
   dropped(key: string): boolean {
-    return this.#dropped.delete(key);
+    return this.#losses.takeDropped(key);
   }
 
   /** Keys the store refused lately, oldest first (at most 20). */
   rejected(): string[] {
-    return [...this.#rejected.keys()];
+    return this.#losses.rejectedKeys();
   }
 
   /** Resolves when nothing is spooled (at once when empty), or when `signal` aborts. */
@@ -138,7 +130,7 @@ export class SpoolingSink implements Sink {
 
   async put(key: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
     keySegments(key); // an unsafe key is the caller's fault: never spooled
-    this.#dropped.delete(key); // written again
+    this.#losses.takeDropped(key); // written again
     // While the store is failing, or an older copy waits, go to the spool: the drain is the one
     // that talks to the store then, so keys stay in order and a refusal is not hammered.
     if (this.#entries.has(key) || (this.#fault && this.#entries.size > 0)) {
@@ -241,40 +233,22 @@ export class SpoolingSink implements Sink {
       spoolMaxBytes: this.#o.maxBytes,
       fault: this.#fault?.message,
       faultPermanent: this.#fault?.permanent,
-      rejectedObjects: this.#rejectedTotal,
-      rejected: [...this.#rejected].map(([key, r]) => ({ key, ...r })),
-      droppedKeysRemembered: this.#dropped.size,
+      ...this.#losses.status(),
     };
   }
 
-  /** Reports a key the store refused for itself; the writer learns it through `dropped`. */
-  #reject(key: string, e: KeyRejectedError): void {
-    const error = errorText(e);
-    const known = this.#rejected.get(key)?.error === error;
-    this.#rejected.delete(key);
-    this.#rejected.set(key, { error, at: new Date().toISOString() });
-    for (const k of this.#rejected.keys()) {
-      if (this.#rejected.size <= MAX_REJECTED) break;
-      this.#rejected.delete(k);
-    }
-    this.#rejectedTotal++;
-    this.#o.metrics?.inc(M_REJECTED, M_REJECTED_HELP);
-    this.#count("rejected");
-    if (!known) {
-      this.#o.log.error("store refuses this object; dropped, others go on", {
-        object: key,
-        error,
-      });
-    }
+  /** Sizes of what the spool holds in memory (the soak benchmark watches them). */
+  sizes(): Record<string, number> {
+    return {
+      spooled: this.#entries.size,
+      emptyWaiters: this.#emptyWaiters.length,
+      ...this.#losses.sizes(),
+    };
   }
 
-  #remember(key: string): void {
-    this.#dropped.delete(key);
-    this.#dropped.add(key);
-    for (const k of this.#dropped) {
-      if (this.#dropped.size <= MAX_DROPPED) break;
-      this.#dropped.delete(k);
-    }
+  #reject(key: string, e: KeyRejectedError): void {
+    this.#losses.rejected(key, e);
+    this.#count("rejected");
   }
 
   #count(result: string): void {
@@ -324,7 +298,7 @@ export class SpoolingSink implements Sink {
       if (this.#bytes <= this.#o.maxBytes) break;
       if (e.key === keep) continue;
       await this.#unlink(e);
-      this.#remember(e.key);
+      this.#losses.dropped(e.key);
       this.#o.metrics?.inc(M_EVICT, "Spooled objects dropped to keep the spool under its limit");
       this.#o.log.warn("spool full; oldest object dropped", {
         object: e.key,
@@ -351,7 +325,7 @@ export class SpoolingSink implements Sink {
       if (rejected) this.#reject(key, rejected);
       if (e && e.seq === seq) {
         await this.#unlink(e);
-        if (rejected) this.#remember(key);
+        if (rejected) this.#losses.dropped(key);
       }
       this.#changed();
     });
