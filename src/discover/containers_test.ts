@@ -2,7 +2,7 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { InspectOutput, InspectpOutput, PsOutput } from "../cri/schemas.ts";
 import { containerInfoOf } from "./containers.ts";
 
-const SAMPLES = new URL("../../../shared/reference/samples/", import.meta.url);
+import { SAMPLES } from "../../tests/testdata/samples.ts";
 const json = (name: string) => JSON.parse(Deno.readTextFileSync(new URL(name, SAMPLES)));
 
 Deno.test("containerInfoOf builds the console container from the samples (POD, pod IP)", () => {
