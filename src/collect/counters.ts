@@ -53,6 +53,10 @@ const SEGMENT_HEADER = 16;
 /** A ULEB128 of a u32 takes at most 5 bytes. */
 const MAX_ULEB = 5;
 
+/** What a read is for, said only when it fails (no string is built per value read). */
+type What = string | (() => string);
+const say = (what: What) => typeof what === "string" ? what : what();
+
 class Reader {
   pos: number;
   readonly view: DataView;
@@ -61,24 +65,24 @@ class Reader {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  need(n: number, what: string): void {
+  need(n: number, what: What): void {
     if (this.pos + n > this.end) {
       throw new CountersParseError(
         "truncated",
         this.pos,
-        `${what} needs ${n} bytes, ${Math.max(0, this.end - this.pos)} left`,
+        `${say(what)} needs ${n} bytes, ${Math.max(0, this.end - this.pos)} left`,
       );
     }
   }
 
-  u32(what: string, bigEndian = false): number {
+  u32(what: What, bigEndian = false): number {
     this.need(4, what);
     const v = this.view.getUint32(this.pos, !bigEndian);
     this.pos += 4;
     return v;
   }
 
-  uleb(what: string): number {
+  uleb(what: What): number {
     let value = 0;
     for (let i = 0; i < MAX_ULEB; i++) {
       this.need(1, what);
@@ -86,12 +90,20 @@ class Reader {
       value += (b & 0x7f) * 2 ** (7 * i);
       if ((b & 0x80) === 0) {
         if (value > 0xffffffff) {
-          throw new CountersParseError("value", this.pos - 1, `${what} does not fit in 32 bits`);
+          throw new CountersParseError(
+            "value",
+            this.pos - 1,
+            `${say(what)} does not fit in 32 bits`,
+          );
         }
         return value;
       }
     }
-    throw new CountersParseError("value", this.pos, `${what} is a ULEB128 longer than 5 bytes`);
+    throw new CountersParseError(
+      "value",
+      this.pos,
+      `${say(what)} is a ULEB128 longer than 5 bytes`,
+    );
   }
 }
 
@@ -157,7 +169,15 @@ export function parseCounters(bytes: Uint8Array): ParsedCounters {
   if (segments === 0) {
     throw new CountersParseError("segments", footerAt + 8, "footer says 0 segments");
   }
-  const value = flavor === 2 ? (w: string) => r.uleb(w) : (w: string) => r.u32(w, bigEndian);
+  const value = flavor === 2 ? (w: What) => r.uleb(w) : (w: What) => r.u32(w, bigEndian);
+  // The function and counter being read, for the error messages.
+  let fn = 0;
+  let ctr = 0;
+  const count = () => `function ${fn} counter count`;
+  const pkg = () => `function ${fn} package index`;
+  const func = () => `function ${fn} function index`;
+  const ctrs = (n: number) => () => `function ${fn}'s ${n} counters`;
+  const one = () => `function ${fn} counter ${ctr}`;
   const minValue = flavor === 2 ? 1 : 4;
   const functions: FunctionCounters[] = [];
   r.pos = HEADER;
@@ -191,13 +211,13 @@ export function parseCounters(bytes: Uint8Array): ParsedCounters {
         `segment ${s} says ${entries} functions, more than its bytes can hold`,
       );
     }
-    for (let i = 0; i < Number(entries); i++) {
-      const n = value(`function ${i} counter count`);
-      const pkgIdx = value(`function ${i} package index`);
-      const funcIdx = value(`function ${i} function index`);
-      r.need(n * minValue, `function ${i}'s ${n} counters`);
+    for (fn = 0; fn < Number(entries); fn++) {
+      const n = value(count);
+      const pkgIdx = value(pkg);
+      const funcIdx = value(func);
+      if (r.pos + n * minValue > r.end) r.need(n * minValue, ctrs(n));
       const counters = new Array<number>(n);
-      for (let c = 0; c < n; c++) counters[c] = value(`function ${i} counter ${c}`);
+      for (ctr = 0; ctr < n; ctr++) counters[ctr] = value(one);
       functions.push({ pkgIdx, funcIdx, counters });
     }
   }
