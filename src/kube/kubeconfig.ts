@@ -75,7 +75,9 @@ function fieldPath(path: PropertyKey[]): string {
 export function parseKubeconfig(yamlText: string, { path }: { path: string }): KubeconfigSpec {
   let raw: unknown;
   try {
-    raw = parseYaml(yamlText);
+    // yaml's duplicate-key check compares every key with every other: quadratic in a mapping's
+    // size. A repeated key takes the last value, as in JSON.parse.
+    raw = parseYaml(yamlText, { uniqueKeys: false });
   } catch (e) {
     throw new KubeconfigError(path, "(file)", `not YAML: ${e instanceof Error ? e.message : e}`);
   }
