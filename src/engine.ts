@@ -53,6 +53,8 @@ export interface EngineParts {
   changed?(signal: AbortSignal): Promise<boolean>;
   /** True while pod events arrive (the kube watch runs): no need to look between scans. */
   watchingPods?(): boolean;
+  /** Entries of the parts' own long-lived maps (discovery's), for `sizes`. */
+  sizes?(): Record<string, number>;
 }
 
 interface Running {
@@ -239,6 +241,19 @@ export class Engine {
   /** Coverage servers the last scan refused to file under their apparent owner. */
   refusedInLastScan(): { candidate: Candidate; identity: Identity }[] {
     return [...this.#refusedInScan];
+  }
+
+  /** Entries of the engine's long-lived maps and its parts' (flat under churn). */
+  sizes(): Record<string, number> {
+    return {
+      "engine.running": this.#running.size,
+      "engine.verdicts": this.#verdicts.size,
+      "engine.candidateOf": this.#candidateOf.size,
+      "engine.containerFirstSeen": this.#containerFirstSeen.size,
+      "engine.probeErrors": this.#probeErrors.size,
+      "engine.pendingReasons": this.#pendingReasons.length,
+      ...this.#parts.sizes?.(),
+    };
   }
 
   /** What /status shows. */

@@ -55,6 +55,11 @@ export class Crictl {
     opts.metrics?.counter(RUNS, RUNS_HELP);
   }
 
+  /** Sandboxes whose `inspectp` answer is cached. */
+  cachedSandboxes(): number {
+    return this.#inspectp.size;
+  }
+
   /** Running containers (`crictl ps -o json`); prunes the cache to the sandboxes listed. */
   async ps(signal?: AbortSignal): Promise<PsContainer[]> {
     const out = await this.#run(["ps", "-o", "json"], PsOutput, signal);

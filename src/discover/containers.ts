@@ -84,6 +84,11 @@ export class ContainerScanner {
 
   constructor(readonly portSpan: number) {}
 
+  /** Containers remembered. */
+  get size(): number {
+    return this.#memo.size;
+  }
+
   /** Forgets every container whose ID is not in `ids` (call with the IDs still running). */
   retain(ids: Set<string>): void {
     for (const id of this.#memo.keys()) if (!ids.has(id)) this.#memo.delete(id);

@@ -81,6 +81,20 @@ export class Discoverer {
     metrics.counter(SCANS, SCANS_HELP);
   }
 
+  /** Entries of what discovery remembers between scans (the soak benchmark watches them). */
+  sizes(): Record<string, number> {
+    const host = this.#host.sizes();
+    return {
+      "discover.known": this.#known.size,
+      "discover.listed": this.#listed.size,
+      "discover.inspectFailing": this.#inspectFailing.size,
+      "discover.containerMemo": this.#scanner.size,
+      "discover.hostHolders": host.holders,
+      "discover.hostRanges": host.ranges,
+      "discover.inspectpCache": this.#crictl.cachedSandboxes(),
+    };
+  }
+
   /** Runs one scan. Rejects only when `signal` aborts or /proc itself cannot be read. */
   async scan(signal: AbortSignal): Promise<ScanResult> {
     signal.throwIfAborted();

@@ -62,6 +62,11 @@ export class HostScanner {
   #learnEveryMs: number;
   #now: () => number;
 
+  /** Entries of the scanner's memory (listener holders, port ranges seen). */
+  sizes(): { holders: number; ranges: number } {
+    return { holders: this.#holders.size, ranges: this.#ranges.size };
+  }
+
   constructor(
     readonly portStart: number,
     readonly portSpan: number,

@@ -65,6 +65,9 @@ export interface KubePartOptions extends FindOptions {
 /** Remembers pods that got their final pull, so it happens once per pod (bounded). */
 class Finals {
   #done = new Set<string>();
+  get size(): number {
+    return this.#done.size;
+  }
   first(uid: string): boolean {
     if (this.#done.has(uid)) return false;
     this.#done.add(uid);
@@ -202,6 +205,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
         client.close();
       }
     },
+    sizes: () => ({ "kube.pods": pods.size, "kube.finals": finals.size }),
     status(): KubeStatus {
       const w = watcher?.status();
       return {

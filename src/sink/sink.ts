@@ -43,6 +43,8 @@ export interface Sink {
    * stored: evicted from a full spool, or refused by the store. The caller writes it again.
    */
   dropped?(key: string): boolean;
+  /** Entries of the sink's in-memory maps (the soak benchmark watches them). */
+  sizes?(): Record<string, number>;
   /** Facts for /status (bytes spooled, last error...). */
   status?(): Record<string, unknown>;
 }
