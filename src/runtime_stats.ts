@@ -24,10 +24,14 @@ export function trackTimers(): void {
   const setI = globalThis.setInterval;
   const clearI = globalThis.clearInterval;
   g.setTimeout = (cb: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    const id = setT((...a: unknown[]) => {
-      pending.delete(id);
-      cb(...a);
-    }, ms, ...args);
+    const id = setT(
+      (...a: unknown[]) => {
+        pending.delete(id);
+        cb(...a);
+      },
+      ms,
+      ...args,
+    );
     pending.add(id);
     return id;
   };

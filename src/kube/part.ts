@@ -62,7 +62,10 @@ export interface KubePartOptions extends FindOptions {
   hostname?: () => string;
 }
 
-/** Remembers pods that got their final pull, so it happens once per pod (bounded). */
+/**
+ * Remembers pods that got their final pull, so it happens once per pod (bounded), until the pod
+ * is gone from the API (its uid never comes back).
+ */
 class Finals {
   #done = new Set<string>();
   get size(): number {
@@ -73,6 +76,9 @@ class Finals {
     this.#done.add(uid);
     if (this.#done.size > 10_000) this.#done.delete(this.#done.values().next().value!);
     return true;
+  }
+  forget(uid: string): void {
+    this.#done.delete(uid);
   }
 }
 
@@ -118,6 +124,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
       if (seen.has(uid)) continue;
       const [namespace, name] = ref.split("/");
       final({ metadata: { uid, namespace, name } }, "gone at relist");
+      finals.forget(uid);
       pods.delete(uid);
     }
     st.podsKnown = pods.size;
@@ -128,6 +135,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
     const { uid, namespace, name } = p.metadata;
     if (type === "DELETED") {
       final(p, "pod deleted");
+      finals.forget(uid);
       pods.delete(uid);
     } else {
       pods.set(uid, `${namespace}/${name}`);
