@@ -5,10 +5,10 @@
  * block reached the store.
  *
  * `scripts/soak [--pods 1000] [--parallel 8] [--batch 50] [--kill-every 5] [--outage-every 5]`
- * Pods run in batches of --batch; every --outage-every-th batch runs with S3 stopped (its pods
- * are deleted during the outage; their data waits in the spool). Every --kill-every-th pod is
+ * Pods run in batches of --batch; batch 1 and every --outage-every-th after it run with S3
+ * stopped (their pods are deleted during the outage; their data waits in the spool). Every --kill-every-th pod is
  * SIGKILLed without notice once its covered block is stored; the others are marked deleting in
- * the API, then stopped. The first batch warms up; "before" is taken after it, "after" once the
+ * the API, then stopped. The first two batches warm up; "before" is taken after them, "after" once the
  * churn is over and the collector is idle. Prints a table and `SOAK_JSON {...}`; exit 1 when a
  * pod's block is missing or something grew. Needs root, `ip netns`, `unshare` and Go.
  */
@@ -189,7 +189,8 @@ export async function runSoak(
     let outages = 0;
     const batches = Math.ceil(o.pods / o.batch);
     for (let b = 0; b < batches; b++) {
-      const outage = b > 0 && b % o.outageEvery === o.outageEvery - 1;
+      // Batches 0 and 1 (the first outage) warm up: every kind of event has happened once.
+      const outage = b % o.outageEvery === 1;
       if (outage) {
         outages++;
         await sc.s3!.stop();
@@ -205,7 +206,7 @@ export async function runSoak(
       progress(
         `batch ${b + 1}/${batches}: ${churned.length} pods churned${outage ? " (S3 down)" : ""}`,
       );
-      if (b === 0) {
+      if (b === 1) {
         before = await settle(poll);
         progress(`before: ${JSON.stringify(before)}`);
       }
@@ -223,6 +224,12 @@ export async function runSoak(
           end: c.end,
           why: keys.length === 0 ? "no counters stored" : `${gone.length} blocks missing`,
         });
+        const said = collector.lines.filter((l) => l.includes(c.name)).slice(-6);
+        progress(
+          `${c.name} (${c.end}${c.duringOutage ? ", S3 down" : ""}) lost; its log:\n  ${
+            said.join("\n  ")
+          }`,
+        );
       }
     }
     const count = (e: PodEnd) => churned.filter((c) => c.end === e).length;
