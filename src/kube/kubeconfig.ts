@@ -76,8 +76,9 @@ export function parseKubeconfig(yamlText: string, { path }: { path: string }): K
   let raw: unknown;
   try {
     // yaml's duplicate-key check compares every key with every other: quadratic in a mapping's
-    // size. A repeated key takes the last value, as in JSON.parse.
-    raw = parseYaml(yamlText, { uniqueKeys: false });
+    // size. A repeated key takes the last value, as in JSON.parse. No warnings on stderr: they
+    // quote the text (a token line), and errors are thrown anyway.
+    raw = parseYaml(yamlText, { uniqueKeys: false, logLevel: "error" });
   } catch (e) {
     throw new KubeconfigError(path, "(file)", `not YAML: ${e instanceof Error ? e.message : e}`);
   }
