@@ -96,7 +96,10 @@ export class Collector {
   #slot: 1 | 2 = 1;
   #ended: EndReason | undefined;
   readonly #endNow = new AbortController();
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Pulls one after another, and stores one after another, but a pull need not wait for the
+   * store before it: a final pull reaches a server about to exit while S3 is still slow. */
+  #pulling: Promise<unknown> = Promise.resolve();
+  #storing: Promise<unknown> = Promise.resolve();
   #lastPull: number | null = null;
   #lastStore: number | null = null;
   #lastError: string | null = null;
@@ -132,11 +135,18 @@ export class Collector {
     return this.#ended ?? "stopped";
   }
 
-  /** One pull now (final pull, `once`); waits for a pull under way: never two at a time. */
+  /**
+   * One pull now (final pull, `once`); waits for a pull under way (never two at a time), not for
+   * the store of the one before. Resolves once this pull is stored (or not).
+   */
   pullNow(reason: string, signal: AbortSignal): Promise<PullOutcome> {
-    const next = this.#queue.then(() => this.#pullOnce(reason, signal));
-    this.#queue = next.catch(() => {});
-    return next;
+    const pulled = this.#pulling.then(() => this.#pullOnce(reason, signal));
+    this.#pulling = pulled.catch(() => {});
+    const stored = Promise.all([pulled, this.#storing]).then(([p]) =>
+      "decoded" in p ? this.#store(p.decoded, reason, signal) : p
+    );
+    this.#storing = stored.catch(() => {});
+    return stored;
   }
 
   /** Facts for /status. */
@@ -200,7 +210,10 @@ export class Collector {
     return now === null || now === started;
   }
 
-  async #pullOnce(reason: string, signal: AbortSignal): Promise<PullOutcome> {
+  async #pullOnce(
+    reason: string,
+    signal: AbortSignal,
+  ): Promise<PullOutcome | { decoded: DecodedCoverage }> {
     if (this.#ended) return { result: "ended", end: this.#ended };
     if (signal.aborted) return { result: "aborted", error: "stopped before the pull" };
     if (!await this.#alive()) return this.#end("pid-gone", `host PID ${this.#target.hostPid}`);
@@ -236,7 +249,7 @@ export class Collector {
     }
     metrics.inc(PULLS, PULLS_HELP, { result: "ok" });
     if (this.#once.cleared("pull")) this.#log.info("pull recovered", { reason });
-    return await this.#store(decoded, reason, signal);
+    return { decoded };
   }
 
   #identityChanged(identity: Identity | null | undefined): PullOutcome {
