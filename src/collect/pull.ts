@@ -58,6 +58,7 @@ async function readCapped(
   body: ReadableStream<Uint8Array>,
   maxBody: number,
   url: string,
+  what = "body",
 ): Promise<Uint8Array> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -68,7 +69,7 @@ async function readCapped(
     size += value.byteLength;
     if (size > maxBody) {
       await reader.cancel().catch(() => {});
-      throw new PullError("too-large", `${url}: body is over the ${maxBody}-byte limit`);
+      throw new PullError("too-large", `${url}: ${what} is over the ${maxBody}-byte limit`);
     }
     chunks.push(value);
   }
@@ -83,8 +84,10 @@ async function readCapped(
 
 /**
  * Pulls coverage: `GET /coverage` (or `?nometa=1`). Throws PullError on a network fault, timeout,
- * non-200 answer or oversized body. The body is returned as text so the caller can check the
- * identity headers before anything else.
+ * non-200 answer (a redirect is never followed) or oversized body. fetch inflates a
+ * `Content-Encoding: gzip`/`br` body as it is read, so `maxBody` bounds the inflated size: a
+ * small bomb is cut at the limit, having cost no more than `maxBody` of memory. The body is
+ * returned as text so the caller can check the identity headers before anything else.
  *
  * @example await pullCoverage({ host: "10.128.2.17", port: 53700, nometa: false,
  *   timeoutMs: 30000, maxBody: 64 << 20 }) // { status: 200, identity: {...}, body: "{...}" }
@@ -109,16 +112,23 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
   try {
     let res: Response;
     try {
-      res = await fetch(url, { signal, headers: { accept: "application/json" } });
+      // A pod's redirect must not make root fetch another address (metadata service, a
+      // loopback service of the host): never followed, a 3xx is a pull error like any non-200.
+      res = await fetch(url, {
+        signal,
+        redirect: "manual",
+        headers: { accept: "application/json" },
+      });
     } catch (e) {
       throw failure(e);
     }
     const identity = identityOf(res.headers);
     if (res.status !== 200) {
       await res.body?.cancel().catch(() => {});
+      const redirect = res.status >= 300 && res.status < 400 ? " (redirects are not followed)" : "";
       throw new PullError(
         "status",
-        `${url}: answered HTTP ${res.status}`,
+        `${url}: answered HTTP ${res.status}${redirect}`,
         res.status,
         identity,
       );
@@ -135,7 +145,9 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
     }
     let bytes: Uint8Array;
     try {
-      bytes = res.body ? await readCapped(res.body, opts.maxBody, url) : new Uint8Array();
+      const encoding = res.headers.get("content-encoding");
+      const what = encoding ? `body (${encoding.slice(0, 20)}, inflated)` : "body";
+      bytes = res.body ? await readCapped(res.body, opts.maxBody, url, what) : new Uint8Array();
     } catch (e) {
       const err = failure(e);
       throw new PullError(err.kind, err.message, 200, identity, { cause: e });
