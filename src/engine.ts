@@ -182,7 +182,16 @@ export class Engine {
         this.#log.warn("candidate not judged", { ...targetFields(c), host: c.host, error: e });
       }
     });
-    if (start) { for (const t of found) this.#start(t); }
+    if (start) {
+      // One server's failure to start (whatever it reported) never keeps the others from theirs.
+      for (const t of found) {
+        try {
+          this.#start(t);
+        } catch (e) {
+          this.#startFailed(t, e);
+        }
+      }
+    }
     const ms = Math.round(performance.now() - began);
     this.#scans++;
     this.#lastScan = {
@@ -350,6 +359,27 @@ export class Engine {
     });
     this.#running.set(target.key, { target, collector, stop, done });
     this.#log.debug("collector started", { target: targetLabel(target) });
+  }
+
+  /**
+   * A confirmed server whose collector could not be made: forget its verdict, so it is judged
+   * again, and wait before that like after a failed probe (no spinning on a server that always
+   * fails the same way).
+   */
+  #startFailed(target: Target, e: unknown): void {
+    const key = this.#candidateOf.get(target.key);
+    this.#candidateOf.delete(target.key);
+    if (key) {
+      this.#verdicts.delete(key);
+      const failures = (this.#probeErrors.get(key)?.failures ?? 0) + 1;
+      const wait = Math.min(PROBE_RETRY_MAX_MS, PROBE_RETRY_MS * 2 ** (failures - 1));
+      this.#probeErrors.set(key, { failures, retryAt: this.#deps.system.now() + wait });
+    }
+    this.#log.error("collector could not start; judged again later", {
+      ...targetFields(target),
+      binary: target.identity.binary.slice(0, 200),
+      error: e,
+    });
   }
 
   #noteContainers(view: ScanView): void {

@@ -234,6 +234,30 @@ Deno.test("a candidate whose judgement throws does not stop the scan or stick", 
   stop.abort();
 });
 
+Deno.test("a server whose collector cannot start costs only itself; it is judged again later", async () => {
+  const h = harness({ 53700: "coverage", 53701: "coverage", 53702: "coverage" });
+  const make = h.parts.collector;
+  const made: number[] = [];
+  h.parts.collector = (t) => {
+    made.push(t.port);
+    if (t.port === 53700) throw new Error("hostile identity");
+    return make(t);
+  };
+  h.setView({ candidates: [cand(null, 53700, 1), cand(null, 53701, 2), cand(null, 53702, 3)] });
+  const stop = new AbortController();
+  await h.engine.scanOnce(stop.signal, { start: true });
+  const running = () => (h.engine.status().targets as { port: number }[]).map((t) => t.port);
+  assert.deepEqual(running().sort(), [53701, 53702], "the others started");
+  await h.engine.scanOnce(stop.signal, { start: true });
+  assert.deepEqual(h.probed.filter((p) => p === 53700).length, 1, "not again at once");
+  h.clock.now += 5_000;
+  await h.engine.scanOnce(stop.signal, { start: true });
+  assert.deepEqual(h.probed.filter((p) => p === 53700).length, 2, "judged again, not stuck");
+  assert.deepEqual(made.filter((p) => p === 53700).length, 2);
+  assert.deepEqual(running().sort(), [53701, 53702]);
+  stop.abort();
+});
+
 Deno.test("without pod events the engine looks for new containers between scans", async () => {
   const h = harness({});
   let looks = 0;

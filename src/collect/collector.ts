@@ -81,7 +81,7 @@ const SKIPPED_HELP =
  * @example const end = await new Collector(target, deps).run(signal) // "pid-gone"
  */
 export class Collector {
-  /** The key prefix of this server's files. Throws LayoutError from the constructor if unsafe. */
+  /** The key prefix of this server's files (safe, bounded segments: see prefixFor). */
   readonly prefix: string;
   readonly #target: Target;
   readonly #deps: CollectorDeps;
