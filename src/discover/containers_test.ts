@@ -5,8 +5,8 @@ import { ScanContext } from "./context.ts";
 import { FakeProc } from "../procfs/fakeproc.ts";
 import { createSystem } from "../system.ts";
 import type { Candidate, ContainerInfo } from "../target.ts";
-
 import { SAMPLES } from "../../tests/testdata/samples.ts";
+
 const json = (name: string) => JSON.parse(Deno.readTextFileSync(new URL(name, SAMPLES)));
 
 Deno.test("containerInfoOf builds the console container from the samples (POD, pod IP)", () => {
