@@ -174,24 +174,26 @@ export class Engine {
     });
     const found: Target[] = [];
     await forEachLimited(fresh, PROBE_CONCURRENCY, async (c) => {
+      let t: Target | null;
       try {
-        const t = await this.#judge(c, signal);
-        if (t) found.push(t);
+        t = await this.#judge(c, signal);
       } catch (e) {
         if (signal.aborted) return;
         this.#log.warn("candidate not judged", { ...targetFields(c), host: c.host, error: e });
+        return;
+      }
+      if (!t) return;
+      found.push(t);
+      if (!start) return;
+      // At once, not after the scan's slowest probe (a server that answers slowly or not at all
+      // never delays the others); and one server's failure to start (whatever it reported)
+      // never keeps the others from theirs.
+      try {
+        this.#start(t);
+      } catch (e) {
+        this.#startFailed(t, e);
       }
     });
-    if (start) {
-      // One server's failure to start (whatever it reported) never keeps the others from theirs.
-      for (const t of found) {
-        try {
-          this.#start(t);
-        } catch (e) {
-          this.#startFailed(t, e);
-        }
-      }
-    }
     const ms = Math.round(performance.now() - began);
     this.#scans++;
     this.#lastScan = {
