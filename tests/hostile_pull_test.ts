@@ -1,7 +1,7 @@
 /**
  * Pulls from hostile coverage servers (the Go fixture's hostile modes): a redirect is never
- * followed, a gzip bomb is cut at the inflated-size limit, trickling servers do not hold up the
- * others.
+ * followed, a gzip bomb is refused without inflating, a trickling server is cut at the timeout
+ * having cost about what it sent, and trickling servers do not hold up the others.
  */
 
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
@@ -15,6 +15,7 @@ import { createSystem } from "../src/system.ts";
 import type { Target } from "../src/target.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { type Covserver, startCovserver } from "./harness/covserver.ts";
+import { measurePull } from "./harness/pull_memory.ts";
 
 const noGo = !(await hasGo());
 
@@ -94,28 +95,20 @@ Deno.test({
 });
 
 Deno.test({
-  name: "hostile gzip bomb: 10 GiB inflated is cut at maxBody (inflated bytes), nothing stored",
+  name: "hostile gzip bomb: a compressed answer (identity was asked for) is refused, not " +
+    "inflated; nothing stored",
   ignore: noGo,
   sanitizeResources: false,
   async fn() {
     const root = await Deno.makeTempDir({ prefix: "hostile-pull-" });
     try {
       await using srv = await startCovserver({ name: "bomber", mode: "gzip-bomb" });
-      const maxBody = 8 << 20;
-      const { collector, metrics } = await collectorFor(srv, root, { maxBody });
+      const { collector, metrics } = await collectorFor(srv, root);
       const out = await collector.pullNow("test", new AbortController().signal);
       assertEquals(out.result, "failed", out.error);
-      match(out.error ?? "", /body \(gzip, inflated\) is over the 8388608-byte limit/);
-      assertEquals(metrics.value("coverage_collector_pulls_total", { result: "too-large" }), 1);
+      match(out.error ?? "", /Content-Encoding "gzip", not asked for \(identity only\)/);
+      assertEquals(metrics.value("coverage_collector_pulls_total", { result: "status" }), 1);
       assertEquals(tree(root), []);
-      // The server saw us stop reading long before its 10 GiB: it reports how much it sent.
-      await srv.stop();
-      const line = /gzip-bomb: sent (\d+) of (\d+) inflated bytes/.exec(srv.stderr());
-      ok(line, srv.stderr());
-      const [sent, total] = [Number(line[1]), Number(line[2])];
-      assertEquals(total, 10 * 2 ** 30);
-      // What is in flight (socket buffers, the compressor's window) adds a little to maxBody.
-      ok(sent < 64 * maxBody, `server sent ${sent} inflated bytes for a ${maxBody}-byte limit`);
     } finally {
       await Deno.remove(root, { recursive: true });
     }
@@ -161,5 +154,39 @@ Deno.test({
       await Promise.all(slow.map((s) => s.stop()));
       await Deno.remove(root, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name: "hostile gzip bomb: the refused pull holds almost nothing (fetch would hold ~1000x " +
+    "each compressed read while inflating, then the whole limit)",
+  ignore: noGo,
+  async fn() {
+    await using srv = await startCovserver({ name: "bomber", mode: "gzip-bomb" });
+    const maxBody = 32 << 20;
+    const m = await measurePull(srv.coveragePort, maxBody, 30_000);
+    assertEquals(m.kind, "status");
+    ok(m.heldBytes < 4 << 20, `held ${m.heldBytes} bytes`);
+  },
+});
+
+Deno.test({
+  name: "hostile trickle: a server dripping 16 bytes at a time until the pull timeout costs " +
+    "about what it sent, not 64 KiB per drip",
+  ignore: noGo,
+  async fn() {
+    await using srv = await startCovserver({
+      name: "trickler",
+      mode: "trickle",
+      env: { FIXTURE_SLOW_CHUNK: "16", FIXTURE_SLOW_INTERVAL_MS: "1" },
+    });
+    const m = await measurePull(srv.coveragePort, 64 << 20, 3_000);
+    assertEquals(m.kind, "timeout", "cut at the pull timeout");
+    await srv.stop();
+    const sent = [...srv.stderr().matchAll(/trickle: sent (\d+) bytes/g)].map((x) => Number(x[1]));
+    const drips = Math.max(...sent) / 16;
+    // Enough drips that holding a 64 KiB buffer per drip would be far over the bound below.
+    ok(drips > 500, `only ${drips} drips arrived`);
+    ok(m.heldBytes < 16 << 20, `held ${m.heldBytes} bytes for ${drips} drips of 16 bytes`);
   },
 });

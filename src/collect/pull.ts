@@ -54,14 +54,21 @@ function identityOf(headers: Headers): Identity | null {
   }
 }
 
+/** Largest block the body is copied into while read. */
+const MAX_BLOCK = 1 << 20;
+
 async function readCapped(
   body: ReadableStream<Uint8Array>,
   maxBody: number,
   url: string,
-  what = "body",
 ): Promise<Uint8Array> {
   const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
+  // The chunks are copied into blocks (64 KiB, growing to 1 MiB), never kept: each chunk is a
+  // view of its own 64 KiB buffer however few bytes it holds, so keeping the chunks of a server
+  // dripping a few bytes at a time would hold 64 KiB per drip, far more than maxBody counts.
+  const blocks: Uint8Array[] = [];
+  let block = new Uint8Array(0);
+  let used = 0;
   let size = 0;
   while (true) {
     const { done, value } = await reader.read();
@@ -69,25 +76,38 @@ async function readCapped(
     size += value.byteLength;
     if (size > maxBody) {
       await reader.cancel().catch(() => {});
-      throw new PullError("too-large", `${url}: ${what} is over the ${maxBody}-byte limit`);
+      throw new PullError("too-large", `${url}: body is over the ${maxBody}-byte limit`);
     }
-    chunks.push(value);
+    for (let off = 0; off < value.byteLength;) {
+      if (used === block.byteLength) {
+        if (used > 0) blocks.push(block);
+        block = new Uint8Array(Math.min(MAX_BLOCK, Math.max(64 << 10, size)));
+        used = 0;
+      }
+      const n = Math.min(value.byteLength - off, block.byteLength - used);
+      block.set(value.subarray(off, off + n), used);
+      used += n;
+      off += n;
+    }
   }
+  blocks.push(block.subarray(0, used));
+  if (blocks.length === 1) return blocks[0];
   const out = new Uint8Array(size);
   let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
+  for (const b of blocks) {
+    out.set(b, at);
+    at += b.byteLength;
   }
   return out;
 }
 
 /**
  * Pulls coverage: `GET /coverage` (or `?nometa=1`). Throws PullError on a network fault, timeout,
- * non-200 answer (a redirect is never followed) or oversized body. fetch inflates a
- * `Content-Encoding: gzip`/`br` body as it is read, so `maxBody` bounds the inflated size: a
- * small bomb is cut at the limit, having cost no more than `maxBody` of memory. The body is
- * returned as text so the caller can check the identity headers before anything else.
+ * non-200 answer (a redirect is never followed), compressed answer or oversized body. It asks
+ * for `Accept-Encoding: identity` and refuses a body sent compressed anyway: fetch would inflate
+ * it, and inflating holds about a thousand times each compressed read (a gzip bomb), before any
+ * limit of ours applies. The body is returned as text so the caller can check the identity
+ * headers before anything else.
  *
  * @example await pullCoverage({ host: "10.128.2.17", port: 53700, nometa: false,
  *   timeoutMs: 30000, maxBody: 64 << 20 }) // { status: 200, identity: {...}, body: "{...}" }
@@ -117,7 +137,8 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
       res = await fetch(url, {
         signal,
         redirect: "manual",
-        headers: { accept: "application/json" },
+        // Without this fetch asks for gzip and br and inflates what comes (see below).
+        headers: { accept: "application/json", "accept-encoding": "identity" },
       });
     } catch (e) {
       throw failure(e);
@@ -133,6 +154,17 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
         identity,
       );
     }
+    const encoding = res.headers.get("content-encoding")?.trim() ?? "";
+    if (encoding !== "" && encoding.toLowerCase() !== "identity") {
+      await res.body?.cancel().catch(() => {});
+      throw new PullError(
+        "status",
+        `${url}: answered with Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}, ` +
+          "not asked for (identity only): not inflated",
+        200,
+        identity,
+      );
+    }
     const declared = Number(res.headers.get("content-length") ?? NaN);
     if (declared > opts.maxBody) {
       await res.body?.cancel().catch(() => {});
@@ -145,9 +177,7 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
     }
     let bytes: Uint8Array;
     try {
-      const encoding = res.headers.get("content-encoding");
-      const what = encoding ? `body (${encoding.slice(0, 20)}, inflated)` : "body";
-      bytes = res.body ? await readCapped(res.body, opts.maxBody, url, what) : new Uint8Array();
+      bytes = res.body ? await readCapped(res.body, opts.maxBody, url) : new Uint8Array();
     } catch (e) {
       const err = failure(e);
       throw new PullError(err.kind, err.message, 200, identity, { cause: e });
