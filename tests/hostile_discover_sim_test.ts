@@ -127,3 +127,38 @@ Deno.test({
     ]);
   },
 });
+
+Deno.test({
+  name: "siblings: the server of a container crictl does not list yet is not attributed to the " +
+    "other container (its PID 1 does not hold the socket)" + why,
+  ignore: skip,
+  sanitizeResources: false,
+  async fn() {
+    const bin = await covserverBinary("siblings");
+    const base = 56000 + Math.floor(Math.random() * 3000);
+    await using node = await SimNode.create({ name: "unlisted" });
+    const pod = await node.addPod({ name: "pair", namespace: "demo" });
+    const env = { COVERAGE_PORT: String(base) };
+    const app = await pod.addContainer({ name: "app", command: bin, env });
+    const appPort = Number((await app.waitLine(/coverage-port=(\d+)/))[1]);
+    const sidecar = await pod.addContainer({ name: "sidecar", command: bin, env });
+    const sidePort = Number((await sidecar.waitLine(/coverage-port=(\d+)/))[1]);
+    // Its process runs and listens, but `crictl ps` does not show it yet (it raced the scan).
+    const hidden = { ...node.state.doc.containers.find((c) => c.id === sidecar.id)! };
+    node.state.update((d) => d.containers = d.containers.filter((c) => c.id !== sidecar.id));
+    const d = discoverer(node, base);
+    const signal = new AbortController().signal;
+    const during = await d.scan(signal);
+    for (const line of await filed(during.candidates, sidePort)) {
+      assert.match(line, /^pair\/app \S+ null$/, "claimed by the sole container, never attributed");
+    }
+    assert.deepEqual(await filed(during.candidates, appPort), [
+      `pair/app ${pod.ip} ${app.hostPid}`,
+    ]);
+    node.state.update((d) => void d.containers.push(hidden));
+    const after = await d.scan(signal);
+    assert.deepEqual(await filed(after.candidates, sidePort), [
+      `pair/sidecar ${pod.ip} ${sidecar.hostPid}`,
+    ]);
+  },
+});
