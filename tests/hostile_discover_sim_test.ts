@@ -74,8 +74,11 @@ Deno.test({
     const hostThief =
       await (await node.addPod({ name: "hthief", namespace: "demo", hostNetwork: true }))
         .addContainer({ name: "app", command: bin, env });
+    // And a process outside any container (the port is taken there now: it binds the next one).
+    const procThief = await node.addHostProcess({ command: bin, env });
     assert.equal(Number((await thief.waitLine(/coverage-port=(\d+)/))[1]), port);
     assert.equal(Number((await hostThief.waitLine(/coverage-port=(\d+)/))[1]), port);
+    const procPort = Number((await procThief.waitLine(/coverage-port=(\d+)/))[1]);
 
     const r = await discoverer(node, base).scan(new AbortController().signal);
     assert.equal(r.crictlOk, true, r.crictlError);
@@ -83,6 +86,12 @@ Deno.test({
       c.owner.kind === "container" && c.owner.container.namespace === "demo"
     );
     assert.deepEqual(await filed(ours, port), [`victim/app ${victimPod.ip} ${victim.hostPid}`]);
+    // Nothing else is even dialled at the victim's address.
+    assert.deepEqual(
+      r.candidates.filter((c) => c.host === victimPod.ip).map((c) => `${ownerName(c)} ${c.port}`),
+      [`victim/app ${port}`],
+    );
+    assert.equal(r.candidates.some((c) => c.port === procPort), false);
   },
 });
 
