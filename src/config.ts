@@ -84,7 +84,7 @@ export const SETTINGS = {
     "kubeconfig-wait",
     duration(0),
     "5m",
-    "How long to wait for a kubeconfig to appear",
+    "How long to wait for a kubeconfig before running host-only (it keeps looking every 30 s)",
   ),
   kubeInsecure: {
     ...setting(

@@ -56,3 +56,33 @@ Deno.test("the bearer token is sent; a server that does not answer times out by 
     c.close();
   }
 });
+
+Deno.test("after a credential rotation the old pool is closed once its last stream ends", async () => {
+  const auths: string[] = [];
+  await using api = await scriptedApi((req, url) => {
+    auths.push(req.headers.get("authorization") ?? "");
+    return url.pathname === "/stream" ? new Response(new ReadableStream()) : json({ ok: true });
+  });
+  const tokenFile = `${api.dir}/token`;
+  await Deno.writeTextFile(tokenFile, "first\n");
+  const c = await client(await api.kubeconfig(`    tokenFile: ${tokenFile}\n`));
+  const signal = new AbortController().signal;
+  try {
+    await c.json("GET", "/ok", { signal });
+    assert.equal(c.openPools, 1);
+    const stream = await c.request("GET", "/stream", { signal, stream: true });
+    await Deno.writeTextFile(tokenFile, "second-token\n");
+    await c.json("GET", "/ok", { signal });
+    assert.equal(c.rotations, 1);
+    assert.deepEqual(auths, ["Bearer first", "Bearer first", "Bearer second-token"]);
+    assert.equal(c.openPools, 2, "the watch stream still uses the old pool");
+    await stream.body!.cancel();
+    assert.equal(c.openPools, 1, "the old pool is closed when its stream ends");
+    await Deno.writeTextFile(tokenFile, "third-token-x\n");
+    await c.json("GET", "/ok", { signal });
+    assert.equal(c.rotations, 2);
+    assert.equal(c.openPools, 1, "an idle old pool is closed at once");
+  } finally {
+    c.close();
+  }
+});

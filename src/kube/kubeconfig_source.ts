@@ -135,40 +135,65 @@ export async function findKubeconfig(
   return undefined;
 }
 
+/** How waitForKubeconfig looks, and what it tells its owner. */
+export interface WaitOptions extends FindOptions {
+  signal: AbortSignal;
+  /** How long to look every `pollMs` before running host-only (still looking). */
+  waitMs: number;
+  /** Poll period while waiting (default 1 s). */
+  pollMs?: number;
+  /** Poll period once running host-only (default 30 s): a CSR may be approved hours later. */
+  slowPollMs?: number;
+  /** Called once when `waitMs` passed without a kubeconfig. */
+  onHostOnly?: () => void;
+  /** How to wait (tests record the delays instead). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<boolean>;
+}
+
 /**
- * Looks for the kubeconfig every `pollMs` until found, `waitMs` passed (undefined: run host-only)
- * or `signal` aborts (undefined). Logs which source won, and once that it is waiting.
+ * Looks for the kubeconfig every `pollMs` until found or `signal` aborts (undefined). After
+ * `waitMs` it calls `onHostOnly` and keeps looking, every `slowPollMs`, for good: a node whose
+ * kubelet certificate is approved late still gets its pod watch. Logs which source won, and
+ * once each that it is waiting and that it went host-only.
  *
- * @example await waitForKubeconfig(deps, { signal, waitMs: 300_000 })
+ * @example await waitForKubeconfig(deps, { signal, waitMs: 300_000, onHostOnly })
  */
 export async function waitForKubeconfig(
   deps: { system: System; config: Config; log: Logger },
-  opts: FindOptions & { signal: AbortSignal; waitMs: number; pollMs?: number },
+  opts: WaitOptions,
 ): Promise<KubeconfigLocation | undefined> {
   const { system, config, log } = deps;
-  const { signal, waitMs, pollMs = 1000 } = opts;
+  const { signal, waitMs, pollMs = 1000, slowPollMs = 30_000, sleep: wait = sleep } = opts;
   const start = system.now();
   let logged = false;
+  let hostOnly = false;
   while (!signal.aborted) {
     const found = await findKubeconfig(system, config, opts);
     if (found) {
-      log.info("kubeconfig found", { source: found.source, path: found.path, root: found.root });
+      log.info("kubeconfig found", {
+        source: found.source,
+        path: found.path,
+        root: found.root,
+        waitedMs: system.now() - start,
+      });
       return found;
     }
     const waited = system.now() - start;
-    if (waited >= waitMs) {
-      log.warn("no kubeconfig; running host-only", {
+    if (!hostOnly && waited >= waitMs) {
+      hostOnly = true;
+      log.warn("no kubeconfig yet; running host-only and still looking", {
         waitedMs: waited,
+        everyMs: slowPollMs,
         looked: config.kubeconfig || "own --kubeconfig, kubelet --kubeconfig, " +
             KUBELET_DEFAULT_KUBECONFIG,
       });
-      return undefined;
+      opts.onHostOnly?.();
     }
     if (!logged) {
       log.info("waiting for a kubeconfig", { waitMs, pollMs });
       logged = true;
     }
-    await sleep(Math.min(pollMs, waitMs - waited), signal);
+    await wait(hostOnly ? slowPollMs : Math.min(pollMs, waitMs - waited), signal);
   }
   return undefined;
 }
