@@ -95,6 +95,15 @@ export const SETTINGS = {
     ),
     boolean: true,
   },
+  kubeAllowHttp: {
+    ...setting(
+      "kube-allow-http",
+      boolean,
+      "false",
+      "Allow an http:// API server (the node's credentials would cross the network in clear)",
+    ),
+    boolean: true,
+  },
   nodeName: setting("node-name", text, "", "Node name (default: learned from the API server)"),
   crictl: setting("crictl", nonEmpty, "crictl", "crictl executable"),
   runtimeEndpoint: setting("runtime-endpoint", text, "", "CRI endpoint passed to crictl"),

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Logger } from "../log.ts";
 import { credentialFingerprint, type Credentials, loadCredentials } from "./credentials.ts";
-import type { KubeconfigSpec } from "./kubeconfig.ts";
+import { KubeconfigError, type KubeconfigSpec } from "./kubeconfig.ts";
 import { untilDone } from "./until_done.ts";
 
 /** The API server answered with an error status. */
@@ -49,6 +49,8 @@ export interface ClientOptions {
   log: Logger;
   /** config.kubeInsecure: asked to skip API server certificate checks. */
   insecure?: boolean;
+  /** config.kubeAllowHttp: an http:// server may be used (else refused before any request). */
+  allowHttp?: boolean;
   /** Timeout of a whole request (headers and body) in ms. */
   requestTimeoutMs?: number;
 }
@@ -89,8 +91,24 @@ export class KubeClient {
     this.#http = this.#build(creds);
   }
 
-  /** Reads the credentials and builds the client; warns about insecure settings. */
+  /**
+   * Reads the credentials and builds the client; warns about insecure settings. An http://
+   * server is refused (KubeconfigError) unless `allowHttp`: a bearer token would cross in clear.
+   */
   static async create(spec: KubeconfigSpec, root: string, opts: ClientOptions) {
+    if (spec.server.protocol === "http:" && !opts.allowHttp) {
+      throw new KubeconfigError(
+        spec.path,
+        "server",
+        `${spec.server.origin} is plain http: the node's credentials would cross in clear; ` +
+          "refused (--kube-allow-http allows it)",
+      );
+    }
+    if (spec.server.protocol === "http:") {
+      opts.log.warn("--kube-allow-http: talking to the API server over plain http", {
+        server: spec.server.origin,
+      });
+    }
     const creds = await loadCredentials(spec, root);
     const log = opts.log;
     if (opts.insecure) {

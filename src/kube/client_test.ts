@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../log.ts";
 import { isRetryable, KubeApiError, KubeClient, KubeNetworkError } from "./client.ts";
-import { parseKubeconfig } from "./kubeconfig.ts";
+import { KubeconfigError, parseKubeconfig } from "./kubeconfig.ts";
+import { createLogger } from "../log.ts";
 import { json, scriptedApi, status } from "./testdata/scripted_api.ts";
 
 async function client(path: string, requestTimeoutMs = 30_000) {
   const spec = parseKubeconfig(await Deno.readTextFile(path), { path });
-  return KubeClient.create(spec, "/", { log: silentLogger, requestTimeoutMs });
+  return KubeClient.create(spec, "/", { log: silentLogger, requestTimeoutMs, allowHttp: true });
 }
 
 Deno.test("errors carry the API's Status message; 5xx/429 and network errors are retryable", async () => {
@@ -85,4 +86,21 @@ Deno.test("after a credential rotation the old pool is closed once its last stre
   } finally {
     c.close();
   }
+});
+
+Deno.test("an http:// API server is refused unless --kube-allow-http; then it warns", async () => {
+  await using api = await scriptedApi(() => json({ ok: true }));
+  const path = await api.kubeconfig("    token: secret-token\n");
+  const spec = parseKubeconfig(await Deno.readTextFile(path), { path });
+  const refused = await KubeClient.create(spec, "/", { log: silentLogger }).catch((e) => e);
+  assert.ok(refused instanceof KubeconfigError, String(refused));
+  assert.match(refused.message, /is plain http: .*refused \(--kube-allow-http allows it\)$/);
+  assert.equal(api.requests.length, 0, "nothing was sent");
+  const lines: string[] = [];
+  const c = await KubeClient.create(spec, "/", {
+    log: createLogger({ write: (l) => lines.push(l) }),
+    allowHttp: true,
+  });
+  c.close();
+  assert.ok(lines.some((l) => l.includes("level=warn") && l.includes("plain http")));
 });

@@ -43,10 +43,17 @@ Deno.test("the running kubelet's --kubeconfig wins over the default, under the h
   const root = await hostTree({
     "proc/1/cmdline": enc("/sbin/init\0"),
     "proc/77/cmdline": enc("/usr/bin/kubelet\0--kubeconfig\0/etc/k/kubelet.conf\0"),
+    "proc/77/cgroup": "0::/system.slice/kubelet.service\n",
     "proc/self/cmdline": enc("not a pid dir\0"),
     "etc/k/kubelet.conf": "x",
     "var/lib/kubelet/kubeconfig": "x",
   });
+  for (const pid of ["1", "77"]) {
+    await Deno.mkdir(join(root, "proc", pid, "ns"));
+    for (const [n, id] of [["pid", 1], ["net", 2], ["mnt", 3]] as const) {
+      await Deno.symlink(`${n}:[402653183${id}]`, join(root, "proc", pid, "ns", n));
+    }
+  }
   try {
     const found = await findKubeconfig(createSystem(root), loadConfig({}, {}), {
       selfCmdline: noSelf,

@@ -148,6 +148,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
         return await KubeClient.create(spec, loc.root, {
           log: klog,
           insecure: config.kubeInsecure,
+          allowHttp: config.kubeAllowHttp,
         });
       } catch (e) {
         const reason = errorText(e);

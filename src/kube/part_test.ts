@@ -12,7 +12,7 @@ import { json, scriptedApi } from "./testdata/scripted_api.ts";
 
 function deps(root: string, flags: Record<string, string | boolean>, lines: string[]): Deps {
   return {
-    config: loadConfig({ "host-root": root, ...flags }, {}),
+    config: loadConfig({ "host-root": root, "kube-allow-http": true, ...flags }, {}),
     log: createLogger({ write: (l) => lines.push(l) }),
     metrics: new Metrics(),
     health: new Health(),
