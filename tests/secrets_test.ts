@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type CollectorProcess, spawnCollector } from "./harness/collector.ts";
 import { startCovserver } from "./harness/covserver.ts";
-import { json, scriptedApi, status } from "../src/kube/testdata/scripted_api.ts";
+import { scriptedApi, status } from "../src/kube/testdata/scripted_api.ts";
 
 const CANARY = {
   token: "canary-bearer-3f9c1a7e5d2b4c6a8e0f",
