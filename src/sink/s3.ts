@@ -144,6 +144,21 @@ export class S3Sink implements Sink {
     return `${this.description}: listing answered ${res.status}`;
   }
 
+  /**
+   * One page (ListObjectsV2, up to 1000 keys) of the keys under the base path, relative to it;
+   * `next` is the continuation token of the following page, absent on the last.
+   *
+   * @example const { keys, next } = await s3.listPage(undefined, signal);
+   */
+  async listPage(token?: string, signal?: AbortSignal): Promise<{ keys: string[]; next?: string }> {
+    const base = this.description.slice(`s3://${this.bucket}`.length + 1);
+    const prefix = base === "" ? "" : base + "/";
+    const q = new URLSearchParams({ "list-type": "2", prefix });
+    if (token !== undefined) q.set("continuation-token", token);
+    const res = await this.#send("GET", `${this.#origin}?${q}`, {}, signal);
+    return parseListPage(await res.text(), prefix);
+  }
+
   status(): Record<string, unknown> {
     return { kind: "s3", target: this.description, url: this.#origin };
   }
@@ -211,4 +226,29 @@ export function describeFetchError(e: unknown): string {
   const cause = e instanceof Error ? e.cause : undefined;
   const why = cause instanceof Error ? cause.message : cause ? String(cause) : "";
   return why && !msg.includes(why) ? `${msg}: ${why}` : msg;
+}
+
+function xmlText(s: string): string {
+  return s.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
+    const named: Record<string, string> = { lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" };
+    if (e in named) return named[e];
+    const code = e.startsWith("#x") ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : "\uFFFD";
+  });
+}
+
+/**
+ * Keys (relative to `prefix`) and the continuation token of a ListObjectsV2 answer.
+ *
+ * @example parseListPage("<Key>b/x</Key>", "b/") // { keys: ["x"], next: undefined }
+ */
+export function parseListPage(xml: string, prefix: string): { keys: string[]; next?: string } {
+  const keys: string[] = [];
+  for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) {
+    const key = xmlText(m[1]);
+    if (key.startsWith(prefix) && key.length > prefix.length) keys.push(key.slice(prefix.length));
+  }
+  const truncated = /<IsTruncated>\s*true\s*<\/IsTruncated>/.test(xml);
+  const token = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
+  return { keys, next: truncated && token ? xmlText(token) : undefined };
 }
