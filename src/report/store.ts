@@ -1,7 +1,7 @@
 /** Where `report` reads stored coverage from: a local directory or an S3 location. */
 
 import { join } from "node:path";
-import { S3Sink } from "../sink/s3.ts";
+import type { S3Sink } from "../sink/s3.ts";
 
 /** A read-only view of stored objects, keyed by paths relative to the source. */
 export interface StoreReader {
@@ -43,14 +43,18 @@ export class DirReader implements StoreReader {
 /** An S3 location, listed with pagination. @example new S3Reader(new S3Sink({...})) */
 export class S3Reader implements StoreReader {
   readonly description: string;
-  constructor(readonly s3: S3Sink) {
+  /** List calls made (pagination is tested with it). */
+  pages = 0;
+  /** `pageSize`: keys per list call (default: the store's, 1000 on AWS). */
+  constructor(readonly s3: S3Sink, readonly pageSize?: number) {
     this.description = s3.description;
   }
 
   async *list(signal: AbortSignal): AsyncIterable<string[]> {
     let token: string | undefined;
     do {
-      const page = await this.s3.listPage(token, signal);
+      const page = await this.s3.listPage(token, signal, this.pageSize);
+      this.pages++;
       if (page.keys.length > 0) yield page.keys;
       token = page.next;
     } while (token !== undefined);

@@ -150,11 +150,16 @@ export class S3Sink implements Sink {
    *
    * @example const { keys, next } = await s3.listPage(undefined, signal);
    */
-  async listPage(token?: string, signal?: AbortSignal): Promise<{ keys: string[]; next?: string }> {
+  async listPage(
+    token?: string,
+    signal?: AbortSignal,
+    maxKeys?: number,
+  ): Promise<{ keys: string[]; next?: string }> {
     const base = this.description.slice(`s3://${this.bucket}`.length + 1);
     const prefix = base === "" ? "" : base + "/";
     const q = new URLSearchParams({ "list-type": "2", prefix });
     if (token !== undefined) q.set("continuation-token", token);
+    if (maxKeys !== undefined) q.set("max-keys", String(maxKeys));
     const res = await this.#send("GET", `${this.#origin}?${q}`, {}, signal);
     return parseListPage(await res.text(), prefix);
   }
