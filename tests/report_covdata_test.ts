@@ -251,23 +251,24 @@ Deno.test({
   async fn() {
     const { runs } = await fixture();
     const base = await Deno.makeTempDir({ prefix: "report-bad-" });
-    // A copy of one good prefix, and a prefix whose counters are cut short.
-    for (const [name, cut] of [["good", false], ["torn", true]] as const) {
+    // A copy of one good prefix, one whose counters are cut short, one with huge counters.
+    for (const [name, how] of [["good", ""], ["torn", "cut"], ["huge", "pad"]] as const) {
       const leaf = join(base, ...C("ns-c", name, "20261124T000000Z"));
       await Deno.mkdir(leaf, { recursive: true });
       for await (const e of Deno.readDir(runs[0].leaf)) {
-        const bytes = await Deno.readFile(join(runs[0].leaf, e.name));
-        const torn = cut && e.name.startsWith("covcounters");
-        await Deno.writeFile(
-          join(leaf, e.name),
-          torn ? bytes.subarray(0, bytes.length - 9) : bytes,
-        );
+        let bytes = await Deno.readFile(join(runs[0].leaf, e.name));
+        if (e.name.startsWith("covcounters") && how === "cut") {
+          bytes = bytes.subarray(0, bytes.length - 9);
+        }
+        if (e.name.startsWith("covcounters") && how === "pad") bytes = new Uint8Array(200 << 10);
+        await Deno.writeFile(join(leaf, e.name), bytes);
       }
     }
-    const res = await report([base]);
+    const res = await report(["--max-body", "128KiB", base]);
     assertEquals(res.code, 1);
     ok(/^covserver\s+\w{12}\s+1\s+5\s+\d+\s+\d+\s+[\d.]+%$/m.test(res.out), res.out);
-    ok(res.out.includes("2 of 2 prefixes"), res.out);
+    ok(res.out.includes("3 of 3 prefixes"), res.out);
+    ok(/unreadable prefix node-1\/ns-c\/huge\/.*over the 131072-byte limit/.test(res.err), res.err);
     ok(/unreadable prefix node-1\/ns-c\/torn\/.*counter data/.test(res.err), res.err);
   },
 });

@@ -126,6 +126,7 @@ export async function runReport(ctx: {
     return readStore(store, {
       filter,
       concurrency,
+      maxBytes: ctx.config.maxBody,
       progress: (done, total, phase) => {
         const secs = ((Date.now() - started) / 1000).toFixed(0);
         stderr(

@@ -51,6 +51,8 @@ export interface ReadOptions {
   /** Called about once a second while reading: (done, total, phase). */
   progress?: (done: number, total: number, phase: "listing" | "reading") => void;
   progressEveryMs?: number;
+  /** Largest object read (default 64 MiB, the collector's --max-body). */
+  maxBytes?: number;
 }
 
 const COUNTERS_HASH = { from: 8, to: 24 };
@@ -80,6 +82,9 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     listed += page.length;
     tick(listed, 0, "listing");
   }
+  const maxBytes = opts.maxBytes ?? 64 << 20;
+  const top = grouped.get("");
+  if (top) top.binary = store.leafName;
   const taken = [...grouped.values()].filter((p) => matches(p, opts.filter ?? {}))
     .sort((a, b) => (a.dir < b.dir ? -1 : 1));
   const byHash = new Map<string, MergedBinary>();
@@ -90,7 +95,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     let p = metaReads.get(hash);
     if (!p) {
       p = (async () => {
-        const bytes = await store.read(key, signal);
+        const bytes = await store.read(key, signal, maxBytes);
         const meta = parseMeta(bytes);
         if (meta.hash !== hash) throw new Error(`${key} holds the meta-data of ${meta.hash}`);
         const b: MergedBinary = {
@@ -123,7 +128,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       const b = await binaryFor(hash, metaKey);
       const snapshots: ParsedCounters[] = [];
       for (const key of keys) {
-        const bytes = await store.read(key, signal);
+        const bytes = await store.read(key, signal, maxBytes);
         const parsed = parseCounters(bytes);
         const h = hexOf(bytes.subarray(COUNTERS_HASH.from, COUNTERS_HASH.to));
         if (h !== hash) throw new Error(`${key} holds counters of ${h}`);

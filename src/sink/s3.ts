@@ -116,14 +116,33 @@ export class S3Sink implements Sink {
     await this.#send("DELETE", this.url(key), {}, signal);
   }
 
-  /** Reads an object; null when it does not exist. */
-  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | null> {
+  /** Reads an object; null when it does not exist. Throws SinkError past `maxBytes`. */
+  async get(key: string, signal?: AbortSignal, maxBytes = Infinity): Promise<Uint8Array | null> {
     const res = await this.#send("GET", this.url(key), {}, signal, [404]);
     if (res.status === 404) {
       await res.body?.cancel();
       return null;
     }
-    return new Uint8Array(await res.arrayBuffer());
+    const tooBig = () => new SinkError(`${this.url(key)}: over the ${maxBytes}-byte limit`, true);
+    if (Number(res.headers.get("content-length") ?? 0) > maxBytes) {
+      await res.body?.cancel();
+      throw tooBig();
+    }
+    if (maxBytes === Infinity || !res.body) return new Uint8Array(await res.arrayBuffer());
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw tooBig();
+      chunks.push(chunk);
+    }
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    return out;
   }
 
   /** True when an object exists. */
