@@ -10,7 +10,7 @@ import {
   waitForKubeconfig,
 } from "./kubeconfig_source.ts";
 
-const samples = new URL("../../../shared/reference/samples/", import.meta.url);
+import { SAMPLES as samples } from "../../tests/testdata/samples.ts";
 const enc = (s: string) => new TextEncoder().encode(s);
 const noSelf = () => Promise.resolve(enc("/bin/collector\0run\0"));
 
