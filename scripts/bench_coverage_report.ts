@@ -3,7 +3,7 @@
  *
  *   nice -n 19 scripts/deno run -A scripts/bench_coverage_report.ts [--prefixes 10000] [--dir D]
  *
- * Makes (once, reused) a store of N prefixes from one real run of the Go `-cover` fixture: its
+ * Makes (once, reused, in the test cache folder) a store of N prefixes from one real run of the Go `-cover` fixture: its
  * meta-data in every prefix and counters varied per process, spread over nodes, namespaces, pods
  * and times; then times `report --format json` in a child process (wall and CPU seconds, from
  * the child's /proc/<pid>/stat at exit via a shell wrapper) and prints one JSON line.
@@ -16,6 +16,7 @@ import { parseCounters } from "../src/collect/counters.ts";
 import { encodeCounters } from "../src/coverage/encode_counters.ts";
 import { parseMeta } from "../src/coverage/meta.ts";
 import { addCounters, emptyProfile } from "../src/coverage/profile.ts";
+import { cacheDir } from "../tests/harness/cache.ts";
 import { storeFixtureRun } from "../tests/harness/stored.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -132,8 +133,7 @@ if (import.meta.main) {
     options: { prefixes: { type: "string", default: "10000" }, dir: { type: "string" } },
   });
   const n = Number(values.prefixes);
-  const cache = Deno.env.get("COVERAGE_COLLECTOR_CACHE") ?? join(root, ".cache");
-  const dir = values.dir ?? join(cache, `bench-report-${n}`);
+  const dir = values.dir ?? join(cacheDir(), `bench-report-${n}`);
   await makeStore(dir, n, (l) => console.error(l));
   console.log(JSON.stringify(await timeReport(dir, n)));
 }
