@@ -114,6 +114,7 @@ export class Collector {
   #stores = 0;
   #table: StatementTable | undefined;
   #coverage: CollectorStatus["coverage"] = null;
+  #measuredKeys = -1;
 
   constructor(target: Target, deps: CollectorDeps, options: CollectorOptions = {}) {
     this.#target = target;
@@ -261,10 +262,13 @@ export class Collector {
       return;
     }
     this.#table = t;
+    this.#measuredKeys = -1;
   }
 
   #measure(covered: ReadonlySet<string> | null, now: number): void {
-    if (!this.#table || covered === null) return;
+    // One process's covered set only grows: the same size is the same set (a refresh store).
+    if (!this.#table || covered === null || covered.size === this.#measuredKeys) return;
+    this.#measuredKeys = covered.size;
     const c = liveCoverage(this.#table, covered);
     if (this.#coverage?.covered === c.covered && this.#coverage.total === c.total) return;
     this.#coverage = { ...c, lastChange: new Date(now).toISOString() };

@@ -67,7 +67,12 @@ export function statementTable(metaBytes: Uint8Array): StatementTable {
 export function liveCoverage(table: StatementTable, covered: ReadonlySet<string>): LiveCoverage {
   let n = 0;
   for (const key of covered) {
-    const [p, f, i] = key.split(":").map(Number);
+    const a = key.indexOf(":");
+    const b = key.indexOf(":", a + 1);
+    if (a < 0 || b < 0) continue;
+    const p = Number(key.slice(0, a)),
+      f = Number(key.slice(a + 1, b)),
+      i = Number(key.slice(b + 1));
     if (!(p < table.pkgStart.length - 1)) continue;
     const fi = table.pkgStart[p] + f;
     if (!(f >= 0 && fi < table.pkgStart[p + 1])) continue;
