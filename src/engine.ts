@@ -5,6 +5,7 @@
  */
 
 import { errorText } from "./errors.ts";
+import type { LiveCoverage } from "./coverage/live.ts";
 import type { Deps } from "./agent.ts";
 import type { Logger } from "./log.ts";
 import type { ProbeResult } from "./probe.ts";
@@ -112,6 +113,26 @@ export class Engine {
     m.computed("coverage_collector_targets", "gauge", "Coverage servers being collected", () => [
       { labels: {}, value: this.#running.size },
     ]);
+    const live = (pick: (c: LiveCoverage) => number) => () =>
+      liveSamples(this.#running.values(), pick);
+    m.computed(
+      "coverage_collector_server_coverage_ratio",
+      "gauge",
+      "Statements covered / total of each collected server",
+      live((c) => c.total === 0 ? 0 : c.covered / c.total),
+    );
+    m.computed(
+      "coverage_collector_server_covered_statements",
+      "gauge",
+      "Statements covered of each collected server",
+      live((c) => c.covered),
+    );
+    m.computed(
+      "coverage_collector_server_statements",
+      "gauge",
+      "Statements of each collected server's binary",
+      live((c) => c.total),
+    );
   }
 
   /** Asks for a scan soon; a burst of triggers costs one scan. */
@@ -442,4 +463,32 @@ async function forEachLimited<T>(
     while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * One sample per server with live coverage, labelled by namespace, pod, container and binary
+ * (two servers with the same labels: the better covered one).
+ *
+ * @example liveSamples(running, (c) => c.covered) // [{ labels: { namespace: "ns", ... }, value: 12 }]
+ */
+export function liveSamples(
+  running: Iterable<{ collector: { status(): Record<string, unknown> } }>,
+  pick: (c: LiveCoverage) => number,
+): { labels: Record<string, string>; value: number }[] {
+  const best = new Map<string, { labels: Record<string, string>; c: LiveCoverage }>();
+  for (const r of running) {
+    const st = r.collector.status();
+    const c = st.coverage as LiveCoverage | null | undefined;
+    if (!c || typeof c.covered !== "number") continue;
+    const labels = {
+      namespace: String(st.namespace ?? ""),
+      pod: String(st.pod ?? ""),
+      container: String(st.container ?? ""),
+      binary: String(st.binary ?? ""),
+    };
+    const key = JSON.stringify(labels);
+    const have = best.get(key);
+    if (!have || have.c.covered < c.covered) best.set(key, { labels, c });
+  }
+  return [...best.values()].map(({ labels, c }) => ({ labels, value: pick(c) }));
 }

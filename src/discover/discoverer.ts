@@ -32,9 +32,9 @@ export interface ScanResult {
   crictlError?: string;
 }
 
-const CANDIDATES = "discovery_candidates";
+const CANDIDATES = "coverage_collector_discovery_candidates";
 const CANDIDATES_HELP = "Candidate coverage servers found by the last scan, by owner kind";
-const SCANS = "discovery_scans_total";
+const SCANS = "coverage_collector_discovery_scans_total";
 const SCANS_HELP = "Discovery scans run";
 
 /** How long a `crictl ps` taken by `changed()` stands in for the scan's own. */
