@@ -28,6 +28,8 @@ export interface BuildGoOptions {
   name: string;
   /** Build with `-cover -covermode=atomic`. */
   cover: boolean;
+  /** With cover: `-coverpkg` (e.g. `all`: every package, the standard library too). */
+  coverpkg?: string;
 }
 
 const decoder = new TextDecoder();
@@ -153,13 +155,14 @@ async function build(dir: string, bin: string, flags: string[]): Promise<string>
  * @example
  * const bin = await buildGo({ dir: join(repoRoot, "tests/fixtures/covserver"), name: "x", cover: true });
  */
-export function buildGo({ dir, name, cover }: BuildGoOptions): Promise<string> {
+export function buildGo({ dir, name, cover, coverpkg }: BuildGoOptions): Promise<string> {
   if (name === "" || name.includes("/") || name.startsWith(".")) {
     return Promise.reject(
       new GoBuildError("go build", dir, `bad binary name ${JSON.stringify(name)}`),
     );
   }
   const flags = cover ? ["-cover", "-covermode=atomic"] : [];
+  if (cover && coverpkg) flags.push(`-coverpkg=${coverpkg}`);
   return cachedPath(dir, name, flags).then((bin) => {
     // One build per binary at a time within this process; others wait for it.
     let p = builds.get(bin);
