@@ -155,7 +155,9 @@ async function build(
  * @example
  * const bin = await buildGo({ dir: join(repoRoot, "tests/fixtures/covserver"), name: "x", cover: true });
  */
-export function buildGo({ dir, name, cover, static: staticBuild }: BuildGoOptions): Promise<string> {
+export function buildGo(
+  { dir, name, cover, static: staticBuild }: BuildGoOptions,
+): Promise<string> {
   if (name === "" || name.includes("/") || name.startsWith(".")) {
     return Promise.reject(
       new GoBuildError("go build", dir, `bad binary name ${JSON.stringify(name)}`),

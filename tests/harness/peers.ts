@@ -108,7 +108,9 @@ func main() { etcdmain.Main(os.Args) }
 export function wrapperGoMod(module: string, kubernetesGoMod: string, version: string): string {
   const staging = `v0${version.slice(2)}`; // v1.37.2 -> v0.37.2
   const block = /^replace \(\n([\s\S]*?)^\)/m.exec(kubernetesGoMod)?.[1] ?? "";
-  const lines = block.split("\n").filter((l) => l.includes("=>")).map((l) => l.trim().split(/\s+/)[0])
+  const lines = block.split("\n").filter((l) => l.includes("=>")).map((l) =>
+    l.trim().split(/\s+/)[0]
+  )
     .map((m) => `\t${m} => ${m} ${staging}`);
   if (lines.length === 0) throw new Error("kubernetes go.mod has no replace block");
   return `module ${module}\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes ${version}\n\nreplace (\n${
@@ -120,13 +122,17 @@ async function buildInto(name: BuiltPeer, outDir: string, work: string): Promise
   const v = PEER_VERSIONS[name];
   const bin = join(outDir, name);
   if (name === "crictl") {
-    await go([
-      "install",
-      "-trimpath",
-      "-ldflags",
-      `-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=${v}`,
-      `sigs.k8s.io/cri-tools/cmd/crictl@${v}`,
-    ], work, { GOBIN: outDir });
+    await go(
+      [
+        "install",
+        "-trimpath",
+        "-ldflags",
+        `-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=${v}`,
+        `sigs.k8s.io/cri-tools/cmd/crictl@${v}`,
+      ],
+      work,
+      { GOBIN: outDir },
+    );
     return;
   }
   if (name === "etcd") {
@@ -137,7 +143,9 @@ async function buildInto(name: BuiltPeer, outDir: string, work: string): Promise
     await go(["build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "."], work);
     return;
   }
-  const info = JSON.parse(await goOutput(["mod", "download", "-json", `k8s.io/kubernetes@${v}`], work));
+  const info = JSON.parse(
+    await goOutput(["mod", "download", "-json", `k8s.io/kubernetes@${v}`], work),
+  );
   const mod = await Deno.readTextFile(String(info.GoMod));
   await Deno.writeTextFile(join(work, "go.mod"), wrapperGoMod("ccpeers/kas", mod, v));
   await go(["get", `k8s.io/kubernetes/cmd/kube-apiserver@${v}`], work);
@@ -222,7 +230,11 @@ async function buildPeer(name: BuiltPeer, bin: string, log: (l: string) => void)
       await Deno.remove(work, { recursive: true }).catch(() => {});
       await Deno.remove(out, { recursive: true }).catch(() => {});
     }
-    log(`peers: ${name} ${PEER_VERSIONS[name]} built in ${Math.round((Date.now() - started) / 1000)} s`);
+    log(
+      `peers: ${name} ${PEER_VERSIONS[name]} built in ${
+        Math.round((Date.now() - started) / 1000)
+      } s`,
+    );
     return bin;
   });
 }

@@ -150,8 +150,18 @@ export class RealNode implements AsyncDisposable {
       }),
     );
     const [pause, cov] = await Promise.all([
-      buildGo({ dir: join(repoRoot, "tests/fixtures/pause"), name: "pause", cover: false, static: true }),
-      buildGo({ dir: join(repoRoot, "tests/fixtures/covserver"), name: "covserver", cover: true, static: true }),
+      buildGo({
+        dir: join(repoRoot, "tests/fixtures/pause"),
+        name: "pause",
+        cover: false,
+        static: true,
+      }),
+      buildGo({
+        dir: join(repoRoot, "tests/fixtures/covserver"),
+        name: "covserver",
+        cover: true,
+        static: true,
+      }),
     ]);
     const [cmd, ...args] = containerdLaunch(p, config);
     this.#proc = new Deno.Command(cmd, {
@@ -161,15 +171,19 @@ export class RealNode implements AsyncDisposable {
       stderr: "piped",
     }).spawn();
     // containerd logs to stderr; keep it in the run dir for post-mortems.
-    this.#proc.stderr.pipeTo((await Deno.open(join(p.dir, "containerd.err"), {
-      write: true,
-      create: true,
-    })).writable).catch(() => {});
+    this.#proc.stderr.pipeTo(
+      (await Deno.open(join(p.dir, "containerd.err"), {
+        write: true,
+        create: true,
+      })).writable,
+    ).catch(() => {});
     await this.#waitReady();
-    for (const [ref, files, entry] of [
-      [PAUSE_IMAGE, { pause: await Deno.readFile(pause) }, ["/pause"]],
-      [COVSERVER_IMAGE, { covserver: await Deno.readFile(cov) }, ["/covserver"]],
-    ] as const) {
+    for (
+      const [ref, files, entry] of [
+        [PAUSE_IMAGE, { pause: await Deno.readFile(pause) }, ["/pause"]],
+        [COVSERVER_IMAGE, { covserver: await Deno.readFile(cov) }, ["/covserver"]],
+      ] as const
+    ) {
       const tarPath = join(p.dir, `${ref.split("/").at(-1)!.replace(":", "-")}.tar`);
       await Deno.writeFile(tarPath, ociImageTar({ ref, files, entrypoint: [...entry] }));
       await run("ctr", ["-a", p.socket, "-n", "k8s.io", "images", "import", tarPath]);
@@ -185,7 +199,11 @@ export class RealNode implements AsyncDisposable {
         this.#proc!.status,
         new Promise<null>((r) => setTimeout(() => r(null), 100)),
       ]);
-      if (st) throw new Error(`containerd exited (${st.code}) before it was ready: ${await this.#errTail()}`);
+      if (st) {
+        throw new Error(
+          `containerd exited (${st.code}) before it was ready: ${await this.#errTail()}`,
+        );
+      }
       try {
         await this.crictlRun(["version"]);
         return;
@@ -263,6 +281,7 @@ export class RealNode implements AsyncDisposable {
         ...s.env,
       },
       logPath,
+      hostNetwork: pod.hostNetwork,
     });
     const podFile = join(this.paths.dir, `pod-${pod.uid}.json`);
     const file = join(this.paths.dir, `ctr-${pod.uid}-${s.name}-${attempt}.json`);
@@ -337,7 +356,9 @@ export class RealNode implements AsyncDisposable {
       } catch { /* gone */ }
     }
     await run("ip", ["link", "del", this.bridge]).catch(() => {});
-    for (const cg of this.#cgroupDirs()) await removeCgroupTree(cg).catch((e) => errors.push(String(e)));
+    for (const cg of this.#cgroupDirs()) {
+      await removeCgroupTree(cg).catch((e) => errors.push(String(e)));
+    }
     await Deno.remove(this.paths.dir, { recursive: true }).catch((e) => errors.push(String(e)));
     this.lease.release();
     if (errors.length) throw new Error(`real node teardown: ${errors.join("; ")}`);

@@ -45,12 +45,13 @@ export interface ContainerConfigInput {
   args?: string[];
   env: Record<string, string>;
   logPath: string;
+  hostNetwork: boolean;
 }
 
 /**
  * The ContainerConfig, with the kubelet's `io.kubernetes.*` labels (else `crictl ps` shows the
  * pod as "unknown").
- * @example containerConfig({ pod, name: "app", attempt: 0, image: "docker.io/ccpeers/covserver:1", env: {}, logPath: "app_0.log" })
+ * @example containerConfig({ pod, name: "app", attempt: 0, image: "docker.io/ccpeers/covserver:1", env: {}, logPath: "app_0.log", hostNetwork: false })
  */
 export function containerConfig(c: ContainerConfigInput): Record<string, unknown> {
   return {
@@ -59,7 +60,13 @@ export function containerConfig(c: ContainerConfigInput): Record<string, unknown
     args: c.args ?? [],
     envs: Object.entries(c.env).map(([key, value]) => ({ key, value })),
     log_path: c.logPath,
-    linux: { resources: { memory_limit_in_bytes: 128 * 1024 * 1024 } },
+    linux: {
+      resources: { memory_limit_in_bytes: 128 * 1024 * 1024 },
+      // As the kubelet asks without shareProcessNamespace: a PID namespace of its own.
+      security_context: {
+        namespace_options: { network: c.hostNetwork ? 2 : 0, pid: 1, ipc: 0 },
+      },
+    },
     labels: {
       "io.kubernetes.pod.name": c.pod.name,
       "io.kubernetes.pod.namespace": c.pod.namespace,
