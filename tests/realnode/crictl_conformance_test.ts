@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CrictlState } from "../harness/crictl_state.ts";
+import { shapeAt } from "../harness/realnode/shape.ts";
 import type { RealContainer, RealNode } from "../harness/realnode/realnode.ts";
 import { containerInfoOf } from "../../src/discover/containers.ts";
 import { InspectOutput, InspectpOutput, PsOutput } from "../../src/cri/schemas.ts";
@@ -45,28 +46,6 @@ const READ: Record<string, string[]> = {
     "status.labels",
   ],
 };
-
-function kind(v: unknown): string {
-  if (v === undefined) return "missing";
-  if (v === null) return "null";
-  return Array.isArray(v) ? "array" : typeof v;
-}
-
-/** path → JSON kind at that path, for each path (with `[]` expanded over the array). */
-export function shapeAt(doc: unknown, paths: string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const path of paths) {
-    let vals: unknown[] = [doc];
-    for (const part of path.split(".")) {
-      const arr = part.endsWith("[]");
-      const key = arr ? part.slice(0, -2) : part;
-      vals = vals.map((v) => (v as Record<string, unknown> | undefined)?.[key]);
-      if (arr) vals = vals.flatMap((v) => Array.isArray(v) ? v : [v]);
-    }
-    out[path] = [...new Set(vals.map(kind))].sort();
-  }
-  return out;
-}
 
 interface Answer {
   code: number;
