@@ -65,8 +65,9 @@ realTest(
         [...prefixes.keys()].join(" ")
       }`;
       assert.equal(code, 0, why);
-      assert.match(stdout, /4 of 4 coverage servers stored/, why);
-      assert.equal(prefixes.size, 4, why);
+      // Other tests' host processes on this shared machine may be stored too: only _host_ ones.
+      const ours = (p: string) => !p.startsWith("realnode/_host_/") || p.endsWith("/real-host");
+      assert.equal([...prefixes.keys()].filter(ours).length, 4, why);
 
       const inPod = (ct: RealContainer, binary: string, ran: string[]) => ({
         pattern: new RegExp(
@@ -93,6 +94,7 @@ realTest(
         const matching = [...prefixes.keys()].filter((p) => e.pattern.test(p));
         assert.equal(matching.length, 1, `${e.pattern}: ${why}`);
         const prefix = matching[0];
+        assert.match(stdout, new RegExp(` stored +${prefix.replaceAll(".", "\\.")}\n`), why);
         const files = checkPrefixFiles(prefix, prefixes.get(prefix)!);
         const info = JSON.parse(await Deno.readTextFile(join(r.out, prefix, "info.json")));
         assert.equal(info.binary, e.binary, prefix);
