@@ -111,19 +111,24 @@ realTest(
 
       // Deletion through the API: gamma runs, the deletion is announced, 200 ms later the
       // containers are killed. Only the final pull the deletion triggers can store gamma.
+      const lateCt = late.containers[0];
+      const latePrefix = (await storedWhere(out, "containerId", lateCt.id, c)).prefix;
       await hit(app.appUrl, "gamma");
+      await hit(lateCt.appUrl, "gamma"); // the control: killed below without an announcement
       const announced = performance.now();
       await cp.deletePod(web.api, 30);
       const gap = 200 - (performance.now() - announced);
       if (gap > 0) await new Promise((res) => setTimeout(res, gap));
       const killedAt = Date.now();
-      await node.crictlRun(["stop", "--timeout", "0", app.id, side.id]);
+      await node.crictlRun(["stop", "--timeout", "0", app.id, side.id, lateCt.id]);
       const going = await podLine(c, /msg="pod going away: final pull"/, "web");
       assert.equal(logField(going, "reason"), "pod deleting", going);
       const finalLine = await podLine(c, /msg="final pull"/, "web");
       assert.equal(logField(finalLine, "stored"), "true", finalLine);
       assert.ok(Date.parse(logField(finalLine, "ts") ?? "") <= killedAt, finalLine);
       await assertRoutes(join(out, appPrefix), ["alpha", "gamma"], `${appPrefix} after deletion`);
+      // Without the announcement nothing stored gamma: the schedule did not pull in between.
+      await assertRoutes(join(out, latePrefix), [], `${latePrefix} (killed unannounced)`);
       await cp.finishDelete(web.api);
       await node.removePod(web.pod);
 
@@ -143,6 +148,7 @@ realTest(
         assert.equal(line(run, name).status, "OK", run.text);
       }
       assert.match(line(run, "node identity").detail, new RegExp(NODE), run.text);
-      assert.match(line(run, "crictl").detail, /, 2 running containers$/, run.text);
+      assert.match(line(run, "API server").detail, /answered \(Kubernetes v1\.37\.2\)$/, run.text);
+      assert.match(line(run, "crictl").detail, /, 1 running containers$/, run.text);
     }),
 );
