@@ -20,9 +20,9 @@ export const PEER_VERSIONS: Readonly<Record<BuiltPeer, string>> = {
 
 /** Why each build is slow, for the one line printed when it starts. */
 const COST: Record<BuiltPeer, string> = {
-  crictl: "≈6 min cold",
+  crictl: "≈2-6 min cold",
   etcd: "≈2 min cold",
-  "kube-apiserver": "≈18-25 min cold, 2.5 GB RSS at link",
+  "kube-apiserver": "≈12-20 min cold, 2.5 GB RSS at link",
 };
 
 /** Debian packages of the node runtime, and a program each one provides. */
