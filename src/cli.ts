@@ -1,5 +1,6 @@
 /** The command line: commands, flags, --help, exit codes. */
 
+import { secrets } from "./secrets.ts";
 import { errorText } from "./errors.ts";
 import { parseArgs } from "node:util";
 import { collectorEnv, type Config, ConfigError, envName, loadConfig, SETTINGS } from "./config.ts";
@@ -82,8 +83,11 @@ export async function main(
   io: { stdout?: (s: string) => void; stderr?: (s: string) => void; env?: Record<string, string> } =
     {},
 ): Promise<number> {
-  const stdout = io.stdout ?? ((s: string) => console.log(s));
-  const stderr = io.stderr ?? ((s: string) => console.error(s));
+  // A command's report may quote a peer's error, and a peer may quote our credentials.
+  const out = io.stdout ?? ((s: string) => console.log(s));
+  const err = io.stderr ?? ((s: string) => console.error(s));
+  const stdout = (s: string) => out(secrets.redact(s));
+  const stderr = (s: string) => err(secrets.redact(s));
   // `deno task start -- once` passes the `--` through: it separates nothing here.
   if (args[0] === "--") args = args.slice(1);
   let name = "run";

@@ -120,3 +120,17 @@ Deno.test("attribute maps the PID inside a container to the host PID, and refuse
     fake.cleanup();
   }
 });
+
+Deno.test("attribute refuses a PID that names two processes of the owner (nested PID ns)", async () => {
+  const fake = new FakeProc();
+  try {
+    fake.add({ pid: 100, ppid: 1, nspid: [100, 1] }); // the container's init
+    fake.add({ pid: 101, ppid: 100, nspid: [101, 2, 1] }); // PID 1 of a namespace of its own
+    const sys = createSystem(fake.root);
+    assertEquals(await attribute(sys, { pids: [100, 101] }, { pid: 1 }), null);
+    assertEquals(await attribute(sys, { pids: [100, 101] }, { pid: 2 }), null, "not innermost");
+    assertEquals(await attribute(sys, { pids: [101] }, { pid: 1 }), 101);
+  } finally {
+    fake.cleanup();
+  }
+});

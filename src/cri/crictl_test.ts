@@ -5,7 +5,7 @@ import { Metrics } from "../metrics.ts";
 import { Crictl, CrictlError } from "./crictl.ts";
 import { InspectOutput, InspectpOutput, PsOutput } from "./schemas.ts";
 
-const SAMPLES = new URL("../../../shared/reference/samples/", import.meta.url);
+import { SAMPLES } from "../../tests/testdata/samples.ts";
 const sample = (name: string) => Deno.readTextFileSync(new URL(name, SAMPLES));
 const CONSOLE = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
 const CONSOLE_POD = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";

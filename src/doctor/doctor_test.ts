@@ -4,18 +4,9 @@ import { loadConfig } from "../config.ts";
 import { createSystem, RunError, type RunResult, type System } from "../system.ts";
 import { renderReport, runDoctor } from "./doctor.ts";
 import { checkCrictl, checkHealthAddr, checkHostRoot, checkRoot } from "./host.ts";
+import { sampleText } from "../../tests/testdata/samples.ts";
 
-const PS_JSON = await Deno.readTextFile(
-  new URL("../../../shared/reference/samples/crictl-ps.json", import.meta.url),
-).catch(() =>
-  JSON.stringify({
-    containers: [{ id: "c1", podSandboxId: "s1", labels: {} }, {
-      id: "c2",
-      podSandboxId: "s2",
-      labels: {},
-    }],
-  })
-);
+const PS_JSON = sampleText("crictl-ps.json");
 const PS_COUNT = JSON.parse(PS_JSON).containers.length;
 
 /** A host root in a temp dir with PID 1 readable the way the collector reads it. */

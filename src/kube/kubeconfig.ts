@@ -7,6 +7,7 @@ import { Buffer } from "node:buffer";
 import { dirname, isAbsolute, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { yamlErrorPlace } from "../quote_free.ts";
 
 /** A kubeconfig could not be used; names the file and the field. */
 export class KubeconfigError extends Error {
@@ -77,7 +78,8 @@ export function parseKubeconfig(yamlText: string, { path }: { path: string }): K
   try {
     raw = parseYaml(yamlText);
   } catch (e) {
-    throw new KubeconfigError(path, "(file)", `not YAML: ${e instanceof Error ? e.message : e}`);
+    // The yaml package quotes the faulty line, which may be the token's: code and place only.
+    throw new KubeconfigError(path, "(file)", `not YAML: ${yamlErrorPlace(e)}`);
   }
   if (raw === null || typeof raw !== "object") {
     throw new KubeconfigError(path, "(file)", "empty or not a mapping");

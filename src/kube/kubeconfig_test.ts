@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { KubeconfigError, parseKubeconfig } from "./kubeconfig.ts";
 
-const samples = new URL("../../../shared/reference/samples/", import.meta.url);
+import { SAMPLES as samples } from "../../tests/testdata/samples.ts";
 const sample = Deno.readTextFileSync(new URL("kubelet-kubeconfig.yaml", samples));
 const b64 = (s: string) => btoa(s);
 const PEM = (label: string) => `-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n`;

@@ -55,6 +55,10 @@ export interface KubeStatus {
 export interface KubePartOptions extends FindOptions {
   /** Kubeconfig poll period (default 1 s). */
   pollMs?: number;
+  /** Kubeconfig poll period once host-only (default 30 s). */
+  slowPollMs?: number;
+  /** How the kubeconfig wait sleeps (tests record the delays). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<boolean>;
   watcher?: PodWatcherOptions;
   /** Backoff of identity and kubeconfig retries. */
   backoff?: () => Backoff;
@@ -144,6 +148,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
         return await KubeClient.create(spec, loc.root, {
           log: klog,
           insecure: config.kubeInsecure,
+          allowHttp: config.kubeAllowHttp,
         });
       } catch (e) {
         const reason = errorText(e);
@@ -164,13 +169,15 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
         ...opts,
         signal,
         waitMs: config.kubeconfigWait,
+        onHostOnly() {
+          st.mode = "host-only";
+          health.set("kube", {
+            ready: true,
+            reason: "host-only: no kubeconfig found (still looking)",
+          });
+        },
       });
-      if (signal.aborted) return;
-      if (!loc) {
-        st.mode = "host-only";
-        health.set("kube", { ready: true, reason: "host-only: no kubeconfig found" });
-        return;
-      }
+      if (signal.aborted || !loc) return;
       st.mode = "connecting";
       st.kubeconfigSource = loc.source;
       st.kubeconfigPath = fsPath(loc.root, loc.path);

@@ -10,7 +10,7 @@ import {
   parseProcNetTcp,
 } from "./net.ts";
 
-const SAMPLES = new URL("../../../shared/reference/samples/", import.meta.url);
+import { SAMPLES } from "../../tests/testdata/samples.ts";
 
 Deno.test("parseProcNetTcp reads the tcp6 sample: listeners, ports, inodes, mapped address", () => {
   const text = Deno.readTextFileSync(new URL("proc-net-tcp6.txt", SAMPLES));

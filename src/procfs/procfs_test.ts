@@ -8,7 +8,7 @@ import { parseStatus, readStatus } from "./status.ts";
 import { readStartTime, startTimeOfStat } from "./stat.ts";
 import { readProcessTable } from "./tree.ts";
 
-const SAMPLES = new URL("../../../shared/reference/samples/", import.meta.url);
+import { SAMPLES } from "../../tests/testdata/samples.ts";
 const ID = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
 
 Deno.test("parseStatus reads PPid and the NSpid list of the sample", () => {

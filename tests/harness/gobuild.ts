@@ -1,5 +1,6 @@
 /**
- * Builds Go programs for tests, cached by content under `.cache/go/<hash>/<name>`.
+ * Builds Go programs for tests, cached by content under `<cache>/go/<hash>/<name>` (see cache.ts:
+ * outside the clone, so other clones and CI runs on the machine reuse the builds).
  * The hash covers every source file, the Go version and the build flags, so a
  * changed fixture is rebuilt and an unchanged one is reused across runs.
  */
@@ -7,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { announceBuild, cacheDir } from "./cache.ts";
 
 /** Absolute path of the repository root. */
 export const repoRoot: string = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
@@ -109,7 +111,7 @@ async function cachedPath(dir: string, name: string, flags: string[]): Promise<s
   if (version === null) {
     throw new GoBuildError("go version", dir, "go is not on PATH or does not run");
   }
-  return join(repoRoot, ".cache", "go", await buildKey(dir, flags, version), name);
+  return join(cacheDir(), "go", await buildKey(dir, flags, version), name);
 }
 
 async function build(
@@ -128,6 +130,10 @@ async function build(
     prefix: `${basename(outDir)}.tmp-`,
   });
   try {
+    announceBuild(
+      `${name} from ${relative(repoRoot, dir) || dir} with go build`,
+      "seconds to minutes",
+    );
     const args = ["build", ...flags, "-o", join(tmpDir, name), "."];
     const env: Record<string, string> = { GOFLAGS: "-buildvcs=false" };
     if (staticBuild) env.CGO_ENABLED = "0";

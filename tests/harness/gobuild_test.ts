@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildGo, covserverBinary, GoBuildError, hasGo, isRoot, repoRoot } from "./gobuild.ts";
+import { cacheDir } from "./cache.ts";
 
 const ignore = !(await hasGo());
 
@@ -20,11 +21,13 @@ Deno.test("gobuild: repoRoot is the absolute repository root", async () => {
 });
 
 Deno.test({
-  name: "gobuild: the fixture binary is cached under .cache/go/<hash>/<name> and reused",
+  name:
+    "gobuild: the fixture binary is cached outside the clone under <cache>/go/<hash>/<name> and reused",
   ignore,
   async fn() {
     const a = await covserverBinary("covcache-a");
-    assert.ok(a.startsWith(join(repoRoot, ".cache", "go") + "/"), a);
+    assert.ok(a.startsWith(join(cacheDir(), "go") + "/"), a);
+    assert.ok(!a.startsWith(repoRoot + "/"), `${a} is inside the clone`);
     assert.equal(a.split("/").at(-1), "covcache-a");
     const before = (await Deno.stat(a)).mtime?.getTime();
     assert.equal(await covserverBinary("covcache-a"), a);
@@ -56,7 +59,7 @@ Deno.test({
       const out = await new Deno.Command(two, { stderr: "piped" }).output();
       assert.equal(new TextDecoder().decode(out.stderr).trim(), "two");
       const leftovers = [];
-      for await (const e of Deno.readDir(join(repoRoot, ".cache", "go"))) {
+      for await (const e of Deno.readDir(join(cacheDir(), "go"))) {
         if (e.name.includes(".tmp-")) leftovers.push(e.name);
       }
       // Other test files may be building at the same time; ours are gone.

@@ -126,7 +126,7 @@ export interface FakeKube extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** The fakekube binary, built once per source change (cached under .cache/go). */
+/** The fakekube binary, built once per source change (cached by gobuild.ts outside the clone). */
 export function fakeKubeBinary(): Promise<string> {
   return buildGo({
     dir: join(repoRoot, "tests", "fixtures", "fakekube"),

@@ -1,15 +1,18 @@
 /**
  * A real S3 store for tests: versitygw (pinned) with its posix backend on a temp directory,
- * listening on a free loopback port. Installed once with `go install` into `.cache/bin/`.
+ * listening on a free loopback port. Installed once with `go install` into the test cache
+ * (cache.ts), keyed by version.
  */
 
 import { join } from "node:path";
 import { AwsClient } from "aws4fetch";
-import { hasGo, repoRoot } from "./gobuild.ts";
+import { announceBuild, cacheDir } from "./cache.ts";
+import { hasGo } from "./gobuild.ts";
 
 /** The pinned gateway: module path and version. */
 export const VERSITYGW = "github.com/versity/versitygw/cmd/versitygw@v1.8.0";
-const BIN = join(repoRoot, ".cache", "bin", "versitygw");
+const GOBIN = join(cacheDir(), "bin", `versitygw-${VERSITYGW.split("@")[1]}`);
+const BIN = join(GOBIN, "versitygw");
 
 export interface S3Server {
   /** `http://127.0.0.1:PORT` (use with path-style addressing). */
@@ -42,15 +45,16 @@ export async function canRunS3(): Promise<boolean> {
 
 let installing: Promise<string> | undefined;
 
-/** Installs the pinned versitygw into `.cache/bin` once; returns its path. */
+/** Installs the pinned versitygw into the test cache once; returns its path. */
 export function versitygwBinary(): Promise<string> {
   installing ??= (async () => {
     try {
       if ((await Deno.stat(BIN)).isFile) return BIN;
     } catch { /* install below */ }
+    announceBuild(`${VERSITYGW} (the S3 server of the tests)`, "about 3 min");
     const out = await new Deno.Command("go", {
       args: ["install", VERSITYGW],
-      env: { GOBIN: join(repoRoot, ".cache", "bin") },
+      env: { GOBIN },
       stdout: "piped",
       stderr: "piped",
     }).output();
