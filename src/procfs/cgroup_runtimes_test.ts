@@ -38,7 +38,10 @@ Deno.test("systemd driver: cri-containerd-<id>.scope and crio-<id>.scope on v1 a
 
 Deno.test("host processes and runtime helpers name no container", () => {
   assertEquals(containerIdOfCgroup("0::/\n"), null);
-  assertEquals(containerIdOfCgroup("4:memory:/process_api/c91d9d2dd06e9ccb383e8a777aa90b1a\n0::/\n"), null);
+  assertEquals(
+    containerIdOfCgroup("4:memory:/process_api/c91d9d2dd06e9ccb383e8a777aa90b1a\n0::/\n"),
+    null,
+  );
   assertEquals(containerIdOfCgroup(`0::/kubepods.slice/crio-conmon-${ID}.scope\n`), null);
   assertEquals(containerIdOfCgroup("0::/system.slice/containerd.service\n"), null);
 });

@@ -1,12 +1,13 @@
 /**
  * Real peers for the real-node tier: crictl, etcd and kube-apiserver built from the Go module proxy
  * into a cache outside the clone, keyed by name and version
- * (`${COVERAGE_COLLECTOR_CACHE:-$HOME/.cache/coverage-collector}/peers/<name>-<version>/<name>`),
+ * (`<cacheDir()>/peers/<name>-<version>/<name>`, see cache.ts),
  * and Debian's containerd, runc and CNI plugins installed with apt-get when root and missing.
  * A peer that cannot be had is a one-line reason, never a crash.
  */
 
 import { join } from "node:path";
+import { cacheDir } from "./cache.ts";
 
 /** A peer program built from the Go module proxy. */
 export type BuiltPeer = "crictl" | "etcd" | "kube-apiserver";
@@ -35,21 +36,11 @@ export const APT_PEERS: ReadonlyArray<{ pkg: string; program: string }> = [
 const decoder = new TextDecoder();
 
 /**
- * The cache root of this project's builds (shared with the lead's Go fixture cache).
- * @example cacheRoot() // "/root/.cache/coverage-collector"
- */
-export function cacheRoot(): string {
-  const env = Deno.env.get("COVERAGE_COLLECTOR_CACHE");
-  if (env) return env;
-  return join(Deno.env.get("HOME") ?? "/root", ".cache", "coverage-collector");
-}
-
-/**
  * Where a built peer lives once built (it may not exist yet).
  * @example peerPath("etcd") // ".../peers/etcd-v3.7.3/etcd"
  */
 export function peerPath(name: BuiltPeer): string {
-  return join(cacheRoot(), "peers", `${name}-${PEER_VERSIONS[name]}`, name);
+  return join(cacheDir(), "peers", `${name}-${PEER_VERSIONS[name]}`, name);
 }
 
 function isFile(path: string): boolean {
@@ -210,7 +201,7 @@ export function ensurePeer(
 }
 
 async function buildPeer(name: BuiltPeer, bin: string, log: (l: string) => void): Promise<string> {
-  const dir = join(cacheRoot(), "peers");
+  const dir = join(cacheDir(), "peers");
   await Deno.mkdir(dir, { recursive: true });
   const base = `${name}-${PEER_VERSIONS[name]}`;
   return await withLock(join(dir, `${base}.lock`), async () => {

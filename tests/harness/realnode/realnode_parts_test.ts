@@ -90,7 +90,10 @@ Deno.test("containerd config keeps everything in the run dir and restricts oom_s
   ) assert.ok(toml.includes(want), want);
   const launch = containerdLaunch(p, "/tmp/ccpeers-abc/containerd.toml");
   assert.deepEqual(launch.slice(0, 4), ["unshare", "-m", "--propagation", "private"]);
-  assert.match(launch[6], /upperdir=\/tmp\/ccpeers-abc\/ov\/var-lib\/up,\S+ \/var\/lib; exec containerd /);
+  assert.match(
+    launch[6],
+    /upperdir=\/tmp\/ccpeers-abc\/ov\/var-lib\/up,\S+ \/var\/lib; exec containerd /,
+  );
   const cni = JSON.parse(
     cniConflist({ name: "n", bridge: "ccp-abc", subnet: "10.77.9.0/24", ipamDir: "/d" }),
   );
