@@ -3,7 +3,7 @@
  * /version, the node's pod list, lists the Node authorizer refuses, a watch from a
  * resourceVersion with bookmarks) go as the same kubelet identity to tests/fixtures/fakekube and
  * to a real kube-apiserver v1.37.2; status codes and the JSON shape at every field the collector
- * reads must agree. What the fake does not accept is asserted here, so it stays written down.
+ * reads must agree, also for a protobuf body as client-go sends by default.
  */
 
 import assert from "node:assert/strict";
@@ -83,15 +83,18 @@ const READ = {
 const PODS = `/api/v1/pods?fieldSelector=spec.nodeName%3D${NODE}`;
 
 /**
- * A SelfSubjectReview as client-go sends it by default: the protobuf envelope
+ * A body as client-go sends it by default: the protobuf envelope
  * (`k8s\0` + runtime.Unknown{typeMeta{apiVersion, kind}, raw: an empty SelfSubjectReview}).
  */
-function protobufSsr(): Uint8Array<ArrayBuffer> {
+function protobufSsr(
+  apiVersion = "authentication.k8s.io/v1",
+  kind = "SelfSubjectReview",
+): Uint8Array<ArrayBuffer> {
   const enc = new TextEncoder();
   const field = (n: number, bytes: Uint8Array) => [(n << 3) | 2, bytes.length, ...bytes];
   const typeMeta = [
-    ...field(1, enc.encode("authentication.k8s.io/v1")),
-    ...field(2, enc.encode("SelfSubjectReview")),
+    ...field(1, enc.encode(apiVersion)),
+    ...field(2, enc.encode(kind)),
   ];
   return new Uint8Array([0x6b, 0x38, 0x73, 0x00, ...field(1, new Uint8Array(typeMeta)), 0x12, 0]);
 }
@@ -181,29 +184,29 @@ realTest(
       assert.deepEqual(a.user, { username: `system:node:${NODE}`, nodes: true });
       assert.deepEqual((a.watch as { type: string }[]).map((e) => e.type), ["ADDED", "MODIFIED"]);
 
-      // What client-go sends by default: a protobuf body. The real server takes it; the fake
-      // does not (the collector sends JSON, so this gap does not hide a collector bug).
+      // What client-go sends by default: a protobuf body; and one of the wrong kind.
       const path = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
-      const pbReal = await send(
-        real,
-        "POST",
-        path,
-        protobufSsr(),
-        "application/vnd.kubernetes.protobuf",
-      );
-      assert.equal(pbReal.status, 201, JSON.stringify(pbReal.json));
-      assert.equal(
-        (pbReal.json as { status: { userInfo: { username: string } } }).status.userInfo.username,
-        `system:node:${NODE}`,
-      );
-      const pbFake = await send(
-        fakePeer,
-        "POST",
-        path,
-        protobufSsr(),
-        "application/vnd.kubernetes.protobuf",
-      );
-      assert.equal(pbFake.status, 400, "the fake now takes protobuf: update this test's doc");
+      const pb = "application/vnd.kubernetes.protobuf";
+      for (
+        const [what, body] of [["SelfSubjectReview", protobufSsr()], [
+          "Pod",
+          protobufSsr("v1", "Pod"),
+        ]] as const
+      ) {
+        const [x, y] = [
+          await send(real, "POST", path, body, pb),
+          await send(fakePeer, "POST", path, body, pb),
+        ];
+        const user = (j: unknown) =>
+          (j as { status?: { userInfo?: { username?: string } } })?.status?.userInfo?.username;
+        assert.deepEqual(
+          { status: y.status, user: user(y.json), kind: shapeAt(y.json, READ.ssr).kind },
+          { status: x.status, user: user(x.json), kind: shapeAt(x.json, READ.ssr).kind },
+          `protobuf ${what}: fake ${JSON.stringify(y.json)} real ${JSON.stringify(x.json)}`,
+        );
+        if (what === "SelfSubjectReview") assert.equal(x.status, 201);
+        else assert.equal(x.status, 400);
+      }
     } finally {
       realNode.close();
       fakeNode.close();
