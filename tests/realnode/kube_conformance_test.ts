@@ -9,7 +9,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startFakeKube } from "../harness/kubeapi.ts";
-import { pemHttpClient, type WatchEvent, watchEvents } from "../harness/kubeclient.ts";
+import {
+  pemHttpClient,
+  protobufBody,
+  type WatchEvent,
+  watchEvents,
+} from "../harness/kubeclient.ts";
 import { realPeers } from "../harness/peers.ts";
 import { ControlPlane } from "../harness/realnode/controlplane.ts";
 import { shapeAt } from "../harness/realnode/shape.ts";
@@ -81,23 +86,6 @@ const READ = {
   deleting: ["object.metadata.deletionTimestamp"],
 };
 const PODS = `/api/v1/pods?fieldSelector=spec.nodeName%3D${NODE}`;
-
-/**
- * A body as client-go sends it by default: the protobuf envelope
- * (`k8s\0` + runtime.Unknown{typeMeta{apiVersion, kind}, raw: an empty SelfSubjectReview}).
- */
-function protobufSsr(
-  apiVersion = "authentication.k8s.io/v1",
-  kind = "SelfSubjectReview",
-): Uint8Array<ArrayBuffer> {
-  const enc = new TextEncoder();
-  const field = (n: number, bytes: Uint8Array) => [(n << 3) | 2, bytes.length, ...bytes];
-  const typeMeta = [
-    ...field(1, enc.encode(apiVersion)),
-    ...field(2, enc.encode(kind)),
-  ];
-  return new Uint8Array([0x6b, 0x38, 0x73, 0x00, ...field(1, new Uint8Array(typeMeta)), 0x12, 0]);
-}
 
 /** Watches the node's pods from `rv` until `until` saw what it wants (or 20 s pass). */
 async function watchUntil(p: Peer, rv: string, act: () => Promise<void>, want: number) {
@@ -188,9 +176,9 @@ realTest(
       const path = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
       const pb = "application/vnd.kubernetes.protobuf";
       for (
-        const [what, body] of [["SelfSubjectReview", protobufSsr()], [
+        const [what, body] of [["SelfSubjectReview", protobufBody()], [
           "Pod",
-          protobufSsr("v1", "Pod"),
+          protobufBody("v1", "Pod"),
         ]] as const
       ) {
         const [x, y] = [
