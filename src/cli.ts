@@ -13,6 +13,8 @@ export const PROGRAM = "coverage-collector";
 export interface CommandContext {
   config: Config;
   extra: Record<string, string | boolean | undefined>;
+  /** Arguments after the command that are not flags (only for commands with `positionals`). */
+  positionals: string[];
   stdout: (line: string) => void;
   stderr: (line: string) => void;
 }
@@ -21,6 +23,8 @@ export interface Command {
   summary: string;
   /** Flags of this command only (besides the settings). */
   extraFlags?: Record<string, { type: "boolean" | "string"; help: string }>;
+  /** Arguments this command takes besides flags, e.g. `{ usage: "<source>", min: 1, max: 1 }`. */
+  positionals?: { usage: string; min: number; max: number };
   /** Commands that do not take settings (version). */
   noSettings?: boolean;
   run(ctx: CommandContext): Promise<number>;
@@ -51,7 +55,9 @@ function commandHelp(name: string, cmd: Command): string {
   return [
     `${PROGRAM} ${name} — ${cmd.summary}`,
     "",
-    `usage: ${PROGRAM} ${name}${cmd.noSettings ? "" : " [flags]"}`,
+    `usage: ${PROGRAM} ${name}${cmd.noSettings ? "" : " [flags]"}${
+      cmd.positionals ? ` ${cmd.positionals.usage}` : ""
+    }`,
     ...(extra.length ? ["", "flags of this command:", ...extra] : []),
     ...(cmd.noSettings ? [] : ["", "settings (flag > environment > default):", settingsHelp()]),
     "",
@@ -115,15 +121,24 @@ export async function main(
     return 2;
   }
   try {
-    const { values } = parseFlags(rest, cmd, name);
+    const { values, positionals } = parseFlags(rest, cmd, name);
     if (values.help) {
       stdout(commandHelp(name, cmd));
       return 0;
     }
+    const want = cmd.positionals;
+    if (want && (positionals.length < want.min || positionals.length > want.max)) {
+      throw new UsageError(
+        positionals.length < want.min
+          ? `missing ${want.usage}`
+          : `unexpected argument "${positionals[want.max]}"`,
+        `usage: ${PROGRAM} ${name} [flags] ${want.usage}`,
+      );
+    }
     const extra: Record<string, string | boolean | undefined> = {};
     for (const f of Object.keys(cmd.extraFlags ?? {})) extra[f] = values[f];
     const config = loadConfig(values, io.env ?? collectorEnv());
-    return await cmd.run({ config, extra, stdout, stderr });
+    return await cmd.run({ config, extra, positionals, stdout, stderr });
   } catch (e) {
     if (e instanceof UsageError) {
       stderr(`${PROGRAM} ${name}: ${e.message} (${e.hint})`);
@@ -148,8 +163,14 @@ function parseFlags(args: string[], cmd: Command, name: string) {
   for (const [f, d] of Object.entries(cmd.extraFlags ?? {})) options[f] = { type: d.type };
   const hint = `see ${PROGRAM} ${name} --help`;
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }) as {
+    return parseArgs({
+      args,
+      options,
+      strict: true,
+      allowPositionals: cmd.positionals !== undefined,
+    }) as {
       values: Record<string, string | boolean | undefined>;
+      positionals: string[];
     };
   } catch (e) {
     const code = (e as { code?: string }).code;

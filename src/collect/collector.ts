@@ -11,6 +11,13 @@ import { SinkError } from "../sink/sink.ts";
 import type { Sink } from "../sink/sink.ts";
 import { sleep, type System } from "../system.ts";
 import { type Identity, type Target, targetFields } from "../target.ts";
+import {
+  type LiveCoverage,
+  liveCoverage,
+  sharedTables,
+  type StatementTable,
+  type StatementTables,
+} from "../coverage/live.ts";
 import { CoverageError, decodeCoverage, type DecodedCoverage } from "./coverage.ts";
 import { pullCoverage, PullError } from "./pull.ts";
 import { nextDelay } from "./schedule.ts";
@@ -45,6 +52,8 @@ export interface CollectorStatus {
   pulls: number;
   stores: number;
   ended: EndReason | null;
+  /** Statements covered / total by the last counters seen; null before the first. */
+  coverage: (LiveCoverage & { lastChange: string }) | null;
 }
 
 export interface CollectorDeps {
@@ -57,6 +66,8 @@ export interface CollectorDeps {
   hostname: string;
   /** The node name once known (for info.json). */
   nodeName?: () => string | undefined;
+  /** Statement tables shared per meta hash (default: the process's). */
+  tables?: StatementTables;
 }
 
 /** Tuning of one collector (not a setting: tests and benchmarks change it). */
@@ -81,7 +92,7 @@ const SKIPPED_HELP =
  * @example const end = await new Collector(target, deps).run(signal) // "pid-gone"
  */
 export class Collector {
-  /** The key prefix of this server's files. Throws LayoutError from the constructor if unsafe. */
+  /** The key prefix of this server's files (safe, bounded segments: see prefixFor). */
   readonly prefix: string;
   readonly #target: Target;
   readonly #deps: CollectorDeps;
@@ -101,6 +112,9 @@ export class Collector {
   #lastError: string | null = null;
   #pulls = 0;
   #stores = 0;
+  #table: StatementTable | undefined;
+  #coverage: CollectorStatus["coverage"] = null;
+  #measuredKeys = -1;
 
   constructor(target: Target, deps: CollectorDeps, options: CollectorOptions = {}) {
     this.#target = target;
@@ -156,6 +170,7 @@ export class Collector {
       pulls: this.#pulls,
       stores: this.#stores,
       ended: this.#ended ?? null,
+      coverage: this.#coverage,
     };
   }
 
@@ -237,6 +252,28 @@ export class Collector {
     return await this.#store(decoded, reason, signal);
   }
 
+  /** Live coverage: the build's statement table, decoded once per meta hash. */
+  #useMeta(hash: string, bytes: Uint8Array): void {
+    const t = (this.#deps.tables ?? sharedTables).tryGet(hash, () => bytes);
+    if (typeof t === "string") {
+      if (this.#once.changed("meta", t)) {
+        this.#log.warn("meta-data not decoded: no live coverage", { error: t });
+      }
+      return;
+    }
+    this.#table = t;
+    this.#measuredKeys = -1;
+  }
+
+  #measure(covered: ReadonlySet<string> | null, now: number): void {
+    // One process's covered set only grows: the same size is the same set (a refresh store).
+    if (!this.#table || covered === null || covered.size === this.#measuredKeys) return;
+    this.#measuredKeys = covered.size;
+    const c = liveCoverage(this.#table, covered);
+    if (this.#coverage?.covered === c.covered && this.#coverage.total === c.total) return;
+    this.#coverage = { ...c, lastChange: new Date(now).toISOString() };
+  }
+
   #identityChanged(identity: Identity | null | undefined): PullOutcome {
     this.#deps.metrics.inc(PULLS, PULLS_HELP, { result: "identity-changed" });
     const now = identity ? `${identity.binary} pid ${identity.pid}` : "no coverage identity";
@@ -263,6 +300,7 @@ export class Collector {
 
   async #store(d: DecodedCoverage, reason: string, signal: AbortSignal): Promise<PullOutcome> {
     if (d.meta) this.#metaHash = d.meta.hash;
+    if (d.meta && this.#table?.hash !== d.meta.hash) this.#useMeta(d.meta.hash, d.meta.bytes);
     const hash = this.#metaHash!;
     const counters = d.counters.bytes;
     try {
@@ -290,6 +328,8 @@ export class Collector {
         this.#lastError = null;
         return { result: "unchanged" };
       }
+      // Measured even when the store below fails: it is what the server covers.
+      this.#measure(decision.covered, now);
       const error = decision.parseError;
       if (error && this.#once.changed("parse", error)) {
         this.#log.warn("counters not parsed: stored whenever their bytes change", { error });

@@ -54,13 +54,21 @@ function identityOf(headers: Headers): Identity | null {
   }
 }
 
+/** Largest block the body is copied into while read. */
+const MAX_BLOCK = 1 << 20;
+
 async function readCapped(
   body: ReadableStream<Uint8Array>,
   maxBody: number,
   url: string,
 ): Promise<Uint8Array> {
   const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
+  // The chunks are copied into blocks (64 KiB, growing to 1 MiB), never kept: each chunk is a
+  // view of its own 64 KiB buffer however few bytes it holds, so keeping the chunks of a server
+  // dripping a few bytes at a time would hold 64 KiB per drip, far more than maxBody counts.
+  const blocks: Uint8Array[] = [];
+  let block = new Uint8Array(0);
+  let used = 0;
   let size = 0;
   while (true) {
     const { done, value } = await reader.read();
@@ -70,21 +78,36 @@ async function readCapped(
       await reader.cancel().catch(() => {});
       throw new PullError("too-large", `${url}: body is over the ${maxBody}-byte limit`);
     }
-    chunks.push(value);
+    for (let off = 0; off < value.byteLength;) {
+      if (used === block.byteLength) {
+        if (used > 0) blocks.push(block);
+        block = new Uint8Array(Math.min(MAX_BLOCK, Math.max(64 << 10, size)));
+        used = 0;
+      }
+      const n = Math.min(value.byteLength - off, block.byteLength - used);
+      block.set(value.subarray(off, off + n), used);
+      used += n;
+      off += n;
+    }
   }
+  blocks.push(block.subarray(0, used));
+  if (blocks.length === 1) return blocks[0];
   const out = new Uint8Array(size);
   let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
+  for (const b of blocks) {
+    out.set(b, at);
+    at += b.byteLength;
   }
   return out;
 }
 
 /**
  * Pulls coverage: `GET /coverage` (or `?nometa=1`). Throws PullError on a network fault, timeout,
- * non-200 answer or oversized body. The body is returned as text so the caller can check the
- * identity headers before anything else.
+ * non-200 answer (a redirect is never followed), compressed answer or oversized body. It asks
+ * for `Accept-Encoding: identity` and refuses a body sent compressed anyway: fetch would inflate
+ * it, and inflating holds about a thousand times each compressed read (a gzip bomb), before any
+ * limit of ours applies. The body is returned as text so the caller can check the identity
+ * headers before anything else.
  *
  * @example await pullCoverage({ host: "10.128.2.17", port: 53700, nometa: false,
  *   timeoutMs: 30000, maxBody: 64 << 20 }) // { status: 200, identity: {...}, body: "{...}" }
@@ -109,17 +132,36 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
   try {
     let res: Response;
     try {
-      res = await fetch(url, { signal, headers: { accept: "application/json" } });
+      // A pod's redirect must not make root fetch another address (metadata service, a
+      // loopback service of the host): never followed, a 3xx is a pull error like any non-200.
+      res = await fetch(url, {
+        signal,
+        redirect: "manual",
+        // Without this fetch asks for gzip and br and inflates what comes (see below).
+        headers: { accept: "application/json", "accept-encoding": "identity" },
+      });
     } catch (e) {
       throw failure(e);
     }
     const identity = identityOf(res.headers);
     if (res.status !== 200) {
       await res.body?.cancel().catch(() => {});
+      const redirect = res.status >= 300 && res.status < 400 ? " (redirects are not followed)" : "";
       throw new PullError(
         "status",
-        `${url}: answered HTTP ${res.status}`,
+        `${url}: answered HTTP ${res.status}${redirect}`,
         res.status,
+        identity,
+      );
+    }
+    const encoding = res.headers.get("content-encoding")?.trim() ?? "";
+    if (encoding !== "" && encoding.toLowerCase() !== "identity") {
+      await res.body?.cancel().catch(() => {});
+      throw new PullError(
+        "status",
+        `${url}: answered with Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}, ` +
+          "not asked for (identity only): not inflated",
+        200,
         identity,
       );
     }

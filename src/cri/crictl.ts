@@ -32,7 +32,7 @@ export interface CrictlOptions {
   metrics?: Metrics;
 }
 
-const RUNS = "crictl_runs_total";
+const RUNS = "coverage_collector_crictl_runs_total";
 const RUNS_HELP = "crictl runs by result (ok, not-found, exit, garbage, timeout)";
 
 /**

@@ -29,6 +29,7 @@ Deno.test("containerInfoOf builds the console container from the samples (POD, p
       "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:aa11bb22cc33dd44ee55ff6600778899aa11bb22cc33dd44ee55ff6600778899",
     network: "POD",
     podIp: "10.128.2.17",
+    podIps: ["10.128.2.17"],
     coveragePort: 53700,
   });
 });

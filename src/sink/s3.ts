@@ -116,14 +116,33 @@ export class S3Sink implements Sink {
     await this.#send("DELETE", this.url(key), {}, signal);
   }
 
-  /** Reads an object; null when it does not exist. */
-  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | null> {
+  /** Reads an object; null when it does not exist. Throws SinkError past `maxBytes`. */
+  async get(key: string, signal?: AbortSignal, maxBytes = Infinity): Promise<Uint8Array | null> {
     const res = await this.#send("GET", this.url(key), {}, signal, [404]);
     if (res.status === 404) {
       await res.body?.cancel();
       return null;
     }
-    return new Uint8Array(await res.arrayBuffer());
+    const tooBig = () => new SinkError(`${this.url(key)}: over the ${maxBytes}-byte limit`, true);
+    if (Number(res.headers.get("content-length") ?? 0) > maxBytes) {
+      await res.body?.cancel();
+      throw tooBig();
+    }
+    if (maxBytes === Infinity || !res.body) return new Uint8Array(await res.arrayBuffer());
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw tooBig();
+      chunks.push(chunk);
+    }
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    return out;
   }
 
   /** True when an object exists. */
@@ -142,6 +161,26 @@ export class S3Sink implements Sink {
     const res = await this.#send("GET", `${this.#origin}?${q}`, {}, signal);
     await res.body?.cancel();
     return `${this.description}: listing answered ${res.status}`;
+  }
+
+  /**
+   * One page (ListObjectsV2, up to 1000 keys) of the keys under the base path, relative to it;
+   * `next` is the continuation token of the following page, absent on the last.
+   *
+   * @example const { keys, next } = await s3.listPage(undefined, signal);
+   */
+  async listPage(
+    token?: string,
+    signal?: AbortSignal,
+    maxKeys?: number,
+  ): Promise<{ keys: string[]; next?: string }> {
+    const base = this.description.slice(`s3://${this.bucket}`.length + 1);
+    const prefix = base === "" ? "" : base + "/";
+    const q = new URLSearchParams({ "list-type": "2", prefix });
+    if (token !== undefined) q.set("continuation-token", token);
+    if (maxKeys !== undefined) q.set("max-keys", String(maxKeys));
+    const res = await this.#send("GET", `${this.#origin}?${q}`, {}, signal);
+    return parseListPage(await res.text(), prefix);
   }
 
   status(): Record<string, unknown> {
@@ -211,4 +250,29 @@ export function describeFetchError(e: unknown): string {
   const cause = e instanceof Error ? e.cause : undefined;
   const why = cause instanceof Error ? cause.message : cause ? String(cause) : "";
   return why && !msg.includes(why) ? `${msg}: ${why}` : msg;
+}
+
+function xmlText(s: string): string {
+  return s.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
+    const named: Record<string, string> = { lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" };
+    if (e in named) return named[e];
+    const code = e.startsWith("#x") ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : "\uFFFD";
+  });
+}
+
+/**
+ * Keys (relative to `prefix`) and the continuation token of a ListObjectsV2 answer.
+ *
+ * @example parseListPage("<Key>b/x</Key>", "b/") // { keys: ["x"], next: undefined }
+ */
+export function parseListPage(xml: string, prefix: string): { keys: string[]; next?: string } {
+  const keys: string[] = [];
+  for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) {
+    const key = xmlText(m[1]);
+    if (key.startsWith(prefix) && key.length > prefix.length) keys.push(key.slice(prefix.length));
+  }
+  const truncated = /<IsTruncated>\s*true\s*<\/IsTruncated>/.test(xml);
+  const token = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
+  return { keys, next: truncated && token ? xmlText(token) : undefined };
 }

@@ -28,6 +28,8 @@ export interface BuildGoOptions {
   name: string;
   /** Build with `-cover -covermode=atomic`. */
   cover: boolean;
+  /** With cover: `-coverpkg` (e.g. `all`: every package, the standard library too). */
+  coverpkg?: string;
   /** Build without cgo (CGO_ENABLED=0): a static binary that runs in an image with no libc. */
   static?: boolean;
 }
@@ -162,7 +164,7 @@ async function build(
  * const bin = await buildGo({ dir: join(repoRoot, "tests/fixtures/covserver"), name: "x", cover: true });
  */
 export function buildGo(
-  { dir, name, cover, static: staticBuild }: BuildGoOptions,
+  { dir, name, cover, coverpkg, static: staticBuild }: BuildGoOptions,
 ): Promise<string> {
   if (name === "" || name.includes("/") || name.startsWith(".")) {
     return Promise.reject(
@@ -170,6 +172,7 @@ export function buildGo(
     );
   }
   const flags = cover ? ["-cover", "-covermode=atomic"] : [];
+  if (cover && coverpkg) flags.push(`-coverpkg=${coverpkg}`);
   // The key covers cgo too: a static build is a different binary.
   const keyFlags = staticBuild ? [...flags, "CGO_ENABLED=0"] : flags;
   return cachedPath(dir, name, keyFlags).then((bin) => {
