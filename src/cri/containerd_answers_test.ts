@@ -66,6 +66,7 @@ Deno.test("containerd answers make the same ContainerInfo a CRI-O node gives", (
     imageRef: IMAGE,
     network: "POD",
     podIp: "10.77.1.2",
+    podIps: ["10.77.1.2"], // containerd lists no additionalIps on a single-stack pod
     coveragePort: 53700,
   });
   const hostCt = ps.containers.find((c) => c.podSandboxId === HOST_POD)!;

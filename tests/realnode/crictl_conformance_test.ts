@@ -42,6 +42,7 @@ const READ: Record<string, string[]> = {
     "status.metadata.uid",
     "status.state",
     "status.network.ip",
+    "status.network.additionalIps",
     "status.linux.namespaces.options.network",
     "status.labels",
   ],
