@@ -1,7 +1,7 @@
 /**
  * Writes a counter-data file (`covcounters.*`) that `go tool covdata` reads: one segment of
  * ULEB128 counters (flavor 2), empty string table and args, and the footer (format facts as in
- * `src/collect/counters.ts`).
+ * `src/coverage/counters.ts`).
  */
 
 import type { Profile } from "./profile.ts";

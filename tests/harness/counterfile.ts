@@ -1,6 +1,6 @@
 /** A small encoder of Go counter-data files (covcounters.*), for tests of the decoder and rule. */
 
-import type { FunctionCounters } from "../../src/collect/counters.ts";
+import type { FunctionCounters } from "../../src/coverage/counters.ts";
 
 /** One segment: its args (os.Args-like annotations) and function entries. */
 export interface SegmentSpec {

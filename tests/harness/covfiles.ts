@@ -1,6 +1,6 @@
 /** Hand-built Go coverage files and a fake coverage server, for collection tests. */
 
-import type { FunctionCounters } from "../../src/collect/counters.ts";
+import type { FunctionCounters } from "../../src/coverage/counters.ts";
 import type { Sink } from "../../src/sink/sink.ts";
 import { encodeCounterFile } from "./counterfile.ts";
 import type { ContainerInfo, Target } from "../../src/target.ts";
