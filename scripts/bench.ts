@@ -94,7 +94,11 @@ async function sample(c: CollectorProcess, health: string, sc: Scenario): Promis
     cpuOwn: cpu.own,
     cpuChildren: cpu.children,
     crictlCalls,
-    scans: metricSum(m, "coverage_collector_scans_total", "discovery_scans_total"),
+    scans: metricSum(
+      m,
+      "coverage_collector_scans_total",
+      "coverage_collector_discovery_scans_total",
+    ),
     stores: metricSum(m, "coverage_collector_stores_total"),
     pulls: metricSum(m, "coverage_collector_pulls_total"),
     skipped: metricSum(m, "coverage_collector_skipped_unchanged_total"),

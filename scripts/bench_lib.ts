@@ -95,7 +95,7 @@ export function parseMetrics(text: string): MetricSamples {
 
 /**
  * Sum of a metric over its labels; the first of `names` that exists (metric names differ by part).
- * @example metricSum(samples, "coverage_collector_scans_total", "discovery_scans_total")
+ * @example metricSum(samples, "coverage_collector_scans_total", "coverage_collector_discovery_scans_total")
  */
 export function metricSum(samples: MetricSamples, ...names: string[]): number {
   for (const name of names) {

@@ -10,6 +10,7 @@ import { onShutdownSignals, withDeadline } from "./shutdown.ts";
 import { createSystem, type System } from "./system.ts";
 import { formatDuration } from "./units.ts";
 import { VERSION } from "./version.ts";
+import { registerRuntimeMetrics, runtimeStats, trackTimers } from "./runtime_stats.ts";
 
 /** What every part is given by the composition root. */
 export interface Deps {
@@ -29,6 +30,8 @@ export interface Part {
   beforeStop?(deadline: AbortSignal): Promise<void>;
   /** What /status shows under the part's name. */
   status?(): unknown;
+  /** Entries of the part's long-lived maps, by name (/status `sizes`, /metrics). */
+  sizes?(): Record<string, number>;
 }
 
 /** Builds the parts from the shared deps; the engine and kube issues add theirs here. */
@@ -55,6 +58,7 @@ export async function runDaemon(
   const startedAt = new Date();
   const metrics = new Metrics();
   registerProcessMetrics(metrics, startedAt);
+  trackTimers();
   const health = new Health();
   const system = createSystem(config.hostRoot);
   const deps: Deps = { config, log, metrics, health, system };
@@ -68,6 +72,11 @@ export async function runDaemon(
     shutdown.dispose();
     return 1;
   }
+  const sizes = () => ({
+    ...Object.assign({}, ...parts.map((p) => p.sizes?.() ?? {})),
+    "metrics.series": metrics.series(),
+  });
+  registerRuntimeMetrics(metrics, sizes);
   // Parts run until after their final work: the shutdown signal first calls beforeStop (the
   // final pull needs the collectors alive), then stops the loops.
   const partsStop = new AbortController();
@@ -77,6 +86,8 @@ export async function runDaemon(
     status: () => ({
       version: VERSION,
       startedAt: startedAt.toISOString(),
+      runtime: runtimeStats(),
+      sizes: sizes(),
       ...Object.fromEntries(parts.filter((p) => p.status).map((p) => [p.name, p.status!()])),
     }),
   });

@@ -8,6 +8,8 @@ export interface BackoffOptions {
   /** Fraction of the delay added at random (0.2 → up to +20%). */
   jitter?: number;
   random?: () => number;
+  /** How to wait (tests record the delays instead). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<boolean>;
 }
 
 /**
@@ -22,7 +24,14 @@ export class Backoff {
   #o: Required<BackoffOptions>;
 
   constructor(opts: BackoffOptions = {}) {
-    this.#o = { initialMs: 1000, maxMs: 30_000, jitter: 0.2, random: Math.random, ...opts };
+    this.#o = {
+      initialMs: 1000,
+      maxMs: 30_000,
+      jitter: 0.2,
+      random: Math.random,
+      sleep,
+      ...opts,
+    };
   }
 
   /** The next delay in ms (and counts the attempt). */
@@ -34,7 +43,7 @@ export class Backoff {
 
   /** Waits the next delay; false when `signal` aborted. */
   wait(signal: AbortSignal): Promise<boolean> {
-    return sleep(this.next(), signal);
+    return this.#o.sleep(this.next(), signal);
   }
 
   reset(): void {

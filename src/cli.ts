@@ -1,5 +1,6 @@
 /** The command line: commands, flags, --help, exit codes. */
 
+import { secrets } from "./secrets.ts";
 import { errorText } from "./errors.ts";
 import { parseArgs } from "node:util";
 import { collectorEnv, type Config, ConfigError, envName, loadConfig, SETTINGS } from "./config.ts";
@@ -12,6 +13,8 @@ export const PROGRAM = "coverage-collector";
 export interface CommandContext {
   config: Config;
   extra: Record<string, string | boolean | undefined>;
+  /** Arguments after the command that are not flags (only for commands with `positionals`). */
+  positionals: string[];
   stdout: (line: string) => void;
   stderr: (line: string) => void;
 }
@@ -20,6 +23,8 @@ export interface Command {
   summary: string;
   /** Flags of this command only (besides the settings). */
   extraFlags?: Record<string, { type: "boolean" | "string"; help: string }>;
+  /** Arguments this command takes besides flags, e.g. `{ usage: "<source>", min: 1, max: 1 }`. */
+  positionals?: { usage: string; min: number; max: number };
   /** Commands that do not take settings (version). */
   noSettings?: boolean;
   run(ctx: CommandContext): Promise<number>;
@@ -50,7 +55,9 @@ function commandHelp(name: string, cmd: Command): string {
   return [
     `${PROGRAM} ${name} — ${cmd.summary}`,
     "",
-    `usage: ${PROGRAM} ${name}${cmd.noSettings ? "" : " [flags]"}`,
+    `usage: ${PROGRAM} ${name}${cmd.noSettings ? "" : " [flags]"}${
+      cmd.positionals ? ` ${cmd.positionals.usage}` : ""
+    }`,
     ...(extra.length ? ["", "flags of this command:", ...extra] : []),
     ...(cmd.noSettings ? [] : ["", "settings (flag > environment > default):", settingsHelp()]),
     "",
@@ -82,8 +89,11 @@ export async function main(
   io: { stdout?: (s: string) => void; stderr?: (s: string) => void; env?: Record<string, string> } =
     {},
 ): Promise<number> {
-  const stdout = io.stdout ?? ((s: string) => console.log(s));
-  const stderr = io.stderr ?? ((s: string) => console.error(s));
+  // A command's report may quote a peer's error, and a peer may quote our credentials.
+  const out = io.stdout ?? ((s: string) => console.log(s));
+  const err = io.stderr ?? ((s: string) => console.error(s));
+  const stdout = (s: string) => out(secrets.redact(s));
+  const stderr = (s: string) => err(secrets.redact(s));
   // `deno task start -- once` passes the `--` through: it separates nothing here.
   if (args[0] === "--") args = args.slice(1);
   let name = "run";
@@ -111,15 +121,24 @@ export async function main(
     return 2;
   }
   try {
-    const { values } = parseFlags(rest, cmd, name);
+    const { values, positionals } = parseFlags(rest, cmd, name);
     if (values.help) {
       stdout(commandHelp(name, cmd));
       return 0;
     }
+    const want = cmd.positionals;
+    if (want && (positionals.length < want.min || positionals.length > want.max)) {
+      throw new UsageError(
+        positionals.length < want.min
+          ? `missing ${want.usage}`
+          : `unexpected argument "${positionals[want.max]}"`,
+        `usage: ${PROGRAM} ${name} [flags] ${want.usage}`,
+      );
+    }
     const extra: Record<string, string | boolean | undefined> = {};
     for (const f of Object.keys(cmd.extraFlags ?? {})) extra[f] = values[f];
     const config = loadConfig(values, io.env ?? collectorEnv());
-    return await cmd.run({ config, extra, stdout, stderr });
+    return await cmd.run({ config, extra, positionals, stdout, stderr });
   } catch (e) {
     if (e instanceof UsageError) {
       stderr(`${PROGRAM} ${name}: ${e.message} (${e.hint})`);
@@ -144,8 +163,14 @@ function parseFlags(args: string[], cmd: Command, name: string) {
   for (const [f, d] of Object.entries(cmd.extraFlags ?? {})) options[f] = { type: d.type };
   const hint = `see ${PROGRAM} ${name} --help`;
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }) as {
+    return parseArgs({
+      args,
+      options,
+      strict: true,
+      allowPositionals: cmd.positionals !== undefined,
+    }) as {
       values: Record<string, string | boolean | undefined>;
+      positionals: string[];
     };
   } catch (e) {
     const code = (e as { code?: string }).code;

@@ -5,6 +5,7 @@ import type { Command } from "./cli.ts";
 import { runDoctorCommand } from "./doctor/command.ts";
 import { runOnce } from "./once.ts";
 import { buildParts } from "./parts.ts";
+import { REPORT_FLAGS, runReport } from "./report/command.ts";
 import { versionLine } from "./version.ts";
 
 export const COMMANDS: Record<string, Command> = {
@@ -23,6 +24,12 @@ export const COMMANDS: Record<string, Command> = {
     },
     run: ({ config, extra, stdout }) =>
       runDoctorCommand(config, extra["write-test"] === true, stdout),
+  },
+  report: {
+    summary: "merge stored coverage (a directory or s3://bucket/prefix) and report it per binary",
+    positionals: { usage: "<source>", min: 1, max: 1 },
+    extraFlags: REPORT_FLAGS,
+    run: (ctx) => runReport(ctx),
   },
   version: {
     summary: "print the version and build",

@@ -84,7 +84,7 @@ export const SETTINGS = {
     "kubeconfig-wait",
     duration(0),
     "5m",
-    "How long to wait for a kubeconfig to appear",
+    "How long to wait for a kubeconfig before running host-only (it keeps looking every 30 s)",
   ),
   kubeInsecure: {
     ...setting(
@@ -92,6 +92,15 @@ export const SETTINGS = {
       boolean,
       "false",
       "Ask to skip API server certificate checks (warns; Deno still verifies per client)",
+    ),
+    boolean: true,
+  },
+  kubeAllowHttp: {
+    ...setting(
+      "kube-allow-http",
+      boolean,
+      "false",
+      "Allow an http:// API server (the node's credentials would cross the network in clear)",
     ),
     boolean: true,
   },

@@ -6,6 +6,8 @@
 
 import { z } from "zod";
 import type { System } from "./system.ts";
+import { jsonErrorPlace } from "./quote_free.ts";
+import { secrets } from "./secrets.ts";
 
 /** Files searched in order when no file is configured; host paths (under the host root). */
 export const CREDENTIAL_FILES = [
@@ -121,7 +123,7 @@ export function parseAuthFile(text: string, file: string): S3Credentials | null 
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new CredentialsError(`${file}: not JSON (${(e as Error).message})`, file);
+    throw new CredentialsError(`${file}: not JSON (${jsonErrorPlace(e)})`, file);
   }
   return credentialsIn(json, file);
 }
@@ -163,12 +165,16 @@ export async function findCredentials(system: System, file = ""): Promise<S3Cred
       json = JSON.parse(text);
     } catch (e) {
       // When searching, a file that does not parse is passed over; a configured one is final.
-      if (file !== "") throw new CredentialsError(`${f}: not JSON (${(e as Error).message})`, f);
+      if (file !== "") throw new CredentialsError(`${f}: not JSON (${jsonErrorPlace(e)})`, f);
       notes.push(`${f} (not JSON)`);
       continue;
     }
     const creds = credentialsIn(json, f);
-    if (creds) return creds;
+    if (creds) {
+      secrets.add(creds.accessKey);
+      secrets.add(creds.secretKey);
+      return creds;
+    }
     notes.push(`${f} (no entry ${CREDENTIAL_ENTRIES.map((n) => `"${n}"`).join(" or ")})`);
   }
   const root = system.hostRoot === "/" ? "" : ` under host root ${system.hostRoot}`;

@@ -5,6 +5,7 @@
  */
 
 import { errorText } from "./errors.ts";
+import type { LiveCoverage } from "./coverage/live.ts";
 import type { Deps } from "./agent.ts";
 import type { Logger } from "./log.ts";
 import type { ProbeResult } from "./probe.ts";
@@ -53,6 +54,8 @@ export interface EngineParts {
   changed?(signal: AbortSignal): Promise<boolean>;
   /** True while pod events arrive (the kube watch runs): no need to look between scans. */
   watchingPods?(): boolean;
+  /** Entries of the parts' own long-lived maps (discovery's), for `sizes`. */
+  sizes?(): Record<string, number>;
 }
 
 interface Running {
@@ -112,6 +115,26 @@ export class Engine {
     m.computed("coverage_collector_targets", "gauge", "Coverage servers being collected", () => [
       { labels: {}, value: this.#running.size },
     ]);
+    const live = (pick: (c: LiveCoverage) => number) => () =>
+      liveSamples(this.#running.values(), pick);
+    m.computed(
+      "coverage_collector_server_coverage_ratio",
+      "gauge",
+      "Statements covered / total of each collected server",
+      live((c) => c.total === 0 ? 0 : c.covered / c.total),
+    );
+    m.computed(
+      "coverage_collector_server_covered_statements",
+      "gauge",
+      "Statements covered of each collected server",
+      live((c) => c.covered),
+    );
+    m.computed(
+      "coverage_collector_server_statements",
+      "gauge",
+      "Statements of each collected server's binary",
+      live((c) => c.total),
+    );
   }
 
   /** Asks for a scan soon; a burst of triggers costs one scan. */
@@ -174,15 +197,26 @@ export class Engine {
     });
     const found: Target[] = [];
     await forEachLimited(fresh, PROBE_CONCURRENCY, async (c) => {
+      let t: Target | null;
       try {
-        const t = await this.#judge(c, signal);
-        if (t) found.push(t);
+        t = await this.#judge(c, signal);
       } catch (e) {
         if (signal.aborted) return;
         this.#log.warn("candidate not judged", { ...targetFields(c), host: c.host, error: e });
+        return;
+      }
+      if (!t) return;
+      found.push(t);
+      if (!start) return;
+      // At once, not after the scan's slowest probe (a server that answers slowly or not at all
+      // never delays the others); and one server's failure to start (whatever it reported)
+      // never keeps the others from theirs.
+      try {
+        this.#start(t);
+      } catch (e) {
+        this.#startFailed(t, e);
       }
     });
-    if (start) { for (const t of found) this.#start(t); }
     const ms = Math.round(performance.now() - began);
     this.#scans++;
     this.#lastScan = {
@@ -239,6 +273,19 @@ export class Engine {
   /** Coverage servers the last scan refused to file under their apparent owner. */
   refusedInLastScan(): { candidate: Candidate; identity: Identity }[] {
     return [...this.#refusedInScan];
+  }
+
+  /** Entries of the engine's long-lived maps and its parts' (flat under churn). */
+  sizes(): Record<string, number> {
+    return {
+      "engine.running": this.#running.size,
+      "engine.verdicts": this.#verdicts.size,
+      "engine.candidateOf": this.#candidateOf.size,
+      "engine.containerFirstSeen": this.#containerFirstSeen.size,
+      "engine.probeErrors": this.#probeErrors.size,
+      "engine.pendingReasons": this.#pendingReasons.length,
+      ...this.#parts.sizes?.(),
+    };
   }
 
   /** What /status shows. */
@@ -352,6 +399,27 @@ export class Engine {
     this.#log.debug("collector started", { target: targetLabel(target) });
   }
 
+  /**
+   * A confirmed server whose collector could not be made: forget its verdict, so it is judged
+   * again, and wait before that like after a failed probe (no spinning on a server that always
+   * fails the same way).
+   */
+  #startFailed(target: Target, e: unknown): void {
+    const key = this.#candidateOf.get(target.key);
+    this.#candidateOf.delete(target.key);
+    if (key) {
+      this.#verdicts.delete(key);
+      const failures = (this.#probeErrors.get(key)?.failures ?? 0) + 1;
+      const wait = Math.min(PROBE_RETRY_MAX_MS, PROBE_RETRY_MS * 2 ** (failures - 1));
+      this.#probeErrors.set(key, { failures, retryAt: this.#deps.system.now() + wait });
+    }
+    this.#log.error("collector could not start; judged again later", {
+      ...targetFields(target),
+      binary: target.identity.binary.slice(0, 200),
+      error: e,
+    });
+  }
+
   #noteContainers(view: ScanView): void {
     const now = this.#deps.system.now();
     const ids = new Set(view.containers.map((c) => c.id));
@@ -410,4 +478,32 @@ async function forEachLimited<T>(
     while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * One sample per server with live coverage, labelled by namespace, pod, container and binary
+ * (two servers with the same labels: the better covered one).
+ *
+ * @example liveSamples(running, (c) => c.covered) // [{ labels: { namespace: "ns", ... }, value: 12 }]
+ */
+export function liveSamples(
+  running: Iterable<{ collector: { status(): Record<string, unknown> } }>,
+  pick: (c: LiveCoverage) => number,
+): { labels: Record<string, string>; value: number }[] {
+  const best = new Map<string, { labels: Record<string, string>; c: LiveCoverage }>();
+  for (const r of running) {
+    const st = r.collector.status();
+    const c = st.coverage as LiveCoverage | null | undefined;
+    if (!c || typeof c.covered !== "number") continue;
+    const labels = {
+      namespace: String(st.namespace ?? ""),
+      pod: String(st.pod ?? ""),
+      container: String(st.container ?? ""),
+      binary: String(st.binary ?? ""),
+    };
+    const key = JSON.stringify(labels);
+    const have = best.get(key);
+    if (!have || have.c.covered < c.covered) best.set(key, { labels, c });
+  }
+  return [...best.values()].map(({ labels, c }) => ({ labels, value: pick(c) }));
 }

@@ -234,6 +234,63 @@ Deno.test("a candidate whose judgement throws does not stop the scan or stick", 
   stop.abort();
 });
 
+Deno.test("a server whose collector cannot start costs only itself; it is judged again later", async () => {
+  const h = harness({ 53700: "coverage", 53701: "coverage", 53702: "coverage" });
+  const make = h.parts.collector;
+  const made: number[] = [];
+  h.parts.collector = (t) => {
+    made.push(t.port);
+    if (t.port === 53700) throw new Error("hostile identity");
+    return make(t);
+  };
+  h.setView({ candidates: [cand(null, 53700, 1), cand(null, 53701, 2), cand(null, 53702, 3)] });
+  const stop = new AbortController();
+  await h.engine.scanOnce(stop.signal, { start: true });
+  const running = () => (h.engine.status().targets as { port: number }[]).map((t) => t.port);
+  assert.deepEqual(running().sort(), [53701, 53702], "the others started");
+  await h.engine.scanOnce(stop.signal, { start: true });
+  assert.deepEqual(h.probed.filter((p) => p === 53700).length, 1, "not again at once");
+  h.clock.now += 5_000;
+  await h.engine.scanOnce(stop.signal, { start: true });
+  assert.deepEqual(h.probed.filter((p) => p === 53700).length, 2, "judged again, not stuck");
+  assert.deepEqual(made.filter((p) => p === 53700).length, 2);
+  assert.deepEqual(running().sort(), [53701, 53702]);
+  stop.abort();
+});
+
+Deno.test("a server that never answers its probe does not delay the start of the others", async () => {
+  const h = harness({ 53700: "coverage", 53701: "coverage" });
+  const probe = h.parts.probe;
+  const hung = Promise.withResolvers<void>();
+  h.parts.probe = async (c, signal) => {
+    if (c.port === 53700) await hung.promise; // answers only when released
+    return probe(c, signal);
+  };
+  const make = h.parts.collector;
+  const started = Promise.withResolvers<string>();
+  h.parts.collector = (t) => {
+    if (t.port === 53701) started.resolve("started");
+    return make(t);
+  };
+  h.setView({ candidates: [cand(null, 53700, 1), cand(null, 53701, 2)] });
+  const stop = new AbortController();
+  const scan = h.engine.scanOnce(stop.signal, { start: true });
+  const running = () => (h.engine.status().targets as { port: number }[]).map((t) => t.port);
+  // (the timer only ends a failing run: a fixed engine starts 53701 at once)
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const first = await Promise.race([
+    started.promise,
+    new Promise<string>((r) => timer = setTimeout(() => r("not started"), 5_000)),
+  ]);
+  clearTimeout(timer);
+  assert.equal(first, "started");
+  assert.deepEqual(running(), [53701], "collecting while the other probe still hangs");
+  hung.resolve();
+  assert.deepEqual((await scan).map((t) => t.port).sort(), [53700, 53701]);
+  assert.deepEqual(running().sort(), [53700, 53701]);
+  stop.abort();
+});
+
 Deno.test("without pod events the engine looks for new containers between scans", async () => {
   const h = harness({});
   let looks = 0;

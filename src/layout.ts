@@ -1,40 +1,49 @@
 /** Where stored coverage goes: path segments, object keys and info.json. */
 
+import { createHash } from "node:crypto";
 import type { Target } from "./target.ts";
 import { VERSION } from "./version.ts";
 
-/** A value cannot be made a safe path segment. */
-export class LayoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "LayoutError";
-  }
-}
+/** Longest path segment in bytes (UTF-8): seven of them and a file name stay under S3's 1024. */
+export const MAX_SEGMENT_BYTES = 128;
+/** Hex digits of the SHA-256 suffix that keeps a cut segment unique. */
+const CUT_HASH_HEX = 16;
 
-function hasControl(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
+const encoder = new TextEncoder();
+
+/** The longest start of `s` that is at most `max` bytes in UTF-8 (never half a character). */
+function utf8Head(s: string, max: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const ch of s) {
+    const n = encoder.encode(ch).length;
+    if (bytes + n > max) break;
+    bytes += n;
+    end += ch.length;
   }
-  return false;
+  return s.slice(0, end);
 }
 
 /**
- * Makes one safe path segment: `/`, `:` and `@` become `-`, leading `-` are dropped, empty
- * becomes `unknown`. Throws LayoutError for `.`, `..` and control characters.
+ * Makes one safe path segment from anything a pod or the runtime reports; never throws.
+ * `/`, `\`, `:` and `@` become `-`; control characters (NUL included) become `_`; leading `-`
+ * are dropped; empty becomes `unknown`; `.` and `..` become `_.` and `_..`. A segment longer than
+ * MAX_SEGMENT_BYTES keeps its start and ends in `-` and 16 hex digits of the SHA-256 of the
+ * original value, so two long names that differ only at the end stay apart.
  *
  * @example sanitizeSegment("quay.io/ocp/release@sha256:ab") // "quay.io-ocp-release-sha256-ab"
+ * @example sanitizeSegment("..") // "_.."
  */
 export function sanitizeSegment(s: string): string {
-  if (hasControl(s)) {
-    throw new LayoutError(`path segment ${JSON.stringify(s)} has control characters`);
-  }
-  const out = s.replace(/[/:@]/g, "-").replace(/^-+/, "");
+  let out = Array.from(s.replace(/[/\\:@]/g, "-"), (ch) => {
+    const c = ch.charCodeAt(0);
+    return c < 0x20 || c === 0x7f ? "_" : ch;
+  }).join("").replace(/^-+/, "");
   if (out === "") return "unknown";
-  if (out === "." || out === "..") {
-    throw new LayoutError(`path segment ${JSON.stringify(s)} is not a directory name`);
-  }
-  return out;
+  if (out === "." || out === "..") out = `_${out}`;
+  if (encoder.encode(out).length <= MAX_SEGMENT_BYTES) return out;
+  const hash = createHash("sha256").update(s).digest("hex").slice(0, CUT_HASH_HEX);
+  return `${utf8Head(out, MAX_SEGMENT_BYTES - CUT_HASH_HEX - 1)}-${hash}`;
 }
 
 /**
@@ -88,6 +97,18 @@ export function countersKey(prefix: string, hash: string, pid: number, slot: 1 |
 /** `{prefix}/info.json`. @example infoKey("p") // "p/info.json" */
 export function infoKey(prefix: string): string {
   return `${prefix}/info.json`;
+}
+
+/**
+ * True for the objects written once per server and needed by all its counters (`covmeta.*`,
+ * `info.json`): a spool keeps them longest.
+ *
+ * @example writtenOnce("p/covmeta.ab") // true
+ * @example writtenOnce("p/covcounters.ab.1.2") // false
+ */
+export function writtenOnce(key: string): boolean {
+  const name = key.slice(key.lastIndexOf("/") + 1);
+  return name.startsWith("covmeta.") || name === "info.json";
 }
 
 /** Facts for info.json that the target does not carry. */

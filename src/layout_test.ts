@@ -1,10 +1,11 @@
-import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { keySegments } from "./sink/key.ts";
 import {
   countersKey,
   discoveryTime,
   infoJson,
   infoKey,
-  LayoutError,
+  MAX_SEGMENT_BYTES,
   metaKey,
   prefixFor,
   sanitizeSegment,
@@ -21,12 +22,43 @@ Deno.test("sanitizeSegment maps / : @ to -, drops leading -, fills empty", () =>
   assertEquals(sanitizeSegment("../etc"), "..-etc");
 });
 
-Deno.test("sanitizeSegment rejects dot names and control characters", () => {
-  assertThrows(() => sanitizeSegment("."), LayoutError);
-  assertThrows(() => sanitizeSegment(".."), LayoutError);
-  assertThrows(() => sanitizeSegment("-.."), LayoutError);
-  assertThrows(() => sanitizeSegment("a\nb"), LayoutError);
-  assertThrows(() => sanitizeSegment("a\x7fb"), LayoutError);
+Deno.test("sanitizeSegment never throws: dot names, control characters, NUL, backslash", () => {
+  assertEquals(sanitizeSegment("."), "_.");
+  assertEquals(sanitizeSegment(".."), "_..");
+  assertEquals(sanitizeSegment("-.."), "_..");
+  assertEquals(sanitizeSegment("..."), "...");
+  assertEquals(sanitizeSegment("a\nb"), "a_b");
+  assertEquals(sanitizeSegment("a\x7fb"), "a_b");
+  assertEquals(sanitizeSegment("a\0b\x01"), "a_b_");
+  assertEquals(sanitizeSegment("a\\b"), "a-b");
+  for (const s of [".", "..", "\0", "\\", "a\\..", "\n"]) keySegments(sanitizeSegment(s));
+});
+
+Deno.test("sanitizeSegment cuts past 128 bytes (UTF-8) and keeps long names apart by a hash", () => {
+  const a = sanitizeSegment("x".repeat(2048) + "a");
+  const b = sanitizeSegment("x".repeat(2048) + "b");
+  assertEquals(new TextEncoder().encode(a).length, MAX_SEGMENT_BYTES);
+  assertEquals(a.slice(0, 111), "x".repeat(111));
+  assertEquals(/^x{111}-[0-9a-f]{16}$/.test(a), true, a);
+  assertEquals(a === b, false);
+  assertEquals(sanitizeSegment("x".repeat(2048) + "a"), a, "stable");
+  // multi-byte characters are never split
+  const u = sanitizeSegment("é".repeat(200));
+  assertEquals(new TextEncoder().encode(u).length <= MAX_SEGMENT_BYTES, true);
+  assertEquals(/^(é)+-[0-9a-f]{16}$/.test(u), true, u);
+  assertEquals(sanitizeSegment("y".repeat(128)), "y".repeat(128), "128 bytes is not cut");
+});
+
+Deno.test("no key of a hostile target passes S3's 1024-byte limit", () => {
+  const long = "z".repeat(4000);
+  const t = makeTarget({
+    identity: { binary: long, pid: 4294967295, extra: {} },
+    container: { namespace: long, podName: long, name: long, imageRef: long },
+  });
+  const prefix = prefixFor(t, long);
+  const key = countersKey(prefix, "0123456789abcdef0123456789abcdef", 4294967295, 2);
+  assertEquals(new TextEncoder().encode(key).length <= 1024, true, `${key.length}`);
+  assertEquals(keySegments(key).length, 8);
 });
 
 Deno.test("discoveryTime is UTC YYYYMMDDTHHMMSSZ", () => {

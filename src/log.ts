@@ -1,5 +1,7 @@
 /** Structured logging: one line per event, logfmt or JSON, with bound fields. */
 
+import { secrets } from "./secrets.ts";
+
 export type Level = "debug" | "info" | "warn" | "error";
 export type Fields = Record<string, unknown>;
 
@@ -50,7 +52,8 @@ export function createLogger(opts: LoggerOptions = {}, bound: Fields = {}): Logg
       if (v === undefined) continue;
       record[k] = SECRET_KEY.test(k) ? "[redacted]" : v;
     }
-    write(format === "json" ? JSON.stringify(record, jsonValue) : toLogfmt(record));
+    // Known secret values never leave, whatever a field or a peer's quoted message holds.
+    write(secrets.redact(format === "json" ? JSON.stringify(record, jsonValue) : toLogfmt(record)));
   };
   return {
     debug: (m, f) => emit("debug", m, f),

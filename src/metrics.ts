@@ -69,6 +69,13 @@ export class Metrics {
     this.#family(name, type, help).collect = collect;
   }
 
+  /** How many series are kept (labelled values; computed families not counted). */
+  series(): number {
+    let n = 0;
+    for (const f of this.#families.values()) n += f.values.size;
+    return n;
+  }
+
   /** The current value of one series (0 when absent); for tests and /status. */
   value(name: string, labels: Labels = {}): number {
     return this.#families.get(name)?.values.get(labelKey(labels))?.value ?? 0;

@@ -29,6 +29,7 @@ export function buildEngine(
     attribute: (candidate, identity) => attribute(system, candidate, identity),
     changed: (signal) => discoverer.changed(signal),
     watchingPods,
+    sizes: () => discoverer.sizes(),
     collector: (target: Target): CollectorHandle => {
       const c = new Collector(
         target,
@@ -46,6 +47,10 @@ export function buildEngine(
       };
     },
   });
+}
+
+function prefixed(p: string, sizes: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(sizes).map(([k, v]) => [`${p}.${k}`, v]));
 }
 
 /** Builds the daemon's parts: storage, the engine, and the Kubernetes watch. */
@@ -79,6 +84,7 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
       name: "sink",
       run: (signal) => sink.run?.(signal) ?? Promise.resolve(),
       status: () => ({ description: sink.description, ...sink.status?.() }),
+      sizes: () => prefixed("sink", sink.sizes?.() ?? {}),
     },
     {
       name: "engine",
@@ -96,6 +102,7 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
         }
       },
       status: () => engine.status(),
+      sizes: () => engine.sizes(),
     },
     kube,
   ];

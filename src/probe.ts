@@ -4,6 +4,7 @@ import { errorText } from "./errors.ts";
 import { IdentityError, parseIdentity } from "./identity.ts";
 import type { System } from "./system.ts";
 import { type Candidate, hostPort, type Identity } from "./target.ts";
+import { socketInodesOf } from "./procfs/fds.ts";
 import { readStatus } from "./procfs/status.ts";
 
 export type ProbeResult =
@@ -56,13 +57,16 @@ export async function probe(
 
 /**
  * The host PID among `candidate.pids` whose last NSpid (its PID as it sees itself) equals the
- * PID the server reported; null when none or more than one match (refuse to guess).
+ * PID the server reported, and which holds the listening socket itself; null when none or more
+ * than one match (refuse to guess), or when the match does not hold the socket (a PID reported
+ * by a sibling container's server, PID 1 of its own namespace, names the owner's PID 1 too).
  *
- * @example await attribute(createSystem(), { pids: [48190, 48213], ... }, { pid: 1, ... }) // 48213
+ * @example await attribute(createSystem(), { pids: [48190, 48213], inode: 412337 }, { pid: 1 })
+ * // 48213
  */
 export async function attribute(
   system: System,
-  candidate: Pick<Candidate, "pids">,
+  candidate: Pick<Candidate, "pids" | "inode">,
   identity: Pick<Identity, "pid">,
 ): Promise<number | null> {
   const matches: number[] = [];
@@ -70,5 +74,6 @@ export async function attribute(
     const s = await readStatus(system, pid);
     if (s && s.pid === pid && s.nspid.at(-1) === identity.pid) matches.push(pid);
   }
-  return matches.length === 1 ? matches[0] : null;
+  if (matches.length !== 1) return null;
+  return (await socketInodesOf(system, matches[0])).has(candidate.inode) ? matches[0] : null;
 }

@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { createSystem } from "./system.ts";
 import { FakeProc } from "./procfs/fakeproc.ts";
+import { listeningSockets } from "./procfs/net.ts";
 import { attribute, probe } from "./probe.ts";
 import { hostPort } from "./target.ts";
 
@@ -102,20 +103,54 @@ Deno.test("probe reports a refused connection and never dials an empty host", as
 
 Deno.test("attribute finds our own process by its last NSpid on the real /proc", async () => {
   const sys = createSystem();
-  assertEquals(await attribute(sys, { pids: [Deno.pid] }, { pid: Deno.pid }), Deno.pid);
-  assertEquals(await attribute(sys, { pids: [Deno.pid] }, { pid: Deno.pid + 1 }), null);
+  using l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = l.addr.port;
+  const [sock] = await listeningSockets(sys, Deno.pid, { start: port, end: port + 1 });
+  const c = { pids: [Deno.pid], inode: sock.inode };
+  assertEquals(await attribute(sys, c, { pid: Deno.pid }), Deno.pid);
+  assertEquals(await attribute(sys, c, { pid: Deno.pid + 1 }), null);
+  assertEquals(await attribute(sys, { ...c, inode: 1 }, { pid: Deno.pid }), null, "not held");
 });
 
 Deno.test("attribute maps the PID inside a container to the host PID, and refuses others", async () => {
   const fake = new FakeProc();
   try {
-    fake.add({ pid: 100, ppid: 1, nspid: [100, 1] });
-    fake.add({ pid: 101, ppid: 100, nspid: [101, 7] });
+    fake.add({ pid: 100, ppid: 1, nspid: [100, 1], sockets: [500] });
+    fake.add({ pid: 101, ppid: 100, nspid: [101, 7], sockets: [501] });
     const sys = createSystem(fake.root);
-    assertEquals(await attribute(sys, { pids: [100, 101, 999] }, { pid: 7 }), 101);
-    assertEquals(await attribute(sys, { pids: [100, 101] }, { pid: 1 }), 100);
-    assertEquals(await attribute(sys, { pids: [101] }, { pid: 1 }), null);
-    assertEquals(await attribute(sys, { pids: [] }, { pid: 1 }), null);
+    assertEquals(await attribute(sys, { pids: [100, 101, 999], inode: 501 }, { pid: 7 }), 101);
+    assertEquals(await attribute(sys, { pids: [100, 101], inode: 500 }, { pid: 1 }), 100);
+    assertEquals(await attribute(sys, { pids: [101], inode: 501 }, { pid: 1 }), null);
+    assertEquals(await attribute(sys, { pids: [], inode: 500 }, { pid: 1 }), null);
+  } finally {
+    fake.cleanup();
+  }
+});
+
+Deno.test("attribute refuses a PID that names two processes of the owner (nested PID ns)", async () => {
+  const fake = new FakeProc();
+  try {
+    fake.add({ pid: 100, ppid: 1, nspid: [100, 1] }); // the container's init
+    // PID 1 of a namespace of its own
+    fake.add({ pid: 101, ppid: 100, nspid: [101, 2, 1], sockets: [501] });
+    const sys = createSystem(fake.root);
+    assertEquals(await attribute(sys, { pids: [100, 101], inode: 501 }, { pid: 1 }), null);
+    const notInnermost = await attribute(sys, { pids: [100, 101], inode: 501 }, { pid: 2 });
+    assertEquals(notInnermost, null, "not innermost");
+    assertEquals(await attribute(sys, { pids: [101], inode: 501 }, { pid: 1 }), 101);
+  } finally {
+    fake.cleanup();
+  }
+});
+
+Deno.test("attribute refuses a PID match that does not hold the socket (a sibling's PID 1)", async () => {
+  const fake = new FakeProc();
+  try {
+    fake.add({ pid: 100, ppid: 1, nspid: [100, 1], sockets: [500] }); // the owner's server
+    const sys = createSystem(fake.root);
+    // the sibling's server also says PID 1; its socket 600 is not the owner's PID 1's
+    assertEquals(await attribute(sys, { pids: [100], inode: 600 }, { pid: 1 }), null);
+    assertEquals(await attribute(sys, { pids: [100], inode: 500 }, { pid: 1 }), 100);
   } finally {
     fake.cleanup();
   }

@@ -12,7 +12,7 @@ export function registerProcessMetrics(metrics: Metrics, startedAt: Date): void 
     deno: Deno.version.deno,
   });
   metrics.computed(
-    "process_cpu_seconds_total",
+    "coverage_collector_process_cpu_seconds_total",
     "counter",
     "User and system CPU time spent, in seconds",
     () => {
@@ -21,17 +21,22 @@ export function registerProcessMetrics(metrics: Metrics, startedAt: Date): void 
     },
   );
   metrics.computed(
-    "process_resident_memory_bytes",
+    "coverage_collector_process_resident_memory_bytes",
     "gauge",
     "Resident memory size in bytes",
     () => [
       { value: Deno.memoryUsage().rss },
     ],
   );
-  metrics.computed("process_heap_bytes", "gauge", "JavaScript heap in use, in bytes", () => [
-    { value: Deno.memoryUsage().heapUsed },
-  ]);
-  metrics.computed("process_open_fds", "gauge", "Open file descriptors", () => {
+  metrics.computed(
+    "coverage_collector_process_heap_bytes",
+    "gauge",
+    "JavaScript heap in use, in bytes",
+    () => [
+      { value: Deno.memoryUsage().heapUsed },
+    ],
+  );
+  metrics.computed("coverage_collector_process_open_fds", "gauge", "Open file descriptors", () => {
     try {
       let n = 0;
       for (const _ of Deno.readDirSync("/proc/self/fd")) n++;
@@ -41,7 +46,7 @@ export function registerProcessMetrics(metrics: Metrics, startedAt: Date): void 
     }
   });
   metrics.set(
-    "process_start_time_seconds",
+    "coverage_collector_process_start_time_seconds",
     "Start time of the process since the Unix epoch, in seconds",
     Math.floor(startedAt.getTime() / 1000),
   );

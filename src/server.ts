@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import type { Health } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
+import { secrets } from "./secrets.ts";
 
 export interface ServerDeps {
   health: Health;
@@ -16,6 +17,12 @@ export interface ServerDeps {
 /** The routes, as a hono app (tests call `app.request(...)` without a socket). */
 export function createApp(deps: ServerDeps): Hono {
   const app = new Hono();
+  // Conditions and statuses quote errors, and errors may quote a peer: no secret goes out.
+  app.use(async (c, next) => {
+    await next();
+    if (secrets.size === 0) return;
+    c.res = new Response(secrets.redact(await c.res.text()), c.res);
+  });
   app.get("/healthz", (c) => {
     const alive = deps.alive?.() ?? true;
     return c.text(alive ? "ok\n" : "not healthy\n", alive ? 200 : 503);

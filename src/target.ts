@@ -18,6 +18,9 @@ export const ContainerInfo = z.object({
   network: z.enum(["POD", "NODE"]),
   /** The pod IP to dial for POD networking; "" for NODE. May be IPv6. */
   podIp: z.string(),
+  /** Every IP of the pod per CRI (podIp and its additional IPs, dual stack); [] for NODE.
+   * Absent: podIp only. A listener bound to another address is never dialled. */
+  podIps: z.array(z.string()).optional(),
   /** First port of the container's coverage range (COVERAGE_PORT or the default). */
   coveragePort: z.number().int(),
 });

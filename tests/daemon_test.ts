@@ -37,7 +37,7 @@ Deno.test("the daemon logs its mode, serves /healthz on loopback and exits 0 on 
     assert.equal(await health.text(), "ok\n");
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.match(metrics, /coverage_collector_build_info\{/);
-    assert.match(metrics, /process_cpu_seconds_total /);
+    assert.match(metrics, /coverage_collector_process_cpu_seconds_total /);
     const status = await (await fetch(`${url}/status`)).json();
     assert.equal(typeof status.ready, "boolean");
     const st = await c.stop("SIGTERM");

@@ -11,6 +11,13 @@ import { SinkError } from "../sink/sink.ts";
 import type { Sink } from "../sink/sink.ts";
 import { sleep, type System } from "../system.ts";
 import { type Identity, type Target, targetFields } from "../target.ts";
+import {
+  type LiveCoverage,
+  liveCoverage,
+  sharedTables,
+  type StatementTable,
+  type StatementTables,
+} from "../coverage/live.ts";
 import { checkCoverage, CoverageError, type DecodedCoverage } from "./coverage.ts";
 import type { PullGate, PullSlot } from "./gate.ts";
 import { pullCoverage, PullError } from "./pull.ts";
@@ -46,6 +53,8 @@ export interface CollectorStatus {
   pulls: number;
   stores: number;
   ended: EndReason | null;
+  /** Statements covered / total by the last counters seen; null before the first. */
+  coverage: (LiveCoverage & { lastChange: string }) | null;
 }
 
 export interface CollectorDeps {
@@ -60,6 +69,8 @@ export interface CollectorDeps {
   nodeName?: () => string | undefined;
   /** Node-wide bounds on pulls in flight and body bytes held (held from pull to store). */
   gate?: PullGate;
+  /** Statement tables shared per meta hash (default: the process's). */
+  tables?: StatementTables;
 }
 
 /** Tuning of one collector (not a setting: tests and benchmarks change it). */
@@ -84,7 +95,7 @@ const SKIPPED_HELP =
  * @example const end = await new Collector(target, deps).run(signal) // "pid-gone"
  */
 export class Collector {
-  /** The key prefix of this server's files. Throws LayoutError from the constructor if unsafe. */
+  /** The key prefix of this server's files (safe, bounded segments: see prefixFor). */
   readonly prefix: string;
   readonly #target: Target;
   readonly #deps: CollectorDeps;
@@ -95,10 +106,14 @@ export class Collector {
   #infoStored = false;
   readonly #refreshMs: number;
   #lastCounters: rule.StoredSnapshot | undefined;
+  #lastCountersKey: string | undefined;
   #slot: 1 | 2 = 1;
   #ended: EndReason | undefined;
   readonly #endNow = new AbortController();
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Pulls one after another, and stores one after another, but a pull need not wait for the
+   * store before it: a final pull reaches a server about to exit while S3 is still slow. */
+  #pulling: Promise<unknown> = Promise.resolve();
+  #storing: Promise<unknown> = Promise.resolve();
   #lastPull: number | null = null;
   #lastStore: number | null = null;
   #lastError: string | null = null;
@@ -106,6 +121,9 @@ export class Collector {
   #stores = 0;
   /** Body size of the last full and nometa pull: what to reserve for the next. */
   #lastBody = { full: undefined as number | undefined, nometa: undefined as number | undefined };
+  #table: StatementTable | undefined;
+  #coverage: CollectorStatus["coverage"] = null;
+  #measuredKeys = -1;
 
   constructor(target: Target, deps: CollectorDeps, options: CollectorOptions = {}) {
     this.#target = target;
@@ -136,11 +154,23 @@ export class Collector {
     return this.#ended ?? "stopped";
   }
 
-  /** One pull now (final pull, `once`); waits for a pull under way: never two at a time. */
+  /**
+   * One pull now (final pull, `once`); waits for a pull under way (never two at a time), not for
+   * the store of the one before. Resolves once this pull is stored (or not).
+   */
   pullNow(reason: string, signal: AbortSignal): Promise<PullOutcome> {
-    const next = this.#queue.then(() => this.#pullOnce(reason, signal));
-    this.#queue = next.catch(() => {});
-    return next;
+    const pulled = this.#pulling.then(() => this.#pullOnce(reason, signal));
+    this.#pulling = pulled.catch(() => {});
+    const stored = Promise.all([pulled, this.#storing]).then(async ([p]) => {
+      if (!("decoded" in p)) return p;
+      try {
+        return await this.#store(p.decoded, reason, signal);
+      } finally {
+        p.slot?.release(); // the decoded body is stored (or dropped): its bytes leave the budget
+      }
+    });
+    this.#storing = stored.catch(() => {});
+    return stored;
   }
 
   /** Facts for /status. */
@@ -161,6 +191,7 @@ export class Collector {
       pulls: this.#pulls,
       stores: this.#stores,
       ended: this.#ended ?? null,
+      coverage: this.#coverage,
     };
   }
 
@@ -204,21 +235,28 @@ export class Collector {
     return now === null || now === started;
   }
 
-  async #pullOnce(reason: string, signal: AbortSignal): Promise<PullOutcome> {
+  async #pullOnce(
+    reason: string,
+    signal: AbortSignal,
+  ): Promise<PullOutcome | { decoded: DecodedCoverage; slot?: PullSlot }> {
     if (this.#ended) return { result: "ended", end: this.#ended };
     if (signal.aborted) return { result: "aborted", error: "stopped before the pull" };
     if (!await this.#alive()) return this.#end("pid-gone", `host PID ${this.#target.hostPid}`);
-    // The slot is held from the request until the decoded body is stored (or dropped).
+    this.#rewriteDropped();
+    // The slot is held from the request until the decoded body is stored (see pullNow).
     let slot: PullSlot | undefined;
     try {
       slot = await this.#deps.gate?.slot(signal);
     } catch {
       return { result: "aborted", error: "stopped while waiting for a pull slot" };
     }
+    let handedOn = false;
     try {
-      return await this.#pullHeld(reason, signal, slot);
+      const out = await this.#pullHeld(reason, signal, slot);
+      handedOn = "decoded" in out;
+      return handedOn ? { ...out, slot } : out;
     } finally {
-      slot?.release();
+      if (!handedOn) slot?.release();
     }
   }
 
@@ -226,7 +264,7 @@ export class Collector {
     reason: string,
     signal: AbortSignal,
     slot: PullSlot | undefined,
-  ): Promise<PullOutcome> {
+  ): Promise<PullOutcome | { decoded: DecodedCoverage }> {
     const nometa = this.#metaStored && this.#metaHash !== undefined;
     const { metrics, config } = this.#deps;
     this.#pulls++;
@@ -262,7 +300,29 @@ export class Collector {
     }
     metrics.inc(PULLS, PULLS_HELP, { result: "ok" });
     if (this.#once.cleared("pull")) this.#log.info("pull recovered", { reason });
-    return await this.#store(decoded, reason, signal);
+    return { decoded };
+  }
+
+  /** Live coverage: the build's statement table, decoded once per meta hash. */
+  #useMeta(hash: string, bytes: Uint8Array): void {
+    const t = (this.#deps.tables ?? sharedTables).tryGet(hash, () => bytes);
+    if (typeof t === "string") {
+      if (this.#once.changed("meta", t)) {
+        this.#log.warn("meta-data not decoded: no live coverage", { error: t });
+      }
+      return;
+    }
+    this.#table = t;
+    this.#measuredKeys = -1;
+  }
+
+  #measure(covered: ReadonlySet<string> | null, now: number): void {
+    // One process's covered set only grows: the same size is the same set (a refresh store).
+    if (!this.#table || covered === null || covered.size === this.#measuredKeys) return;
+    this.#measuredKeys = covered.size;
+    const c = liveCoverage(this.#table, covered);
+    if (this.#coverage?.covered === c.covered && this.#coverage.total === c.total) return;
+    this.#coverage = { ...c, lastChange: new Date(now).toISOString() };
   }
 
   #identityChanged(identity: Identity | null | undefined): PullOutcome {
@@ -272,6 +332,33 @@ export class Collector {
       "identity-changed",
       `expected ${this.#target.identity.binary} pid ${this.#target.identity.pid}, got ${now}`,
     );
+  }
+
+  /**
+   * Takes back what the sink accepted and then dropped unstored (a full spool, a refusal): the
+   * meta-data is pulled and written again, the counters written on the next pull.
+   */
+  #rewriteDropped(): void {
+    const dropped = this.#deps.sink.dropped?.bind(this.#deps.sink);
+    if (!dropped) return;
+    const again: string[] = [];
+    if (this.#metaStored && this.#metaHash && dropped(metaKey(this.prefix, this.#metaHash))) {
+      this.#metaStored = false;
+      again.push("meta-data");
+    }
+    if (this.#infoStored && dropped(infoKey(this.prefix))) {
+      this.#infoStored = false;
+      again.push("info.json");
+    }
+    if (this.#lastCountersKey && dropped(this.#lastCountersKey)) {
+      this.#lastCounters = undefined;
+      again.push("counters");
+    }
+    if (again.length > 0) {
+      this.#log.warn("stored objects were dropped before reaching the store; writing again", {
+        objects: again.join(","),
+      });
+    }
   }
 
   async #put(key: string, data: Uint8Array, signal: AbortSignal): Promise<void> {
@@ -291,6 +378,7 @@ export class Collector {
 
   async #store(d: DecodedCoverage, reason: string, signal: AbortSignal): Promise<PullOutcome> {
     if (d.meta) this.#metaHash = d.meta.hash;
+    if (d.meta && this.#table?.hash !== d.meta.hash) this.#useMeta(d.meta.hash, d.meta.bytes);
     const hash = this.#metaHash!;
     const counters = d.counters.bytes;
     try {
@@ -318,6 +406,8 @@ export class Collector {
         this.#lastError = null;
         return { result: "unchanged" };
       }
+      // Measured even when the store below fails: it is what the server covers.
+      this.#measure(decision.covered, now);
       const error = decision.parseError;
       if (error && this.#once.changed("parse", error)) {
         this.#log.warn("counters not parsed: stored whenever their bytes change", { error });
@@ -325,6 +415,7 @@ export class Collector {
       const key = countersKey(this.prefix, hash, d.counters.pid, this.#slot);
       await this.#put(key, counters, signal);
       this.#lastCounters = { bytes: counters, covered: decision.covered, at: now };
+      this.#lastCountersKey = key;
       this.#slot = this.#slot === 1 ? 2 : 1;
     } catch (e) {
       return { result: "store-failed", error: this.#problem("store", e) };

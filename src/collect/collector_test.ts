@@ -260,3 +260,35 @@ Deno.test("the same PID with another start time is another process: the collecto
     await server.close();
   }
 });
+
+Deno.test("a pull does not wait for the store of the pull before it (a final pull while S3 is slow)", async () => {
+  const { server, sink, collector, signal } = setup();
+  let open = () => {};
+  const gate = new Promise<void>((r) => open = r);
+  const put = sink.put.bind(sink);
+  const storing = Promise.withResolvers<void>();
+  sink.put = async (key: string, data: Uint8Array) => {
+    storing.resolve();
+    await gate; // the store is slow
+    return put(key, data);
+  };
+  try {
+    const a = collector.pullNow("scheduled", signal);
+    await storing.promise; // pulled; its store hangs
+    server.state.value = 2; // the server covers more, then is told to go away
+    const b = collector.pullNow("pod deleting", signal);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const pulledWhileStoring = await Promise.race([
+      server.waitRequests(2).then(() => true),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), 5000)),
+    ]);
+    clearTimeout(timer);
+    open();
+    assertEquals(pulledWhileStoring, true, "the second pull waited for the first store");
+    assertEquals([(await a).result, (await b).result], ["stored", "stored"]);
+    assertEquals(server.maxConcurrent, 1, "still one pull at a time");
+  } finally {
+    open();
+    await server.close();
+  }
+});

@@ -96,9 +96,13 @@ async function readCapped(
 
 /**
  * Pulls coverage: `GET /coverage` (or `?nometa=1`). Throws PullError on a network fault, timeout,
- * non-200 answer or oversized body, and CoverageError (with `identity` set, so the caller can
- * check the identity headers before anything else) when the body is not the /coverage JSON. The
- * body is decoded while it is read: its text is never held whole.
+ * non-200 answer (a redirect is never followed), compressed answer or oversized body, and
+ * CoverageError (with `identity` set, so the caller can check the identity headers before anything
+ * else) when the body is not the /coverage JSON. It asks for `Accept-Encoding: identity` and
+ * refuses a body sent compressed anyway: fetch would inflate it, and inflating holds about a
+ * thousand times each compressed read (a gzip bomb), before any limit of ours applies. The body is
+ * decoded while it is read (see CoverageBodyReader): its text is never held whole, and no chunk
+ * is kept (a server dripping a few bytes at a time costs no 64 KiB buffer per drip).
  *
  * @example await pullCoverage({ host: "10.128.2.17", port: 53700, nometa: false,
  *   timeoutMs: 30000, maxBody: 64 << 20 }) // { status: 200, identity: {...}, body: "{...}" }
@@ -123,17 +127,36 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
   try {
     let res: Response;
     try {
-      res = await fetch(url, { signal, headers: { accept: "application/json" } });
+      // A pod's redirect must not make root fetch another address (metadata service, a
+      // loopback service of the host): never followed, a 3xx is a pull error like any non-200.
+      res = await fetch(url, {
+        signal,
+        redirect: "manual",
+        // Without this fetch asks for gzip and br and inflates what comes (see below).
+        headers: { accept: "application/json", "accept-encoding": "identity" },
+      });
     } catch (e) {
       throw failure(e);
     }
     const identity = identityOf(res.headers);
     if (res.status !== 200) {
       await res.body?.cancel().catch(() => {});
+      const redirect = res.status >= 300 && res.status < 400 ? " (redirects are not followed)" : "";
       throw new PullError(
         "status",
-        `${url}: answered HTTP ${res.status}`,
+        `${url}: answered HTTP ${res.status}${redirect}`,
         res.status,
+        identity,
+      );
+    }
+    const encoding = res.headers.get("content-encoding")?.trim() ?? "";
+    if (encoding !== "" && encoding.toLowerCase() !== "identity") {
+      await res.body?.cancel().catch(() => {});
+      throw new PullError(
+        "status",
+        `${url}: answered with Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}, ` +
+          "not asked for (identity only): not inflated",
+        200,
         identity,
       );
     }

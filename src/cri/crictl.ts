@@ -32,7 +32,7 @@ export interface CrictlOptions {
   metrics?: Metrics;
 }
 
-const RUNS = "crictl_runs_total";
+const RUNS = "coverage_collector_crictl_runs_total";
 const RUNS_HELP = "crictl runs by result (ok, not-found, exit, garbage, timeout)";
 
 /**
@@ -53,6 +53,11 @@ export class Crictl {
     this.#system = system;
     this.#opts = opts;
     opts.metrics?.counter(RUNS, RUNS_HELP);
+  }
+
+  /** Sandboxes whose `inspectp` answer is cached. */
+  cachedSandboxes(): number {
+    return this.#inspectp.size;
   }
 
   /** Running containers (`crictl ps -o json`); prunes the cache to the sandboxes listed. */

@@ -85,7 +85,7 @@ Deno.test("Crictl runs ps/inspect/inspectp with the endpoint, caches inspectp un
   // inspect is not cached: the caller keeps what it built from it
   await c.inspect(CONSOLE);
   assertEquals(fake.calls().filter((l) => l.includes(`inspect ${CONSOLE}`)).length, 2);
-  assertEquals(metrics.value("crictl_runs_total", { result: "ok" }), 7);
+  assertEquals(metrics.value("coverage_collector_crictl_runs_total", { result: "ok" }), 7);
 });
 
 Deno.test("parsed crictl answers keep only the fields discovery reads (runtimeSpec etc. stripped)", () => {
@@ -147,7 +147,7 @@ Deno.test("Crictl kills a hanging run at the timeout", async () => {
   const e = await failure(c);
   assertEquals(e.kind, "timeout");
   ok(Date.now() - started < 10_000);
-  assertEquals(metrics.value("crictl_runs_total", { result: "timeout" }), 1);
+  assertEquals(metrics.value("coverage_collector_crictl_runs_total", { result: "timeout" }), 1);
 });
 
 Deno.test("the crictl v1.37 answer for several IDs (a JSON array in ID order) parses", () => {

@@ -51,7 +51,11 @@ export const InspectpOutput = z.object({
     id: z.string(),
     metadata: Metadata,
     state: z.string().nullish(),
-    network: z.object({ ip: z.string().nullish() }).nullish(),
+    network: z.object({
+      ip: z.string().nullish(),
+      /** The pod's other IPs (dual stack): `{ip}` objects, or plain strings from some tools. */
+      additionalIps: z.array(z.union([z.string(), z.object({ ip: z.string() })])).nullish(),
+    }).nullish(),
     linux: z.object({
       namespaces: z.object({
         options: z.object({ network: z.string().nullish() }).nullish(),

@@ -2,7 +2,7 @@
 
 import type { Candidate, ContainerInfo } from "../target.ts";
 import type { InspectOutput, InspectpOutput, PsContainer } from "../cri/schemas.ts";
-import { dialAddress, isLoopback, isWildcard } from "../procfs/net.ts";
+import { isLoopback, isWildcard, ownDialAddress } from "../procfs/net.ts";
 import type { ScanContext } from "./context.ts";
 
 const L = {
@@ -33,6 +33,8 @@ export function containerInfoOf(
   const ip = (sandbox.status.network?.ip ?? "").trim();
   const mode = sandbox.status.linux?.namespaces?.options?.network;
   const network = mode === "NODE" || ip === "" ? "NODE" : "POD";
+  const more = (sandbox.status.network?.additionalIps ?? [])
+    .map((a) => (typeof a === "string" ? a : a.ip).trim()).filter((a) => a !== "" && a !== ip);
   return {
     id: ps.id,
     sandboxId: ps.podSandboxId,
@@ -44,6 +46,7 @@ export function containerInfoOf(
     imageRef: ps.imageRef ?? inspect.status.imageRef ?? "",
     network,
     podIp: network === "POD" ? ip : "",
+    podIps: network === "POD" ? [ip, ...more] : [],
     coveragePort,
   };
 }
@@ -69,9 +72,10 @@ interface Memo {
  * The listeners in each container's coverage range that belong to it. A hostNetwork (NODE)
  * container sees every host socket, so only sockets held by its process tree count; a POD
  * container counts sockets its tree holds, or every in-range socket of its pod network when it is
- * the only known container there. Dial host: the pod IP for a wildcard listener of a POD
- * container, else the bound address (loopback/wildcard for NODE only when the container really is
- * in the host network namespace).
+ * the only container there (every container of its sandbox is known). Dial host: the pod IP for a
+ * wildcard or pod-IP listener of a POD container (nothing else); for NODE, loopback for a
+ * wildcard or loopback listener, else the bound address if it is the node's own (only when the
+ * container really is in the host network namespace).
  *
  * Cheap when idle: per container ID it keeps its network namespace and, for the set of in-range
  * LISTEN inodes last seen, its process tree and the inodes the tree holds. The process table and
@@ -84,13 +88,27 @@ export class ContainerScanner {
 
   constructor(readonly portSpan: number) {}
 
+  /** Containers remembered. */
+  get size(): number {
+    return this.#memo.size;
+  }
+
   /** Forgets every container whose ID is not in `ids` (call with the IDs still running). */
   retain(ids: Set<string>): void {
     for (const id of this.#memo.keys()) if (!ids.has(id)) this.#memo.delete(id);
   }
 
-  /** This scan's container candidates. */
-  async scan(ctx: ScanContext, containers: ContainerInfo[]): Promise<ContainerScan> {
+  /**
+   * This scan's container candidates. `unsure` holds the pod sandboxes that may have containers
+   * not in `containers` (one whose `crictl inspect` failed, or every sandbox while `crictl ps`
+   * fails): a container there is never taken for the only one of its pod network, so it gets
+   * only the sockets its process tree holds (a sibling's server is not filed under it).
+   */
+  async scan(
+    ctx: ScanContext,
+    containers: ContainerInfo[],
+    unsure: { has(sandboxId: string): boolean } = new Set(),
+  ): Promise<ContainerScan> {
     const out: ContainerScan = { candidates: [], claimed: new Set() };
     const perNetns = new Map<string, number>();
     for (const c of containers) {
@@ -121,7 +139,8 @@ export class ContainerScanner {
         l.port >= c.coveragePort && l.port < c.coveragePort + this.portSpan
       );
       if (inRange.length === 0) continue;
-      const sole = c.network === "POD" && known(ns) && perNetns.get(ns) === 1;
+      const sole = c.network === "POD" && known(ns) && perNetns.get(ns) === 1 &&
+        !unsure.has(c.sandboxId);
       const key = `${sole}|${inRange.map((l) => l.inode).sort((a, b) => a - b).join(",")}`;
       if (memo.key !== key) {
         memo.pids = (await ctx.table()).treeOf(c.pid);
@@ -137,8 +156,12 @@ export class ContainerScanner {
       for (const l of inRange) {
         if (out.claimed.has(l.inode) || !(memo.owned.has(l.inode) || sole)) continue;
         if (c.network === "POD" && isLoopback(l.address)) continue; // unreachable from the host
-        const host = c.network === "POD" && isWildcard(l.address) ? c.podIp : dialAddress(l);
-        if (host === "") continue;
+        // Only the pod's own IP (or, in the host network, an address of the node): a socket bound
+        // with IP_FREEBIND to another pod's IP would have us pull that pod and file it here.
+        const host = c.network === "POD"
+          ? (isWildcard(l.address) ? c.podIp : ownPodIp(c, l.address))
+          : await ownDialAddress(l, () => ctx.localAddresses(c.pid));
+        if (host === null || host === "") continue;
         out.claimed.add(l.inode);
         // a v4 and a v6 wildcard listener on one port: dial once
         const dedup = `${c.id} ${isWildcard(l.address) ? "*" : host} ${l.port}`;
@@ -155,6 +178,12 @@ export class ContainerScanner {
     }
     return out;
   }
+}
+
+/** The bound address when it is one of the pod's own IPs (per CRI), else null. */
+function ownPodIp(c: ContainerInfo, address: string): string | null {
+  const a = address.startsWith("::ffff:") ? address.slice(7) : address;
+  return (c.podIps ?? [c.podIp]).includes(a) ? a : null;
 }
 
 /** True for a real namespace link (not a stand-in key for an unreadable one). */

@@ -4,6 +4,7 @@ import type { System } from "../system.ts";
 import { isGone } from "../procfs/gone.ts";
 import { listeningSockets, type TcpSocket } from "../procfs/net.ts";
 import { socketInodesOf } from "../procfs/fds.ts";
+import { localAddresses } from "../procfs/local_addrs.ts";
 import { type ProcessTable, readProcessTable } from "../procfs/tree.ts";
 
 const ALL_PORTS = { start: 1, end: 65536 };
@@ -19,6 +20,7 @@ export class ScanContext {
   #netns = new Map<number, Promise<string | null>>();
   #listeners = new Map<string, Promise<TcpSocket[]>>();
   #fds = new Map<number, Promise<Set<number>>>();
+  #local = new Map<string, Promise<Set<string>>>();
 
   constructor(readonly system: System, readonly signal: AbortSignal) {}
 
@@ -58,6 +60,18 @@ export class ScanContext {
     if (!p) {
       p = listeningSockets(this.system, pid, ALL_PORTS);
       this.#listeners.set(ns, p);
+    }
+    return p;
+  }
+
+  /** The addresses local to the network namespace of `pid` (empty when it is gone). */
+  async localAddresses(pid: number): Promise<Set<string>> {
+    const ns = await this.netnsOf(pid);
+    if (ns === null) return new Set();
+    let p = this.#local.get(ns);
+    if (!p) {
+      p = localAddresses(this.system, pid);
+      this.#local.set(ns, p);
     }
     return p;
   }

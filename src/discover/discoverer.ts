@@ -32,9 +32,9 @@ export interface ScanResult {
   crictlError?: string;
 }
 
-const CANDIDATES = "discovery_candidates";
+const CANDIDATES = "coverage_collector_discovery_candidates";
 const CANDIDATES_HELP = "Candidate coverage servers found by the last scan, by owner kind";
-const SCANS = "discovery_scans_total";
+const SCANS = "coverage_collector_discovery_scans_total";
 const SCANS_HELP = "Discovery scans run";
 
 /** How long a `crictl ps` taken by `changed()` stands in for the scan's own. */
@@ -81,6 +81,20 @@ export class Discoverer {
     metrics.counter(SCANS, SCANS_HELP);
   }
 
+  /** Entries of what discovery remembers between scans (the soak benchmark watches them). */
+  sizes(): Record<string, number> {
+    const host = this.#host.sizes();
+    return {
+      "discover.known": this.#known.size,
+      "discover.listed": this.#listed.size,
+      "discover.inspectFailing": this.#inspectFailing.size,
+      "discover.containerMemo": this.#scanner.size,
+      "discover.hostHolders": host.holders,
+      "discover.hostRanges": host.ranges,
+      "discover.inspectpCache": this.#crictl.cachedSandboxes(),
+    };
+  }
+
   /** Runs one scan. Rejects only when `signal` aborts or /proc itself cannot be read. */
   async scan(signal: AbortSignal): Promise<ScanResult> {
     signal.throwIfAborted();
@@ -90,12 +104,14 @@ export class Discoverer {
     const ctx = new ScanContext(system, signal);
     if (this.#hostNs) ctx.seedNetns(1, this.#hostNs);
     else this.#hostNs = await ctx.netnsOf(1) ?? undefined;
-    const { candidates, claimed } = await this.#scanner.scan(ctx, view.containers);
+    const unsure = view.crictlOk ? view.unsure : { has: () => true };
+    const { candidates, claimed } = await this.#scanner.scan(ctx, view.containers, unsure);
     const hosts = await this.#host.scan(ctx, claimed, view.containers);
     metrics.inc(SCANS, SCANS_HELP);
     metrics.set(CANDIDATES, CANDIDATES_HELP, candidates.length, { owner: "container" });
     metrics.set(CANDIDATES, CANDIDATES_HELP, hosts.length, { owner: "host" });
-    return { ...view, candidates: [...candidates, ...hosts] };
+    const { unsure: _, ...rest } = view;
+    return { ...rest, candidates: [...candidates, ...hosts] };
   }
 
   /**
@@ -117,7 +133,9 @@ export class Discoverer {
 
   async #containers(
     signal: AbortSignal,
-  ): Promise<{ containers: ContainerInfo[]; crictlOk: boolean; crictlError?: string }> {
+  ): Promise<
+    { containers: ContainerInfo[]; crictlOk: boolean; crictlError?: string; unsure: Set<string> }
+  > {
     const { log, health, system } = this.#deps;
     let ps: PsContainer[];
     const pre = this.#prefetched;
@@ -143,16 +161,19 @@ export class Discoverer {
         });
       }
       health.set("crictl", { ready: true, degraded: true, reason: e.message });
-      return { containers, crictlOk: false, crictlError: e.message };
+      return { containers, crictlOk: false, crictlError: e.message, unsure: new Set() };
     }
     if (this.#once.cleared("crictl")) log.info("crictl works again", { containers: ps.length });
     health.set("crictl", { ready: true });
 
     const next = new Map<string, ContainerInfo>();
     const described = await this.#describeAll(ps.filter((p) => !this.#known.has(p.id)), signal);
+    // Sandboxes with a listed container not described (yet): their siblings claim less.
+    const unsure = new Set<string>();
     for (const p of ps) {
       const info = this.#known.get(p.id) ?? described.get(p.id);
       if (info) next.set(p.id, info);
+      else unsure.add(p.podSandboxId);
     }
     this.#known = next;
     const listed = new Set(ps.map((p) => p.id));
@@ -162,7 +183,7 @@ export class Discoverer {
       this.#inspectFailing.delete(id);
       this.#once.cleared(`inspect ${id}`);
     }
-    return { containers: [...next.values()], crictlOk: true };
+    return { containers: [...next.values()], crictlOk: true, unsure };
   }
 
   /**

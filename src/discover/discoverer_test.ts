@@ -93,8 +93,8 @@ Deno.test("crictl failure: one log line per distinct error, last good view, degr
   assertEquals(c.crictlOk, true);
   assertEquals(n.health.get("crictl")?.degraded, undefined);
   assertEquals(n.lines.filter((l) => l.includes("crictl works again")).length, 1);
-  assertEquals(n.metrics.value("crictl_runs_total", { result: "exit" }), 2);
-  assertEquals(n.metrics.value("crictl_runs_total", { result: "timeout" }), 1);
+  assertEquals(n.metrics.value("coverage_collector_crictl_runs_total", { result: "exit" }), 2);
+  assertEquals(n.metrics.value("coverage_collector_crictl_runs_total", { result: "timeout" }), 1);
 });
 
 Deno.test("without crictl at all the host scan still runs", async () => {

@@ -11,6 +11,8 @@ export interface FakeContainer {
   pid: number;
   network: "POD" | "NODE";
   ip: string;
+  /** The pod's other IPs (dual stack). */
+  additionalIps?: string[];
 }
 
 /** Serves `crictl ps/inspect/inspectp` from `containers`; `fail` makes every run fail that way. */
@@ -75,7 +77,7 @@ function inspectpDoc(id: string, c: FakeContainer) {
       id,
       metadata: { name: c.pod, namespace: c.namespace ?? "ns", uid: `uid-${c.pod}` },
       state: "SANDBOX_READY",
-      network: { ip: c.ip, additionalIps: [] },
+      network: { ip: c.ip, additionalIps: (c.additionalIps ?? []).map((ip) => ({ ip })) },
       linux: { namespaces: { options: { network: c.network, pid: "CONTAINER" } } },
     },
   };

@@ -3,7 +3,7 @@
 import type { Candidate, ContainerInfo } from "../target.ts";
 import { containerIdOf } from "../procfs/cgroup.ts";
 import { readCoveragePort } from "../procfs/environ.ts";
-import { dialAddress } from "../procfs/net.ts";
+import { ownDialAddress } from "../procfs/net.ts";
 import { readStartTime } from "../procfs/stat.ts";
 import { readStatus } from "../procfs/status.ts";
 import type { ScanContext } from "./context.ts";
@@ -62,6 +62,11 @@ export class HostScanner {
   #learnEveryMs: number;
   #now: () => number;
 
+  /** Entries of the scanner's memory (listener holders, port ranges seen). */
+  sizes(): { holders: number; ranges: number } {
+    return { holders: this.#holders.size, ranges: this.#ranges.size };
+  }
+
   constructor(
     readonly portStart: number,
     readonly portSpan: number,
@@ -116,7 +121,9 @@ export class HostScanner {
         h.inContainer = { key: containerKey, value };
       }
       if (h.inContainer.value) continue;
-      const host = dialAddress(l);
+      // Never an address the node does not own (a socket bound there with IP_FREEBIND).
+      const host = await ownDialAddress(l, () => ctx.localAddresses(1));
+      if (host === null) continue;
       const key = `${h.pid} ${host} ${l.port}`;
       if (seen.has(key)) continue;
       seen.add(key);

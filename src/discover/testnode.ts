@@ -89,6 +89,7 @@ export function testNode(wrap: (s: System) => System = (s) => s) {
       pid: 100,
       network: "POD",
       ip: "fd00::17",
+      additionalIps: ["10.244.0.7"],
     },
     {
       id: hex("b"),

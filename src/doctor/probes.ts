@@ -47,7 +47,11 @@ export function kubeProbes(
         throw new Error(`cannot read kubeconfig ${path}: ${errorText(e)}`);
       }
       const spec = parseKubeconfig(text, { path: location.path });
-      client = await KubeClient.create(spec, location.root, { log, insecure: config.kubeInsecure });
+      client = await KubeClient.create(spec, location.root, {
+        log,
+        insecure: config.kubeInsecure,
+        allowHttp: config.kubeAllowHttp,
+      });
       const auth = spec.clientCert
         ? "client certificate"
         : spec.token || spec.tokenFile

@@ -6,7 +6,8 @@
 import { z } from "zod";
 import type { Logger } from "../log.ts";
 import { credentialFingerprint, type Credentials, loadCredentials } from "./credentials.ts";
-import type { KubeconfigSpec } from "./kubeconfig.ts";
+import { KubeconfigError, type KubeconfigSpec } from "./kubeconfig.ts";
+import { untilDone } from "./until_done.ts";
 
 /** The API server answered with an error status. */
 export class KubeApiError extends Error {
@@ -48,6 +49,8 @@ export interface ClientOptions {
   log: Logger;
   /** config.kubeInsecure: asked to skip API server certificate checks. */
   insecure?: boolean;
+  /** config.kubeAllowHttp: an http:// server may be used (else refused before any request). */
+  allowHttp?: boolean;
   /** Timeout of a whole request (headers and body) in ms. */
   requestTimeoutMs?: number;
 }
@@ -73,7 +76,10 @@ export class KubeClient {
   #opts: ClientOptions;
   #creds: Credentials;
   #http: Deno.HttpClient;
-  #retired: Deno.HttpClient[] = [];
+  /** Requests (and stream bodies) still using each connection pool. */
+  #users = new Map<Deno.HttpClient, number>();
+  /** Pools replaced by a rotation, closed as soon as their last user is done. */
+  #retired = new Set<Deno.HttpClient>();
   /** How many times the client certificate (or token file) was reloaded. */
   rotations = 0;
 
@@ -85,8 +91,24 @@ export class KubeClient {
     this.#http = this.#build(creds);
   }
 
-  /** Reads the credentials and builds the client; warns about insecure settings. */
+  /**
+   * Reads the credentials and builds the client; warns about insecure settings. An http://
+   * server is refused (KubeconfigError) unless `allowHttp`: a bearer token would cross in clear.
+   */
   static async create(spec: KubeconfigSpec, root: string, opts: ClientOptions) {
+    if (spec.server.protocol === "http:" && !opts.allowHttp) {
+      throw new KubeconfigError(
+        spec.path,
+        "server",
+        `${spec.server.origin} is plain http: the node's credentials would cross in clear; ` +
+          "refused (--kube-allow-http allows it)",
+      );
+    }
+    if (spec.server.protocol === "http:") {
+      opts.log.warn("--kube-allow-http: talking to the API server over plain http", {
+        server: spec.server.origin,
+      });
+    }
     const creds = await loadCredentials(spec, root);
     const log = opts.log;
     if (opts.insecure) {
@@ -139,14 +161,44 @@ export class KubeClient {
     }
     if (fp === this.#creds.fingerprint) return;
     const creds = await loadCredentials(this.#spec, this.#root);
-    this.#retired.push(this.#http);
+    const old = this.#http;
     this.#http = this.#build(creds);
+    this.#retired.add(old);
+    this.#closeIfIdle(old);
     this.#creds = creds;
     this.rotations++;
     this.#opts.log.info("kube credentials changed; new connections use them", {
       kubeconfig: this.#spec.path,
       rotations: this.rotations,
     });
+  }
+
+  /** Pools not closed yet: 1, plus retired ones that a request or stream still uses. */
+  get openPools(): number {
+    return this.#retired.size + 1;
+  }
+
+  #take(): { http: Deno.HttpClient; release: () => void } {
+    const http = this.#http;
+    this.#users.set(http, (this.#users.get(http) ?? 0) + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (this.#users.get(http) ?? 1) - 1;
+      if (left > 0) this.#users.set(http, left);
+      else this.#users.delete(http);
+      this.#closeIfIdle(http);
+    };
+    return { http, release };
+  }
+
+  #closeIfIdle(http: Deno.HttpClient): void {
+    if (!this.#retired.has(http) || this.#users.has(http)) return;
+    this.#retired.delete(http);
+    try {
+      http.close();
+    } catch { /* already closed */ }
   }
 
   #url(path: string): string {
@@ -170,6 +222,32 @@ export class KubeClient {
     opts: { signal: AbortSignal; body?: unknown; timeoutMs?: number; stream?: boolean },
   ): Promise<Response> {
     await this.#refresh();
+    const pool = this.#take();
+    let res: Response;
+    try {
+      res = await this.#send(pool.http, method, path, opts);
+    } catch (e) {
+      pool.release();
+      throw e;
+    }
+    if (!opts.stream || !res.body) {
+      pool.release();
+      return res;
+    }
+    // The stream keeps using its pool until it ends or is cancelled.
+    return new Response(untilDone(res.body, pool.release), {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
+  }
+
+  async #send(
+    http: Deno.HttpClient,
+    method: string,
+    path: string,
+    opts: { signal: AbortSignal; body?: unknown; timeoutMs?: number; stream?: boolean },
+  ): Promise<Response> {
     const url = this.#url(path);
     const timeoutMs = opts.timeoutMs ?? this.#opts.requestTimeoutMs ?? 30_000;
     const timer = new AbortController();
@@ -179,7 +257,7 @@ export class KubeClient {
     try {
       res = await fetch(url, {
         method,
-        client: this.#http,
+        client: http,
         signal,
         headers: this.#headers(opts.body ? { "content-type": "application/json" } : {}),
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
@@ -248,6 +326,6 @@ export class KubeClient {
         c.close();
       } catch { /* already closed */ }
     }
-    this.#retired = [];
+    this.#retired.clear();
   }
 }

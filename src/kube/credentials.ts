@@ -3,6 +3,7 @@
  * root, and fingerprints the files so a rotated certificate is noticed.
  */
 
+import { secrets } from "../secrets.ts";
 import { errorText } from "../errors.ts";
 import { dirname, isAbsolute, join } from "node:path";
 import type { KubeconfigSpec, Material } from "./kubeconfig.ts";
@@ -131,6 +132,7 @@ export async function loadCredentials(spec: KubeconfigSpec, root: string): Promi
       );
     }
     const keyText = await readMaterial(spec.clientKey, root, "client-key");
+    secrets.add(keyText);
     const key = pemBlocks(keyText).find((b) => /PRIVATE KEY$/.test(b.label));
     if (!key) {
       throw new CredentialError(
@@ -143,11 +145,13 @@ export async function loadCredentials(spec: KubeconfigSpec, root: string): Promi
     out.certDer = certs[0].der;
     out.keyPem = key.text;
   }
+  secrets.add(spec.token);
   if (spec.token) out.token = spec.token;
   else if (spec.tokenFile) {
     const { host } = await fileState(root, spec.tokenFile, "tokenFile");
     const token = (await Deno.readTextFile(fsPath(root, host))).trim();
     if (token === "") throw new CredentialError(fsPath(root, spec.tokenFile), "tokenFile", "empty");
+    secrets.add(token);
     out.token = token;
   }
   return out;

@@ -7,6 +7,7 @@ import { Buffer } from "node:buffer";
 import { dirname, isAbsolute, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { yamlErrorPlace } from "../quote_free.ts";
 
 /** A kubeconfig could not be used; names the file and the field. */
 export class KubeconfigError extends Error {
@@ -75,9 +76,13 @@ function fieldPath(path: PropertyKey[]): string {
 export function parseKubeconfig(yamlText: string, { path }: { path: string }): KubeconfigSpec {
   let raw: unknown;
   try {
-    raw = parseYaml(yamlText);
+    // yaml's duplicate-key check compares every key with every other: quadratic in a mapping's
+    // size. A repeated key takes the last value, as in JSON.parse. No warnings on stderr: they
+    // quote the text (a token line), and errors are thrown anyway.
+    raw = parseYaml(yamlText, { uniqueKeys: false, logLevel: "error" });
   } catch (e) {
-    throw new KubeconfigError(path, "(file)", `not YAML: ${e instanceof Error ? e.message : e}`);
+    // The yaml package quotes the faulty line, which may be the token's: code and place only.
+    throw new KubeconfigError(path, "(file)", `not YAML: ${yamlErrorPlace(e)}`);
   }
   if (raw === null || typeof raw !== "object") {
     throw new KubeconfigError(path, "(file)", "empty or not a mapping");

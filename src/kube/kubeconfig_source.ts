@@ -6,7 +6,16 @@
 import { join } from "node:path";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { errorText } from "../errors.ts";
 import { sleep, type System } from "../system.ts";
+import {
+  chooseKubelet,
+  HOST_NAMESPACES,
+  judgeKubelet,
+  type KubeletCandidate,
+  type KubeletVerdict,
+  type Namespaces,
+} from "./kubelet_trust.ts";
 
 /** Which rule found the kubeconfig. */
 export type KubeconfigSourceKind = "setting" | "self-cmdline" | "kubelet-cmdline" | "default";
@@ -65,37 +74,80 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /**
- * The running kubelet (scanning host /proc) and its `--kubeconfig`, or undefined.
- *
- * @example await kubeletKubeconfig(system) // { pid: 812, path: "/var/lib/kubelet/kubeconfig" }
+ * The host's namespaces: PID 1's; when PID 1 cannot be read (a sandbox's init holding more
+ * capabilities than we do), PID 2's if it is the kernel's kthreadd (parent 0), which lives in
+ * the initial namespaces too.
  */
-export async function kubeletKubeconfig(system: System): Promise<
-  { pid: number; path: string | undefined } | undefined
-> {
+async function hostNamespaces(system: System): Promise<Namespaces | { error: string }> {
+  const init = await namespacesOf(system, 1);
+  if (!("error" in init)) return init;
+  const status = await system.readText("/proc/2/status").catch(() => "");
+  if (!/^PPid:\s*0$/m.test(status)) return init;
+  const kthreadd = await namespacesOf(system, 2);
+  return "error" in kthreadd ? init : kthreadd;
+}
+
+async function namespacesOf(system: System, pid: number) {
+  try {
+    const links = await Promise.all(
+      HOST_NAMESPACES.map((n) => system.readLink(`/proc/${pid}/ns/${n}`)),
+    );
+    return Object.fromEntries(HOST_NAMESPACES.map((n, i) => [n, links[i]])) as Namespaces;
+  } catch (e) {
+    return { error: errorText(e) };
+  }
+}
+
+/** The processes that call themselves kubelet, and which one (if any) to believe. */
+export interface KubeletScan {
+  chosen?: KubeletVerdict;
+  verdicts: KubeletVerdict[];
+}
+
+/**
+ * Scans host /proc for processes whose argv[0] is `kubelet` and judges each (kubelet_trust.ts):
+ * only one in the host's namespaces and outside containers is chosen.
+ *
+ * @example (await kubeletKubeconfig(system)).chosen // { pid: 812, kubeconfig: "/var/lib/kubelet/kubeconfig", trusted: true, … }
+ */
+export async function kubeletKubeconfig(system: System): Promise<KubeletScan> {
   let names: string[];
   try {
     names = await system.readDir("/proc");
   } catch {
-    return undefined;
+    return { verdicts: [] };
   }
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
+  const pids = names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  const candidates: KubeletCandidate[] = [];
+  for (const pid of pids) {
     let bytes: Uint8Array;
     try {
-      bytes = await system.readBytes(`/proc/${name}/cmdline`);
+      bytes = await system.readBytes(`/proc/${pid}/cmdline`);
     } catch {
       continue; // the process ended
     }
-    if (argv0Name(bytes) === "kubelet") {
-      return { pid: Number(name), path: kubeconfigFromCmdline(bytes) };
-    }
+    if (argv0Name(bytes) !== "kubelet") continue;
+    const kubeconfig = kubeconfigFromCmdline(bytes);
+    candidates.push({
+      pid,
+      ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+      ns: await namespacesOf(system, pid),
+      cgroup: await system.readText(`/proc/${pid}/cgroup`).catch((e) => ({
+        error: errorText(e),
+      })),
+    });
   }
-  return undefined;
+  if (candidates.length === 0) return { verdicts: [] };
+  const host = await hostNamespaces(system);
+  const verdicts = candidates.map((c) => judgeKubelet(c, host));
+  return { chosen: chooseKubelet(verdicts), verdicts };
 }
 
 export interface FindOptions {
   /** The collector's own command line; default reads /proc/self/cmdline (not under host root). */
   selfCmdline?: () => Promise<Uint8Array>;
+  /** Told every look which processes called themselves kubelet, and what was made of them. */
+  onKubelets?: (scan: KubeletScan) => void;
 }
 
 /** The kubeconfig asked for explicitly (setting or own command line), if any. */
@@ -125,9 +177,11 @@ export async function findKubeconfig(
     }
     return undefined;
   }
-  const kubelet = await kubeletKubeconfig(system);
-  if (kubelet?.path && await exists(fsPath(system.hostRoot, kubelet.path))) {
-    return { source: "kubelet-cmdline", path: kubelet.path, root: system.hostRoot };
+  const scan = await kubeletKubeconfig(system);
+  opts.onKubelets?.(scan);
+  const kubelet = scan.chosen?.kubeconfig;
+  if (kubelet && await exists(fsPath(system.hostRoot, kubelet))) {
+    return { source: "kubelet-cmdline", path: kubelet, root: system.hostRoot };
   }
   if (await exists(fsPath(system.hostRoot, KUBELET_DEFAULT_KUBECONFIG))) {
     return { source: "default", path: KUBELET_DEFAULT_KUBECONFIG, root: system.hostRoot };
@@ -135,40 +189,79 @@ export async function findKubeconfig(
   return undefined;
 }
 
+/** How waitForKubeconfig looks, and what it tells its owner. */
+export interface WaitOptions extends FindOptions {
+  signal: AbortSignal;
+  /** How long to look every `pollMs` before running host-only (still looking). */
+  waitMs: number;
+  /** Poll period while waiting (default 1 s). */
+  pollMs?: number;
+  /** Poll period once running host-only (default 30 s): a CSR may be approved hours later. */
+  slowPollMs?: number;
+  /** Called once when `waitMs` passed without a kubeconfig. */
+  onHostOnly?: () => void;
+  /** How to wait (tests record the delays instead). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<boolean>;
+}
+
 /**
- * Looks for the kubeconfig every `pollMs` until found, `waitMs` passed (undefined: run host-only)
- * or `signal` aborts (undefined). Logs which source won, and once that it is waiting.
+ * Looks for the kubeconfig every `pollMs` until found or `signal` aborts (undefined). After
+ * `waitMs` it calls `onHostOnly` and keeps looking, every `slowPollMs`, for good: a node whose
+ * kubelet certificate is approved late still gets its pod watch. Logs which source won, and
+ * once each that it is waiting and that it went host-only.
  *
- * @example await waitForKubeconfig(deps, { signal, waitMs: 300_000 })
+ * @example await waitForKubeconfig(deps, { signal, waitMs: 300_000, onHostOnly })
  */
 export async function waitForKubeconfig(
   deps: { system: System; config: Config; log: Logger },
-  opts: FindOptions & { signal: AbortSignal; waitMs: number; pollMs?: number },
+  opts: WaitOptions,
 ): Promise<KubeconfigLocation | undefined> {
   const { system, config, log } = deps;
-  const { signal, waitMs, pollMs = 1000 } = opts;
+  const { signal, waitMs, pollMs = 1000, slowPollMs = 30_000, sleep: wait = sleep } = opts;
   const start = system.now();
   let logged = false;
+  let hostOnly = false;
+  const told = new Set<string>();
+  const onKubelets = (scan: KubeletScan) => {
+    opts.onKubelets?.(scan);
+    // Each judgement once (a poll every second must not repeat it).
+    for (const v of scan.verdicts) {
+      const key = `${v.pid} ${v === scan.chosen} ${v.reason}`;
+      if (told.has(key)) continue;
+      told.add(key);
+      const fields = { pid: v.pid, kubeconfig: v.kubeconfig ?? "(none)", why: v.reason };
+      if (v === scan.chosen) log.info("kubelet trusted", fields);
+      else if (v.trusted) log.info("kubelet passed over (another is preferred)", fields);
+      else log.warn("kubelet-named process not trusted", fields);
+    }
+  };
   while (!signal.aborted) {
-    const found = await findKubeconfig(system, config, opts);
+    const found = await findKubeconfig(system, config, { ...opts, onKubelets });
     if (found) {
-      log.info("kubeconfig found", { source: found.source, path: found.path, root: found.root });
+      log.info("kubeconfig found", {
+        source: found.source,
+        path: found.path,
+        root: found.root,
+        waitedMs: system.now() - start,
+      });
       return found;
     }
     const waited = system.now() - start;
-    if (waited >= waitMs) {
-      log.warn("no kubeconfig; running host-only", {
+    if (!hostOnly && waited >= waitMs) {
+      hostOnly = true;
+      log.warn("no kubeconfig yet; running host-only and still looking", {
         waitedMs: waited,
+        everyMs: slowPollMs,
         looked: config.kubeconfig || "own --kubeconfig, kubelet --kubeconfig, " +
             KUBELET_DEFAULT_KUBECONFIG,
       });
-      return undefined;
+      opts.onHostOnly?.();
     }
     if (!logged) {
       log.info("waiting for a kubeconfig", { waitMs, pollMs });
       logged = true;
     }
-    await sleep(Math.min(pollMs, waitMs - waited), signal);
+    await wait(hostOnly ? slowPollMs : Math.min(pollMs, waitMs - waited), signal);
   }
   return undefined;
 }

@@ -43,10 +43,17 @@ Deno.test("the running kubelet's --kubeconfig wins over the default, under the h
   const root = await hostTree({
     "proc/1/cmdline": enc("/sbin/init\0"),
     "proc/77/cmdline": enc("/usr/bin/kubelet\0--kubeconfig\0/etc/k/kubelet.conf\0"),
+    "proc/77/cgroup": "0::/system.slice/kubelet.service\n",
     "proc/self/cmdline": enc("not a pid dir\0"),
     "etc/k/kubelet.conf": "x",
     "var/lib/kubelet/kubeconfig": "x",
   });
+  for (const pid of ["1", "77"]) {
+    await Deno.mkdir(join(root, "proc", pid, "ns"));
+    for (const [n, id] of [["pid", 1], ["net", 2], ["mnt", 3]] as const) {
+      await Deno.symlink(`${n}:[402653183${id}]`, join(root, "proc", pid, "ns", n));
+    }
+  }
   try {
     const found = await findKubeconfig(createSystem(root), loadConfig({}, {}), {
       selfCmdline: noSelf,
@@ -86,21 +93,12 @@ Deno.test("own --kubeconfig (not under host root) and the setting come first", a
   }
 });
 
-Deno.test("waitForKubeconfig polls until the file appears, and gives up after the wait", async () => {
+Deno.test("waitForKubeconfig polls until the file appears", async () => {
   const root = await hostTree({ "proc/1/cmdline": enc("init\0") });
   const lines: string[] = [];
   const log = createLogger({ write: (l) => lines.push(l) });
   try {
     const deps = { system: createSystem(root), config: loadConfig({}, {}), log };
-    const none = await waitForKubeconfig(deps, {
-      signal: new AbortController().signal,
-      waitMs: 30,
-      pollMs: 10,
-      selfCmdline: noSelf,
-    });
-    assert.equal(none, undefined);
-    assert.ok(lines.some((l) => l.includes("running host-only")));
-
     const waiting = waitForKubeconfig(deps, {
       signal: new AbortController().signal,
       waitMs: 60_000,
@@ -122,6 +120,46 @@ Deno.test("waitForKubeconfig polls until the file appears, and gives up after th
       waitMs: 60_000,
     });
     assert.equal(aborted, undefined);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("past the wait it goes host-only once and keeps looking, slowly, until found", async () => {
+  const root = await hostTree({ "proc/1/cmdline": enc("init\0") });
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l) });
+  let clock = 0;
+  const delays: number[] = [];
+  let hostOnly = 0;
+  try {
+    const system = { ...createSystem(root), now: () => clock };
+    const found = await waitForKubeconfig({ system, config: loadConfig({}, {}), log }, {
+      signal: new AbortController().signal,
+      waitMs: 5_000,
+      pollMs: 2_000,
+      slowPollMs: 30_000,
+      selfCmdline: noSelf,
+      onHostOnly: () => hostOnly++,
+      sleep: async (ms) => {
+        delays.push(ms);
+        clock += ms;
+        // The kubelet's certificate is approved an hour after boot.
+        if (clock >= 3_600_000) {
+          await Deno.mkdir(join(root, "var/lib/kubelet"), { recursive: true });
+          await Deno.writeTextFile(join(root, "var/lib/kubelet/kubeconfig"), "x");
+        }
+        return true;
+      },
+    });
+    assert.equal(found?.source, "default");
+    assert.equal(hostOnly, 1);
+    // 2 s, 2 s, 1 s to the end of the wait, then every 30 s for the rest of the hour.
+    assert.deepEqual(delays.slice(0, 4), [2_000, 2_000, 1_000, 30_000]);
+    assert.ok(delays.slice(3).every((d) => d === 30_000));
+    assert.equal(clock, 3_605_000);
+    assert.equal(lines.filter((l) => l.includes("running host-only")).length, 1);
+    assert.ok(lines.some((l) => l.includes("kubeconfig found") && l.includes("waitedMs=3605000")));
   } finally {
     await Deno.remove(root, { recursive: true });
   }

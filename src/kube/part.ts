@@ -55,6 +55,10 @@ export interface KubeStatus {
 export interface KubePartOptions extends FindOptions {
   /** Kubeconfig poll period (default 1 s). */
   pollMs?: number;
+  /** Kubeconfig poll period once host-only (default 30 s). */
+  slowPollMs?: number;
+  /** How the kubeconfig wait sleeps (tests record the delays). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<boolean>;
   watcher?: PodWatcherOptions;
   /** Backoff of identity and kubeconfig retries. */
   backoff?: () => Backoff;
@@ -62,14 +66,23 @@ export interface KubePartOptions extends FindOptions {
   hostname?: () => string;
 }
 
-/** Remembers pods that got their final pull, so it happens once per pod (bounded). */
+/**
+ * Remembers pods that got their final pull, so it happens once per pod (bounded), until the pod
+ * is gone from the API (its uid never comes back).
+ */
 class Finals {
   #done = new Set<string>();
+  get size(): number {
+    return this.#done.size;
+  }
   first(uid: string): boolean {
     if (this.#done.has(uid)) return false;
     this.#done.add(uid);
     if (this.#done.size > 10_000) this.#done.delete(this.#done.values().next().value!);
     return true;
+  }
+  forget(uid: string): void {
+    this.#done.delete(uid);
   }
 }
 
@@ -115,6 +128,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
       if (seen.has(uid)) continue;
       const [namespace, name] = ref.split("/");
       final({ metadata: { uid, namespace, name } }, "gone at relist");
+      finals.forget(uid);
       pods.delete(uid);
     }
     st.podsKnown = pods.size;
@@ -125,6 +139,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
     const { uid, namespace, name } = p.metadata;
     if (type === "DELETED") {
       final(p, "pod deleted");
+      finals.forget(uid);
       pods.delete(uid);
     } else {
       pods.set(uid, `${namespace}/${name}`);
@@ -144,6 +159,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
         return await KubeClient.create(spec, loc.root, {
           log: klog,
           insecure: config.kubeInsecure,
+          allowHttp: config.kubeAllowHttp,
         });
       } catch (e) {
         const reason = errorText(e);
@@ -164,13 +180,15 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
         ...opts,
         signal,
         waitMs: config.kubeconfigWait,
+        onHostOnly() {
+          st.mode = "host-only";
+          health.set("kube", {
+            ready: true,
+            reason: "host-only: no kubeconfig found (still looking)",
+          });
+        },
       });
-      if (signal.aborted) return;
-      if (!loc) {
-        st.mode = "host-only";
-        health.set("kube", { ready: true, reason: "host-only: no kubeconfig found" });
-        return;
-      }
+      if (signal.aborted || !loc) return;
       st.mode = "connecting";
       st.kubeconfigSource = loc.source;
       st.kubeconfigPath = fsPath(loc.root, loc.path);
@@ -202,6 +220,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
         client.close();
       }
     },
+    sizes: () => ({ "kube.pods": pods.size, "kube.finals": finals.size }),
     status(): KubeStatus {
       const w = watcher?.status();
       return {

@@ -12,7 +12,7 @@ import { json, scriptedApi } from "./testdata/scripted_api.ts";
 
 function deps(root: string, flags: Record<string, string | boolean>, lines: string[]): Deps {
   return {
-    config: loadConfig({ "host-root": root, ...flags }, {}),
+    config: loadConfig({ "host-root": root, "kube-allow-http": true, ...flags }, {}),
     log: createLogger({ write: (l) => lines.push(l) }),
     metrics: new Metrics(),
     health: new Health(),
@@ -27,27 +27,47 @@ const noHooks = {
 };
 const noSelf = { selfCmdline: () => Promise.resolve(new Uint8Array()) };
 
-Deno.test("no kubeconfig within --kubeconfig-wait → host-only, ready, status says so", async () => {
-  const root = await Deno.makeTempDir({ prefix: "kubepart-" });
+Deno.test("no kubeconfig within --kubeconfig-wait → host-only, ready; a late kubeconfig is still used", async () => {
+  await using api = await scriptedApi(() =>
+    json({ metadata: { resourceVersion: "1" }, items: [] })
+  );
   const lines: string[] = [];
-  try {
-    const d = deps(root, { "kubeconfig-wait": "0s" }, lines);
-    const part = createKubePart(d, noHooks, noSelf);
-    assert.equal((part.status!() as KubeStatus).mode, "waiting-for-kubeconfig");
-    assert.equal(d.metrics.value("coverage_collector_kube_relists_total"), 0);
-    assert.match(d.metrics.render(), /coverage_collector_kube_reconnects_total/);
-    await part.run(new AbortController().signal);
-    const s = part.status!() as KubeStatus;
-    assert.equal(s.mode, "host-only");
-    assert.equal(s.watch, "off");
-    assert.deepEqual(
-      { ready: d.health.get("kube")?.ready, reason: d.health.get("kube")?.reason },
-      { ready: true, reason: "host-only: no kubeconfig found" },
-    );
-    assert.ok(lines.some((l) => l.includes("running host-only")));
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  const d = deps(api.dir, { "kubeconfig-wait": "0s", "node-name": "n1" }, lines);
+  const delays: number[] = [];
+  const named = Promise.withResolvers<string>();
+  const late = join(api.dir, "var/lib/kubelet/kubeconfig");
+  const part = createKubePart(d, { ...noHooks, setNodeName: (n) => named.resolve(n) }, {
+    ...noSelf,
+    sleep: async (ms) => {
+      delays.push(ms);
+      if (delays.length === 1) {
+        // Host-only now, and the status says so while it keeps looking.
+        const s = part.status!() as KubeStatus;
+        assert.equal(s.mode, "host-only");
+        assert.equal(s.watch, "off");
+        assert.deepEqual(
+          { ready: d.health.get("kube")?.ready, reason: d.health.get("kube")?.reason },
+          { ready: true, reason: "host-only: no kubeconfig found (still looking)" },
+        );
+      }
+      if (delays.length === 3) {
+        await Deno.mkdir(join(late, ".."), { recursive: true });
+        await Deno.copyFile(await api.kubeconfig("    token: t\n"), late);
+      }
+      return true;
+    },
+  });
+  assert.equal((part.status!() as KubeStatus).mode, "waiting-for-kubeconfig");
+  assert.equal(d.metrics.value("coverage_collector_kube_relists_total"), 0);
+  assert.match(d.metrics.render(), /coverage_collector_kube_reconnects_total/);
+  const ac = new AbortController();
+  const running = part.run(ac.signal);
+  assert.equal(await named.promise, "n1");
+  ac.abort();
+  await running;
+  assert.deepEqual(delays, [30_000, 30_000, 30_000]);
+  assert.equal((part.status!() as KubeStatus).kubeconfigSource, "default");
+  assert.equal(lines.filter((l) => l.includes("running host-only")).length, 1);
 });
 
 Deno.test("an unusable kubeconfig is a health fault naming the field, retried", async () => {

@@ -1,6 +1,8 @@
 /**
  * List then watch the pods of one node, forever: the resourceVersion is carried across
  * reconnects, a 410 means list again, errors back off, 403 is reported as a health fault.
+ * The backoff restarts only after a stream that lived `healthyMs`: a server that accepts and
+ * drops every watch (or answers 410 to each) is retried ever more slowly, never in a loop.
  */
 
 import { errorText } from "../errors.ts";
@@ -38,6 +40,10 @@ export interface PodWatcherOptions {
   timeoutSeconds?: number;
   backoff?: Backoff;
   random?: () => number;
+  /** A stream that lived this long was healthy: the backoff starts again (default 30 s). */
+  healthyMs?: number;
+  /** The clock (ms) that measures a stream's life; tests step it. */
+  now?: () => number;
 }
 
 /** The list/watch query for one node. @example podsQuery("w1") // "fieldSelector=spec.nodeName%3Dw1" */
@@ -73,6 +79,8 @@ export class PodWatcher {
   #backoff: Backoff;
   #timeoutSeconds: number;
   #random: () => number;
+  #healthyMs: number;
+  #now: () => number;
 
   constructor(
     private client: KubeClient,
@@ -84,6 +92,8 @@ export class PodWatcher {
     this.#backoff = opts.backoff ?? new Backoff();
     this.#timeoutSeconds = opts.timeoutSeconds ?? 300;
     this.#random = opts.random ?? Math.random;
+    this.#healthyMs = opts.healthyMs ?? 30_000;
+    this.#now = opts.now ?? Date.now;
     declareKubeMetrics(deps.metrics);
   }
 
@@ -96,23 +106,28 @@ export class PodWatcher {
     let rv: string | undefined;
     let listed = false;
     while (!signal.aborted) {
+      let started: number | undefined;
       try {
         if (rv === undefined) {
           rv = await this.#list(signal, listed);
           listed = true;
         }
-        const started = Date.now();
+        started = this.#now();
         rv = await this.#watch(rv, signal);
-        // A normal end (timeoutSeconds): reconnect from rv at once, unless streams end at once.
-        if (Date.now() - started < 1000 && !await this.#backoff.wait(signal)) return;
+        // A normal end (timeoutSeconds) of a stream that lived: reconnect from rv at once.
+        if (!this.#lived(started) && !await this.#backoff.wait(signal)) return;
         this.#reconnected("stream ended");
       } catch (e) {
         if (signal.aborted) return;
+        const lived = started !== undefined && this.#lived(started);
         if (e instanceof Expired) {
           this.deps.log.info("watch resourceVersion expired; listing again", {
             resourceVersion: rv,
+            lived,
           });
           rv = undefined;
+          // Expiry after a long stream is routine; a 410 on every fresh watch must not spin.
+          if (!lived && !await this.#backoff.wait(signal)) return;
           continue;
         }
         this.#problem(e);
@@ -121,6 +136,13 @@ export class PodWatcher {
         if (listed) this.#reconnected("error");
       }
     }
+  }
+
+  /** True (and the backoff starts over) when the stream begun at `started` lived long enough. */
+  #lived(started: number): boolean {
+    if (this.#now() - started < this.#healthyMs) return false;
+    this.#backoff.reset();
+    return true;
   }
 
   #reconnected(why: string) {
@@ -196,7 +218,6 @@ export class PodWatcher {
     if (!res.body) throw new Error(`watch from ${this.client.server.origin}: no body`);
     this.#st.watch = "connected";
     this.deps.health.set("kube", { ready: true });
-    this.#backoff.reset();
     // A stream silent for longer than its own timeout is dead: abort it.
     const idleMs = (timeoutSeconds + 30) * 1000;
     let timer = setTimeout(() => idle.abort(), idleMs);

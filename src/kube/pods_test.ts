@@ -70,7 +70,7 @@ Deno.test("list, watch across split chunks, bookmark, normal end, 500 error, 410
   const client = await KubeClient.create(
     parseKubeconfig(await Deno.readTextFile(path), { path }),
     "/",
-    { log: silentLogger },
+    { log: silentLogger, allowHttp: true },
   );
   const seen: string[] = [];
   const deleted = Promise.withResolvers<void>();
@@ -123,7 +123,7 @@ Deno.test("403 on the list is a health fault with the API's message; it clears o
   const client = await KubeClient.create(
     parseKubeconfig(await Deno.readTextFile(path), { path }),
     "/",
-    { log: silentLogger },
+    { log: silentLogger, allowHttp: true },
   );
   const health = new Health();
   const reasons: Array<string | undefined> = [];

@@ -79,17 +79,29 @@ export async function* lines(
   { maxLine = 16 * 1024 * 1024 }: { maxLine?: number } = {},
 ): AsyncGenerator<string> {
   const decoder = new TextDecoder();
-  let pending = "";
+  // The unfinished line, in pieces: each chunk is searched once, so a long line sent in many
+  // small chunks costs linear time (a growing string searched from its start would not).
+  let parts: string[] = [];
+  let size = 0;
+  const tooLong = () => new Error(`watch line longer than ${maxLine} bytes`);
   for await (const chunk of body) {
-    pending += decoder.decode(chunk, { stream: true });
+    const text = decoder.decode(chunk, { stream: true });
+    let from = 0;
     let nl: number;
-    while ((nl = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, nl).trim();
-      pending = pending.slice(nl + 1);
+    while ((nl = text.indexOf("\n", from)) >= 0) {
+      if (size + nl - from > maxLine) throw tooLong();
+      parts.push(text.slice(from, nl));
+      const line = parts.join("").trim();
+      parts = [];
+      size = 0;
+      from = nl + 1;
       if (line !== "") yield line;
     }
-    if (pending.length > maxLine) throw new Error(`watch line longer than ${maxLine} bytes`);
+    parts.push(text.slice(from));
+    size += text.length - from;
+    if (size > maxLine) throw tooLong();
   }
-  pending += decoder.decode();
-  if (pending.trim() !== "") yield pending.trim();
+  parts.push(decoder.decode());
+  const last = parts.join("").trim();
+  if (last !== "") yield last;
 }

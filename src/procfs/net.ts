@@ -37,8 +37,12 @@ function addressBytes(hex: string): Uint8Array {
   return out;
 }
 
-/** Formats 16 bytes as an IPv6 address (RFC 5952, IPv4-mapped as `::ffff:a.b.c.d`). */
-function formatIpv6(b: Uint8Array): string {
+/**
+ * Formats 16 bytes as an IPv6 address (RFC 5952, IPv4-mapped as `::ffff:a.b.c.d`).
+ *
+ * @example formatIpv6(new Uint8Array([0xfd, ...new Array(14).fill(0), 2])) // "fd00::2"
+ */
+export function formatIpv6(b: Uint8Array): string {
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((b[i] << 8) | b[i + 1]);
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
@@ -146,4 +150,22 @@ export function isWildcard(address: string): boolean {
 export function isLoopback(address: string): boolean {
   const a = address.startsWith("::ffff:") ? address.slice(7) : address;
   return a === "::1" || a.startsWith("127.");
+}
+
+/**
+ * The address to dial for a listener in a network namespace whose own addresses `local` gives
+ * (read only when needed), or null when dialling its bound address could reach someone else: a
+ * socket bound with IP_FREEBIND to an address the namespace does not have (another pod's IP, a
+ * metadata service) is never dialled. Wildcard and loopback binds: see dialAddress.
+ *
+ * @example await ownDialAddress({ address: "10.244.0.9", family: 4 }, () => ctx.localAddresses(1))
+ * // null (not an address of this node)
+ */
+export async function ownDialAddress(
+  s: Pick<TcpSocket, "address" | "family">,
+  local: () => Promise<Set<string>>,
+): Promise<string | null> {
+  if (isWildcard(s.address) || isLoopback(s.address)) return dialAddress(s);
+  const host = dialAddress(s);
+  return (await local()).has(host) ? host : null;
 }

@@ -1,13 +1,15 @@
 /**
  * The S3 sink: signed (SigV4) PUTs to AWS or an S3-compatible store, retried with exponential
- * backoff and full jitter on 5xx, 429 and network faults. Other 4xx are configuration faults:
- * a permanent SinkError at once, never hammered.
+ * backoff and full jitter on 5xx, 429 and network faults. Other 4xx are permanent, never
+ * hammered: a configuration fault (credentials, bucket, region) stops every write, while a
+ * refusal of one object for itself (a key the store cannot hold) is a KeyRejectedError that
+ * leaves the others alone.
  */
 
 import { errorText } from "../errors.ts";
 import { fullJitter } from "../backoff.ts";
 import { AwsClient } from "aws4fetch";
-import { type Sink, SinkError } from "./sink.ts";
+import { KeyRejectedError, type Sink, SinkError } from "./sink.ts";
 import { encodeKey } from "./key.ts";
 import { sleep } from "../system.ts";
 
@@ -43,6 +45,42 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseMs: 200, maxMs: 10_000 };
 /** The `<Code>` of an S3 XML error body, if any. */
 export function s3ErrorCode(body: string): string | undefined {
   return /<Code>([^<]{1,100})<\/Code>/.exec(body)?.[1];
+}
+
+/** S3 error codes about the store as a whole (credentials, signature, bucket, region). */
+const STORE_CODES = new Set([
+  "AccessDenied",
+  "AccountProblem",
+  "AllAccessDisabled",
+  "AuthorizationHeaderMalformed",
+  "ExpiredToken",
+  "IllegalLocationConstraintException",
+  "InvalidAccessKeyId",
+  "InvalidBucketName",
+  "InvalidBucketState",
+  "InvalidToken",
+  "MissingSecurityHeader",
+  "NoSuchBucket",
+  "PermanentRedirect",
+  "Redirect",
+  "RequestTimeTooSkewed",
+  "SignatureDoesNotMatch",
+  "TemporaryRedirect",
+]);
+
+/**
+ * Whom a non-retryable answer to a PUT is about: `store` (credentials, bucket, region, policy:
+ * no write can succeed) or `key` (this object only: a key too long, an argument the store
+ * refuses for this name). 401, 403, 405, redirects and the codes above are the store's.
+ *
+ * @example refusalScope(400, "KeyTooLongError") // "key"
+ * @example refusalScope(403, "AccessDenied") // "store"
+ */
+export function refusalScope(status: number, code: string | undefined): "store" | "key" {
+  if (status < 400 || status >= 500) return "store";
+  if (status === 401 || status === 403 || status === 405) return "store";
+  if (code !== undefined && STORE_CODES.has(code)) return "store";
+  return "key";
 }
 
 function retryAfterMs(res: Response): number | undefined {
@@ -105,10 +143,17 @@ export class S3Sink implements Sink {
   async put(key: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
     const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", data as BufferSource));
     const hex = Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
-    await this.#send("PUT", this.url(key), {
-      body: data,
-      headers: { "content-type": "application/octet-stream", "x-amz-content-sha256": hex },
-    }, signal);
+    await this.#send(
+      "PUT",
+      this.url(key),
+      {
+        body: data,
+        headers: { "content-type": "application/octet-stream", "x-amz-content-sha256": hex },
+      },
+      signal,
+      [],
+      key,
+    );
   }
 
   /** Deletes an object (doctor's write test cleans up with it). */
@@ -116,14 +161,33 @@ export class S3Sink implements Sink {
     await this.#send("DELETE", this.url(key), {}, signal);
   }
 
-  /** Reads an object; null when it does not exist. */
-  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | null> {
+  /** Reads an object; null when it does not exist. Throws SinkError past `maxBytes`. */
+  async get(key: string, signal?: AbortSignal, maxBytes = Infinity): Promise<Uint8Array | null> {
     const res = await this.#send("GET", this.url(key), {}, signal, [404]);
     if (res.status === 404) {
       await res.body?.cancel();
       return null;
     }
-    return new Uint8Array(await res.arrayBuffer());
+    const tooBig = () => new SinkError(`${this.url(key)}: over the ${maxBytes}-byte limit`, true);
+    if (Number(res.headers.get("content-length") ?? 0) > maxBytes) {
+      await res.body?.cancel();
+      throw tooBig();
+    }
+    if (maxBytes === Infinity || !res.body) return new Uint8Array(await res.arrayBuffer());
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw tooBig();
+      chunks.push(chunk);
+    }
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    return out;
   }
 
   /** True when an object exists. */
@@ -144,6 +208,26 @@ export class S3Sink implements Sink {
     return `${this.description}: listing answered ${res.status}`;
   }
 
+  /**
+   * One page (ListObjectsV2, up to 1000 keys) of the keys under the base path, relative to it;
+   * `next` is the continuation token of the following page, absent on the last.
+   *
+   * @example const { keys, next } = await s3.listPage(undefined, signal);
+   */
+  async listPage(
+    token?: string,
+    signal?: AbortSignal,
+    maxKeys?: number,
+  ): Promise<{ keys: string[]; next?: string }> {
+    const base = this.description.slice(`s3://${this.bucket}`.length + 1);
+    const prefix = base === "" ? "" : base + "/";
+    const q = new URLSearchParams({ "list-type": "2", prefix });
+    if (token !== undefined) q.set("continuation-token", token);
+    if (maxKeys !== undefined) q.set("max-keys", String(maxKeys));
+    const res = await this.#send("GET", `${this.#origin}?${q}`, {}, signal);
+    return parseListPage(await res.text(), prefix);
+  }
+
   status(): Record<string, unknown> {
     return { kind: "s3", target: this.description, url: this.#origin };
   }
@@ -155,6 +239,7 @@ export class S3Sink implements Sink {
     init: { body?: Uint8Array; headers?: Record<string, string> },
     signal?: AbortSignal,
     allowed: number[] = [],
+    key?: string,
   ): Promise<Response> {
     const what = `S3 ${method} ${url}`;
     let last = "";
@@ -176,6 +261,12 @@ export class S3Sink implements Sink {
         last = `answered ${res.status}${code ? ` ${code}` : ""}`;
         const retryable = res.status >= 500 || res.status === 429 || res.status === 408 ||
           code === "RequestTimeout";
+        if (!retryable && key !== undefined && refusalScope(res.status, code) === "key") {
+          throw new KeyRejectedError(
+            `${what} ${last}: the store refuses this object; not retried`,
+            key,
+          );
+        }
         if (!retryable) {
           throw new SinkError(
             `${what} ${last}: a configuration fault (credentials, bucket, region or policy); ` +
@@ -211,4 +302,29 @@ export function describeFetchError(e: unknown): string {
   const cause = e instanceof Error ? e.cause : undefined;
   const why = cause instanceof Error ? cause.message : cause ? String(cause) : "";
   return why && !msg.includes(why) ? `${msg}: ${why}` : msg;
+}
+
+function xmlText(s: string): string {
+  return s.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
+    const named: Record<string, string> = { lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" };
+    if (e in named) return named[e];
+    const code = e.startsWith("#x") ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : "\uFFFD";
+  });
+}
+
+/**
+ * Keys (relative to `prefix`) and the continuation token of a ListObjectsV2 answer.
+ *
+ * @example parseListPage("<Key>b/x</Key>", "b/") // { keys: ["x"], next: undefined }
+ */
+export function parseListPage(xml: string, prefix: string): { keys: string[]; next?: string } {
+  const keys: string[] = [];
+  for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) {
+    const key = xmlText(m[1]);
+    if (key.startsWith(prefix) && key.length > prefix.length) keys.push(key.slice(prefix.length));
+  }
+  const truncated = /<IsTruncated>\s*true\s*<\/IsTruncated>/.test(xml);
+  const token = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
+  return { keys, next: truncated && token ? xmlText(token) : undefined };
 }

@@ -16,6 +16,7 @@ import type { Sink } from "./sink.ts";
 import { DirSink } from "./dir.ts";
 import { S3Sink, type S3SinkOptions } from "./s3.ts";
 import { SpoolingSink } from "./spool.ts";
+import { writtenOnce } from "../layout.ts";
 
 export interface SinkDeps {
   config: Pick<
@@ -72,6 +73,7 @@ export async function createSink(deps: SinkDeps, tuning: S3Tuning = {}): Promise
   const spool = await SpoolingSink.open(s3, {
     dir: join(config.stateDir, "spool"),
     maxBytes: config.spoolMax,
+    writtenOnce,
     log: log.with({ part: "sink" }),
     metrics: deps.metrics,
     health,

@@ -9,6 +9,20 @@ export class SinkError extends Error {
   }
 }
 
+/**
+ * The store refused this one object for itself (a 4xx that is not about credentials, the bucket
+ * or throttling: a key too long, a name the store cannot hold...). Other objects can still be
+ * stored: the object is dropped and reported, never retried in a loop.
+ *
+ * @example new KeyRejectedError("S3 PUT .../k answered 400 KeyTooLongError", "a/k")
+ */
+export class KeyRejectedError extends SinkError {
+  constructor(message: string, readonly key: string, options?: ErrorOptions) {
+    super(message, true, options);
+    this.name = "KeyRejectedError";
+  }
+}
+
 export interface Sink {
   /** `s3://bucket/base` or `dir:/path`, for logs and /status (never a secret). */
   readonly description: string;
@@ -24,6 +38,13 @@ export interface Sink {
   pending?(): number;
   /** Tries to send what is kept locally, now; resolves with how many objects are left. */
   flush?(signal: AbortSignal): Promise<number>;
+  /**
+   * True (once per drop) when `key` was accepted earlier (spooled) and then dropped without being
+   * stored: evicted from a full spool, or refused by the store. The caller writes it again.
+   */
+  dropped?(key: string): boolean;
+  /** Entries of the sink's in-memory maps (the soak benchmark watches them). */
+  sizes?(): Record<string, number>;
   /** Facts for /status (bytes spooled, last error...). */
   status?(): Record<string, unknown>;
 }

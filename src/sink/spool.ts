@@ -5,7 +5,7 @@
  */
 
 import { errorText } from "../errors.ts";
-import { type Sink, SinkError } from "./sink.ts";
+import { KeyRejectedError, type Sink, SinkError } from "./sink.ts";
 import { keySegments } from "./key.ts";
 import {
   readSpooled,
@@ -14,6 +14,7 @@ import {
   type SpooledFile,
   writeSpooled,
 } from "./spool_files.ts";
+import { SpoolLosses } from "./spool_losses.ts";
 import { fullJitter } from "../backoff.ts";
 import { type Logger, OnceLog, silentLogger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
@@ -23,8 +24,16 @@ import { sleep } from "../system.ts";
 export interface SpoolOptions {
   /** The spool directory (`<state-dir>/spool`). */
   dir: string;
-  /** Most bytes kept; the oldest objects are dropped past it. 0 turns spooling off. */
+  /**
+   * Most bytes kept; past it the oldest objects are dropped, those `writtenOnce` last.
+   * 0 turns spooling off.
+   */
   maxBytes: number;
+  /**
+   * True for objects written once and needed by every later one (meta-data): evicted only when
+   * nothing else is left to evict, so later objects are not stored without them.
+   */
+  writtenOnce?: (key: string) => boolean;
   log?: Logger;
   metrics?: Metrics;
   health?: Health;
@@ -55,6 +64,7 @@ export class SpoolingSink implements Sink {
   readonly description: string;
   #inner: Sink;
   #o: Required<Omit<SpoolOptions, "metrics" | "health">> & Pick<SpoolOptions, "metrics" | "health">;
+  #losses: SpoolLosses;
   /** In age order: the first is the oldest. */
   #entries = new Map<string, Entry>();
   #bytes = 0;
@@ -73,7 +83,9 @@ export class SpoolingSink implements Sink {
       log: opts.log ?? silentLogger,
       backoff: opts.backoff ?? { baseMs: 1000, maxMs: 60_000 },
       permanentRetryMs: opts.permanentRetryMs ?? 300_000,
+      writtenOnce: opts.writtenOnce ?? (() => false),
     };
+    this.#losses = new SpoolLosses(this.#o.log, opts.metrics);
     opts.metrics?.counter(M_EVICT, "Spooled objects dropped to keep the spool under its limit");
     opts.metrics?.counter(M_PUTS, "Writes to the sink by result");
   }
@@ -94,6 +106,15 @@ export class SpoolingSink implements Sink {
     return this.#entries.size;
   }
 
+  dropped(key: string): boolean {
+    return this.#losses.takeDropped(key);
+  }
+
+  /** Keys the store refused lately, oldest first (at most 20). */
+  rejected(): string[] {
+    return this.#losses.rejectedKeys();
+  }
+
   /** Resolves when nothing is spooled (at once when empty), or when `signal` aborts. */
   drained(signal?: AbortSignal): Promise<void> {
     if (this.#entries.size === 0 || signal?.aborted) return Promise.resolve();
@@ -109,6 +130,7 @@ export class SpoolingSink implements Sink {
 
   async put(key: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
     keySegments(key); // an unsafe key is the caller's fault: never spooled
+    this.#losses.takeDropped(key); // written again
     // While the store is failing, or an older copy waits, go to the spool: the drain is the one
     // that talks to the store then, so keys stay in order and a refusal is not hammered.
     if (this.#entries.has(key) || (this.#fault && this.#entries.size > 0)) {
@@ -121,6 +143,10 @@ export class SpoolingSink implements Sink {
       this.#clearFault();
     } catch (e) {
       if (e instanceof SinkError && e.permanent && /unsafe object key/.test(e.message)) throw e;
+      if (e instanceof KeyRejectedError) {
+        this.#reject(key, e);
+        throw e;
+      }
       this.#setFault(e);
       if (this.#o.maxBytes === 0) {
         this.#count("failed");
@@ -155,6 +181,12 @@ export class SpoolingSink implements Sink {
         await this.#inner.put(key, data, signal);
       } catch (e) {
         if (signal.aborted) break;
+        if (e instanceof KeyRejectedError) {
+          // This object only: drop it and go on with the next at once.
+          failures = 0;
+          await this.#remove(key, seq, e);
+          continue;
+        }
         this.#setFault(e);
         const permanent = e instanceof SinkError && e.permanent;
         await sleep(
@@ -182,7 +214,8 @@ export class SpoolingSink implements Sink {
         await this.#inner.put(key, await readSpooled(this.#o.dir, name), signal);
       } catch (e) {
         if (signal.aborted) break;
-        this.#setFault(e);
+        if (e instanceof KeyRejectedError) await this.#remove(key, seq, e);
+        else this.#setFault(e);
         continue;
       }
       await this.#remove(key, seq);
@@ -200,7 +233,22 @@ export class SpoolingSink implements Sink {
       spoolMaxBytes: this.#o.maxBytes,
       fault: this.#fault?.message,
       faultPermanent: this.#fault?.permanent,
+      ...this.#losses.status(),
     };
+  }
+
+  /** Sizes of what the spool holds in memory (the soak benchmark watches them). */
+  sizes(): Record<string, number> {
+    return {
+      spooled: this.#entries.size,
+      emptyWaiters: this.#emptyWaiters.length,
+      ...this.#losses.sizes(),
+    };
+  }
+
+  #reject(key: string, e: KeyRejectedError): void {
+    this.#losses.rejected(key, e);
+    this.#count("rejected");
   }
 
   #count(result: string): void {
@@ -238,17 +286,25 @@ export class SpoolingSink implements Sink {
     });
   }
 
-  /** Drops the oldest objects (never `keep`) until the spool fits its limit. */
+  /**
+   * Drops the oldest objects (never `keep`) until the spool fits its limit: first those written
+   * again and again (counters), then those written once (meta-data), which the writer is told
+   * of through `dropped` so that it writes them again.
+   */
   async #evict(keep?: string): Promise<void> {
-    for (const e of [...this.#entries.values()]) {
+    const all = [...this.#entries.values()];
+    const once = this.#o.writtenOnce;
+    for (const e of [...all.filter((e) => !once(e.key)), ...all.filter((e) => once(e.key))]) {
       if (this.#bytes <= this.#o.maxBytes) break;
       if (e.key === keep) continue;
       await this.#unlink(e);
+      this.#losses.dropped(e.key);
       this.#o.metrics?.inc(M_EVICT, "Spooled objects dropped to keep the spool under its limit");
       this.#o.log.warn("spool full; oldest object dropped", {
         object: e.key,
         bytes: e.bytes,
         spoolMax: this.#o.maxBytes,
+        writtenOnce: once(e.key),
       });
     }
   }
@@ -259,11 +315,18 @@ export class SpoolingSink implements Sink {
     await removeSpooled(this.#o.dir, e.name);
   }
 
-  /** Removes `key` once stored, unless newer bytes were spooled meanwhile. */
-  #remove(key: string, seq: number): Promise<void> {
+  /**
+   * Removes `key` once stored (or refused: `rejected`), unless newer bytes were spooled
+   * meanwhile (those are tried in turn).
+   */
+  #remove(key: string, seq: number, rejected?: KeyRejectedError): Promise<void> {
     return this.#locked(async () => {
       const e = this.#entries.get(key);
-      if (e && e.seq === seq) await this.#unlink(e);
+      if (rejected) this.#reject(key, rejected);
+      if (e && e.seq === seq) {
+        await this.#unlink(e);
+        if (rejected) this.#losses.dropped(key);
+      }
       this.#changed();
     });
   }

@@ -28,6 +28,10 @@ export interface BuildGoOptions {
   name: string;
   /** Build with `-cover -covermode=atomic`. */
   cover: boolean;
+  /** With cover: `-coverpkg` (e.g. `all`: every package, the standard library too). */
+  coverpkg?: string;
+  /** Build without cgo (CGO_ENABLED=0): a static binary that runs in an image with no libc. */
+  static?: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -112,7 +116,12 @@ async function cachedPath(dir: string, name: string, flags: string[]): Promise<s
   return join(cacheDir(), "go", await buildKey(dir, flags, version), name);
 }
 
-async function build(dir: string, bin: string, flags: string[]): Promise<string> {
+async function build(
+  dir: string,
+  bin: string,
+  flags: string[],
+  staticBuild: boolean,
+): Promise<string> {
   if (await exists(bin)) return bin;
   const outDir = dirname(bin);
   const name = basename(bin);
@@ -128,7 +137,8 @@ async function build(dir: string, bin: string, flags: string[]): Promise<string>
       "seconds to minutes",
     );
     const args = ["build", ...flags, "-o", join(tmpDir, name), "."];
-    const env = { GOFLAGS: "-buildvcs=false" };
+    const env: Record<string, string> = { GOFLAGS: "-buildvcs=false" };
+    if (staticBuild) env.CGO_ENABLED = "0";
     const out = await new Deno.Command("go", {
       args,
       cwd: dir,
@@ -153,18 +163,23 @@ async function build(dir: string, bin: string, flags: string[]): Promise<string>
  * @example
  * const bin = await buildGo({ dir: join(repoRoot, "tests/fixtures/covserver"), name: "x", cover: true });
  */
-export function buildGo({ dir, name, cover }: BuildGoOptions): Promise<string> {
+export function buildGo(
+  { dir, name, cover, coverpkg, static: staticBuild }: BuildGoOptions,
+): Promise<string> {
   if (name === "" || name.includes("/") || name.startsWith(".")) {
     return Promise.reject(
       new GoBuildError("go build", dir, `bad binary name ${JSON.stringify(name)}`),
     );
   }
   const flags = cover ? ["-cover", "-covermode=atomic"] : [];
-  return cachedPath(dir, name, flags).then((bin) => {
+  if (cover && coverpkg) flags.push(`-coverpkg=${coverpkg}`);
+  // The key covers cgo too: a static build is a different binary.
+  const keyFlags = staticBuild ? [...flags, "CGO_ENABLED=0"] : flags;
+  return cachedPath(dir, name, keyFlags).then((bin) => {
     // One build per binary at a time within this process; others wait for it.
     let p = builds.get(bin);
     if (!p) {
-      p = build(dir, bin, flags);
+      p = build(dir, bin, flags, staticBuild ?? false);
       builds.set(bin, p);
       p.finally(() => builds.delete(bin)).catch(() => {});
     }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
 import { hasGo } from "./gobuild.ts";
 import { startFakeKube } from "./kubeapi.ts";
-import { pemHttpClient, type WatchEvent, watchEvents } from "./kubeclient.ts";
+import { pemHttpClient, protobufBody, type WatchEvent, watchEvents } from "./kubeclient.ts";
 
 const ignore = !(await hasGo());
 const t = (name: string, fn: () => Promise<void>) =>
@@ -127,4 +127,25 @@ t("requireClientCert fails the handshake without a certificate", async () => {
   const res = await fetch(podsUrl(kube.url, kube.nodeName), { client });
   assert.equal(res.status, 200);
   await res.body?.cancel();
+});
+
+t("SelfSubjectReview takes client-go's protobuf body; a wrong kind or garbage is 400", async () => {
+  await using kube = await startFakeKube({ nodeName: "worker-1" });
+  using client = await pemHttpClient(kube.caPath, kube.clientPemPath);
+  const post = async (body: Uint8Array<ArrayBuffer>) => {
+    const res = await fetch(`${kube.url}/apis/authentication.k8s.io/v1/selfsubjectreviews`, {
+      method: "POST",
+      client,
+      headers: { "content-type": "application/vnd.kubernetes.protobuf" },
+      body,
+    });
+    return { status: res.status, json: await res.json() };
+  };
+  const ok = await post(protobufBody());
+  assert.equal(ok.status, 201);
+  assert.equal(ok.json.status.userInfo.username, "system:node:worker-1");
+  assert.equal((await post(protobufBody("v1", "Pod"))).status, 400);
+  const garbage = await post(new TextEncoder().encode("k8s\0\xff\xff") as Uint8Array<ArrayBuffer>);
+  assert.equal(garbage.status, 400);
+  assert.match(garbage.json.message, /unknown format/);
 });

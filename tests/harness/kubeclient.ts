@@ -45,3 +45,18 @@ export async function* watchEvents(
   }
   if (buf.trim() !== "") yield WatchEventSchema.parse(JSON.parse(buf));
 }
+
+/**
+ * A request body as client-go sends it by default (application/vnd.kubernetes.protobuf): the
+ * `k8s\0` magic, then runtime.Unknown{typeMeta{apiVersion, kind}, raw: an empty object}.
+ * @example await fetch(url, { method: "POST", body: protobufBody(), headers: { "content-type": "application/vnd.kubernetes.protobuf" } });
+ */
+export function protobufBody(
+  apiVersion = "authentication.k8s.io/v1",
+  kind = "SelfSubjectReview",
+): Uint8Array<ArrayBuffer> {
+  const enc = new TextEncoder();
+  const field = (n: number, bytes: Uint8Array) => [(n << 3) | 2, bytes.length, ...bytes];
+  const typeMeta = [...field(1, enc.encode(apiVersion)), ...field(2, enc.encode(kind))];
+  return new Uint8Array([0x6b, 0x38, 0x73, 0x00, ...field(1, new Uint8Array(typeMeta)), 0x12, 0]);
+}

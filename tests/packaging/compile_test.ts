@@ -155,24 +155,34 @@ function closedPort(): number {
   return port;
 }
 
-async function denortCached(): Promise<boolean> {
+/**
+ * A fresh Deno cache dir without `dl/` (where deno keeps downloaded runtime bases), so a base cached
+ * on this machine cannot stand in for the download; its `npm/` is the machine's (no refetch).
+ */
+async function cacheWithoutBases(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "cc-deno-dir-" });
   const home = Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache/deno");
-  return (await Deno.stat(join(home, "dl")).catch(() => null)) !== null;
+  const npm = join(home, "npm");
+  if (await Deno.stat(npm).then((s) => s.isDirectory, () => false)) {
+    await Deno.symlink(npm, join(dir, "npm"));
+  }
+  return dir;
 }
 
 Deno.test({
   name: "compile without DENORT_BIN and no way to download prints one line and exits 1",
-  ignore: await denortCached(),
   async fn() {
     const proxy = `http://127.0.0.1:${closedPort()}`;
     // npm packages may still be fetched (a fresh cache); only the runtime base is cut off.
     const npm = [Deno.env.get("NPM_CONFIG_REGISTRY"), "https://registry.npmjs.org"]
       .filter((u): u is string => !!u).map((u) => new URL(u).hostname);
+    const denoDir = await cacheWithoutBases();
     const r = await compile(["--target", "x86_64"], {
+      DENO_DIR: denoDir,
       HTTPS_PROXY: proxy,
       HTTP_PROXY: proxy,
       NO_PROXY: npm.join(","),
-    });
+    }).finally(() => Deno.remove(denoDir, { recursive: true }));
     await Deno.remove(r.outDir, { recursive: true });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);

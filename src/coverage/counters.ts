@@ -13,6 +13,8 @@
  *   or a ULEB128 of a u32 by the flavor.
  */
 
+import { type ByteFaultKind, ByteReader, readStrings, type What } from "./byte_reader.ts";
+
 /** What was wrong with a counter-data payload. */
 export type CountersErrorKind =
   | "magic"
@@ -50,74 +52,25 @@ const MAGIC = [0x00, 0x63, 0x77, 0x6d];
 const HEADER = 32;
 const FOOTER = 16;
 const SEGMENT_HEADER = 16;
-/** A ULEB128 of a u32 takes at most 5 bytes. */
-const MAX_ULEB = 5;
-
-class Reader {
-  pos: number;
-  readonly view: DataView;
-  constructor(readonly bytes: Uint8Array, pos: number, readonly end: number) {
-    this.pos = pos;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  need(n: number, what: string): void {
-    if (this.pos + n > this.end) {
-      throw new CountersParseError(
-        "truncated",
-        this.pos,
-        `${what} needs ${n} bytes, ${Math.max(0, this.end - this.pos)} left`,
-      );
-    }
-  }
-
-  u32(what: string, bigEndian = false): number {
-    this.need(4, what);
-    const v = this.view.getUint32(this.pos, !bigEndian);
-    this.pos += 4;
-    return v;
-  }
-
-  uleb(what: string): number {
-    let value = 0;
-    for (let i = 0; i < MAX_ULEB; i++) {
-      this.need(1, what);
-      const b = this.bytes[this.pos++];
-      value += (b & 0x7f) * 2 ** (7 * i);
-      if ((b & 0x80) === 0) {
-        if (value > 0xffffffff) {
-          throw new CountersParseError("value", this.pos - 1, `${what} does not fit in 32 bits`);
-        }
-        return value;
-      }
-    }
-    throw new CountersParseError("value", this.pos, `${what} is a ULEB128 longer than 5 bytes`);
-  }
-}
+const countersError = (kind: ByteFaultKind, offset: number, message: string) =>
+  new CountersParseError(kind, offset, message);
+/** Faults inside a string table are of kind "strtab". */
+const strtabError = (_: ByteFaultKind, offset: number, message: string) =>
+  new CountersParseError("strtab", offset, message);
 
 function hasMagic(bytes: Uint8Array, at: number): boolean {
   return MAGIC.every((b, i) => bytes[at + i] === b);
 }
 
 /** Walks a string table (it must fill exactly `len` bytes); its strings are not needed. */
-function skipStringTable(r: Reader, len: number): void {
-  const sub = new Reader(r.bytes, r.pos, r.pos + len);
-  try {
-    const n = sub.uleb("string table count");
-    for (let i = 0; i < n; i++) {
-      const slen = sub.uleb(`string ${i} length`);
-      sub.need(slen, `string ${i}`);
-      sub.pos += slen;
-    }
-  } catch (e) {
-    if (!(e instanceof CountersParseError)) throw e;
-    throw new CountersParseError("strtab", e.offset, `string table: ${e.message}`);
-  }
+function skipStringTable(r: ByteReader, len: number, what: string): void {
+  const sub = r.sub(len, what, strtabError);
+  readStrings(sub, what, false);
   if (sub.pos !== sub.end) {
-    throw new CountersParseError(
+    throw strtabError(
       "strtab",
       sub.pos,
-      `string table has ${sub.end - sub.pos} bytes after its strings`,
+      `${what} has ${sub.end - sub.pos} bytes after its strings`,
     );
   }
   r.pos += len;
@@ -142,7 +95,7 @@ export function parseCounters(bytes: Uint8Array): ParsedCounters {
     throw new CountersParseError("magic", 0, "no counter-data magic 00 63 77 6d");
   }
   const footerAt = bytes.length - FOOTER;
-  const r = new Reader(bytes, 4, footerAt);
+  const r = new ByteReader(bytes, 4, footerAt, countersError);
   const version = r.u32("version");
   if (version > 1) throw new CountersParseError("version", 4, `version ${version} is not 1`);
   const flavor = bytes[24];
@@ -157,7 +110,15 @@ export function parseCounters(bytes: Uint8Array): ParsedCounters {
   if (segments === 0) {
     throw new CountersParseError("segments", footerAt + 8, "footer says 0 segments");
   }
-  const value = flavor === 2 ? (w: string) => r.uleb(w) : (w: string) => r.u32(w, bigEndian);
+  const value = flavor === 2 ? (w: What) => r.uleb(w) : (w: What) => r.u32(w, bigEndian);
+  // The function and counter being read, for the error messages.
+  let fn = 0;
+  let ctr = 0;
+  const count = () => `function ${fn} counter count`;
+  const pkg = () => `function ${fn} package index`;
+  const func = () => `function ${fn} function index`;
+  const ctrs = (n: number) => () => `function ${fn}'s ${n} counters`;
+  const one = () => `function ${fn} counter ${ctr}`;
   const minValue = flavor === 2 ? 1 : 4;
   const functions: FunctionCounters[] = [];
   r.pos = HEADER;
@@ -176,8 +137,7 @@ export function parseCounters(bytes: Uint8Array): ParsedCounters {
     const strLen = r.view.getUint32(r.pos + 8, true);
     const argsLen = r.view.getUint32(r.pos + 12, true);
     r.pos += SEGMENT_HEADER;
-    r.need(strLen, `segment ${s} string table`);
-    skipStringTable(r, strLen);
+    skipStringTable(r, strLen, `segment ${s} string table`);
     r.need(argsLen, `segment ${s} args`);
     r.pos += argsLen;
     // Header + string table + args are padded to a multiple of 4 from the segment's start. Go's
@@ -191,13 +151,13 @@ export function parseCounters(bytes: Uint8Array): ParsedCounters {
         `segment ${s} says ${entries} functions, more than its bytes can hold`,
       );
     }
-    for (let i = 0; i < Number(entries); i++) {
-      const n = value(`function ${i} counter count`);
-      const pkgIdx = value(`function ${i} package index`);
-      const funcIdx = value(`function ${i} function index`);
-      r.need(n * minValue, `function ${i}'s ${n} counters`);
+    for (fn = 0; fn < Number(entries); fn++) {
+      const n = value(count);
+      const pkgIdx = value(pkg);
+      const funcIdx = value(func);
+      if (r.pos + n * minValue > r.end) r.need(n * minValue, ctrs(n));
       const counters = new Array<number>(n);
-      for (let c = 0; c < n; c++) counters[c] = value(`function ${i} counter ${c}`);
+      for (ctr = 0; ctr < n; ctr++) counters[ctr] = value(one);
       functions.push({ pkgIdx, funcIdx, counters });
     }
   }

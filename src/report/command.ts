@@ -1,0 +1,193 @@
+/** `coverage-collector report <source>`: merged coverage of a stored directory or S3 location. */
+
+import { join } from "node:path";
+import type { Config } from "../config.ts";
+import { CredentialsError, findCredentials } from "../creds.ts";
+import { encodeCounters } from "../coverage/encode_counters.ts";
+import { UnitTable } from "../coverage/summary.ts";
+import { errorText } from "../errors.ts";
+import { s3SinkFor } from "../sink/select.ts";
+import { createSystem } from "../system.ts";
+import { UsageError } from "../cli.ts";
+import { diffReads, renderDiffText } from "./diff.ts";
+import { renderHtml } from "./html.ts";
+import { buildReport, renderText } from "./model.ts";
+import type { PrefixFilter } from "./prefixes.ts";
+import { segmentTime } from "./prefixes.ts";
+import { type ReadResult, readStore } from "./read.ts";
+import { DirReader, parseS3Url, S3Reader, type StoreReader } from "./store.ts";
+
+export const REPORT_FORMATS = ["text", "json", "html", "textfmt", "covdata"] as const;
+export type ReportFormat = typeof REPORT_FORMATS[number];
+
+export const REPORT_FLAGS = {
+  format: { type: "string", help: "text (default) | json | html | textfmt | covdata" },
+  out: { type: "string", help: "write to this file (covdata: this directory) instead of stdout" },
+  binary: { type: "string", help: "only this binary" },
+  namespace: { type: "string", help: "only this namespace" },
+  node: { type: "string", help: "only this node (host name in the stored path)" },
+  since: { type: "string", help: "only servers discovered at or after this time (ISO 8601)" },
+  until: { type: "string", help: "only servers discovered at or before this time (ISO 8601)" },
+  diff: {
+    type: "string",
+    help: "compare with another source: what each covers the other does not",
+  },
+  concurrency: { type: "string", help: "prefixes read at once (default 16)" },
+} as const;
+
+const HINT = "see coverage-collector report --help";
+
+function time(flag: string, v: string | boolean | undefined): Date | undefined {
+  if (typeof v !== "string") return undefined;
+  const d = segmentTime(v) ?? new Date(v);
+  if (Number.isNaN(d.getTime())) {
+    throw new UsageError(`--${flag} ${JSON.stringify(v)} is not a time (ISO 8601)`, HINT);
+  }
+  return d;
+}
+
+function str(v: string | boolean | undefined): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+/**
+ * The store of a source argument: `s3://bucket/prefix` (credentials and endpoint as the sink's)
+ * or a local directory.
+ *
+ * @example const store = await openStore("coverage-data", config);
+ */
+export async function openStore(
+  source: string,
+  config: Pick<Config, "credentialsFile" | "s3Endpoint" | "s3PathStyle" | "hostRoot">,
+): Promise<StoreReader> {
+  const s3 = parseS3Url(source);
+  if (source.startsWith("s3:")) {
+    if (!s3) {
+      throw new UsageError(`source ${JSON.stringify(source)} is not s3://bucket/prefix`, HINT);
+    }
+    let creds;
+    try {
+      creds = await findCredentials(createSystem(config.hostRoot), config.credentialsFile);
+    } catch (e) {
+      if (e instanceof CredentialsError) throw new UsageError(`${source}: ${e.message}`, HINT);
+      throw e;
+    }
+    return new S3Reader(
+      s3SinkFor({ ...creds, bucket: s3.bucket, s3BasePath: s3.prefix }, config, {
+        retry: { attempts: 3 },
+      }),
+    );
+  }
+  let st;
+  try {
+    st = await Deno.stat(source);
+  } catch (e) {
+    throw new UsageError(`source ${source}: ${errorText(e)}`, HINT);
+  }
+  if (!st.isDirectory) throw new UsageError(`source ${source} is not a directory`, HINT);
+  return new DirReader(source);
+}
+
+/** The report command. @example await runReport(ctx) // 0 */
+export async function runReport(ctx: {
+  config: Config;
+  extra: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}): Promise<number> {
+  const { extra, stderr } = ctx;
+  const format = (str(extra.format) ?? "text") as ReportFormat;
+  if (!REPORT_FORMATS.includes(format)) {
+    throw new UsageError(
+      `--format ${JSON.stringify(format)} is not one of ${REPORT_FORMATS.join(", ")}`,
+      HINT,
+    );
+  }
+  const out = str(extra.out);
+  if (format === "covdata" && out === undefined) {
+    throw new UsageError("--format covdata needs --out DIR", HINT);
+  }
+  const concurrency = Number(str(extra.concurrency) ?? "16");
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+    throw new UsageError(`--concurrency ${extra.concurrency} is not a number from 1 to 256`, HINT);
+  }
+  const filter: PrefixFilter = {
+    binary: str(extra.binary),
+    namespace: str(extra.namespace),
+    node: str(extra.node),
+    since: time("since", extra.since),
+    until: time("until", extra.until),
+  };
+  const source = ctx.positionals[0];
+  const read = async (src: string): Promise<ReadResult> => {
+    const store = await openStore(src, ctx.config);
+    const started = Date.now();
+    return readStore(store, {
+      filter,
+      concurrency,
+      maxBytes: ctx.config.maxBody,
+      progress: (done, total, phase) => {
+        const secs = ((Date.now() - started) / 1000).toFixed(0);
+        stderr(
+          phase === "listing"
+            ? `report: listing ${store.description}: ${done} objects (${secs}s)`
+            : `report: reading ${store.description}: ${done}/${total} prefixes (${secs}s)`,
+        );
+      },
+    });
+  };
+  const here = await read(source);
+  const emit = async (text: string) => {
+    if (out === undefined) ctx.stdout(text.replace(/\n$/, ""));
+    else await Deno.writeTextFile(out, text);
+  };
+  const diffWith = str(extra.diff);
+  if (diffWith !== undefined) {
+    const there = await read(diffWith);
+    const diffs = diffReads(here, there);
+    if (format === "json") {
+      await emit(JSON.stringify({ source, other: diffWith, binaries: diffs }, null, 2) + "\n");
+    } else if (format === "text") await emit(renderDiffText(diffs, source, diffWith) + "\n");
+    else throw new UsageError(`--diff writes text or json, not ${format}`, HINT);
+    return here.errors.length + there.errors.length > 0 ? 1 : 0;
+  }
+  const report = buildReport(here);
+  switch (format) {
+    case "text":
+      await emit(renderText(report) + "\n");
+      break;
+    case "json":
+      await emit(JSON.stringify(report, null, 2) + "\n");
+      break;
+    case "html":
+      await emit(renderHtml(report));
+      break;
+    case "textfmt": {
+      const modes = new Set(here.binaries.map((b) => b.profile.meta.mode));
+      if (modes.size > 1) {
+        throw new UsageError(
+          `the binaries have different counter modes (${
+            [...modes].join(", ")
+          }); pick one with --binary`,
+          HINT,
+        );
+      }
+      const t = new UnitTable([...modes][0] ?? "set");
+      for (const b of here.binaries) t.addProfile(b.profile);
+      await emit(t.textfmt());
+      break;
+    }
+    case "covdata": {
+      await Deno.mkdir(out!, { recursive: true });
+      for (const b of here.binaries) {
+        await Deno.writeFile(join(out!, `covmeta.${b.hash}`), b.profile.metaBytes);
+        await Deno.writeFile(join(out!, `covcounters.${b.hash}.0.1`), encodeCounters(b.profile));
+      }
+      stderr(`report: wrote ${here.binaries.length} merged binaries to ${out}`);
+      break;
+    }
+  }
+  for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+  return here.errors.length > 0 ? 1 : 0;
+}

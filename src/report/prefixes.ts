@@ -1,0 +1,105 @@
+/** Stored prefixes: grouping listed keys by directory, what a prefix's path says, and filters. */
+
+/** One stored prefix (the directory of one server's files). */
+export interface StoredPrefix {
+  /** Directory key relative to the source ("" for the source itself). */
+  dir: string;
+  /** Meta hash → the key of its covmeta file. */
+  metas: Map<string, string>;
+  /** `hash.pid` → keys of its counter slots. */
+  counters: Map<string, string[]>;
+  binary: string;
+  node?: string;
+  namespace?: string;
+  pod?: string;
+  container?: string;
+  /** Discovery time from the path. */
+  discovered?: Date;
+}
+
+const TIME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+
+/**
+ * The time of a discovery-time segment, or undefined.
+ *
+ * @example segmentTime("20261122T100005Z") // 2026-11-22T10:00:05.000Z
+ */
+export function segmentTime(s: string | undefined): Date | undefined {
+  const m = s === undefined ? null : TIME.exec(s);
+  if (!m) return undefined;
+  const d = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** What the layout says of a directory (matched from its end, so a deeper source works). */
+function describe(dir: string): Omit<StoredPrefix, "dir" | "metas" | "counters"> {
+  const s = dir === "" ? [] : dir.split("/");
+  const n = s.length;
+  if (n >= 4 && s[n - 3] === "_host_" && segmentTime(s[n - 2])) {
+    return { binary: s[n - 1], node: s[n - 4], discovered: segmentTime(s[n - 2]) };
+  }
+  if (n >= 7 && segmentTime(s[n - 3])) {
+    return {
+      binary: s[n - 1],
+      node: s[n - 7],
+      namespace: s[n - 6],
+      pod: s[n - 5],
+      container: s[n - 4],
+      discovered: segmentTime(s[n - 3]),
+    };
+  }
+  return { binary: n > 0 ? s[n - 1] : "unknown" };
+}
+
+const META = /^covmeta\.([0-9a-f]{32})$/;
+const COUNTERS = /^covcounters\.([0-9a-f]{32})\.(\d+)\.\d+$/;
+
+/**
+ * Groups keys into prefixes (directories holding coverage files); other files are ignored.
+ *
+ * @example groupPrefixes(["n/_host_/20261122T100005Z/app/covmeta.<hash>"]).get("n/_host_/20261122T100005Z/app")
+ */
+export function groupPrefixes(keys: Iterable<string>, into = new Map<string, StoredPrefix>()) {
+  for (const key of keys) {
+    const cut = key.lastIndexOf("/");
+    const dir = cut < 0 ? "" : key.slice(0, cut);
+    const name = key.slice(cut + 1);
+    const meta = META.exec(name);
+    const ctr = meta ? null : COUNTERS.exec(name);
+    if (!meta && !ctr) continue;
+    let p = into.get(dir);
+    if (!p) into.set(dir, p = { dir, metas: new Map(), counters: new Map(), ...describe(dir) });
+    if (meta) p.metas.set(meta[1], key);
+    else {
+      const id = `${ctr![1]}.${ctr![2]}`;
+      const list = p.counters.get(id) ?? [];
+      list.push(key);
+      p.counters.set(id, list.sort());
+    }
+  }
+  return into;
+}
+
+/** Which prefixes a report takes. */
+export interface PrefixFilter {
+  binary?: string;
+  namespace?: string;
+  node?: string;
+  since?: Date;
+  until?: Date;
+}
+
+/**
+ * True when the prefix passes every filter given (a filter on a fact the path does not carry
+ * excludes it).
+ *
+ * @example matches(prefix, { namespace: "openshift-etcd" })
+ */
+export function matches(p: StoredPrefix, f: PrefixFilter): boolean {
+  if (f.binary !== undefined && p.binary !== f.binary) return false;
+  if (f.namespace !== undefined && p.namespace !== f.namespace) return false;
+  if (f.node !== undefined && p.node !== f.node) return false;
+  if (f.since !== undefined && !(p.discovered && p.discovered >= f.since)) return false;
+  if (f.until !== undefined && !(p.discovered && p.discovered <= f.until)) return false;
+  return true;
+}

@@ -1,0 +1,178 @@
+/**
+ * Reads a store for `report`: lists it, keeps the prefixes the filter takes, reads them with
+ * bounded concurrency and merges the counters per binary (meta hash). An unreadable prefix is an
+ * error entry in the result; it never stops the others.
+ */
+
+import { errorText } from "../errors.ts";
+import { parseCounters, type ParsedCounters } from "../coverage/counters.ts";
+import { parseMeta } from "../coverage/meta.ts";
+import {
+  addCounters,
+  checkCounters,
+  emptyProfile,
+  latestOf,
+  type Profile,
+} from "../coverage/profile.ts";
+import { groupPrefixes, matches, type PrefixFilter, type StoredPrefix } from "./prefixes.ts";
+import type { StoreReader } from "./store.ts";
+
+/** A merged binary: its profile and where its data came from. */
+export interface MergedBinary {
+  hash: string;
+  /** Binary names the prefixes of this hash carry. */
+  names: Set<string>;
+  profile: Profile;
+  prefixes: number;
+  processes: number;
+  nodes: Set<string>;
+  pods: Set<string>;
+}
+
+export interface PrefixError {
+  prefix: string;
+  error: string;
+}
+
+export interface ReadResult {
+  source: string;
+  binaries: MergedBinary[];
+  errors: PrefixError[];
+  /** Prefixes found, and taken by the filter. */
+  found: number;
+  taken: number;
+}
+
+export interface ReadOptions {
+  filter?: PrefixFilter;
+  /** Prefixes read at once (default 16). */
+  concurrency?: number;
+  signal?: AbortSignal;
+  /** Called about once a second while reading: (done, total, phase). */
+  progress?: (done: number, total: number, phase: "listing" | "reading") => void;
+  progressEveryMs?: number;
+  /** Largest object read (default 64 MiB, the collector's --max-body). */
+  maxBytes?: number;
+}
+
+const COUNTERS_HASH = { from: 8, to: 24 };
+
+function hexOf(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Reads and merges everything under `store` that the filter takes.
+ *
+ * @example const r = await readStore(new DirReader("coverage-data"), { filter: { namespace: "ns" } });
+ */
+export async function readStore(store: StoreReader, opts: ReadOptions = {}): Promise<ReadResult> {
+  const signal = opts.signal ?? new AbortController().signal;
+  const every = opts.progressEveryMs ?? 1000;
+  let lastTick = Date.now();
+  const tick = (done: number, total: number, phase: "listing" | "reading") => {
+    if (!opts.progress || Date.now() - lastTick < every) return;
+    lastTick = Date.now();
+    opts.progress(done, total, phase);
+  };
+  const grouped = new Map<string, StoredPrefix>();
+  let listed = 0;
+  for await (const page of store.list(signal)) {
+    groupPrefixes(page, grouped);
+    listed += page.length;
+    tick(listed, 0, "listing");
+  }
+  const maxBytes = opts.maxBytes ?? 64 << 20;
+  const top = grouped.get("");
+  if (top) top.binary = store.leafName;
+  const taken = [...grouped.values()].filter((p) => matches(p, opts.filter ?? {}))
+    .sort((a, b) => (a.dir < b.dir ? -1 : 1));
+  const byHash = new Map<string, MergedBinary>();
+  const metaReads = new Map<string, Promise<MergedBinary>>();
+  const errors: PrefixError[] = [];
+
+  const binaryFor = (hash: string, key: string): Promise<MergedBinary> => {
+    let p = metaReads.get(hash);
+    if (!p) {
+      p = (async () => {
+        const bytes = await store.read(key, signal, maxBytes);
+        const meta = parseMeta(bytes);
+        if (meta.hash !== hash) throw new Error(`${key} holds the meta-data of ${meta.hash}`);
+        const b: MergedBinary = {
+          hash,
+          names: new Set(),
+          profile: emptyProfile(meta, bytes),
+          prefixes: 0,
+          processes: 0,
+          nodes: new Set(),
+          pods: new Set(),
+        };
+        byHash.set(hash, b);
+        return b;
+      })();
+      metaReads.set(hash, p);
+      // A broken meta file in one prefix must not poison the hash for the others.
+      p.catch(() => metaReads.delete(hash));
+    }
+    return p;
+  };
+
+  const readPrefix = async (p: StoredPrefix) => {
+    if (p.counters.size === 0) throw new Error("no counter files");
+    // Read and check everything first, then merge: a bad file leaves nothing half-merged.
+    const pending: { b: MergedBinary; counters: ParsedCounters }[] = [];
+    for (const [id, keys] of p.counters) {
+      const hash = id.slice(0, 32);
+      const metaKey = p.metas.get(hash);
+      if (metaKey === undefined) throw new Error(`counters of ${hash} without covmeta.${hash}`);
+      const b = await binaryFor(hash, metaKey);
+      const snapshots: ParsedCounters[] = [];
+      for (const key of keys) {
+        const bytes = await store.read(key, signal, maxBytes);
+        const parsed = parseCounters(bytes);
+        const h = hexOf(bytes.subarray(COUNTERS_HASH.from, COUNTERS_HASH.to));
+        if (h !== hash) throw new Error(`${key} holds counters of ${h}`);
+        snapshots.push(parsed);
+      }
+      const counters = latestOf(snapshots);
+      checkCounters(b.profile, counters);
+      pending.push({ b, counters });
+    }
+    for (const { b, counters } of pending) {
+      addCounters(b.profile, counters);
+      b.processes++;
+    }
+    for (const b of new Set(pending.map((x) => x.b))) {
+      b.prefixes++;
+      b.names.add(p.binary);
+      if (p.node) b.nodes.add(p.node);
+      if (p.pod) b.pods.add(`${p.namespace}/${p.pod}`);
+    }
+  };
+
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < taken.length) {
+      signal.throwIfAborted();
+      const p = taken[next++];
+      try {
+        await readPrefix(p);
+      } catch (e) {
+        if (signal.aborted) throw e;
+        errors.push({ prefix: p.dir || ".", error: errorText(e) });
+      }
+      done++;
+      tick(done, taken.length, "reading");
+    }
+  };
+  const n = Math.max(1, Math.min(opts.concurrency ?? 16, taken.length));
+  await Promise.all(Array.from({ length: n }, worker));
+  errors.sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
+  const binaries = [...byHash.values()].filter((b) => b.prefixes > 0)
+    .sort((a, b) => {
+      const na = [...a.names].sort().join(","), nb = [...b.names].sort().join(",");
+      return na < nb ? -1 : na > nb ? 1 : a.hash < b.hash ? -1 : 1;
+    });
+  return { source: store.description, binaries, errors, found: grouped.size, taken: taken.length };
+}

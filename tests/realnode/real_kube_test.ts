@@ -1,0 +1,154 @@
+/**
+ * The daemon and `doctor` with a real control plane (etcd + kube-apiserver, Node authorizer,
+ * NodeRestriction) and a real node (containerd + crictl): the node name from SelfSubjectReview
+ * with a kubelet-style kubeconfig, list+watch of the node's pods, attribution of every server,
+ * and a deletion through the API whose final pull stores code run 200 ms before the kill.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startCovserver } from "../harness/covserver.ts";
+import type { RealContainer } from "../harness/realnode/realnode.ts";
+import { assertRoutes, byPrefix, eventually, filesUnder } from "../e2e/e2e_util.ts";
+import { KubeDaemonStatusSchema, logField } from "../e2e/kube_util.ts";
+import { doctor, line } from "../e2e/doctor_run.ts";
+import type { CollectorProcess } from "../harness/collector.ts";
+import { REAL_PORT, realFlags, realTest } from "./real_run.ts";
+import { clusterSkipReason, NODE, OTHER, withRealCluster } from "./real_cluster.ts";
+
+const skip = await clusterSkipReason();
+const LIMIT = 30_000;
+
+async function hit(appUrl: string, route: string): Promise<void> {
+  const res = await fetch(`${appUrl}/run/${route}?n=2`);
+  const body = await res.text();
+  assert.equal(res.status, 200, `${appUrl}/run/${route}: ${body}`);
+}
+
+/** The stored prefix (relative to out) whose info.json `key` is `value`. */
+function storedWhere(out: string, key: string, value: unknown, c: CollectorProcess) {
+  return eventually(`a stored prefix with ${key}=${value}`, async () => {
+    for (const [prefix, names] of byPrefix(await filesUnder(out))) {
+      if (!names.some((n) => n.startsWith("covcounters."))) continue;
+      const info = JSON.parse(await Deno.readTextFile(join(out, prefix, "info.json")));
+      if (info[key] === value) return { prefix, info };
+    }
+    return undefined;
+  }, LIMIT).catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
+}
+
+/** Waits for a log line matching `re` with `pod=<pod>`. */
+function podLine(c: CollectorProcess, re: RegExp, pod: string): Promise<string> {
+  return eventually(`log line ${re} for pod ${pod}`, () => {
+    const l = c.lines.find((x) => re.test(x) && logField(x, "pod") === pod);
+    return Promise.resolve(l);
+  }, LIMIT).catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
+}
+
+realTest(
+  "run against a real kube-apiserver and containerd: SSR node name, list+watch, every server " +
+    "attributed, deletion through the API stores code run 200 ms before the kill; doctor OK",
+  skip,
+  () =>
+    withRealCluster("kube", async (r) => {
+      const { cp, node, out } = r;
+      const spec = (name: string, binary: string) => ({
+        name,
+        coveragePort: REAL_PORT,
+        env: { FIXTURE_BINARY_NAME: binary },
+      });
+      const web = await r.startPod({ name: "web", namespace: "real-k" }, [
+        spec("app", "k-web"),
+        spec("sidecar", "k-side"),
+      ]);
+      const agent = await r.startPod({ name: "agent", namespace: "real-k", hostNetwork: true }, [
+        spec("agent", "k-hostnet"),
+      ]);
+      // A pod of another node: not this kubelet's business.
+      await cp.createPod({ name: "elsewhere", namespace: "real-k", nodeName: OTHER });
+      await using host = await startCovserver({ name: "k-host", coveragePort: REAL_PORT });
+      const [app, side] = web.containers;
+      await hit(app.appUrl, "alpha");
+      await hit(side.appUrl, "beta");
+      await hit(agent.containers[0].appUrl, "gamma");
+
+      const c = await r.collector("run", [
+        "--kubeconfig",
+        r.kubeconfig,
+        "--scan-interval",
+        "1h",
+        "--pull-schedule",
+        "30s",
+      ]);
+      const health = await c.healthUrl();
+      const status = await eventually("kube part in mode full", async () => {
+        const s = KubeDaemonStatusSchema.parse(await (await fetch(`${health}/status`)).json());
+        return s.kube.mode === "full" ? s : undefined;
+      }, LIMIT).catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
+      assert.equal(status.kube.nodeName, NODE);
+      assert.match(status.kube.identitySource ?? "", /selfsubjectreview/);
+      assert.equal(status.kube.podsKnown, 2, "only this node's pods are listed");
+
+      const byContainer = async (ct: RealContainer, binary: string, ran: string[]) => {
+        const { prefix, info } = await storedWhere(out, "containerId", ct.id, c);
+        assert.equal(info.binary, binary, prefix);
+        assert.equal(info.podUid, ct.pod.uid, prefix);
+        assert.equal(info.hostPid, ct.pid, prefix);
+        assert.equal(info.nodeName, NODE, prefix);
+        assert.match(prefix, new RegExp(`^realnode/real-k/${ct.pod.name}/${ct.name}/`));
+        await assertRoutes(join(out, prefix), ran, prefix);
+        return prefix;
+      };
+      const appPrefix = await byContainer(app, "k-web", ["alpha"]);
+      await byContainer(side, "k-side", ["beta"]);
+      await byContainer(agent.containers[0], "k-hostnet", ["gamma"]);
+      const hostStored = await storedWhere(out, "hostPid", host.pid, c);
+      assert.equal(hostStored.info.owner, "host");
+
+      // A pod added later is found through its watch event (no periodic scan in this run).
+      const late = await r.startPod({ name: "late", namespace: "real-k" }, [spec("app", "k-late")]);
+      await byContainer(late.containers[0], "k-late", []);
+
+      // Deletion through the API: gamma runs, the deletion is announced, 200 ms later the
+      // containers are killed. Only the final pull the deletion triggers can store gamma.
+      const lateCt = late.containers[0];
+      const latePrefix = (await storedWhere(out, "containerId", lateCt.id, c)).prefix;
+      await hit(app.appUrl, "gamma");
+      await hit(lateCt.appUrl, "gamma"); // the control: killed below without an announcement
+      const announced = performance.now();
+      await cp.deletePod(web.api, 30);
+      const gap = 200 - (performance.now() - announced);
+      if (gap > 0) await new Promise((res) => setTimeout(res, gap));
+      const killedAt = Date.now();
+      await node.crictlRun(["stop", "--timeout", "0", app.id, side.id, lateCt.id]);
+      const going = await podLine(c, /msg="pod going away: final pull"/, "web");
+      assert.equal(logField(going, "reason"), "pod deleting", going);
+      const finalLine = await podLine(c, /msg="final pull"/, "web");
+      assert.equal(logField(finalLine, "stored"), "true", finalLine);
+      assert.ok(Date.parse(logField(finalLine, "ts") ?? "") <= killedAt, finalLine);
+      await assertRoutes(join(out, appPrefix), ["alpha", "gamma"], `${appPrefix} after deletion`);
+      // Without the announcement nothing stored gamma: the schedule did not pull in between.
+      await assertRoutes(join(out, latePrefix), [], `${latePrefix} (killed unannounced)`);
+      await cp.finishDelete(web.api);
+      await node.removePod(web.pod);
+
+      // doctor with the same kubeconfig: every check it makes here is OK.
+      const run = await doctor([
+        ...realFlags(node, join(r.dir, "doctor-state")),
+        "--kubeconfig",
+        r.kubeconfig,
+        "--sink",
+        "dir",
+        "--output-dir",
+        join(r.dir, "doctor-out"),
+      ]);
+      assert.equal(run.code, 0, run.text);
+      assert.deepEqual(run.lines.filter((l) => l.status === "FAIL"), [], run.text);
+      for (const name of ["crictl", "kubeconfig", "API server", "node identity", "pod list"]) {
+        assert.equal(line(run, name).status, "OK", run.text);
+      }
+      assert.match(line(run, "node identity").detail, new RegExp(NODE), run.text);
+      assert.match(line(run, "API server").detail, /answered \(Kubernetes v1\.37\.2\)$/, run.text);
+      assert.match(line(run, "crictl").detail, /, 1 running containers$/, run.text);
+    }),
+);

@@ -1,0 +1,68 @@
+/**
+ * A test process that dies without close() leaves containerd, shims, a container, the bridge,
+ * cgroups and its run dir; the next lease (sweepStaleRuns) removes all of it.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { repoRoot } from "../harness/gobuild.ts";
+import { realPeers } from "../harness/peers.ts";
+import { startUntilReady } from "../harness/process.ts";
+import { cgroupMounts, pidsMentioning, sweepStaleRuns } from "../harness/realnode/sys.ts";
+import { run } from "../harness/netns.ts";
+import { realSkipReason, realTest } from "./real_run.ts";
+
+const skip = await realSkipReason();
+
+function exists(p: string): boolean {
+  try {
+    Deno.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Running (a zombie waiting to be reaped counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
+async function leftOf(runId: string, dir: string, ctrPid: number) {
+  const links = await run("ip", ["-o", "link", "show"]);
+  return {
+    processes: pidsMentioning(dir).length > 0,
+    container: alive(ctrPid),
+    bridge: links.includes(` ccp-${runId}:`),
+    cgroups: cgroupMounts().some((m) => exists(`${m}/ccpeers-${runId}`)),
+    dir: exists(dir),
+  };
+}
+
+realTest(
+  "a real node abandoned by a killed test process is swept by the next run",
+  skip,
+  async () => {
+    const peers = await realPeers(["crictl"]);
+    if (!peers.ok) throw new Error(peers.reason);
+    const child = await startUntilReady({
+      command: Deno.execPath(),
+      args: ["run", "-A", join(repoRoot, "tests/realnode/abandoned_node.ts"), peers.paths.crictl],
+      what: "abandoned_node.ts",
+      waitingFor: "its ready line",
+      timeoutMs: 120_000,
+      onLine: (l) => l.startsWith("ready ") ? l.split(" ").slice(1) : undefined,
+    });
+    const [runId, dir, pid] = child.ready;
+    await child.stop(0); // SIGTERM, SIGKILL at once: no close(), no unload hook
+    const all = { processes: true, container: true, bridge: true, cgroups: true, dir: true };
+    assert.deepEqual(await leftOf(runId, dir, Number(pid)), all, "what a crash leaves");
+    assert.ok((await sweepStaleRuns()).includes(runId));
+    const none = { processes: false, container: false, bridge: false, cgroups: false, dir: false };
+    assert.deepEqual(await leftOf(runId, dir, Number(pid)), none, "after the sweep");
+  },
+);

@@ -1,0 +1,48 @@
+/**
+ * The real node harness itself: while it runs, its containerd, shims, bridge, cgroups and run dir
+ * are there (so `leftovers()` can see them); after close() none is, and the host never got a
+ * /run/containerd or /var/lib/cni of ours.
+ */
+
+import assert from "node:assert/strict";
+import { realPeers } from "../harness/peers.ts";
+import { RealNode } from "../harness/realnode/realnode.ts";
+import { REAL_PORT, realSkipReason, realTest } from "./real_run.ts";
+
+const skip = await realSkipReason();
+
+function exists(p: string): boolean {
+  try {
+    Deno.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+realTest(
+  "real node: what it makes is seen while it runs and gone after close()",
+  skip,
+  async () => {
+    const peers = await realPeers(["crictl"]);
+    if (!peers.ok) throw new Error(peers.reason);
+    const hostHad = [exists("/run/containerd"), exists("/var/lib/cni")];
+    const node = await RealNode.create({ crictl: peers.paths.crictl });
+    try {
+      const pod = await node.runPod({ name: "web", namespace: "harness" });
+      const c = await node.startContainer(pod, { name: "app", coveragePort: REAL_PORT });
+      const during = await node.leftovers();
+      assert.ok(during.processes.length >= 2, `containerd and a shim: ${during.processes}`);
+      assert.deepEqual(during.links, [node.bridge]);
+      assert.ok(during.cgroups.length > 0, "the pod cgroups");
+      assert.ok(during.paths.includes(node.paths.dir));
+      // The shim sockets and libcni's cache went to the overlays in the run dir, not the host.
+      assert.deepEqual([exists("/run/containerd"), exists("/var/lib/cni")], hostHad);
+      const ctrCgroup = await Deno.readTextFile(`/proc/${c.pid}/cgroup`);
+      assert.ok(ctrCgroup.includes(`${node.cgroupParent}/pod-${pod.uid}/${c.id}`), ctrCgroup);
+    } finally {
+      await node.close();
+    }
+    assert.deepEqual(await node.leftovers(), { processes: [], links: [], cgroups: [], paths: [] });
+  },
+);

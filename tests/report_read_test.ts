@@ -1,0 +1,95 @@
+/**
+ * readStore's reading discipline with a store that records what it is asked: bounded
+ * concurrency, a progress line on long reads, the meta-data read once per hash, and a stop.
+ */
+
+import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
+import { readStore } from "../src/report/read.ts";
+import type { StoreReader } from "../src/report/store.ts";
+import { encodeCounterFile } from "./harness/counterfile.ts";
+import { encodeMetaFile } from "./harness/metafile.ts";
+
+const HASH = "aa".repeat(16);
+const META = encodeMetaFile({
+  hash: HASH,
+  mode: "count",
+  granularity: 1,
+  packages: [{
+    path: "x/p",
+    name: "p",
+    modulePath: "x",
+    functions: [{
+      name: "F",
+      file: "x/p/a.go",
+      literal: false,
+      units: [{ stLine: 1, stCol: 1, enLine: 2, enCol: 1, stmts: 4 }],
+    }],
+  }],
+});
+
+/** n prefixes in pages of 100 keys; reads resolve on the next macrotask, in-flight counted. */
+class MemoryStore implements StoreReader {
+  readonly description = "mem:test";
+  readonly leafName = "mem";
+  inFlight = 0;
+  maxInFlight = 0;
+  metaReads = 0;
+  readonly files = new Map<string, Uint8Array>();
+  constructor(n: number) {
+    for (let i = 0; i < n; i++) {
+      const dir = `node/ns/pod-${i}/c/20261122T100005Z/img/app`;
+      this.files.set(`${dir}/covmeta.${HASH}`, META);
+      const counters = [i % 2];
+      this.files.set(
+        `${dir}/covcounters.${HASH}.${i}.1`,
+        encodeCounterFile({ hash: HASH, functions: [{ pkgIdx: 0, funcIdx: 0, counters }] }),
+      );
+      this.files.set(`${dir}/info.json`, new Uint8Array());
+    }
+  }
+  async *list(): AsyncIterable<string[]> {
+    const keys = [...this.files.keys()];
+    for (let i = 0; i < keys.length; i += 100) yield keys.slice(i, i + 100);
+  }
+  async read(key: string): Promise<Uint8Array> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    if (key.includes("covmeta")) this.metaReads++;
+    await new Promise((r) => setTimeout(r, 0));
+    this.inFlight--;
+    return this.files.get(key)!;
+  }
+}
+
+Deno.test("readStore reads at most `concurrency` objects at once and the meta-data once", async () => {
+  const store = new MemoryStore(300);
+  const r = await readStore(store, { concurrency: 7 });
+  assertEquals([r.found, r.taken, r.errors.length], [300, 300, 0]);
+  ok(store.maxInFlight <= 7 && store.maxInFlight >= 2, `max in flight ${store.maxInFlight}`);
+  assertEquals(store.metaReads, 1);
+  assertEquals(r.binaries[0].processes, 300);
+  assertEquals([...r.binaries[0].profile.funcs[0][0]!], [150]);
+});
+
+Deno.test("readStore reports progress while listing and reading", async () => {
+  const calls: string[] = [];
+  await readStore(new MemoryStore(50), {
+    progressEveryMs: 0,
+    progress: (done, total, phase) => calls.push(`${phase} ${done}/${total}`),
+  });
+  ok(calls.includes("listing 100/0"), calls.join(", "));
+  ok(calls.includes("reading 50/50"), calls.join(", "));
+});
+
+Deno.test("readStore stops when its signal aborts", async () => {
+  const stop = new AbortController();
+  const store = new MemoryStore(200);
+  const read = store.read.bind(store);
+  let n = 0;
+  store.read = (key: string) => {
+    if (++n === 20) stop.abort();
+    return read(key);
+  };
+  await rejects(readStore(store, { signal: stop.signal, concurrency: 4 }));
+  ok(n < 60, `${n} reads after the abort`);
+});

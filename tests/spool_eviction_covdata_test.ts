@@ -1,0 +1,187 @@
+/**
+ * An S3 outage that overflows the spool never orphans counters: the real coverage fixture, the
+ * real store (versitygw) and `go tool covdata` as judge of what reached the store.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Collector } from "../src/collect/collector.ts";
+import { decodeCoverage } from "../src/collect/coverage.ts";
+import { pullCoverage } from "../src/collect/pull.ts";
+import { parseSchedule } from "../src/collect/schedule.ts";
+import { parseIdentity } from "../src/identity.ts";
+import { infoJson, writtenOnce } from "../src/layout.ts";
+import { silentLogger } from "../src/log.ts";
+import { Metrics } from "../src/metrics.ts";
+import { S3Sink } from "../src/sink/s3.ts";
+import { SpoolingSink } from "../src/sink/spool.ts";
+import { createSystem } from "../src/system.ts";
+import type { Target } from "../src/target.ts";
+import { hasGo } from "./harness/gobuild.ts";
+import { type Covserver, startCovserver } from "./harness/covserver.ts";
+import { canRunS3, type S3Server, startS3 } from "./harness/s3.ts";
+
+const ignore = !(await hasGo()) || !(await canRunS3());
+const HOST = "evict-node";
+
+async function targetOf(srv: Covserver): Promise<Target> {
+  const res = await fetch(`http://127.0.0.1:${srv.coveragePort}/health`, { method: "HEAD" });
+  await res.body?.cancel();
+  return {
+    key: `_host_:${srv.coveragePort}`,
+    owner: { kind: "host" },
+    host: "127.0.0.1",
+    port: srv.coveragePort,
+    identity: parseIdentity(res.headers)!,
+    hostPid: srv.pid,
+    discoveredAt: new Date(),
+  };
+}
+
+/** Sizes of what one pull stores: meta-data, info.json and one counter file. */
+async function sizesOf(srv: Covserver, target: Target) {
+  const res = await pullCoverage({
+    host: "127.0.0.1",
+    port: srv.coveragePort,
+    nometa: false,
+    timeoutMs: 5000,
+    maxBody: 64 << 20,
+  });
+  const d = decodeCoverage(res.body, { expectMeta: true });
+  return {
+    meta: d.meta!.bytes.length,
+    info: infoJson(target, { hostname: HOST }).length,
+    counters: d.counters.bytes.length,
+  };
+}
+
+async function use(srv: Covserver): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${srv.appPort}/run/alpha`);
+  await res.body?.cancel();
+}
+
+/** Copies the objects under `prefix` to a directory and runs `go tool covdata percent -i` on it. */
+async function covdataOfStore(s3: S3Server, prefix: string, dir: string) {
+  const keys = await s3.objects(prefix + "/");
+  for (const k of keys) {
+    await Deno.writeFile(join(dir, k.slice(prefix.length + 1)), (await s3.get(k))!);
+  }
+  const out = await new Deno.Command("go", {
+    args: ["tool", "covdata", "percent", "-i", dir],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  const names = keys.map((k) => k.slice(prefix.length + 1));
+  return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr), names };
+}
+
+async function world(
+  spoolMax: (s: { meta: number; info: number; counters: number }) => number,
+  fn: (w: {
+    s3: S3Server;
+    srv: Covserver;
+    sink: SpoolingSink;
+    collector: Collector;
+    metrics: Metrics;
+    dir: string;
+  }) => Promise<void>,
+): Promise<void> {
+  const s3 = await startS3();
+  const root = await Deno.makeTempDir({ prefix: "evict-covdata-" });
+  try {
+    await using srv = await startCovserver({ name: "evict-app" });
+    await use(srv);
+    const target = await targetOf(srv);
+    const metrics = new Metrics();
+    const sink = await SpoolingSink.open(
+      new S3Sink({
+        accessKey: s3.accessKey,
+        secretKey: s3.secretKey,
+        bucket: s3.bucket,
+        region: s3.region,
+        endpoint: s3.endpoint,
+        pathStyle: true,
+        retry: { attempts: 1 },
+        requestTimeoutMs: 5000,
+      }),
+      {
+        dir: join(root, "spool"),
+        maxBytes: spoolMax(await sizesOf(srv, target)),
+        writtenOnce,
+        metrics,
+        backoff: { baseMs: 10, maxMs: 50 },
+      },
+    );
+    const collector = new Collector(target, {
+      sink,
+      system: createSystem("/"),
+      log: silentLogger,
+      metrics,
+      config: { pullSchedule: parseSchedule("1h"), pullTimeout: 5000, maxBody: 64 << 20 },
+      hostname: HOST,
+    });
+    const dir = join(root, "covdata");
+    await Deno.mkdir(dir);
+    await fn({ s3, srv, sink, collector, metrics, dir });
+  } finally {
+    await s3.close();
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+async function drain(sink: SpoolingSink): Promise<void> {
+  const ac = new AbortController();
+  const running = sink.run(ac.signal);
+  await sink.drained(AbortSignal.timeout(20_000));
+  ac.abort();
+  await running;
+  assert.deepEqual(sink.spooled(), [], "the spool drained");
+}
+
+const signal = new AbortController().signal;
+
+Deno.test({
+  name: "an outage past the spool limit evicts counters, not meta-data: covdata reads the store",
+  ignore,
+  fn: () =>
+    // Room for meta-data, info.json and one counter file, not two.
+    world((s) => s.meta + s.info + Math.ceil(s.counters * 1.5), async (w) => {
+      await w.s3.stop();
+      for (let i = 0; i < 4; i++) {
+        await use(w.srv);
+        assert.equal((await w.collector.pullNow(`final-${i}`, signal)).result, "stored");
+      }
+      assert.ok(w.metrics.value("coverage_collector_spool_evictions_total") >= 1, "evicted");
+      assert.ok(w.sink.spooled().some((k) => k.includes("/covmeta.")), w.sink.spooled().join());
+      await w.s3.start();
+      await drain(w.sink);
+      const r = await covdataOfStore(w.s3, w.collector.prefix, w.dir);
+      assert.equal(r.code, 0, `${r.names.join(",")}\n${r.out}`);
+      assert.match(r.out, /coverage: [\d.]+% of statements/);
+      assert.ok(r.names.some((n) => n.startsWith("covcounters.")), r.names.join(","));
+    }),
+});
+
+Deno.test({
+  name: "meta-data dropped from a full spool is pulled and stored again: covdata reads the store",
+  ignore,
+  fn: () =>
+    // Room for the meta-data alone or the counters with info.json, never both.
+    world((s) => Math.max(s.meta, s.counters + s.info) + 1, async (w) => {
+      await w.s3.stop();
+      await use(w.srv);
+      assert.equal((await w.collector.pullNow("final-0", signal)).result, "stored");
+      assert.ok(!w.sink.spooled().some((k) => k.includes("/covmeta.")), "meta-data was dropped");
+      await w.s3.start();
+      await drain(w.sink);
+      await use(w.srv);
+      assert.equal((await w.collector.pullNow("final-1", signal)).result, "stored");
+      await drain(w.sink);
+      const r = await covdataOfStore(w.s3, w.collector.prefix, w.dir);
+      assert.equal(r.code, 0, `${r.names.join(",")}\n${r.out}`);
+      assert.ok(r.names.some((n) => n.startsWith("covmeta.")), r.names.join(","));
+      assert.ok(r.names.includes("info.json"), r.names.join(","));
+      assert.match(r.out, /coverage: [\d.]+% of statements/);
+    }),
+});
