@@ -137,3 +137,31 @@ export function isForeignRow(
   const port = Number(row.address.split(":").at(-1));
   return !own.ports.has(port);
 }
+
+/**
+ * The stored prefixes of `node`'s own servers in a dir sink's `out` (`byPrefix` of its files):
+ * foreign `_host_` ones left out.
+ * @example const all = await oursUnder(out, byPrefix(await filesUnder(out)), node);
+ */
+export async function oursUnder(
+  out: string,
+  all: Map<string, string[]>,
+  node: SimNode,
+): Promise<Map<string, string[]>> {
+  const read = (p: string) => Deno.readTextFile(`${out}/${p}/info.json`);
+  return (await splitForeign(all, read, ownProcesses(node))).ours;
+}
+
+/**
+ * The prefixes of `node`'s own servers among S3 prefixes (`s3Prefixes`): foreign `_host_` ones
+ * left out.
+ * @example const all = await oursInS3(await s3Prefixes(s3, BASE), node);
+ */
+export async function oursInS3(
+  all: Map<string, Map<string, Uint8Array>>,
+  node: SimNode,
+): Promise<Map<string, Map<string, Uint8Array>>> {
+  const read = (_p: string, files: Map<string, Uint8Array>) =>
+    Promise.resolve(new TextDecoder().decode(files.get("info.json") ?? new Uint8Array()));
+  return (await splitForeign(all, read, ownProcesses(node))).ours;
+}

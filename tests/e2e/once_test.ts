@@ -14,14 +14,7 @@ import {
   reportedPid,
   startServer,
 } from "./e2e_util.ts";
-import {
-  assertOnceOk,
-  assertStored,
-  expectHost,
-  expectPod,
-  runOnce,
-  withNode,
-} from "./e2e_run.ts";
+import { assertOnceOk, assertStored, expectHost, expectPod, runOnce, withNode } from "./e2e_run.ts";
 
 const skip = await e2eSkipReason();
 const PORT = 56100;

@@ -84,8 +84,7 @@ realTest(
         "--pull-schedule",
         "1h",
       ]);
-      const fail = (e: unknown): never =>
-        assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`);
+      const fail = (e: unknown): never => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`);
       const health = await c.healthUrl();
       const status = async () =>
         KubeDaemonStatusSchema.parse(await (await fetch(`${health}/status`)).json());
@@ -104,8 +103,11 @@ realTest(
       await hit(ct.appUrl, "gamma"); // only the deletion's final pull can store this
       await cp.deletePod(victim.api, 30); // announced, containers still running ...
       await cp.finishDelete(victim.api); // ... and gone from the API before the watch is back
-      const gone = await cp.admin("GET", `/api/v1/namespaces/real-r/pods?fieldSelector=` +
-        encodeURIComponent(`metadata.name=victim`));
+      const gone = await cp.admin(
+        "GET",
+        `/api/v1/namespaces/real-r/pods?fieldSelector=` +
+          encodeURIComponent(`metadata.name=victim`),
+      );
       assert.deepEqual((gone.json?.items as unknown[]).length, 0, "the pod is gone from the API");
       const refusedInGap = proxy.refused;
       proxy.refuse(false);
