@@ -12,7 +12,7 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { parseCounters } from "../src/collect/counters.ts";
+import { parseCounters } from "../src/coverage/counters.ts";
 import { encodeCounters } from "../src/coverage/encode_counters.ts";
 import { parseMeta } from "../src/coverage/meta.ts";
 import { addCounters, emptyProfile } from "../src/coverage/profile.ts";

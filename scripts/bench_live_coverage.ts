@@ -10,7 +10,7 @@
  */
 
 import { join } from "node:path";
-import { coveredSet, parseCounters } from "../src/collect/counters.ts";
+import { coveredSet, parseCounters } from "../src/coverage/counters.ts";
 import { liveCoverage, statementTable } from "../src/coverage/live.ts";
 import { buildGo, repoRoot } from "../tests/harness/gobuild.ts";
 import { startCovserver } from "../tests/harness/covserver.ts";

@@ -3,7 +3,7 @@
  * the growth between two, the verdict, the table, and which blocks a pod's stored counters cover.
  */
 
-import { coveredSet, parseCounters } from "../src/collect/counters.ts";
+import { coveredSet, parseCounters } from "../src/coverage/counters.ts";
 
 /** What the collector holds at one moment (from /status `runtime` and `sizes`). */
 export interface Holdings {

@@ -78,7 +78,7 @@ export function runtimeStats(): Record<string, number> {
 }
 
 /**
- * Registers `process_pending_timers` and `coverage_collector_map_entries{map}` (entries of the
+ * Registers `coverage_collector_process_pending_timers` and `coverage_collector_map_entries{map}` (entries of the
  * long-lived maps and sets that `sizes` reports), computed at every scrape.
  *
  * @example registerRuntimeMetrics(metrics, () => ({ "engine.running": 3 }))
@@ -87,9 +87,14 @@ export function registerRuntimeMetrics(
   metrics: Metrics,
   sizes: () => Record<string, number>,
 ): void {
-  metrics.computed("process_pending_timers", "gauge", "Timers pending in the process", () => [
-    { value: pendingTimers() },
-  ]);
+  metrics.computed(
+    "coverage_collector_process_pending_timers",
+    "gauge",
+    "Timers pending in the process",
+    () => [
+      { value: pendingTimers() },
+    ],
+  );
   metrics.computed(
     "coverage_collector_map_entries",
     "gauge",

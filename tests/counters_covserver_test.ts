@@ -8,7 +8,7 @@ import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { Collector } from "../src/collect/collector.ts";
 import { decodeCoverage } from "../src/collect/coverage.ts";
-import { coveredSet, parseCounters } from "../src/collect/counters.ts";
+import { coveredSet, parseCounters } from "../src/coverage/counters.ts";
 import { parseSchedule } from "../src/collect/schedule.ts";
 import { SCHEDULE_REASON } from "../src/collect/store_rule.ts";
 import { silentLogger } from "../src/log.ts";

@@ -2,7 +2,7 @@
 
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { Collector } from "./collector.ts";
-import type { FunctionCounters } from "./counters.ts";
+import type { FunctionCounters } from "../coverage/counters.ts";
 import { parseSchedule } from "./schedule.ts";
 import { SCHEDULE_REASON } from "./store_rule.ts";
 import { silentLogger } from "../log.ts";

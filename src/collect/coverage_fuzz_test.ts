@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { CoverageError, decodeCoverage } from "./coverage.ts";
-import { CountersParseError, parseCounters } from "./counters.ts";
+import { CountersParseError, parseCounters } from "../coverage/counters.ts";
 import {
   assertNearLinear,
   fuzzRuns,

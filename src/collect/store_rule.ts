@@ -10,7 +10,7 @@
  * judged (unparsable counters) is stored whenever its bytes differ.
  */
 
-import { CountersParseError, coveredSet, coversMore, parseCounters } from "./counters.ts";
+import { CountersParseError, coveredSet, coversMore, parseCounters } from "../coverage/counters.ts";
 
 /** How old the last stored counters may get before a changed pull is stored anyway. */
 export const DEFAULT_REFRESH_MS = 5 * 60_000;

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import type { FunctionCounters } from "./counters.ts";
+import type { FunctionCounters } from "../coverage/counters.ts";
 import { decideStore, type StoredSnapshot } from "./store_rule.ts";
 import { encodeCounterFile } from "../../tests/harness/counterfile.ts";
 import { makeCounters } from "../../tests/harness/covfiles.ts";

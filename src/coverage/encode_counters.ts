@@ -1,23 +1,11 @@
 /**
  * Writes a counter-data file (`covcounters.*`) that `go tool covdata` reads: one segment of
  * ULEB128 counters (flavor 2), empty string table and args, and the footer (format facts as in
- * `src/collect/counters.ts`).
+ * `src/coverage/counters.ts`).
  */
 
+import { ByteWriter, hexBytes } from "./byte_writer.ts";
 import type { Profile } from "./profile.ts";
-
-function uleb(out: number[], v: number): void {
-  do {
-    let b = v & 0x7f;
-    v = Math.floor(v / 128);
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-}
-
-function hexBytes(hex: string): number[] {
-  return (hex.match(/../g) ?? []).map((h) => parseInt(h, 16));
-}
 
 /**
  * The merged counters of a profile as a counter-data file; functions with no nonzero counter are
@@ -26,16 +14,16 @@ function hexBytes(hex: string): number[] {
  * @example await Deno.writeFile(`covcounters.${p.meta.hash}.0.1`, encodeCounters(p));
  */
 export function encodeCounters(profile: Profile): Uint8Array {
-  const body: number[] = [];
+  const body = new ByteWriter();
   let entries = 0;
   profile.funcs.forEach((row, p) =>
     row.forEach((counts, f) => {
       if (counts === null || counts.every((c) => c === 0)) return;
       entries++;
-      uleb(body, counts.length);
-      uleb(body, p);
-      uleb(body, f);
-      for (const c of counts) uleb(body, c);
+      body.uleb(counts.length);
+      body.uleb(p);
+      body.uleb(f);
+      for (const c of counts) body.uleb(c);
     })
   );
   // Segment header (16) + string table [0] + args [0] + 2 bytes padding (counted in ArgsLen).
@@ -50,7 +38,7 @@ export function encodeCounters(profile: Profile): Uint8Array {
   v.setUint32(40, 1, true);
   v.setUint32(44, 3, true);
   // Bytes 48 (string count 0), 49 (args count 0), 50..51 padding: zero already.
-  out.set(body, 52);
+  out.set(body.bytes, 52);
   const footer = 52 + body.length;
   out.set(magic, footer);
   v.setUint32(footer + 8, 1, true);

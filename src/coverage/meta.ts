@@ -15,6 +15,8 @@
  *   end line, end column and statement count, then a ULEB128 "is a function literal" flag.
  */
 
+import { type ByteFaultKind, ByteReader, readStrings } from "./byte_reader.ts";
+
 /** What was wrong with a meta-data file. */
 export type MetaErrorKind =
   | "magic"
@@ -75,81 +77,10 @@ export interface ParsedMeta {
 export const META_MAGIC = [0x00, 0x63, 0x76, 0x6d];
 const FILE_HEADER = 56;
 const PKG_HEADER = 44;
-const MAX_ULEB = 5;
 const MODES: Record<number, CounterMode> = { 1: "set", 2: "count", 3: "atomic" };
 
-/** A bounded cursor over `bytes[start, end)`; offsets in errors are of the whole file. */
-class Cursor {
-  pos: number;
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly view: DataView,
-    start: number,
-    readonly end: number,
-    readonly base: number,
-  ) {
-    this.pos = start;
-  }
-
-  need(n: number, what: string): void {
-    if (n < 0 || this.pos + n > this.end) {
-      throw new MetaParseError(
-        "truncated",
-        this.base + this.pos,
-        `${what} needs ${n} bytes, ${Math.max(0, this.end - this.pos)} left`,
-      );
-    }
-  }
-
-  u32(what: string): number {
-    this.need(4, what);
-    const v = this.view.getUint32(this.pos, true);
-    this.pos += 4;
-    return v;
-  }
-
-  uleb(what: string): number {
-    let value = 0;
-    for (let i = 0; i < MAX_ULEB; i++) {
-      this.need(1, what);
-      const b = this.bytes[this.pos++];
-      value += (b & 0x7f) * 2 ** (7 * i);
-      if ((b & 0x80) === 0) {
-        if (value > 0xffffffff) {
-          throw new MetaParseError(
-            "value",
-            this.base + this.pos - 1,
-            `${what} does not fit in 32 bits`,
-          );
-        }
-        return value;
-      }
-    }
-    throw new MetaParseError("value", this.base + this.pos, `${what} is longer than 5 bytes`);
-  }
-}
-
-const utf8 = new TextDecoder("utf-8", { fatal: false });
-
-function readStrings(c: Cursor, what: string): string[] {
-  const n = c.uleb(`${what} count`);
-  // Each string takes at least one byte (its length): a count past the bytes left is a lie.
-  if (n > c.end - c.pos) {
-    throw new MetaParseError(
-      "strtab",
-      c.base + c.pos,
-      `${what} says ${n} strings, more than its bytes can hold`,
-    );
-  }
-  const out = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const len = c.uleb(`${what} string ${i} length`);
-    c.need(len, `${what} string ${i}`);
-    out[i] = utf8.decode(c.bytes.subarray(c.pos, c.pos + len));
-    c.pos += len;
-  }
-  return out;
-}
+const metaError = (kind: ByteFaultKind, offset: number, message: string) =>
+  new MetaParseError(kind, offset, message);
 
 function str(table: string[], idx: number, what: string, at: number): string {
   const s = table[idx];
@@ -171,7 +102,7 @@ function hex(bytes: Uint8Array): string {
 
 function parsePackage(bytes: Uint8Array, view: DataView, off: number, len: number, idx: number) {
   const what = `package ${idx}`;
-  const c = new Cursor(bytes, view, off, off + len, 0);
+  const c = new ByteReader(bytes, off, off + len, metaError, view);
   c.need(PKG_HEADER, `${what} header`);
   const blobLen = view.getUint32(off, true);
   if (blobLen > len) {
@@ -194,7 +125,7 @@ function parsePackage(bytes: Uint8Array, view: DataView, off: number, len: numbe
     );
   }
   const funcOffsets = new Array<number>(numFuncs);
-  for (let i = 0; i < numFuncs; i++) funcOffsets[i] = c.u32(`${what} function offset ${i}`);
+  for (let i = 0; i < numFuncs; i++) funcOffsets[i] = c.u32(() => `${what} function offset ${i}`);
   const strings = readStrings(c, `${what} string table`);
   const functions = new Array<MetaFunction>(numFuncs);
   for (let i = 0; i < numFuncs; i++) {
@@ -217,13 +148,15 @@ function parsePackage(bytes: Uint8Array, view: DataView, off: number, len: numbe
     const name = str(strings, c.uleb(`${fw} name`), `${fw} name`, at);
     const file = str(strings, c.uleb(`${fw} file`), `${fw} file`, at);
     const units = new Array<MetaUnit>(numUnits);
-    for (let u = 0; u < numUnits; u++) {
+    let u = 0;
+    const unit = () => `${fw} unit ${u}`;
+    for (; u < numUnits; u++) {
       units[u] = {
-        stLine: c.uleb(`${fw} unit ${u}`),
-        stCol: c.uleb(`${fw} unit ${u}`),
-        enLine: c.uleb(`${fw} unit ${u}`),
-        enCol: c.uleb(`${fw} unit ${u}`),
-        stmts: c.uleb(`${fw} unit ${u}`),
+        stLine: c.uleb(unit),
+        stCol: c.uleb(unit),
+        enLine: c.uleb(unit),
+        enCol: c.uleb(unit),
+        stmts: c.uleb(unit),
       };
     }
     const literal = c.uleb(`${fw} literal flag`) !== 0;

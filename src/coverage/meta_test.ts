@@ -2,6 +2,7 @@ import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import fc from "fast-check";
 import { MetaParseError, type ParsedMeta, parseMeta } from "./meta.ts";
 import { encodeMetaFile } from "../../tests/harness/metafile.ts";
+import { kindOf } from "../../tests/harness/fuzz.ts";
 
 const META: ParsedMeta = {
   hash: "00112233445566778899aabbccddeeff",
@@ -29,15 +30,7 @@ const META: ParsedMeta = {
   ],
 };
 
-function kindOf(bytes: Uint8Array): string {
-  try {
-    parseMeta(bytes);
-  } catch (e) {
-    if (e instanceof MetaParseError) return e.kind;
-    throw e;
-  }
-  return "no error";
-}
+const kind = (bytes: Uint8Array) => kindOf(() => parseMeta(bytes), MetaParseError);
 
 Deno.test("parseMeta decodes packages, functions and units (literals, non-ASCII, big ULEB128)", () => {
   assertEquals(parseMeta(encodeMetaFile(META)), META);
@@ -53,23 +46,23 @@ Deno.test("malformed meta-data throws MetaParseError with its kind and byte", ()
     f(b, new DataView(b.buffer));
     return b;
   };
-  assertEquals(kindOf(good.subarray(0, 40)), "truncated");
-  assertEquals(kindOf(edit((b) => b[2] = 0x77)), "magic");
-  assertEquals(kindOf(edit((_, v) => v.setUint32(4, 2, true))), "version");
-  assertEquals(kindOf(edit((b) => b[48] = 4)), "mode");
+  assertEquals(kind(good.subarray(0, 40)), "truncated");
+  assertEquals(kind(edit((b) => b[2] = 0x77)), "magic");
+  assertEquals(kind(edit((_, v) => v.setUint32(4, 2, true))), "version");
+  assertEquals(kind(edit((b) => b[48] = 4)), "mode");
   assertEquals(
-    kindOf(edit((_, v) => v.setBigUint64(8, BigInt(good.length + 1), true))),
+    kind(edit((_, v) => v.setBigUint64(8, BigInt(good.length + 1), true))),
     "truncated",
   );
-  assertEquals(kindOf(edit((_, v) => v.setBigUint64(16, 1n << 40n, true))), "package");
+  assertEquals(kind(edit((_, v) => v.setBigUint64(16, 1n << 40n, true))), "package");
   // Package 0's offset past the end, and its length past the end.
-  assertEquals(kindOf(edit((_, v) => v.setBigUint64(56, 1n << 33n, true))), "package");
-  assertEquals(kindOf(edit((_, v) => v.setBigUint64(72, 1n << 33n, true))), "package");
+  assertEquals(kind(edit((_, v) => v.setBigUint64(56, 1n << 33n, true))), "package");
+  assertEquals(kind(edit((_, v) => v.setBigUint64(72, 1n << 33n, true))), "package");
   const pkg0 = Number(new DataView(good.buffer).getBigUint64(56, true));
   // Too many functions, a string index past the table, a function offset inside the header.
-  assertEquals(kindOf(edit((_, v) => v.setUint32(pkg0 + 40, 1 << 20, true))), "package");
-  assertEquals(kindOf(edit((_, v) => v.setUint32(pkg0 + 8, 99, true))), "strtab");
-  assertEquals(kindOf(edit((_, v) => v.setUint32(pkg0 + 44, 3, true))), "function");
+  assertEquals(kind(edit((_, v) => v.setUint32(pkg0 + 40, 1 << 20, true))), "package");
+  assertEquals(kind(edit((_, v) => v.setUint32(pkg0 + 8, 99, true))), "strtab");
+  assertEquals(kind(edit((_, v) => v.setUint32(pkg0 + 44, 3, true))), "function");
   const e = (() => {
     try {
       parseMeta(edit((b) => b[48] = 9));

@@ -4,7 +4,7 @@
  * inputs add up, saturating at 2^32-1.
  */
 
-import type { ParsedCounters } from "../collect/counters.ts";
+import type { ParsedCounters } from "./counters.ts";
 import type { ParsedMeta } from "./meta.ts";
 
 /** Counters do not fit the meta-data they name (a foreign or corrupt file). */

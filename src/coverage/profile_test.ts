@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, throws } from "node:assert/strict";
 import fc from "fast-check";
-import { parseCounters } from "../collect/counters.ts";
+import { parseCounters } from "./counters.ts";
 import { encodeCounters } from "./encode_counters.ts";
 import type { ParsedMeta } from "./meta.ts";
 import { addCounters, emptyProfile, latestOf, ProfileError } from "./profile.ts";

@@ -5,7 +5,7 @@
  */
 
 import { errorText } from "../errors.ts";
-import { parseCounters, type ParsedCounters } from "../collect/counters.ts";
+import { parseCounters, type ParsedCounters } from "../coverage/counters.ts";
 import { parseMeta } from "../coverage/meta.ts";
 import {
   addCounters,

@@ -1,6 +1,7 @@
 /** A small encoder of Go counter-data files (covcounters.*), for tests of the decoder and rule. */
 
-import type { FunctionCounters } from "../../src/collect/counters.ts";
+import { ByteWriter, hexBytes } from "../../src/coverage/byte_writer.ts";
+import type { FunctionCounters } from "../../src/coverage/counters.ts";
 
 /** One segment: its args (os.Args-like annotations) and function entries. */
 export interface SegmentSpec {
@@ -19,29 +20,6 @@ export interface CounterFileSpec {
   segments?: SegmentSpec[];
 }
 
-class Out {
-  readonly bytes: number[] = [];
-  u32(v: number, bigEndian = false): void {
-    const b = [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-    this.bytes.push(...(bigEndian ? b.reverse() : b));
-  }
-  u64(v: number): void {
-    this.u32(v >>> 0);
-    this.u32(Math.floor(v / 2 ** 32));
-  }
-  uleb(v: number): void {
-    do {
-      let c = v % 128;
-      v = Math.floor(v / 128);
-      if (v !== 0) c |= 0x80;
-      this.bytes.push(c);
-    } while (v !== 0);
-  }
-  pad4(): void {
-    while (this.bytes.length % 4 !== 0) this.bytes.push(0);
-  }
-}
-
 const MAGIC = [0x00, 0x63, 0x77, 0x6d];
 
 /**
@@ -53,11 +31,11 @@ const MAGIC = [0x00, 0x63, 0x77, 0x6d];
 export function encodeCounterFile(spec: CounterFileSpec): Uint8Array {
   const flavor = spec.flavor ?? 2;
   const segments = spec.segments ?? [{ functions: spec.functions ?? [] }];
-  const out = new Out();
-  out.bytes.push(...MAGIC);
+  const out = new ByteWriter();
+  out.push(MAGIC);
   out.u32(1);
-  out.bytes.push(...(spec.hash.match(/../g) ?? []).map((h) => parseInt(h, 16)));
-  out.bytes.push(flavor, spec.bigEndian ? 1 : 0, 0, 0, 0, 0, 0, 0);
+  out.push(hexBytes(spec.hash));
+  out.push([flavor, spec.bigEndian ? 1 : 0, 0, 0, 0, 0, 0, 0]);
   const value = (v: number) => flavor === 1 ? out.u32(v, spec.bigEndian) : out.uleb(v);
   segments.forEach((seg, s) => {
     const args = seg.args ?? { argc: "1", argv0: "app" };
@@ -68,34 +46,30 @@ export function encodeCounterFile(spec: CounterFileSpec): Uint8Array {
     };
     const keys = Object.keys(args).sort();
     keys.forEach((k) => [index(k), index(args[k])]);
-    const body = new Out();
-    body.uleb(strings.length);
-    for (const x of strings) {
-      const b = new TextEncoder().encode(x);
-      body.uleb(b.length);
-      body.bytes.push(...b);
-    }
-    const strLen = body.bytes.length;
+    const body = new ByteWriter();
+    body.strings(strings);
+    const strLen = body.length;
     body.uleb(keys.length);
     for (const k of keys) {
       body.uleb(index(k));
       body.uleb(index(args[k]));
     }
     // Padding so that header + string table + args end on a 4-byte boundary.
-    while ((16 + body.bytes.length) % 4 !== 0) body.bytes.push(0);
+    while ((16 + body.length) % 4 !== 0) body.push([0]);
     out.u64(seg.functions.length);
     out.u32(strLen);
-    out.u32(body.bytes.length - strLen);
-    out.bytes.push(...body.bytes);
+    out.u32(body.length - strLen);
+    out.push(body.bytes);
     for (const f of seg.functions) {
       value(f.counters.length);
       value(f.pkgIdx);
       value(f.funcIdx);
       f.counters.forEach(value);
     }
-    out.bytes.push(...MAGIC, 0, 0, 0, 0);
+    out.push(MAGIC);
+    out.u32(0);
     out.u32(s + 1);
     out.u32(0);
   });
-  return Uint8Array.from(out.bytes);
+  return out.toBytes();
 }

@@ -1,14 +1,10 @@
 /** Hand-built Go coverage files and a fake coverage server, for collection tests. */
 
-import type { FunctionCounters } from "../../src/collect/counters.ts";
+import { hexBytes } from "../../src/coverage/byte_writer.ts";
+import type { FunctionCounters } from "../../src/coverage/counters.ts";
 import type { Sink } from "../../src/sink/sink.ts";
 import { encodeCounterFile } from "./counterfile.ts";
 import type { ContainerInfo, Target } from "../../src/target.ts";
-
-/** Bytes of a hash given as 32 hex digits. */
-export function hexBytes(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
-}
 
 /**
  * A meta-data file with a valid header (magic, version 1, total length, hash at 24..40) and

@@ -44,6 +44,25 @@ export function outcome(parse: () => unknown, ...typed: ErrorClass[]): "value" |
   }
 }
 
+/**
+ * The `kind` of the `typed` error that `parse` throws, "no error" when it returns; any other
+ * error is thrown on.
+ *
+ * @example kindOf(() => parseMeta(bytes.subarray(0, 10)), MetaParseError) // "truncated"
+ */
+export function kindOf(
+  parse: () => unknown,
+  typed: abstract new (...args: never[]) => Error & { kind: string },
+): string {
+  try {
+    parse();
+  } catch (e) {
+    if (e instanceof typed) return e.kind;
+    throw e;
+  }
+  return "no error";
+}
+
 /** As `outcome`, for a parser that resolves or rejects. */
 export async function outcomeAsync(
   parse: () => Promise<unknown>,

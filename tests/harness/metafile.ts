@@ -1,30 +1,7 @@
 /** Builds meta-data files (`covmeta.*`) for decoder tests, as Go's writer lays them out. */
 
+import { ByteWriter, hexBytes } from "../../src/coverage/byte_writer.ts";
 import type { MetaPackage, ParsedMeta } from "../../src/coverage/meta.ts";
-
-function uleb(out: number[], v: number): void {
-  do {
-    let b = v & 0x7f;
-    v = Math.floor(v / 128);
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-}
-
-function u32(out: number[], v: number): void {
-  out.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
-}
-
-function stringTable(strings: string[]): number[] {
-  const out: number[] = [];
-  uleb(out, strings.length);
-  for (const s of strings) {
-    const b = new TextEncoder().encode(s);
-    uleb(out, b.length);
-    out.push(...b);
-  }
-  return out;
-}
 
 function packageBlob(p: MetaPackage): number[] {
   const strings: string[] = [];
@@ -35,33 +12,37 @@ function packageBlob(p: MetaPackage): number[] {
   };
   const nameIdx = idx(p.name), pathIdx = idx(p.path), modIdx = idx(p.modulePath);
   const funcs = p.functions.map((f) => {
-    const b: number[] = [];
-    uleb(b, f.units.length);
-    uleb(b, idx(f.name));
-    uleb(b, idx(f.file));
+    const b = new ByteWriter();
+    b.uleb(f.units.length);
+    b.uleb(idx(f.name));
+    b.uleb(idx(f.file));
     for (const u of f.units) {
-      for (const v of [u.stLine, u.stCol, u.enLine, u.enCol, u.stmts]) uleb(b, v);
+      for (const v of [u.stLine, u.stCol, u.enLine, u.enCol, u.stmts]) b.uleb(v);
     }
-    uleb(b, f.literal ? 1 : 0);
-    return b;
+    b.uleb(f.literal ? 1 : 0);
+    return b.bytes;
   });
-  const table = stringTable(strings);
-  const header: number[] = [];
+  const table = new ByteWriter();
+  table.strings(strings);
+  const blob = new ByteWriter();
   let off = 44 + 4 * funcs.length + table.length;
   const offsets: number[] = [];
   for (const f of funcs) {
-    u32(offsets, off);
+    offsets.push(off);
     off += f.length;
   }
-  u32(header, off);
-  u32(header, nameIdx);
-  u32(header, pathIdx);
-  u32(header, modIdx);
-  for (let i = 0; i < 16; i++) header.push(i);
-  header.push(0, 0, 0, 0);
-  u32(header, strings.length);
-  u32(header, funcs.length);
-  return [...header, ...offsets, ...table, ...funcs.flat()];
+  blob.u32(off);
+  blob.u32(nameIdx);
+  blob.u32(pathIdx);
+  blob.u32(modIdx);
+  for (let i = 0; i < 16; i++) blob.push([i]);
+  blob.push([0, 0, 0, 0]);
+  blob.u32(strings.length);
+  blob.u32(funcs.length);
+  for (const o of offsets) blob.u32(o);
+  blob.push(table.bytes);
+  for (const f of funcs) blob.push(f);
+  return blob.bytes;
 }
 
 /**
@@ -71,7 +52,8 @@ function packageBlob(p: MetaPackage): number[] {
  */
 export function encodeMetaFile(meta: ParsedMeta): Uint8Array {
   const blobs = meta.packages.map(packageBlob);
-  const fileStrings = stringTable([]);
+  const fileStrings = new ByteWriter();
+  fileStrings.strings([]);
   const pre = 56 + 16 * blobs.length;
   const total = pre + fileStrings.length + blobs.reduce((s, b) => s + b.length, 0);
   const out = new Uint8Array(total);
@@ -80,7 +62,7 @@ export function encodeMetaFile(meta: ParsedMeta): Uint8Array {
   v.setUint32(4, 1, true);
   v.setBigUint64(8, BigInt(total), true);
   v.setBigUint64(16, BigInt(blobs.length), true);
-  out.set((meta.hash.match(/../g) ?? []).map((h) => parseInt(h, 16)), 24);
+  out.set(hexBytes(meta.hash), 24);
   v.setUint32(40, pre, true);
   v.setUint32(44, fileStrings.length, true);
   out[48] = { set: 1, count: 2, atomic: 3 }[meta.mode];
@@ -92,6 +74,6 @@ export function encodeMetaFile(meta: ParsedMeta): Uint8Array {
     out.set(b, off);
     off += b.length;
   });
-  out.set(fileStrings, pre);
+  out.set(fileStrings.bytes, pre);
   return out;
 }

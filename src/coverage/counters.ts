@@ -13,6 +13,8 @@
  *   or a ULEB128 of a u32 by the flavor.
  */
 
+import { type ByteFaultKind, ByteReader, readStrings, type What } from "./byte_reader.ts";
+
 /** What was wrong with a counter-data payload. */
 export type CountersErrorKind =
   | "magic"
@@ -50,86 +52,25 @@ const MAGIC = [0x00, 0x63, 0x77, 0x6d];
 const HEADER = 32;
 const FOOTER = 16;
 const SEGMENT_HEADER = 16;
-/** A ULEB128 of a u32 takes at most 5 bytes. */
-const MAX_ULEB = 5;
-
-/** What a read is for, said only when it fails (no string is built per value read). */
-type What = string | (() => string);
-const say = (what: What) => typeof what === "string" ? what : what();
-
-class Reader {
-  pos: number;
-  readonly view: DataView;
-  constructor(readonly bytes: Uint8Array, pos: number, readonly end: number) {
-    this.pos = pos;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  need(n: number, what: What): void {
-    if (this.pos + n > this.end) {
-      throw new CountersParseError(
-        "truncated",
-        this.pos,
-        `${say(what)} needs ${n} bytes, ${Math.max(0, this.end - this.pos)} left`,
-      );
-    }
-  }
-
-  u32(what: What, bigEndian = false): number {
-    this.need(4, what);
-    const v = this.view.getUint32(this.pos, !bigEndian);
-    this.pos += 4;
-    return v;
-  }
-
-  uleb(what: What): number {
-    let value = 0;
-    for (let i = 0; i < MAX_ULEB; i++) {
-      this.need(1, what);
-      const b = this.bytes[this.pos++];
-      value += (b & 0x7f) * 2 ** (7 * i);
-      if ((b & 0x80) === 0) {
-        if (value > 0xffffffff) {
-          throw new CountersParseError(
-            "value",
-            this.pos - 1,
-            `${say(what)} does not fit in 32 bits`,
-          );
-        }
-        return value;
-      }
-    }
-    throw new CountersParseError(
-      "value",
-      this.pos,
-      `${say(what)} is a ULEB128 longer than 5 bytes`,
-    );
-  }
-}
+const countersError = (kind: ByteFaultKind, offset: number, message: string) =>
+  new CountersParseError(kind, offset, message);
+/** Faults inside a string table are of kind "strtab". */
+const strtabError = (_: ByteFaultKind, offset: number, message: string) =>
+  new CountersParseError("strtab", offset, message);
 
 function hasMagic(bytes: Uint8Array, at: number): boolean {
   return MAGIC.every((b, i) => bytes[at + i] === b);
 }
 
 /** Walks a string table (it must fill exactly `len` bytes); its strings are not needed. */
-function skipStringTable(r: Reader, len: number): void {
-  const sub = new Reader(r.bytes, r.pos, r.pos + len);
-  try {
-    const n = sub.uleb("string table count");
-    for (let i = 0; i < n; i++) {
-      const slen = sub.uleb(`string ${i} length`);
-      sub.need(slen, `string ${i}`);
-      sub.pos += slen;
-    }
-  } catch (e) {
-    if (!(e instanceof CountersParseError)) throw e;
-    throw new CountersParseError("strtab", e.offset, `string table: ${e.message}`);
-  }
+function skipStringTable(r: ByteReader, len: number, what: string): void {
+  const sub = r.sub(len, what, strtabError);
+  readStrings(sub, what, false);
   if (sub.pos !== sub.end) {
-    throw new CountersParseError(
+    throw strtabError(
       "strtab",
       sub.pos,
-      `string table has ${sub.end - sub.pos} bytes after its strings`,
+      `${what} has ${sub.end - sub.pos} bytes after its strings`,
     );
   }
   r.pos += len;
@@ -154,7 +95,7 @@ export function parseCounters(bytes: Uint8Array): ParsedCounters {
     throw new CountersParseError("magic", 0, "no counter-data magic 00 63 77 6d");
   }
   const footerAt = bytes.length - FOOTER;
-  const r = new Reader(bytes, 4, footerAt);
+  const r = new ByteReader(bytes, 4, footerAt, countersError);
   const version = r.u32("version");
   if (version > 1) throw new CountersParseError("version", 4, `version ${version} is not 1`);
   const flavor = bytes[24];
@@ -196,8 +137,7 @@ export function parseCounters(bytes: Uint8Array): ParsedCounters {
     const strLen = r.view.getUint32(r.pos + 8, true);
     const argsLen = r.view.getUint32(r.pos + 12, true);
     r.pos += SEGMENT_HEADER;
-    r.need(strLen, `segment ${s} string table`);
-    skipStringTable(r, strLen);
+    skipStringTable(r, strLen, `segment ${s} string table`);
     r.need(argsLen, `segment ${s} args`);
     r.pos += argsLen;
     // Header + string table + args are padded to a multiple of 4 from the segment's start. Go's

@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { CountersParseError, coveredSet, coversMore, parseCounters } from "./counters.ts";
 import { encodeCounterFile } from "../../tests/harness/counterfile.ts";
+import { kindOf } from "../../tests/harness/fuzz.ts";
 
 const HASH = "00112233445566778899aabbccddeeff";
 const FUNCS = [
@@ -9,15 +10,7 @@ const FUNCS = [
   { pkgIdx: 1, funcIdx: 3, counters: [] },
 ];
 
-function kindOf(bytes: Uint8Array): string {
-  try {
-    parseCounters(bytes);
-  } catch (e) {
-    if (e instanceof CountersParseError) return e.kind;
-    throw e;
-  }
-  return "no error";
-}
+const kind = (bytes: Uint8Array) => kindOf(() => parseCounters(bytes), CountersParseError);
 
 Deno.test("parseCounters decodes ULEB128 and raw (little- and big-endian) files alike", () => {
   for (
@@ -61,22 +54,22 @@ Deno.test("malformed counter data throws CountersParseError with its kind", () =
     return b;
   };
   const footer = good.length - 16;
-  assertEquals(kindOf(good.subarray(0, 40)), "truncated");
-  assertEquals(kindOf(edit((b) => b[1] = 0x64)), "magic");
-  assertEquals(kindOf(edit((_, v) => v.setUint32(4, 2, true))), "version");
-  assertEquals(kindOf(edit((b) => b[24] = 3)), "flavor");
-  assertEquals(kindOf(edit((b) => b[footer] = 1)), "magic");
-  assertEquals(kindOf(edit((_, v) => v.setUint32(footer + 8, 0, true))), "segments");
-  assertEquals(kindOf(edit((_, v) => v.setUint32(footer + 8, 2, true))), "truncated");
+  assertEquals(kind(good.subarray(0, 40)), "truncated");
+  assertEquals(kind(edit((b) => b[1] = 0x64)), "magic");
+  assertEquals(kind(edit((_, v) => v.setUint32(4, 2, true))), "version");
+  assertEquals(kind(edit((b) => b[24] = 3)), "flavor");
+  assertEquals(kind(edit((b) => b[footer] = 1)), "magic");
+  assertEquals(kind(edit((_, v) => v.setUint32(footer + 8, 0, true))), "segments");
+  assertEquals(kind(edit((_, v) => v.setUint32(footer + 8, 2, true))), "truncated");
   // More functions than the bytes hold; fewer functions leave bytes before the footer.
-  assertEquals(kindOf(edit((_, v) => v.setBigUint64(32, 1n << 40n, true))), "truncated");
-  assertEquals(kindOf(edit((_, v) => v.setBigUint64(32, 4n, true))), "truncated");
-  assertEquals(kindOf(edit((_, v) => v.setBigUint64(32, 2n, true))), "segments");
-  assertEquals(kindOf(edit((_, v) => v.setUint32(40, 0xffff, true))), "truncated");
-  assertEquals(kindOf(edit((_, v) => v.setUint32(40, 1, true))), "strtab");
+  assertEquals(kind(edit((_, v) => v.setBigUint64(32, 1n << 40n, true))), "truncated");
+  assertEquals(kind(edit((_, v) => v.setBigUint64(32, 4n, true))), "truncated");
+  assertEquals(kind(edit((_, v) => v.setBigUint64(32, 2n, true))), "segments");
+  assertEquals(kind(edit((_, v) => v.setUint32(40, 0xffff, true))), "truncated");
+  assertEquals(kind(edit((_, v) => v.setUint32(40, 1, true))), "strtab");
   // Cut inside the function entries, with a footer glued on.
   const cut = new Uint8Array([...good.subarray(0, footer - 3), ...good.subarray(footer)]);
-  assertEquals(kindOf(cut), "truncated");
+  assertEquals(kind(cut), "truncated");
   // A ULEB128 value longer than 5 bytes.
   const long = encodeCounterFile({
     hash: HASH,
@@ -93,7 +86,7 @@ Deno.test("malformed counter data throws CountersParseError with its kind", () =
     0x00,
     ...long.subarray(at + 1),
   ]);
-  assertEquals(kindOf(bad), "value");
+  assertEquals(kind(bad), "value");
   const e = (() => {
     try {
       parseCounters(edit((b) => b[24] = 9));
