@@ -80,7 +80,7 @@ e2eTest(
         "wrapped-srv": ["beta"],
         "moved-one": ["gamma"],
         "moved-two": ["alpha", "beta"],
-        "host-srv": ["gamma"],
+        [host.binary]: ["gamma"],
       };
       for (const e of expected) {
         const prefix = await assertStored(run, e);

@@ -48,7 +48,7 @@ e2eTest(
           assert.match(p, pattern);
           const files = all.get(p)!;
           const info = new TextDecoder().decode(files.get("info.json"));
-          assertPrefix(p, [...files.keys()], info, { binary: "rs-host", pid: host.proc.hostPid });
+          assertPrefix(p, [...files.keys()], info, { binary: host.binary, pid: host.proc.hostPid });
           await assertRoutes(await writeFiles(dir, files), ran[i], p);
         }
         return true;
