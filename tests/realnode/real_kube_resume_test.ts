@@ -101,8 +101,10 @@ realTest(
       assert.ok(proxy.cut() >= 1, "the watch connection was open and is cut");
       await proxy.refusedAtLeast(1, AbortSignal.timeout(LIMIT)).catch(fail);
       await hit(ct.appUrl, "gamma"); // only the deletion's final pull can store this
-      await cp.deletePod(victim.api, 30); // announced, containers still running ...
-      await cp.finishDelete(victim.api); // ... and gone from the API before the watch is back
+      // Announced with a grace period (containers still running), then removed by its node, both
+      // in the gap: a watch without the version would not even see a deleting pod to replay.
+      await cp.deletePod(victim.api, 30);
+      await cp.finishDelete(victim.api);
       const gone = await cp.admin(
         "GET",
         `/api/v1/namespaces/real-r/pods?fieldSelector=` +
