@@ -111,14 +111,15 @@ export function re(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** Every file under `root` (relative paths, sorted). */
+/** Every stored file under `root` (relative paths, sorted; writes in flight left out). */
 export async function filesUnder(root: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string, rel: string) => {
     for await (const e of Deno.readDir(d)) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory) await walk(join(d, e.name), r);
-      else out.push(r);
+      // The dir sink writes `.<name>.<random>.tmp` and renames it: a write in flight, not a file.
+      else if (!(e.name.startsWith(".") && e.name.endsWith(".tmp"))) out.push(r);
     }
   };
   try {
