@@ -3,7 +3,8 @@
 import { z } from "zod";
 import type { Config } from "../config.ts";
 import { CredentialsError, findCredentials, type S3Credentials } from "../creds.ts";
-import { KubeApiError, KubeClient } from "../kube/client.ts";
+import { KubeApiError } from "../kube/api_errors.ts";
+import { KubeClient } from "../kube/client.ts";
 import { learnNodeName } from "../kube/identity.ts";
 import { parseKubeconfig } from "../kube/kubeconfig.ts";
 import { findKubeconfig, fsPath, type KubeconfigLocation } from "../kube/kubeconfig_source.ts";

@@ -3,47 +3,12 @@
  * token, timeouts on every call, and a rebuilt connection pool when the client certificate rotates.
  */
 
-import { z } from "zod";
 import type { Logger } from "../log.ts";
+import { apiErrorOf, causeText, KubeNetworkError } from "./api_errors.ts";
 import { credentialFingerprint, type Credentials, loadCredentials } from "./credentials.ts";
 import { KubeconfigError, type KubeconfigSpec } from "./kubeconfig.ts";
+import { ConnectionPools, httpClientFor } from "./pools.ts";
 import { untilDone } from "./until_done.ts";
-
-/** The API server answered with an error status. */
-export class KubeApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly method: string,
-    readonly url: string,
-    /** The API server's own words (`Status.message`) or the start of the body. */
-    readonly apiMessage: string,
-    readonly reason?: string,
-  ) {
-    super(`${method} ${url}: HTTP ${status}${reason ? ` ${reason}` : ""}: ${apiMessage}`);
-    this.name = "KubeApiError";
-  }
-}
-
-/** The API server could not be reached, or did not answer in time. */
-export class KubeNetworkError extends Error {
-  constructor(readonly method: string, readonly url: string, detail: string) {
-    super(`${method} ${url}: ${detail}`);
-    this.name = "KubeNetworkError";
-  }
-}
-
-/** True for errors worth retrying: network trouble, 5xx, 429. @example isRetryable(new KubeApiError(503, "GET", u, "")) // true */
-export function isRetryable(e: unknown): boolean {
-  if (e instanceof KubeNetworkError) return true;
-  return e instanceof KubeApiError && (e.status >= 500 || e.status === 429);
-}
-
-const Status = z.looseObject({
-  kind: z.literal("Status"),
-  message: z.string().optional(),
-  reason: z.string().optional(),
-  code: z.number().optional(),
-});
 
 export interface ClientOptions {
   log: Logger;
@@ -53,14 +18,6 @@ export interface ClientOptions {
   allowHttp?: boolean;
   /** Timeout of a whole request (headers and body) in ms. */
   requestTimeoutMs?: number;
-}
-
-function causeText(e: unknown): string {
-  const parts: string[] = [];
-  for (let c: unknown = e; c instanceof Error && parts.length < 4; c = c.cause) {
-    parts.push(c.message);
-  }
-  return parts.join(": ") || String(e);
 }
 
 /**
@@ -75,11 +32,7 @@ export class KubeClient {
   #root: string;
   #opts: ClientOptions;
   #creds: Credentials;
-  #http: Deno.HttpClient;
-  /** Requests (and stream bodies) still using each connection pool. */
-  #users = new Map<Deno.HttpClient, number>();
-  /** Pools replaced by a rotation, closed as soon as their last user is done. */
-  #retired = new Set<Deno.HttpClient>();
+  #pools: ConnectionPools;
   /** How many times the client certificate (or token file) was reloaded. */
   rotations = 0;
 
@@ -88,7 +41,7 @@ export class KubeClient {
     this.#root = root;
     this.#opts = opts;
     this.#creds = creds;
-    this.#http = this.#build(creds);
+    this.#pools = new ConnectionPools(httpClientFor(creds));
   }
 
   /**
@@ -141,14 +94,6 @@ export class KubeClient {
     return this.#creds.certDer;
   }
 
-  #build(creds: Credentials): Deno.HttpClient {
-    const caCerts = creds.caPem ? [creds.caPem] : undefined;
-    if (creds.certPem && creds.keyPem) {
-      return Deno.createHttpClient({ caCerts, cert: creds.certPem, key: creds.keyPem });
-    }
-    return Deno.createHttpClient({ caCerts });
-  }
-
   /** Before every new connection: reload when a credential file changed (rotation). */
   async #refresh(): Promise<void> {
     let fp: string;
@@ -161,10 +106,7 @@ export class KubeClient {
     }
     if (fp === this.#creds.fingerprint) return;
     const creds = await loadCredentials(this.#spec, this.#root);
-    const old = this.#http;
-    this.#http = this.#build(creds);
-    this.#retired.add(old);
-    this.#closeIfIdle(old);
+    this.#pools.replace(httpClientFor(creds));
     this.#creds = creds;
     this.rotations++;
     this.#opts.log.info("kube credentials changed; new connections use them", {
@@ -175,30 +117,7 @@ export class KubeClient {
 
   /** Pools not closed yet: 1, plus retired ones that a request or stream still uses. */
   get openPools(): number {
-    return this.#retired.size + 1;
-  }
-
-  #take(): { http: Deno.HttpClient; release: () => void } {
-    const http = this.#http;
-    this.#users.set(http, (this.#users.get(http) ?? 0) + 1);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      const left = (this.#users.get(http) ?? 1) - 1;
-      if (left > 0) this.#users.set(http, left);
-      else this.#users.delete(http);
-      this.#closeIfIdle(http);
-    };
-    return { http, release };
-  }
-
-  #closeIfIdle(http: Deno.HttpClient): void {
-    if (!this.#retired.has(http) || this.#users.has(http)) return;
-    this.#retired.delete(http);
-    try {
-      http.close();
-    } catch { /* already closed */ }
+    return this.#pools.open;
   }
 
   #url(path: string): string {
@@ -222,7 +141,7 @@ export class KubeClient {
     opts: { signal: AbortSignal; body?: unknown; timeoutMs?: number; stream?: boolean },
   ): Promise<Response> {
     await this.#refresh();
-    const pool = this.#take();
+    const pool = this.#pools.take();
     let res: Response;
     try {
       res = await this.#send(pool.http, method, path, opts);
@@ -271,14 +190,7 @@ export class KubeClient {
     }
     if (!res.ok) {
       try {
-        const text = (await res.text()).slice(0, 4096);
-        let message = text.trim().slice(0, 300);
-        let reason: string | undefined;
-        try {
-          const st = Status.safeParse(JSON.parse(text));
-          if (st.success) [message, reason] = [st.data.message ?? message, st.data.reason];
-        } catch { /* not JSON: keep the text */ }
-        throw new KubeApiError(res.status, method, url, message, reason);
+        throw await apiErrorOf(res, method, url);
       } finally {
         clearTimeout(handle);
       }
@@ -321,11 +233,6 @@ export class KubeClient {
 
   /** Closes every connection pool. */
   close(): void {
-    for (const c of [...this.#retired, this.#http]) {
-      try {
-        c.close();
-      } catch { /* already closed */ }
-    }
-    this.#retired.clear();
+    this.#pools.close();
   }
 }

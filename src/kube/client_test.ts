@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../log.ts";
-import { isRetryable, KubeApiError, KubeClient, KubeNetworkError } from "./client.ts";
+import { isRetryable, KubeApiError, KubeNetworkError } from "./api_errors.ts";
+import { KubeClient } from "./client.ts";
 import { KubeconfigError, parseKubeconfig } from "./kubeconfig.ts";
 import { createLogger } from "../log.ts";
 import { json, scriptedApi, status } from "./testdata/scripted_api.ts";

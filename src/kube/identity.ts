@@ -7,7 +7,8 @@ import { z } from "zod";
 import type { Logger } from "../log.ts";
 import { sleep } from "../system.ts";
 import { Backoff } from "../backoff.ts";
-import { isRetryable, KubeApiError, type KubeClient } from "./client.ts";
+import { isRetryable, KubeApiError } from "./api_errors.ts";
+import type { KubeClient } from "./client.ts";
 import { subjectCommonName } from "./pem.ts";
 
 export type IdentitySource =

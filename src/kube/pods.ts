@@ -11,7 +11,8 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import { OnceLog } from "../log.ts";
 import { Backoff } from "../backoff.ts";
-import { KubeApiError, type KubeClient } from "./client.ts";
+import { KubeApiError } from "./api_errors.ts";
+import type { KubeClient } from "./client.ts";
 import { lines, parseWatchEvent, PodList, type PodMeta, WatchParseError } from "./watch_stream.ts";
 
 export type PodEventType = "ADDED" | "MODIFIED" | "DELETED";

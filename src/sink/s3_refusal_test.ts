@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { refusalScope } from "./s3.ts";
+import { refusalScope } from "./s3_refusal.ts";
 
 Deno.test("credentials, bucket, region and policy refusals are the whole store's", () => {
   for (

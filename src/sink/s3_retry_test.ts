@@ -1,7 +1,8 @@
 /** S3Sink's retry rules against a loopback stub (no real store needed). */
 
 import assert from "node:assert/strict";
-import { describeFetchError, S3Sink } from "./s3.ts";
+import { S3Sink } from "./s3.ts";
+import { describeFetchError } from "./s3_request.ts";
 import { SinkError } from "./sink.ts";
 
 interface Seen {

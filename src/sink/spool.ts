@@ -7,16 +7,12 @@
 import { errorText } from "../errors.ts";
 import { KeyRejectedError, type Sink, SinkError } from "./sink.ts";
 import { keySegments } from "./key.ts";
-import {
-  readSpooled,
-  removeSpooled,
-  scanSpool,
-  type SpooledFile,
-  writeSpooled,
-} from "./spool_files.ts";
+import { SpoolCondition } from "./spool_condition.ts";
+import { evictionVictims } from "./spool_eviction.ts";
+import { SpoolIndex } from "./spool_index.ts";
 import { SpoolLosses } from "./spool_losses.ts";
 import { fullJitter } from "../backoff.ts";
-import { type Logger, OnceLog, silentLogger } from "../log.ts";
+import { type Logger, silentLogger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Health } from "../health.ts";
 import { sleep } from "../system.ts";
@@ -43,13 +39,6 @@ export interface SpoolOptions {
   permanentRetryMs?: number;
 }
 
-interface Entry extends SpooledFile {
-  /** Bumped on every write of the key, so a drain does not drop newer bytes it did not send. */
-  seq: number;
-}
-
-const M_BYTES = "coverage_collector_spool_bytes";
-const M_OBJECTS = "coverage_collector_spool_objects";
 const M_EVICT = "coverage_collector_spool_evictions_total";
 const M_PUTS = "coverage_collector_sink_puts_total";
 
@@ -65,12 +54,8 @@ export class SpoolingSink implements Sink {
   #inner: Sink;
   #o: Required<Omit<SpoolOptions, "metrics" | "health">> & Pick<SpoolOptions, "metrics" | "health">;
   #losses: SpoolLosses;
-  /** In age order: the first is the oldest. */
-  #entries = new Map<string, Entry>();
-  #bytes = 0;
-  #seq = 0;
-  #fault: { message: string; permanent: boolean } | null = null;
-  #once = new OnceLog();
+  #index: SpoolIndex;
+  #condition: SpoolCondition;
   #lock: Promise<unknown> = Promise.resolve();
   #wake: PromiseWithResolvers<void> | null = null;
   #emptyWaiters: Array<() => void> = [];
@@ -85,7 +70,9 @@ export class SpoolingSink implements Sink {
       permanentRetryMs: opts.permanentRetryMs ?? 300_000,
       writtenOnce: opts.writtenOnce ?? (() => false),
     };
+    this.#index = new SpoolIndex(opts.dir);
     this.#losses = new SpoolLosses(this.#o.log, opts.metrics);
+    this.#condition = new SpoolCondition(this.description, this.#o.log, opts.metrics, opts.health);
     opts.metrics?.counter(M_EVICT, "Spooled objects dropped to keep the spool under its limit");
     opts.metrics?.counter(M_PUTS, "Writes to the sink by result");
   }
@@ -99,11 +86,11 @@ export class SpoolingSink implements Sink {
 
   /** Keys waiting in the spool, oldest first. */
   spooled(): string[] {
-    return [...this.#entries.keys()];
+    return this.#index.keys();
   }
 
   pending(): number {
-    return this.#entries.size;
+    return this.#index.size;
   }
 
   dropped(key: string): boolean {
@@ -117,7 +104,7 @@ export class SpoolingSink implements Sink {
 
   /** Resolves when nothing is spooled (at once when empty), or when `signal` aborts. */
   drained(signal?: AbortSignal): Promise<void> {
-    if (this.#entries.size === 0 || signal?.aborted) return Promise.resolve();
+    if (this.#index.size === 0 || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         signal?.removeEventListener("abort", done);
@@ -133,8 +120,8 @@ export class SpoolingSink implements Sink {
     this.#losses.takeDropped(key); // written again
     // While the store is failing, or an older copy waits, go to the spool: the drain is the one
     // that talks to the store then, so keys stay in order and a refusal is not hammered.
-    if (this.#entries.has(key) || (this.#fault && this.#entries.size > 0)) {
-      await this.#spool(key, data, this.#fault?.message ?? "an older copy is spooled");
+    if (this.#index.has(key) || (this.#condition.fault && this.#index.size > 0)) {
+      await this.#spool(key, data, this.#condition.fault?.message ?? "an older copy is spooled");
       return;
     }
     try {
@@ -160,15 +147,15 @@ export class SpoolingSink implements Sink {
   async run(signal: AbortSignal): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
-      const first = this.#entries.values().next();
-      if (first.done) {
+      const first = this.#index.oldest();
+      if (!first) {
         await this.#idle(signal);
         continue;
       }
-      const { key, name, seq } = first.value;
+      const { key, seq } = first;
       let data: Uint8Array;
       try {
-        data = await readSpooled(this.#o.dir, name);
+        data = await this.#index.read(first);
       } catch (e) {
         this.#o.log.error("spooled object unreadable; dropped", {
           object: key,
@@ -199,7 +186,7 @@ export class SpoolingSink implements Sink {
       await this.#remove(key, seq);
       this.#count("drained");
       this.#clearFault();
-      if (this.#entries.size === 0) this.#o.log.info("spool drained", { sink: this.description });
+      if (this.#index.size === 0) this.#o.log.info("spool drained", { sink: this.description });
     }
   }
 
@@ -208,10 +195,11 @@ export class SpoolingSink implements Sink {
    * the final pull's bytes). Resolves with how many objects are still spooled.
    */
   async flush(signal: AbortSignal): Promise<number> {
-    for (const { key, name, seq } of [...this.#entries.values()]) {
+    for (const entry of this.#index.entries()) {
+      const { key, seq } = entry;
       if (signal.aborted) break;
       try {
-        await this.#inner.put(key, await readSpooled(this.#o.dir, name), signal);
+        await this.#inner.put(key, await this.#index.read(entry), signal);
       } catch (e) {
         if (signal.aborted) break;
         if (e instanceof KeyRejectedError) await this.#remove(key, seq, e);
@@ -221,18 +209,18 @@ export class SpoolingSink implements Sink {
       await this.#remove(key, seq);
       this.#count("drained");
     }
-    if (this.#entries.size === 0) this.#clearFault();
-    return this.#entries.size;
+    if (this.#index.size === 0) this.#clearFault();
+    return this.#index.size;
   }
 
   status(): Record<string, unknown> {
     return {
       ...this.#inner.status?.(),
-      spooledObjects: this.#entries.size,
-      spooledBytes: this.#bytes,
+      spooledObjects: this.#index.size,
+      spooledBytes: this.#index.bytes,
       spoolMaxBytes: this.#o.maxBytes,
-      fault: this.#fault?.message,
-      faultPermanent: this.#fault?.permanent,
+      fault: this.#condition.fault?.message,
+      faultPermanent: this.#condition.fault?.permanent,
       ...this.#losses.status(),
     };
   }
@@ -240,7 +228,7 @@ export class SpoolingSink implements Sink {
   /** Sizes of what the spool holds in memory (the soak benchmark watches them). */
   sizes(): Record<string, number> {
     return {
-      spooled: this.#entries.size,
+      spooled: this.#index.size,
       emptyWaiters: this.#emptyWaiters.length,
       ...this.#losses.sizes(),
     };
@@ -272,13 +260,7 @@ export class SpoolingSink implements Sink {
           false,
         );
       }
-      const at = Date.now();
-      const name = await writeSpooled(this.#o.dir, key, data, at);
-      const old = this.#entries.get(key);
-      if (old) this.#bytes -= old.bytes;
-      this.#entries.delete(key); // re-inserted as the newest
-      this.#entries.set(key, { key, name, bytes: data.length, at, seq: ++this.#seq });
-      this.#bytes += data.length;
+      await this.#index.write(key, data, Date.now());
       this.#count("spooled");
       await this.#evict(key);
       this.#changed();
@@ -287,17 +269,14 @@ export class SpoolingSink implements Sink {
   }
 
   /**
-   * Drops the oldest objects (never `keep`) until the spool fits its limit: first those written
-   * again and again (counters), then those written once (meta-data), which the writer is told
-   * of through `dropped` so that it writes them again.
+   * Drops objects (never `keep`) until the spool fits its limit (see spool_eviction.ts); the
+   * writer is told of each through `dropped`, so that it writes it again.
    */
   async #evict(keep?: string): Promise<void> {
-    const all = [...this.#entries.values()];
-    const once = this.#o.writtenOnce;
-    for (const e of [...all.filter((e) => !once(e.key)), ...all.filter((e) => once(e.key))]) {
-      if (this.#bytes <= this.#o.maxBytes) break;
-      if (e.key === keep) continue;
-      await this.#unlink(e);
+    const { maxBytes, writtenOnce: once } = this.#o;
+    const victims = evictionVictims(this.#index.entries(), this.#index.bytes, maxBytes, once, keep);
+    for (const e of victims) {
+      await this.#index.remove(e);
       this.#losses.dropped(e.key);
       this.#o.metrics?.inc(M_EVICT, "Spooled objects dropped to keep the spool under its limit");
       this.#o.log.warn("spool full; oldest object dropped", {
@@ -309,22 +288,16 @@ export class SpoolingSink implements Sink {
     }
   }
 
-  async #unlink(e: Entry): Promise<void> {
-    this.#entries.delete(e.key);
-    this.#bytes -= e.bytes;
-    await removeSpooled(this.#o.dir, e.name);
-  }
-
   /**
    * Removes `key` once stored (or refused: `rejected`), unless newer bytes were spooled
    * meanwhile (those are tried in turn).
    */
   #remove(key: string, seq: number, rejected?: KeyRejectedError): Promise<void> {
     return this.#locked(async () => {
-      const e = this.#entries.get(key);
+      const e = this.#index.get(key);
       if (rejected) this.#reject(key, rejected);
       if (e && e.seq === seq) {
-        await this.#unlink(e);
+        await this.#index.remove(e);
         if (rejected) this.#losses.dropped(key);
       }
       this.#changed();
@@ -332,59 +305,31 @@ export class SpoolingSink implements Sink {
   }
 
   async #load(): Promise<void> {
-    const found = await scanSpool(this.#o.dir, this.#o.log);
-    for (const e of found) {
-      this.#entries.set(e.key, { ...e, seq: ++this.#seq });
-      this.#bytes += e.bytes;
-    }
+    const found = await this.#index.load(this.#o.log);
     await this.#evict();
-    if (found.length > 0) {
+    if (found > 0) {
       this.#o.log.info("spool found from an earlier run; will retry", {
         dir: this.#o.dir,
-        objects: this.#entries.size,
-        bytes: this.#bytes,
+        objects: this.#index.size,
+        bytes: this.#index.bytes,
       });
     }
     this.#changed();
   }
 
   #setFault(e: unknown): void {
-    const permanent = e instanceof SinkError && e.permanent;
-    this.#fault = { message: errorText(e), permanent };
-    if (this.#once.changed("fault", this.#fault.message)) {
-      this.#o.log[permanent ? "error" : "warn"](
-        permanent ? "store refuses writes; spooling until fixed" : "store unreachable; spooling",
-        { sink: this.description, error: this.#fault.message },
-      );
-    }
+    this.#condition.setFault(e);
     this.#changed();
   }
 
   #clearFault(): void {
-    if (!this.#fault) return;
-    this.#fault = null;
-    if (this.#once.cleared("fault")) {
-      this.#o.log.info("store writes work again", { sink: this.description });
-    }
-    this.#changed();
+    if (this.#condition.clearFault()) this.#changed();
   }
 
-  /** Publishes gauges and the health condition. */
+  /** Publishes gauges and the health condition; wakes those waiting for an empty spool. */
   #changed(): void {
-    this.#o.metrics?.set(M_BYTES, "Bytes waiting in the S3 spool", this.#bytes);
-    this.#o.metrics?.set(M_OBJECTS, "Objects waiting in the S3 spool", this.#entries.size);
-    const n = this.#entries.size;
-    if (n === 0) { for (const w of this.#emptyWaiters.splice(0)) w(); }
-    const waiting = n > 0 ? `${n} objects (${this.#bytes} bytes) spooled for retry` : "";
-    if (this.#fault?.permanent) {
-      const reason = `${this.#fault.message}${waiting ? `; ${waiting}` : ""}`;
-      this.#o.health?.set("sink", { ready: false, reason });
-    } else if (n > 0 || this.#fault) {
-      const reason = [waiting, this.#fault?.message].filter((s) => s).join(": ");
-      this.#o.health?.set("sink", { ready: true, degraded: true, reason });
-    } else {
-      this.#o.health?.set("sink", { ready: true });
-    }
+    this.#condition.publish(this.#index.size, this.#index.bytes);
+    if (this.#index.size === 0) { for (const w of this.#emptyWaiters.splice(0)) w(); }
   }
 
   #idle(signal: AbortSignal): Promise<void> {

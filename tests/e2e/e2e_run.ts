@@ -22,6 +22,13 @@ import {
   startServer,
   TIME,
 } from "./e2e_util.ts";
+import {
+  isForeignRow,
+  ownProcesses,
+  splitForeign,
+  type SummaryRow,
+  summaryRows,
+} from "./foreign_hosts.ts";
 
 /** What `withNode` gives a test. */
 export interface NodeRun {
@@ -164,29 +171,74 @@ export interface OnceRun {
   code: number;
   stdout: string;
   out: string;
+  /**
+   * The stored prefixes of this test's servers: every prefix but the `_host_` ones of host
+   * processes this test did not start (`foreign`). A server of ours is here wherever it is filed.
+   */
   prefixes: Map<string, string[]>;
+  /** `_host_` prefixes of other runs' host servers on this shared machine. */
+  foreign: Map<string, string[]>;
+  /** The summary rows of ours (`foreign` rows left out). */
+  rows: SummaryRow[];
+  /** The summary rows of foreign host servers (stored or not: they may vanish mid-pull). */
+  foreignRows: SummaryRow[];
   /** stdout, the log and the stored prefixes, for failure messages. */
   why: string;
 }
 
 /**
- * Runs `once` against the node into the dir sink and waits for its exit.
- * @example const run = await runOnce(r, 56100); assert.equal(run.code, 0, run.why);
+ * Runs `once` against the node into the dir sink and waits for its exit; foreign host servers'
+ * prefixes and rows are kept apart (tests/e2e/foreign_hosts.ts).
+ * @example const run = await runOnce(r, 56100); assertOnceOk(run, 2);
  */
 export async function runOnce(r: NodeRun, portStart: number): Promise<OnceRun> {
   const c = await r.collector("once", portStart, r.dirSink);
   const { code } = await c.status;
   const stdout = await c.stdout;
-  const prefixes = byPrefix(await filesUnder(r.out));
+  const all = byPrefix(await filesUnder(r.out));
+  const own = ownProcesses(r.node);
+  const { ours, foreign } = await splitForeign(
+    all,
+    (p) => Deno.readTextFile(join(r.out, p, "info.json")),
+    own,
+  );
+  const rows = summaryRows(stdout);
+  const isForeign = (row: SummaryRow) => isForeignRow(row, foreign, own);
   return {
     code,
     stdout,
     out: r.out,
-    prefixes,
+    prefixes: ours,
+    foreign,
+    rows: rows.filter((row) => !isForeign(row)),
+    foreignRows: rows.filter(isForeign),
     why: `stdout:\n${stdout}\nlog:\n${c.lines.join("\n")}\nfiles: ${
-      [...prefixes.keys()].join(" ")
-    }`,
+      [...all.keys()].join(" ")
+    }\nforeign: ${[...foreign.keys()].join(" ") || "none"}`,
   };
+}
+
+/**
+ * Asserts `once` found and stored exactly `n` servers of ours (and no other row of ours), that its
+ * "<stored> of <found>" line counts ours plus the foreign rows, and that it exited 0 (1 only when
+ * a foreign host server was not stored).
+ * @example assertOnceOk(await runOnce(r, 56100), 5);
+ */
+export function assertOnceOk(run: OnceRun, n: number): void {
+  assert.deepEqual(
+    run.rows.filter((row) => row.result !== "stored").map((row) => row.line),
+    [],
+    `rows of ours not stored: ${run.why}`,
+  );
+  assert.equal(run.rows.length, n, `rows of ours: ${run.why}`);
+  const foreignStored = run.foreignRows.filter((row) => row.result === "stored").length;
+  const total = n + run.foreignRows.length;
+  assert.match(
+    run.stdout,
+    new RegExp(`\\b${n + foreignStored} of ${total} coverage servers stored\\b`),
+    run.why,
+  );
+  assert.equal(run.code, foreignStored === run.foreignRows.length ? 0 : 1, run.why);
 }
 
 /**

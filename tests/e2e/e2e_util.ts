@@ -43,15 +43,18 @@ export type Place =
 
 /**
  * Starts the fixture as `binary` (FIXTURE_BINARY_NAME) in a container or as a host process and
- * waits for its port lines.
+ * waits for its port lines. A host process's name gets `-<node runId>` appended (the returned
+ * `binary` has it): other runs of the same test on this machine start host servers of the same
+ * name, and two found in the same second would share one `_host_/<time>/<binary>` prefix.
  * @example
  * const s = await startServer({ pod, container: "app" }, { binary: "web", env: { COVERAGE_PORT: "56100" } });
  */
 export async function startServer(
   place: Place,
-  { binary, env }: { binary: string; env: Record<string, string> },
+  { binary: base, env }: { binary: string; env: Record<string, string> },
 ): Promise<E2eServer> {
   const command = await covserverBinary();
+  const binary = "host" in place ? `${base}-${place.host.runId}` : base;
   const fullEnv = { APP_PORT: "0", FIXTURE_BINARY_NAME: binary, ...env };
   let proc: SimRunning;
   let address = "127.0.0.1";

@@ -15,6 +15,7 @@ import {
   startServer,
 } from "./e2e_util.ts";
 import { s3Prefixes, writeFiles } from "./e2e_counts.ts";
+import { oursInS3 } from "./foreign_hosts.ts";
 import { assertPrefix, expectHost, withS3Node } from "./e2e_run.ts";
 
 const skip = (await e2eSkipReason()) ?? (await canRunS3() ? null : "needs versitygw (Go)");
@@ -39,14 +40,15 @@ e2eTest(
       const { pattern } = expectHost(host);
       /** The stored prefixes (oldest first), each checked, with its routes judged by covdata. */
       const check = async (ran: string[][]) => {
-        const all = await s3Prefixes(s3, BASE);
+        // Other runs' host servers on this machine are stored too: only this node's count.
+        const all = await oursInS3(await s3Prefixes(s3, BASE), r.node);
         const prefixes = [...all.keys()].sort();
         assert.equal(prefixes.length, ran.length, `prefixes: ${prefixes.join(" ")}`);
         for (const [i, p] of prefixes.entries()) {
           assert.match(p, pattern);
           const files = all.get(p)!;
           const info = new TextDecoder().decode(files.get("info.json"));
-          assertPrefix(p, [...files.keys()], info, { binary: "rs-host", pid: host.proc.hostPid });
+          assertPrefix(p, [...files.keys()], info, { binary: host.binary, pid: host.proc.hostPid });
           await assertRoutes(await writeFiles(dir, files), ran[i], p);
         }
         return true;

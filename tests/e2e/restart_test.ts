@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { CollectorProcess } from "../harness/collector.ts";
+import type { SimNode } from "../harness/node.ts";
 import {
   assertRoutes,
   byPrefix,
@@ -16,6 +17,7 @@ import {
   filesUnder,
 } from "./e2e_util.ts";
 import { directCounters, someSlotEquals } from "./e2e_counts.ts";
+import { oursUnder } from "./foreign_hosts.ts";
 import { assertPrefix, type Expect, startWebAndHost, withNode } from "./e2e_run.ts";
 
 const skip = await e2eSkipReason();
@@ -28,8 +30,13 @@ function prefixesOf(all: Map<string, string[]>, e: Expect): string[] {
 }
 
 /** Checks every prefix (files, info.json) and returns them by prefix. */
-async function checkAll(out: string, expected: Expect[]): Promise<Map<string, string[]>> {
-  const all = byPrefix(await filesUnder(out));
+async function checkAll(
+  out: string,
+  expected: Expect[],
+  node: SimNode,
+): Promise<Map<string, string[]>> {
+  // Other runs' host servers on this machine are stored too: only this node's are checked.
+  const all = await oursUnder(out, byPrefix(await filesUnder(out)), node);
   for (const [prefix, names] of all) {
     const e = expected.find((x) => x.pattern.test(prefix));
     assert.ok(e, `unexpected prefix ${prefix}`);
@@ -40,9 +47,15 @@ async function checkAll(out: string, expected: Expect[]): Promise<Map<string, st
 }
 
 /** Waits until the newest prefix of every server shows `ran` covered. */
-function waitRoutes(out: string, expected: Expect[], ran: string[], c: CollectorProcess) {
+function waitRoutes(
+  out: string,
+  node: SimNode,
+  expected: Expect[],
+  ran: string[],
+  c: CollectorProcess,
+) {
   return eventually(`stored data shows ${ran.join("+")}`, async () => {
-    const all = await checkAll(out, expected);
+    const all = await checkAll(out, expected, node);
     for (const e of expected) {
       const newest = prefixesOf(all, e).pop();
       assert.ok(newest, `no prefix for ${e.server.binary}`);
@@ -79,12 +92,12 @@ e2eTest(
       await exercise(web, "alpha");
       await exercise(host, "alpha");
       const first = await start("1h");
-      await waitRoutes(out, expected, ["alpha"], first);
+      await waitRoutes(out, node, expected, ["alpha"], first);
       await exercise(web, "beta", 2);
       await exercise(host, "beta", 2);
       assert.equal((await first.stop("SIGTERM")).code, 0, first.lines.join("\n"));
       // What ran before SIGTERM was stored by the final pull.
-      const before = await checkAll(out, expected);
+      const before = await checkAll(out, expected, node);
       for (const e of expected) {
         const [prefix] = prefixesOf(before, e);
         await assertRoutes(join(out, prefix), ["alpha", "beta"], `${prefix} after SIGTERM`);
@@ -94,12 +107,12 @@ e2eTest(
       await exercise(web, "gamma");
       await exercise(host, "gamma");
       const second = await start("1s");
-      await waitRoutes(out, expected, ["alpha", "beta", "gamma"], second);
+      await waitRoutes(out, node, expected, ["alpha", "beta", "gamma"], second);
       // It keeps collecting after the restart: later counts reach the newest prefix.
       await exercise(web, "alpha", 3);
       await exercise(host, "beta", 3);
       await eventually("counts after the restart stored", async () => {
-        const all = await checkAll(out, expected);
+        const all = await checkAll(out, expected, node);
         for (const e of expected) {
           const newest = prefixesOf(all, e).pop()!;
           const files = new Map<string, Uint8Array>();
@@ -113,7 +126,7 @@ e2eTest(
       }, 60_000).catch((e) => assert.fail(`${e}\n${second.lines.slice(-30).join("\n")}`));
       assert.equal((await second.stop("SIGTERM")).code, 0, second.lines.join("\n"));
 
-      const after = await checkAll(out, expected);
+      const after = await checkAll(out, expected, node);
       for (const e of expected) {
         const old = prefixesOf(before, e);
         const now = prefixesOf(after, e);

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import type { CollectorProcess } from "../harness/collector.ts";
+import type { SimNode } from "../harness/node.ts";
 import { canRunS3, type S3Server } from "../harness/s3.ts";
 import {
   assertRoutes,
@@ -15,6 +16,7 @@ import {
   exercise,
 } from "./e2e_util.ts";
 import { directCounters, s3Prefixes, someSlotEquals, writeFiles } from "./e2e_counts.ts";
+import { oursInS3 } from "./foreign_hosts.ts";
 import { assertPrefix, type Expect, startWebAndHost, withS3Node } from "./e2e_run.ts";
 
 const skip = (await e2eSkipReason()) ?? (await canRunS3() ? null : "needs versitygw (Go)");
@@ -24,12 +26,14 @@ const OUTAGE_MS = 30_000;
 
 /** Checks every prefix's files and info.json, and that each expected server has one prefix. */
 async function checkAll(
+  node: SimNode,
   s3: S3Server,
   expected: Expect[],
   tmp: string,
   routes: (e: Expect) => string[],
 ): Promise<Map<string, Map<string, Uint8Array>>> {
-  const all = await s3Prefixes(s3, BASE);
+  // Other runs' host servers on this machine are stored too: only this node's are checked.
+  const all = await oursInS3(await s3Prefixes(s3, BASE), node);
   assert.equal(all.size, expected.length, `prefixes: ${[...all.keys()].join(" ")}`);
   for (const e of expected) {
     const prefix = [...all.keys()].find((p) => e.pattern.test(p));
@@ -81,7 +85,7 @@ function withS3Daemon(portStart: number, body: (r: S3Run) => Promise<void>): Pro
       "2s",
     ]);
     const why = () => c.lines.slice(-40).join("\n");
-    const check = () => checkAll(s3, expected, dir, (e) => ran.get(e.server)!);
+    const check = () => checkAll(node, s3, expected, dir, (e) => ran.get(e.server)!);
     const assertLatest = async (what: string) => {
       const all = await check();
       for (const e of expected) {

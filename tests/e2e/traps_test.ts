@@ -5,7 +5,15 @@
 
 import assert from "node:assert/strict";
 import { type E2eServer, e2eSkipReason, e2eTest, reportedPid, startServer } from "./e2e_util.ts";
-import { assertStored, expectHost, expectPod, type OnceRun, runOnce, withNode } from "./e2e_run.ts";
+import {
+  assertOnceOk,
+  assertStored,
+  expectHost,
+  expectPod,
+  type OnceRun,
+  runOnce,
+  withNode,
+} from "./e2e_run.ts";
 
 const skip = await e2eSkipReason();
 const IMG = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
@@ -48,8 +56,7 @@ e2eTest(
       assert.notEqual(plain.proc.hostPid, host.proc.hostPid);
 
       const run = await runOnce(r, PORT);
-      assert.equal(run.code, 0, run.why);
-      assert.match(run.stdout, /2 of 2 coverage servers stored/, run.why);
+      assertOnceOk(run, 2);
       assert.equal(run.prefixes.size, 2, run.why);
       await assertStored(run, await expectPod(pod, `${ns}/hn/app`, img("hn")));
       await assertStored(run, expectHost(host));

@@ -1,0 +1,208 @@
+/**
+ * The engine's judgement of candidates: which listening sockets are due for a probe, the probe
+ * and attribution that make one a target (or not), and the memory of every verdict, so that a
+ * judged socket is not probed again while it lives and a silent one is tried less and less often.
+ */
+
+import type { Deps } from "./agent.ts";
+import type { Logger } from "./log.ts";
+import type { EngineParts } from "./engine.ts";
+import { readStartTime } from "./procfs/stat.ts";
+import type { Candidate, Identity, Owner, Target } from "./target.ts";
+import { targetFields } from "./target.ts";
+
+/** Judged candidates are not probed again while their socket lives. */
+type Verdict = "collecting" | "not-coverage" | "refused";
+
+const PROBE_CONCURRENCY = 16;
+const PROBE_RETRY_MS = 5_000;
+const PROBE_RETRY_MAX_MS = 5 * 60_000;
+
+const ownerKey = (o: Owner) => o.kind === "host" ? "_host_" : o.container.id;
+const candidateKey = (c: Candidate) => `${ownerKey(c.owner)}|${c.host}|${c.port}|${c.inode}`;
+
+/**
+ * Probes candidates and remembers what it found.
+ *
+ * @example
+ * const judge = new Judge(deps, parts, log);
+ * await judge.judgeAll(view.candidates, signal, (t) => start(t));
+ */
+export class Judge {
+  #deps: Deps;
+  #parts: EngineParts;
+  #log: Logger;
+  #verdicts = new Map<string, Verdict>();
+  /** Target key → the candidate key it was judged under. */
+  #candidateOf = new Map<string, string>();
+  /** Candidates whose probe failed (no HTTP answer): when to try again. */
+  #probeErrors = new Map<string, { failures: number; retryAt: number }>();
+  #refusedInScan: { candidate: Candidate; identity: Identity }[] = [];
+
+  constructor(deps: Deps, parts: EngineParts, log: Logger) {
+    this.#deps = deps;
+    this.#parts = parts;
+    this.#log = log;
+  }
+
+  /**
+   * Judges the candidates of one scan that are due, at most PROBE_CONCURRENCY at once, and hands
+   * each new target to `found` as soon as it is confirmed. Judgements of sockets no longer among
+   * `candidates` are forgotten first.
+   */
+  async judgeAll(
+    candidates: Candidate[],
+    signal: AbortSignal,
+    found: (t: Target) => void,
+  ): Promise<void> {
+    // Forget judgements of sockets that are gone. A running collector whose socket vanished from
+    // one scan is not disturbed: if the socket comes back, its target key is already running.
+    const live = new Set(candidates.map(candidateKey));
+    for (const key of [...this.#verdicts.keys()]) if (!live.has(key)) this.#verdicts.delete(key);
+    for (const key of [...this.#probeErrors.keys()]) {
+      if (!live.has(key)) this.#probeErrors.delete(key);
+    }
+    const now = this.#deps.system.now();
+    const fresh = candidates.filter((c) => {
+      const key = candidateKey(c);
+      return !this.#verdicts.has(key) && (this.#probeErrors.get(key)?.retryAt ?? 0) <= now;
+    });
+    await forEachLimited(fresh, PROBE_CONCURRENCY, async (c) => {
+      let t: Target | null;
+      try {
+        t = await this.#judge(c, signal);
+      } catch (e) {
+        if (signal.aborted) return;
+        this.#log.warn("candidate not judged", { ...targetFields(c), host: c.host, error: e });
+        return;
+      }
+      if (t) found(t);
+    });
+  }
+
+  /**
+   * For a target whose collector starts now: what to call when it ends, so that its socket is
+   * judged again at the next scan.
+   */
+  onCollectorEnd(targetKey: string): () => void {
+    const key = this.#candidateOf.get(targetKey);
+    return () => {
+      this.#candidateOf.delete(targetKey);
+      if (key) this.#verdicts.delete(key);
+    };
+  }
+
+  /**
+   * A confirmed server whose collector could not be made: forget its verdict, so it is judged
+   * again, and wait before that like after a failed probe (no spinning on a server that always
+   * fails the same way).
+   */
+  startFailed(targetKey: string): void {
+    const key = this.#candidateOf.get(targetKey);
+    this.#candidateOf.delete(targetKey);
+    if (key) {
+      this.#verdicts.delete(key);
+      this.#retryLater(key);
+    }
+  }
+
+  /** A scan begins: its refusals replace the last scan's. */
+  beginScan(): void {
+    this.#refusedInScan = [];
+  }
+
+  /** Coverage servers the last scan refused to file under their apparent owner. */
+  refusedInLastScan(): { candidate: Candidate; identity: Identity }[] {
+    return [...this.#refusedInScan];
+  }
+
+  /** How many live sockets carry each verdict (for /status). */
+  counts(): Record<string, number> {
+    return [...this.#verdicts.values()].reduce<Record<string, number>>((acc, v) => {
+      acc[v] = (acc[v] ?? 0) + 1;
+      return acc;
+    }, {});
+  }
+
+  /** Entries of the long-lived maps (flat under churn). */
+  sizes(): Record<string, number> {
+    return {
+      "engine.verdicts": this.#verdicts.size,
+      "engine.candidateOf": this.#candidateOf.size,
+      "engine.probeErrors": this.#probeErrors.size,
+    };
+  }
+
+  /** Backs off a candidate: 5 s after its first failure, doubling up to 5 minutes. */
+  #retryLater(key: string): number {
+    const failures = (this.#probeErrors.get(key)?.failures ?? 0) + 1;
+    const wait = Math.min(PROBE_RETRY_MAX_MS, PROBE_RETRY_MS * 2 ** (failures - 1));
+    this.#probeErrors.set(key, { failures, retryAt: this.#deps.system.now() + wait });
+    return failures;
+  }
+
+  async #judge(c: Candidate, signal: AbortSignal): Promise<Target | null> {
+    const key = candidateKey(c);
+    const fields = targetFields(c);
+    const verdict = await this.#parts.probe(c, signal);
+    const m = this.#deps.metrics;
+    m.inc("coverage_collector_probes_total", "Identity probes by result", { result: verdict.kind });
+    if (verdict.kind === "error") {
+      // A listener that does not answer HTTP is tried again later, less and less often.
+      const failures = this.#retryLater(key);
+      this.#log.debug("probe failed", { ...fields, host: c.host, error: verdict.error, failures });
+      return null;
+    }
+    this.#probeErrors.delete(key);
+    if (verdict.kind === "not-coverage") {
+      this.#verdicts.set(key, "not-coverage");
+      this.#log.info("not a coverage server", { ...fields, host: c.host, status: verdict.status });
+      return null;
+    }
+    const hostPid = await this.#parts.attribute(c, verdict.identity);
+    if (hostPid === null) {
+      this.#verdicts.set(key, "refused");
+      this.#refusedInScan.push({ candidate: c, identity: verdict.identity });
+      m.inc("coverage_collector_attribution_refused_total", "Servers refused: PID not owner's");
+      this.#log.warn("server refused: its PID is not a process of the owner", {
+        ...fields,
+        host: c.host,
+        binary: verdict.identity.binary,
+        reportedPid: verdict.identity.pid,
+      });
+      return null;
+    }
+    this.#verdicts.set(key, "collecting");
+    const target: Target = {
+      key: `${ownerKey(c.owner)}:${c.port}:${hostPid}`,
+      owner: c.owner,
+      host: c.host,
+      port: c.port,
+      identity: verdict.identity,
+      hostPid,
+      hostStartTime: await readStartTime(this.#deps.system, hostPid) ?? undefined,
+      discoveredAt: new Date(this.#deps.system.now()),
+    };
+    this.#candidateOf.set(target.key, key);
+    this.#log.info("coverage server found", {
+      ...fields,
+      host: c.host,
+      binary: verdict.identity.binary,
+      pid: hostPid,
+    });
+    return target;
+  }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function forEachLimited<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
