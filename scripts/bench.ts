@@ -292,9 +292,10 @@ async function main(args: string[]): Promise<number> {
     },
   });
   if (values.decode) {
-    const { formatDecode, runDecodeBench } = await import("./bench_decode.ts");
+    const { formatDecode, runDecodeBench, startV8Flags } = await import("./bench_decode.ts");
     const { parseBytes } = await import("../src/units.ts");
-    const reports = await runDecodeBench(parseBytes(values.body ?? "64MiB"), ["streaming"]);
+    const size = parseBytes(values.body ?? "64MiB");
+    const reports = await runDecodeBench(size, ["streaming"], await startV8Flags());
     console.log(formatDecode(reports));
     console.log(`BENCH_DECODE_JSON ${JSON.stringify(reports)}`);
     return 0;

@@ -182,7 +182,7 @@ export async function runDecodeBench(
 }
 
 /** The --v8-flags of deno.json's start task (what the daemon runs with). */
-async function startV8Flags(): Promise<string[]> {
+export async function startV8Flags(): Promise<string[]> {
   const cfg = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
   return String(cfg.tasks?.start ?? "").split(/\s+/).filter((t) => t.startsWith("--v8-flags="));
 }
