@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { createSystem } from "./system.ts";
-import { FakeProc } from "./procfs/fakeproc.ts";
+import { FakeProc } from "../tests/doubles/fakeproc.ts";
 import { listeningSockets } from "./procfs/net.ts";
 import { attribute, probe } from "./probe.ts";
 import { hostPort } from "./target.ts";

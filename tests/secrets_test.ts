@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type CollectorProcess, spawnCollector } from "./harness/collector.ts";
 import { startCovserver } from "./harness/covserver.ts";
-import { scriptedApi, status } from "../src/kube/testdata/scripted_api.ts";
+import { scriptedApi, status } from "./doubles/scripted_api.ts";
 
 const CANARY = {
   token: "canary-bearer-3f9c1a7e5d2b4c6a8e0f",
@@ -216,7 +216,7 @@ Deno.test("canary secrets appear in no log line, endpoint answer or doctor repor
     const keyPem =
       `-----BEGIN EC PRIVATE KEY-----\n${CANARY.clientKey}\n-----END EC PRIVATE KEY-----\n`;
     const certPem = await Deno.readTextFile(
-      new URL("../src/kube/testdata/node-client-cert.pem", import.meta.url),
+      new URL("./testdata/kube/node-client-cert.pem", import.meta.url),
     );
     const keyed = join(dir, "key-kubeconfig");
     await Deno.writeTextFile(

@@ -2,7 +2,7 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { InspectOutput, InspectpOutput, PsOutput } from "../cri/schemas.ts";
 import { containerInfoOf, ContainerScanner } from "./containers.ts";
 import { ScanContext } from "./context.ts";
-import { FakeProc } from "../procfs/fakeproc.ts";
+import { FakeProc } from "../../tests/doubles/fakeproc.ts";
 import { createSystem } from "../system.ts";
 import type { Candidate, ContainerInfo } from "../target.ts";
 import { SAMPLES } from "../../tests/testdata/samples.ts";

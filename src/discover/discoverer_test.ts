@@ -2,7 +2,12 @@ import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Candidate } from "../target.ts";
-import { ghostContainer, hex, NODE_CANDIDATES, testNode as node } from "./testnode.ts";
+import {
+  ghostContainer,
+  hex,
+  NODE_CANDIDATES,
+  testNode as node,
+} from "../../tests/doubles/testnode.ts";
 
 const summary = (cs: Candidate[]) =>
   cs.map((

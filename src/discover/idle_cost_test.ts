@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import type { Candidate } from "../target.ts";
-import { ghostContainer, hex, testNode as node } from "./testnode.ts";
+import { ghostContainer, hex, testNode as node } from "../../tests/doubles/testnode.ts";
 import { WIDE_LEARN_MS } from "./host.ts";
 
 const signal = new AbortController().signal;

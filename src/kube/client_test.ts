@@ -4,7 +4,7 @@ import { isRetryable, KubeApiError, KubeNetworkError } from "./api_errors.ts";
 import { KubeClient } from "./client.ts";
 import { KubeconfigError, parseKubeconfig } from "./kubeconfig.ts";
 import { createLogger } from "../log.ts";
-import { json, scriptedApi, status } from "./testdata/scripted_api.ts";
+import { json, scriptedApi, status } from "../../tests/doubles/scripted_api.ts";
 
 async function client(path: string, requestTimeoutMs = 30_000) {
   const spec = parseKubeconfig(await Deno.readTextFile(path), { path });

@@ -4,7 +4,7 @@ import { CredentialError, loadCredentials, resolveUnderRoot } from "./credential
 import { parseKubeconfig } from "./kubeconfig.ts";
 import { subjectCommonName } from "./pem.ts";
 
-const testdata = new URL("./testdata/", import.meta.url);
+const testdata = new URL("../../tests/testdata/kube/", import.meta.url);
 const cert = Deno.readTextFileSync(new URL("node-client-cert.pem", testdata));
 const key = Deno.readTextFileSync(new URL("node-client-key.pem", testdata));
 

@@ -5,9 +5,9 @@ import { Backoff } from "../backoff.ts";
 import { KubeClient } from "./client.ts";
 import { learnNodeName, nodeNameFromUsername } from "./identity.ts";
 import { parseKubeconfig } from "./kubeconfig.ts";
-import { json, scriptedApi, status } from "./testdata/scripted_api.ts";
+import { json, scriptedApi, status } from "../../tests/doubles/scripted_api.ts";
 
-const testdata = new URL("./testdata/", import.meta.url).pathname;
+const testdata = new URL("../../tests/testdata/kube/", import.meta.url).pathname;
 const CERT_USER = `    client-certificate: ${join(testdata, "node-client-cert.pem")}\n` +
   `    client-key: ${join(testdata, "node-client-key.pem")}\n`;
 const review = (username: string) => json({ status: { userInfo: { username } } }, 201);

@@ -8,7 +8,7 @@ import { Metrics } from "../metrics.ts";
 import { createSystem } from "../system.ts";
 import { Backoff } from "../backoff.ts";
 import { createKubePart, type KubeStatus } from "./part.ts";
-import { json, scriptedApi } from "./testdata/scripted_api.ts";
+import { json, scriptedApi } from "../../tests/doubles/scripted_api.ts";
 
 function deps(root: string, flags: Record<string, string | boolean>, lines: string[]): Deps {
   return {

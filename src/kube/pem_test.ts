@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DerError, pemBlocks, readDer, subjectCommonName } from "./pem.ts";
 
-const dir = new URL("./testdata/", import.meta.url);
+const dir = new URL("../../tests/testdata/kube/", import.meta.url);
 const nodeCert = Deno.readTextFileSync(new URL("node-client-cert.pem", dir));
 const noCn = Deno.readTextFileSync(new URL("no-cn-cert.pem", dir));
 

@@ -8,7 +8,7 @@ import { Backoff } from "../backoff.ts";
 import { KubeClient } from "./client.ts";
 import { parseKubeconfig } from "./kubeconfig.ts";
 import { PodWatcher } from "./pods.ts";
-import { json, scriptedApi, status } from "./testdata/scripted_api.ts";
+import { json, scriptedApi, status } from "../../tests/doubles/scripted_api.ts";
 
 const line = (o: unknown) => JSON.stringify(o) + "\n";
 

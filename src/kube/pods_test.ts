@@ -6,7 +6,7 @@ import { Backoff } from "../backoff.ts";
 import { KubeClient } from "./client.ts";
 import { parseKubeconfig } from "./kubeconfig.ts";
 import { podsQuery, PodWatcher } from "./pods.ts";
-import { json, scriptedApi, status } from "./testdata/scripted_api.ts";
+import { json, scriptedApi, status } from "../../tests/doubles/scripted_api.ts";
 
 const pod = (uid: string, rv: string) => ({
   metadata: { uid, name: `p-${uid}`, namespace: "ns", resourceVersion: rv },

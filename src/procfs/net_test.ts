@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { createSystem } from "../system.ts";
-import { FakeProc, renderNetTcp } from "./fakeproc.ts";
+import { FakeProc, renderNetTcp } from "../../tests/doubles/fakeproc.ts";
 import {
   dialAddress,
   isLoopback,

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { createSystem } from "../system.ts";
-import { FakeProc } from "./fakeproc.ts";
+import { FakeProc } from "../../tests/doubles/fakeproc.ts";
 import { containerIdOf, containerIdOfCgroup } from "./cgroup.ts";
 import { coveragePortOf, readCoveragePort } from "./environ.ts";
 import { socketInodeOfLink, socketInodesOf } from "./fds.ts";

@@ -1,6 +1,6 @@
 /** An in-memory crictl behind a System, for discovery tests. */
 
-import { RunError, type RunResult, type System } from "../system.ts";
+import { RunError, type RunResult, type System } from "../../src/system.ts";
 
 export interface FakeContainer {
   id: string;

@@ -1,12 +1,12 @@
 /** A simulated node for discovery tests: FakeProc + FakeCri, with every System call counted. */
 
-import { createSystem, type System } from "../system.ts";
-import { createLogger } from "../log.ts";
-import { Metrics } from "../metrics.ts";
-import { Health } from "../health.ts";
-import { FakeProc } from "../procfs/fakeproc.ts";
+import { createSystem, type System } from "../../src/system.ts";
+import { createLogger } from "../../src/log.ts";
+import { Metrics } from "../../src/metrics.ts";
+import { Health } from "../../src/health.ts";
+import { FakeProc } from "./fakeproc.ts";
 import { type FakeContainer, FakeCri } from "./fakecri.ts";
-import { Discoverer } from "./discoverer.ts";
+import { Discoverer } from "../../src/discover/discoverer.ts";
 
 /** A 64-hex container ID made of one repeated character. */
 export const hex = (c: string): string => c.repeat(64);
