@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Collector } from "../src/collect/collector.ts";
-import { decodeCoverage } from "../src/collect/coverage.ts";
+import { checkCoverage } from "../src/collect/coverage.ts";
 import { pullCoverage } from "../src/collect/pull.ts";
 import { parseSchedule } from "../src/collect/schedule.ts";
 import { parseIdentity } from "../src/identity.ts";
@@ -47,7 +47,7 @@ async function sizesOf(srv: Covserver, target: Target) {
     timeoutMs: 5000,
     maxBody: 64 << 20,
   });
-  const d = decodeCoverage(res.body, { expectMeta: true });
+  const d = checkCoverage(res.body, { expectMeta: true });
   return {
     meta: d.meta!.bytes.length,
     info: infoJson(target, { hostname: HOST }).length,
