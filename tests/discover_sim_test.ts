@@ -3,11 +3,9 @@
 import assert from "node:assert/strict";
 import { covserverBinary, hasGo } from "./harness/gobuild.ts";
 import { canSimulateNode, SimNode } from "./harness/node.ts";
-import { Discoverer } from "../src/discover/discoverer.ts";
+import { coveragePortOf, simDiscoverer } from "./harness/sim_discover.ts";
 import { attribute, probe } from "../src/probe.ts";
 import { createSystem, type System } from "../src/system.ts";
-import { silentLogger } from "../src/log.ts";
-import { Metrics } from "../src/metrics.ts";
 import { Health } from "../src/health.ts";
 import type { Candidate } from "../src/target.ts";
 
@@ -35,9 +33,9 @@ Deno.test({
       command: bin,
       env: { COVERAGE_PORT: String(base + 20), APP_PORT: "0" },
     });
-    const webPort = Number((await web.waitLine(/coverage-port=(\d+)/))[1]);
-    const apiPort = Number((await api.waitLine(/coverage-port=(\d+)/))[1]);
-    const hostPort = Number((await host.waitLine(/coverage-port=(\d+)/))[1]);
+    const webPort = await coveragePortOf(web);
+    const apiPort = await coveragePortOf(api);
+    const hostPort = await coveragePortOf(host);
 
     const health = new Health();
     const ops: string[] = [];
@@ -48,19 +46,7 @@ Deno.test({
       readLink: (p) => (ops.push(p), real.readLink(p)),
       readDir: (p) => (ops.push(p), real.readDir(p)),
     };
-    const d = new Discoverer({
-      system: counted,
-      config: {
-        crictl: node.crictlPath,
-        runtimeEndpoint: "",
-        crictlTimeout: 5000,
-        portStart: base,
-        portSpan: 100,
-      },
-      log: silentLogger,
-      metrics: new Metrics(),
-      health,
-    });
+    const d = simDiscoverer(node, base, { system: counted, health });
     const r = await d.scan(new AbortController().signal);
     assert.equal(r.crictlOk, true, r.crictlError);
     const ours = (c: Candidate) => c.owner.kind === "container" || c.pids.includes(host.hostPid);
@@ -103,19 +89,7 @@ Deno.test({
     assert.equal(down.candidates.filter(ours).length, 3, "last good container view kept");
     assert.equal(health.get("crictl")?.degraded, true);
 
-    const quick = new Discoverer({
-      system: createSystem("/"),
-      config: {
-        crictl: node.crictlPath,
-        runtimeEndpoint: "",
-        crictlTimeout: 500,
-        portStart: base,
-        portSpan: 100,
-      },
-      log: silentLogger,
-      metrics: new Metrics(),
-      health: new Health(),
-    });
+    const quick = simDiscoverer(node, base, { crictlTimeout: 500 });
     node.setCrictlFault("hang");
     const started = Date.now();
     const hung = await quick.scan(new AbortController().signal);

@@ -7,32 +7,13 @@
 import assert from "node:assert/strict";
 import { covserverBinary, hasGo } from "./harness/gobuild.ts";
 import { canSimulateNode, SimNode } from "./harness/node.ts";
-import { Discoverer } from "../src/discover/discoverer.ts";
+import { coveragePortOf, simDiscoverer } from "./harness/sim_discover.ts";
 import { attribute, probe } from "../src/probe.ts";
 import { createSystem } from "../src/system.ts";
-import { silentLogger } from "../src/log.ts";
-import { Metrics } from "../src/metrics.ts";
-import { Health } from "../src/health.ts";
 import type { Candidate } from "../src/target.ts";
 
 const skip = !(await hasGo()) || !(await canSimulateNode());
 const why = skip ? " (skipped: needs root, netns, cgroups, Go)" : "";
-
-function discoverer(node: SimNode, base: number): Discoverer {
-  return new Discoverer({
-    system: createSystem("/"),
-    config: {
-      crictl: node.crictlPath,
-      runtimeEndpoint: "",
-      crictlTimeout: 5000,
-      portStart: base,
-      portSpan: 100,
-    },
-    log: silentLogger,
-    metrics: new Metrics(),
-    health: new Health(),
-  });
-}
 
 const ownerName = (c: Candidate) =>
   c.owner.kind === "host" ? "_host_" : `${c.owner.container.podName}/${c.owner.container.name}`;
@@ -65,7 +46,7 @@ Deno.test({
       command: bin,
       env: { COVERAGE_PORT: String(base) },
     });
-    const port = Number((await victim.waitLine(/coverage-port=(\d+)/))[1]);
+    const port = await coveragePortOf(victim);
     const env = { COVERAGE_PORT: String(port), FIXTURE_BIND_ADDR: victimPod.ip };
     // In its own pod network: the victim's IP and port, bound with IP_FREEBIND.
     const thief = await (await node.addPod({ name: "thief", namespace: "demo" }))
@@ -76,11 +57,11 @@ Deno.test({
         .addContainer({ name: "app", command: bin, env });
     // And a process outside any container (the port is taken there now: it binds the next one).
     const procThief = await node.addHostProcess({ command: bin, env });
-    assert.equal(Number((await thief.waitLine(/coverage-port=(\d+)/))[1]), port);
-    assert.equal(Number((await hostThief.waitLine(/coverage-port=(\d+)/))[1]), port);
-    const procPort = Number((await procThief.waitLine(/coverage-port=(\d+)/))[1]);
+    assert.equal(await coveragePortOf(thief), port);
+    assert.equal(await coveragePortOf(hostThief), port);
+    const procPort = await coveragePortOf(procThief);
 
-    const r = await discoverer(node, base).scan(new AbortController().signal);
+    const r = await simDiscoverer(node, base).scan(new AbortController().signal);
     assert.equal(r.crictlOk, true, r.crictlError);
     const ours = r.candidates.filter((c) =>
       c.owner.kind === "container" && c.owner.container.namespace === "demo"
@@ -107,8 +88,8 @@ Deno.test({
     const pod = await node.addPod({ name: "pair", namespace: "demo" });
     const env = { COVERAGE_PORT: String(base) };
     const app = await pod.addContainer({ name: "app", command: bin, env });
-    const appPort = Number((await app.waitLine(/coverage-port=(\d+)/))[1]);
-    const d = discoverer(node, base);
+    const appPort = await coveragePortOf(app);
+    const d = simDiscoverer(node, base);
     const signal = new AbortController().signal;
     const first = await d.scan(signal);
     assert.deepEqual(await filed(first.candidates, appPort), [
@@ -118,7 +99,7 @@ Deno.test({
     // The sidecar comes while inspect fails; the app is already known (not inspected again).
     node.setCrictlFault({ mode: "exit1", commands: ["inspect"] });
     const sidecar = await pod.addContainer({ name: "sidecar", command: bin, env });
-    const sidePort = Number((await sidecar.waitLine(/coverage-port=(\d+)/))[1]);
+    const sidePort = await coveragePortOf(sidecar);
     assert.notEqual(sidePort, appPort);
     const during = await d.scan(signal);
     assert.deepEqual(await filed(during.candidates, sidePort), [], "not filed under app: wait");
@@ -149,13 +130,13 @@ Deno.test({
     const pod = await node.addPod({ name: "pair", namespace: "demo" });
     const env = { COVERAGE_PORT: String(base) };
     const app = await pod.addContainer({ name: "app", command: bin, env });
-    const appPort = Number((await app.waitLine(/coverage-port=(\d+)/))[1]);
+    const appPort = await coveragePortOf(app);
     const sidecar = await pod.addContainer({ name: "sidecar", command: bin, env });
-    const sidePort = Number((await sidecar.waitLine(/coverage-port=(\d+)/))[1]);
+    const sidePort = await coveragePortOf(sidecar);
     // Its process runs and listens, but `crictl ps` does not show it yet (it raced the scan).
     const hidden = { ...node.state.doc.containers.find((c) => c.id === sidecar.id)! };
     node.state.update((d) => d.containers = d.containers.filter((c) => c.id !== sidecar.id));
-    const d = discoverer(node, base);
+    const d = simDiscoverer(node, base);
     const signal = new AbortController().signal;
     const during = await d.scan(signal);
     for (const line of await filed(during.candidates, sidePort)) {
