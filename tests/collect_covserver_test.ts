@@ -1,63 +1,18 @@
 /** The Collector against the real Go coverage fixture, stored with the directory sink. */
 
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import { dirname } from "node:path";
-import { Collector } from "../src/collect/collector.ts";
-import { parseSchedule } from "../src/collect/schedule.ts";
-import { parseIdentity } from "../src/identity.ts";
-import { infoKey } from "../src/layout.ts";
-import { silentLogger } from "../src/log.ts";
-import { Metrics } from "../src/metrics.ts";
-import { DirSink } from "../src/sink/dir.ts";
-import { createSystem } from "../src/system.ts";
-import type { Target } from "../src/target.ts";
 import { hasGo } from "./harness/gobuild.ts";
+import { covdataPercentOf } from "./harness/stored.ts";
 import { type Covserver, startCovserver } from "./harness/covserver.ts";
+import { type CollectorOfOptions, covserverDirCollector } from "./harness/covserver_collector.ts";
 
 const noGo = !(await hasGo());
 
-async function targetOf(srv: Covserver): Promise<Target> {
-  const res = await fetch(`http://127.0.0.1:${srv.coveragePort}/health`, { method: "HEAD" });
-  await res.body?.cancel();
+/** The directory-sink collector of `srv` (pull schedule 100ms). */
+function collectorFor(srv: Covserver, root: string, limits: CollectorOfOptions = {}) {
   // `plain` mode answers without identity: file it as if the server was seen before.
-  const identity = parseIdentity(res.headers) ?? { binary: "modes-app", pid: srv.pid, extra: {} };
-  return {
-    key: `_host_:${srv.coveragePort}`,
-    owner: { kind: "host" },
-    host: "127.0.0.1",
-    port: srv.coveragePort,
-    identity,
-    hostPid: srv.pid,
-    discoveredAt: new Date(),
-  };
-}
-
-async function collectorFor(
-  srv: Covserver,
-  root: string,
-  { maxBody = 64 << 20, pullTimeout = 5000 } = {},
-) {
-  const sink = new DirSink(root);
-  const metrics = new Metrics();
-  const collector = new Collector(await targetOf(srv), {
-    sink,
-    system: createSystem("/"),
-    log: silentLogger,
-    metrics,
-    config: { pullSchedule: parseSchedule("100ms"), pullTimeout, maxBody },
-    hostname: "test-node",
-  });
-  return { collector, sink, metrics, dir: dirname(sink.pathOf(infoKey(collector.prefix))) };
-}
-
-async function covdataPercent(dir: string): Promise<{ code: number; out: string }> {
-  const out = await new Deno.Command("go", {
-    args: ["tool", "covdata", "percent", "-i", dir],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
+  const fallback = { binary: "modes-app", pid: srv.pid, extra: {} };
+  return covserverDirCollector(srv, root, { ...limits, schedule: "100ms", fallback });
 }
 
 Deno.test({
@@ -70,12 +25,12 @@ Deno.test({
       const { collector, dir } = await collectorFor(srv, root);
       const signal = new AbortController().signal;
       assertEquals((await collector.pullNow("first", signal)).result, "stored");
-      const before = await covdataPercent(dir);
+      const before = await covdataPercentOf(dir);
       assertEquals(before.code, 0, before.out);
       const res = await fetch(`http://127.0.0.1:${srv.appPort}/run/alpha`);
       await res.body?.cancel();
       assertEquals((await collector.pullNow("after alpha", signal)).result, "stored");
-      const after = await covdataPercent(dir);
+      const after = await covdataPercentOf(dir);
       assertEquals(after.code, 0, after.out);
       ok(/coverage: [\d.]+% of statements/.test(after.out), after.out);
       ok(after.out !== before.out, `coverage did not change:\n${before.out}\n${after.out}`);

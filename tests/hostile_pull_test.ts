@@ -5,50 +5,12 @@
  */
 
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
-import { Collector } from "../src/collect/collector.ts";
-import { parseSchedule } from "../src/collect/schedule.ts";
-import { parseIdentity } from "../src/identity.ts";
-import { silentLogger } from "../src/log.ts";
-import { Metrics } from "../src/metrics.ts";
-import { DirSink } from "../src/sink/dir.ts";
-import { createSystem } from "../src/system.ts";
-import type { Target } from "../src/target.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { type Covserver, startCovserver } from "./harness/covserver.ts";
+import { covserverDirCollector } from "./harness/covserver_collector.ts";
 import { measurePull } from "./harness/pull_memory.ts";
 
 const noGo = !(await hasGo());
-
-async function targetOf(srv: Covserver): Promise<Target> {
-  const res = await fetch(`http://127.0.0.1:${srv.coveragePort}/health`, { method: "HEAD" });
-  await res.body?.cancel();
-  return {
-    key: `_host_:${srv.coveragePort}`,
-    owner: { kind: "host" },
-    host: "127.0.0.1",
-    port: srv.coveragePort,
-    identity: parseIdentity(res.headers)!,
-    hostPid: srv.pid,
-    discoveredAt: new Date(),
-  };
-}
-
-async function collectorFor(
-  srv: Covserver,
-  root: string,
-  { maxBody = 64 << 20, pullTimeout = 5000 } = {},
-) {
-  const metrics = new Metrics();
-  const collector = new Collector(await targetOf(srv), {
-    sink: new DirSink(root),
-    system: createSystem("/"),
-    log: silentLogger,
-    metrics,
-    config: { pullSchedule: parseSchedule("1h"), pullTimeout, maxBody },
-    hostname: "test-node",
-  });
-  return { collector, metrics };
-}
 
 /** The entries under `root`, recursively (relative paths). */
 function tree(root: string, at = ""): string[] {
@@ -79,7 +41,7 @@ Deno.test({
         mode: "redirect",
         env: { FIXTURE_REDIRECT_URL: `http://127.0.0.1:${secret.addr.port}/latest/meta-data` },
       });
-      const { collector, metrics } = await collectorFor(srv, root);
+      const { collector, metrics } = await covserverDirCollector(srv, root);
       const out = await collector.pullNow("test", new AbortController().signal);
       assertEquals(out.result, "failed", out.error);
       match(out.error ?? "", /HTTP 302 \(redirects are not followed\)/);
@@ -103,7 +65,7 @@ Deno.test({
     const root = await Deno.makeTempDir({ prefix: "hostile-pull-" });
     try {
       await using srv = await startCovserver({ name: "bomber", mode: "gzip-bomb" });
-      const { collector, metrics } = await collectorFor(srv, root);
+      const { collector, metrics } = await covserverDirCollector(srv, root);
       const out = await collector.pullNow("test", new AbortController().signal);
       assertEquals(out.result, "failed", out.error);
       match(out.error ?? "", /Content-Encoding "gzip", not asked for \(identity only\)/);
@@ -137,12 +99,14 @@ Deno.test({
       // A pull timeout far beyond the test: only the events below decide.
       const settled: string[] = [];
       const collectors = await Promise.all(
-        slow.map((s, i) => collectorFor(s, `${root}/slow${i}`, { pullTimeout: 600_000 })),
+        slow.map((s, i) => covserverDirCollector(s, `${root}/slow${i}`, { pullTimeout: 600_000 })),
       );
       const started = collectors.map(({ collector }, i) =>
         collector.pullNow("test", stop.signal).finally(() => settled.push(`slow${i}`))
       );
-      const { collector } = await collectorFor(good, `${root}/good`, { pullTimeout: 600_000 });
+      const { collector } = await covserverDirCollector(good, `${root}/good`, {
+        pullTimeout: 600_000,
+      });
       const out = await collector.pullNow("test", stop.signal);
       assertEquals(out.result, "stored", out.error);
       assertEquals(settled, [], "every trickling pull is still under way");

@@ -5,8 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { canRunS3, type S3Server, startS3 } from "./harness/s3.ts";
-import { S3Sink } from "../src/sink/s3.ts";
+import { canRunS3, type S3Server, s3SinkOf, startS3 } from "./harness/s3.ts";
 import { KeyRejectedError } from "../src/sink/sink.ts";
 import { SpoolingSink } from "../src/sink/spool.ts";
 import { createLogger } from "../src/log.ts";
@@ -35,15 +34,7 @@ async function world(fn: (w: World) => Promise<void>): Promise<void> {
   const health = new Health();
   const lines: string[] = [];
   try {
-    const inner = new S3Sink({
-      accessKey: s3.accessKey,
-      secretKey: s3.secretKey,
-      bucket: s3.bucket,
-      region: s3.region,
-      endpoint: s3.endpoint,
-      pathStyle: true,
-      retry: { attempts: 2, baseMs: 5, maxMs: 20 },
-    });
+    const inner = s3SinkOf(s3, { retry: { attempts: 2, baseMs: 5, maxMs: 20 } });
     const sink = await SpoolingSink.open(inner, {
       dir: join(state, "spool"),
       maxBytes: 1 << 20,

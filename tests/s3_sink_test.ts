@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { canRunS3, type S3Server, startS3, writeRegistryAuth } from "./harness/s3.ts";
-import { S3Sink } from "../src/sink/s3.ts";
+import { canRunS3, type S3Server, s3SinkOf, startS3, writeRegistryAuth } from "./harness/s3.ts";
+import type { S3SinkOptions } from "../src/sink/s3.ts";
 import { Base64Decoder } from "../src/collect/base64_stream.ts";
 import { SinkError } from "../src/sink/sink.ts";
 import { SpoolingSink } from "../src/sink/spool.ts";
@@ -18,18 +18,8 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | null) => b === null ? null : new TextDecoder().decode(b);
 const FAST = { attempts: 3, baseMs: 5, maxMs: 20 };
 
-function sinkOf(s3: S3Server, over: Partial<ConstructorParameters<typeof S3Sink>[0]> = {}) {
-  return new S3Sink({
-    accessKey: s3.accessKey,
-    secretKey: s3.secretKey,
-    bucket: s3.bucket,
-    region: s3.region,
-    basePath: "ci/cluster-x",
-    endpoint: s3.endpoint,
-    pathStyle: true,
-    retry: FAST,
-    ...over,
-  });
+function sinkOf(s3: S3Server, over: Partial<S3SinkOptions> = {}) {
+  return s3SinkOf(s3, { basePath: "ci/cluster-x", retry: FAST, ...over });
 }
 
 async function withS3(fn: (s3: S3Server) => Promise<void>): Promise<void> {

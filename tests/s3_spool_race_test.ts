@@ -6,8 +6,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { canRunS3, startS3 } from "./harness/s3.ts";
-import { S3Sink } from "../src/sink/s3.ts";
+import { canRunS3, s3SinkOf, startS3 } from "./harness/s3.ts";
 import { SpoolingSink } from "../src/sink/spool.ts";
 
 const ignore = !await canRunS3(); // needs Go to install versitygw
@@ -52,14 +51,8 @@ Deno.test({
     const state = await Deno.makeTempDir({ prefix: "spool-race-s3-" });
     try {
       const f = holdingFetch();
-      const s3sink = new S3Sink({
-        accessKey: s3.accessKey,
-        secretKey: s3.secretKey,
-        bucket: s3.bucket,
-        region: s3.region,
+      const s3sink = s3SinkOf(s3, {
         basePath: "ci/race",
-        endpoint: s3.endpoint,
-        pathStyle: true,
         retry: { attempts: 2, baseMs: 5, maxMs: 20 },
         fetch: f.fetch,
       });

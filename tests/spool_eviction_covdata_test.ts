@@ -5,38 +5,21 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Collector } from "../src/collect/collector.ts";
+import type { Collector } from "../src/collect/collector.ts";
 import { checkCoverage } from "../src/collect/coverage.ts";
 import { pullCoverage } from "../src/collect/pull.ts";
-import { parseSchedule } from "../src/collect/schedule.ts";
-import { parseIdentity } from "../src/identity.ts";
 import { infoJson, writtenOnce } from "../src/layout.ts";
-import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
-import { S3Sink } from "../src/sink/s3.ts";
 import { SpoolingSink } from "../src/sink/spool.ts";
-import { createSystem } from "../src/system.ts";
 import type { Target } from "../src/target.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { type Covserver, startCovserver } from "./harness/covserver.ts";
-import { canRunS3, type S3Server, startS3 } from "./harness/s3.ts";
+import { collectorOf, covserverTarget } from "./harness/covserver_collector.ts";
+import { canRunS3, type S3Server, s3SinkOf, startS3 } from "./harness/s3.ts";
+import { covdataPercentOf } from "./harness/stored.ts";
 
 const ignore = !(await hasGo()) || !(await canRunS3());
 const HOST = "evict-node";
-
-async function targetOf(srv: Covserver): Promise<Target> {
-  const res = await fetch(`http://127.0.0.1:${srv.coveragePort}/health`, { method: "HEAD" });
-  await res.body?.cancel();
-  return {
-    key: `_host_:${srv.coveragePort}`,
-    owner: { kind: "host" },
-    host: "127.0.0.1",
-    port: srv.coveragePort,
-    identity: parseIdentity(res.headers)!,
-    hostPid: srv.pid,
-    discoveredAt: new Date(),
-  };
-}
 
 /** Sizes of what one pull stores: meta-data, info.json and one counter file. */
 async function sizesOf(srv: Covserver, target: Target) {
@@ -66,14 +49,8 @@ async function covdataOfStore(s3: S3Server, prefix: string, dir: string) {
   for (const k of keys) {
     await Deno.writeFile(join(dir, k.slice(prefix.length + 1)), (await s3.get(k))!);
   }
-  const out = await new Deno.Command("go", {
-    args: ["tool", "covdata", "percent", "-i", dir],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
   const names = keys.map((k) => k.slice(prefix.length + 1));
-  return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr), names };
+  return { ...await covdataPercentOf(dir), names };
 }
 
 async function world(
@@ -92,19 +69,10 @@ async function world(
   try {
     await using srv = await startCovserver({ name: "evict-app" });
     await use(srv);
-    const target = await targetOf(srv);
+    const target = await covserverTarget(srv);
     const metrics = new Metrics();
     const sink = await SpoolingSink.open(
-      new S3Sink({
-        accessKey: s3.accessKey,
-        secretKey: s3.secretKey,
-        bucket: s3.bucket,
-        region: s3.region,
-        endpoint: s3.endpoint,
-        pathStyle: true,
-        retry: { attempts: 1 },
-        requestTimeoutMs: 5000,
-      }),
+      s3SinkOf(s3, { retry: { attempts: 1 }, requestTimeoutMs: 5000 }),
       {
         dir: join(root, "spool"),
         maxBytes: spoolMax(await sizesOf(srv, target)),
@@ -113,14 +81,7 @@ async function world(
         backoff: { baseMs: 10, maxMs: 50 },
       },
     );
-    const collector = new Collector(target, {
-      sink,
-      system: createSystem("/"),
-      log: silentLogger,
-      metrics,
-      config: { pullSchedule: parseSchedule("1h"), pullTimeout: 5000, maxBody: 64 << 20 },
-      hostname: HOST,
-    });
+    const { collector } = collectorOf(target, sink, { metrics, hostname: HOST });
     const dir = join(root, "covdata");
     await Deno.mkdir(dir);
     await fn({ s3, srv, sink, collector, metrics, dir });

@@ -6,6 +6,7 @@
 
 import { join } from "node:path";
 import { AwsClient } from "aws4fetch";
+import { S3Sink, type S3SinkOptions } from "../../src/sink/s3.ts";
 import { announceBuild, cacheDir } from "./cache.ts";
 import { hasGo } from "./gobuild.ts";
 
@@ -258,4 +259,20 @@ export async function s3SinkFlags(s3: S3Server, dir: string, basePath = ""): Pro
     s3.endpoint,
     "--s3-path-style",
   ];
+}
+
+/**
+ * An S3Sink of `s3` (its keys, bucket, region, endpoint; path-style), with `over` on top.
+ * @example const sink = s3SinkOf(s3, { basePath: "ci/x", retry: { attempts: 1 } });
+ */
+export function s3SinkOf(s3: S3Server, over: Partial<S3SinkOptions> = {}): S3Sink {
+  return new S3Sink({
+    accessKey: s3.accessKey,
+    secretKey: s3.secretKey,
+    bucket: s3.bucket,
+    region: s3.region,
+    endpoint: s3.endpoint,
+    pathStyle: true,
+    ...over,
+  });
 }

@@ -19,6 +19,20 @@ export async function go(args: string[], cwd?: string): Promise<string> {
   return text;
 }
 
+/**
+ * `go tool covdata percent -i <dir>`: its exit code and what it printed (stdout, then stderr).
+ * @example const { code, out } = await covdataPercentOf(dir); // code 0: covdata read it
+ */
+export async function covdataPercentOf(dir: string): Promise<{ code: number; out: string }> {
+  const out = await new Deno.Command("go", {
+    args: ["tool", "covdata", "percent", "-i", dir],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
+}
+
 export interface StoredRun {
   /** Leaf directory of the prefix (what `go tool covdata -i` reads). */
   leaf: string;
