@@ -4,6 +4,8 @@
  * Every name this module creates starts with `ccsim-`.
  */
 
+import { pidAlive, rmdirWhenDrained } from "./hostfs.ts";
+
 const decoder = new TextDecoder();
 const LOCK_DIR = "/tmp/ccsim-net";
 
@@ -34,15 +36,6 @@ export async function run(command: string, args: string[]): Promise<string> {
     throw new SimCommandError(shown, err);
   }
   return decoder.decode(out.stdout);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A /24 block 10.244.<block>.0/24 reserved for one node until release(). */
@@ -127,16 +120,7 @@ async function removeTree(dir: string): Promise<void> {
  * await removeCgroup("/sys/fs/cgroup/systemd/ccsim-a1b2c3/crio-ab.scope");
  */
 export async function removeCgroup(path: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      Deno.removeSync(path);
-      return;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return;
-      // EBUSY while exiting tasks leave the cgroup: no event to wait for here.
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  if (await rmdirWhenDrained(path)) return;
   throw new SimCommandError(`rmdir ${path}`, "cgroup still busy after 2s");
 }
 

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { repoRoot } from "../harness/gobuild.ts";
+import { pathExists, pidRunning } from "../harness/hostfs.ts";
 import { realPeers } from "../harness/peers.ts";
 import { startUntilReady } from "../harness/process.ts";
 import { cgroupMounts, pidsMentioning, sweepStaleRuns } from "../harness/realnode/sys.ts";
@@ -14,32 +15,14 @@ import { realSkipReason, realTest } from "./real_run.ts";
 
 const skip = await realSkipReason();
 
-function exists(p: string): boolean {
-  try {
-    Deno.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Running (a zombie waiting to be reaped counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\S+ \(.*\) Z/.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
-  } catch {
-    return false;
-  }
-}
-
 async function leftOf(runId: string, dir: string, ctrPid: number) {
   const links = await run("ip", ["-o", "link", "show"]);
   return {
     processes: pidsMentioning(dir).length > 0,
-    container: alive(ctrPid),
+    container: pidRunning(ctrPid),
     bridge: links.includes(` ccp-${runId}:`),
-    cgroups: cgroupMounts().some((m) => exists(`${m}/ccpeers-${runId}`)),
-    dir: exists(dir),
+    cgroups: cgroupMounts().some((m) => pathExists(`${m}/ccpeers-${runId}`)),
+    dir: pathExists(dir),
   };
 }
 

@@ -6,19 +6,11 @@
 
 import assert from "node:assert/strict";
 import { realPeers } from "../harness/peers.ts";
+import { pathExists } from "../harness/hostfs.ts";
 import { RealNode } from "../harness/realnode/realnode.ts";
 import { REAL_PORT, realSkipReason, realTest } from "./real_run.ts";
 
 const skip = await realSkipReason();
-
-function exists(p: string): boolean {
-  try {
-    Deno.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 realTest(
   "real node: what it makes is seen while it runs and gone after close()",
@@ -26,7 +18,7 @@ realTest(
   async () => {
     const peers = await realPeers(["crictl"]);
     if (!peers.ok) throw new Error(peers.reason);
-    const hostHad = [exists("/run/containerd"), exists("/var/lib/cni")];
+    const hostHad = [pathExists("/run/containerd"), pathExists("/var/lib/cni")];
     const node = await RealNode.create({ crictl: peers.paths.crictl });
     try {
       const pod = await node.runPod({ name: "web", namespace: "harness" });
@@ -37,7 +29,7 @@ realTest(
       assert.ok(during.cgroups.length > 0, "the pod cgroups");
       assert.ok(during.paths.includes(node.paths.dir));
       // The shim sockets and libcni's cache went to the overlays in the run dir, not the host.
-      assert.deepEqual([exists("/run/containerd"), exists("/var/lib/cni")], hostHad);
+      assert.deepEqual([pathExists("/run/containerd"), pathExists("/var/lib/cni")], hostHad);
       const ctrCgroup = await Deno.readTextFile(`/proc/${c.pid}/cgroup`);
       assert.ok(ctrCgroup.includes(`${node.cgroupParent}/pod-${pod.uid}/${c.id}`), ctrCgroup);
     } finally {

@@ -8,6 +8,7 @@
 
 import { join } from "node:path";
 import { buildGo, repoRoot } from "../gobuild.ts";
+import { pathExists, rmdirWhenDrained } from "../hostfs.ts";
 import { run } from "../netns.ts";
 import {
   cniConflist,
@@ -90,8 +91,8 @@ export class RealNode implements AsyncDisposable {
     readonly lease: PeerLease,
   ) {
     this.#hostHad = {
-      runContainerd: exists("/run/containerd"),
-      varLibCni: exists("/var/lib/cni"),
+      runContainerd: pathExists("/run/containerd"),
+      varLibCni: pathExists("/var/lib/cni"),
     };
   }
 
@@ -369,7 +370,7 @@ export class RealNode implements AsyncDisposable {
   }
 
   #cgroupDirs(): string[] {
-    return cgroupMounts().map((m) => `${m}${this.cgroupParent}`).filter(exists);
+    return cgroupMounts().map((m) => `${m}${this.cgroupParent}`).filter(pathExists);
   }
 
   /**
@@ -387,17 +388,8 @@ export class RealNode implements AsyncDisposable {
       processes: pidsMentioning(this.paths.dir),
       links,
       cgroups: this.#cgroupDirs(),
-      paths: paths.filter(exists),
+      paths: paths.filter(pathExists),
     };
-  }
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.lstatSync(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -411,16 +403,7 @@ async function removeCgroupTree(dir: string): Promise<void> {
       Deno.kill(Number(pid), "SIGKILL"); // what the runtime left running
     } catch { /* gone */ }
   }
-  for (let i = 0; i < 100; i++) {
-    try {
-      Deno.removeSync(dir);
-      return;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return;
-      await new Promise((r) => setTimeout(r, 20)); // EBUSY while the kernel drains it
-    }
-  }
-  throw new Error(`rmdir ${dir}: still busy after 2 s`);
+  if (!(await rmdirWhenDrained(dir))) throw new Error(`rmdir ${dir}: still busy after 2 s`);
 }
 
 async function waitLogPorts(log: string, what: string): Promise<[number, number]> {

@@ -1,5 +1,6 @@
 /** Host bookkeeping of the real node: a /24 of 10.77.0.0/16 per run, cgroup mounts, stray PIDs. */
 
+import { pidAlive, pidRunning, rmdirWhenDrained } from "../hostfs.ts";
 import { run } from "../netns.ts";
 
 const LOCK_DIR = "/tmp/ccpeers-net";
@@ -8,15 +9,6 @@ const LOCK_DIR = "/tmp/ccpeers-net";
 export interface PeerLease {
   block: number;
   release(): void;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -105,14 +97,7 @@ function kill(pid: number): number {
 
 /** Waits (up to 5 s) until every PID has exited: SIGKILL is not instant. */
 async function gone(pids: number[]): Promise<void> {
-  const alive = (pid: number) => {
-    try {
-      return !/^\S+ \(.*\) Z/.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 250 && pids.some(alive); i++) {
+  for (let i = 0; i < 250 && pids.some(pidRunning); i++) {
     await new Promise((r) => setTimeout(r, 20)); // no event for another process's exit
   }
 }
@@ -136,15 +121,7 @@ function killTree(dir: string, killed: number[]): void {
 
 async function rmTree(dir: string): Promise<void> {
   for (const sub of subdirs(dir)) await rmTree(sub);
-  for (let i = 0; i < 100; i++) {
-    try {
-      Deno.removeSync(dir);
-      return;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return;
-      await new Promise((r) => setTimeout(r, 20)); // EBUSY while the kernel drains it
-    }
-  }
+  await rmdirWhenDrained(dir); // a sweep leaves a still busy cgroup to the next one
 }
 
 /**
