@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CollectorProcess, spawnCollector } from "../harness/collector.ts";
+import type { CollectorProcess } from "../harness/collector.ts";
+import { withNodeFrame } from "../harness/node_frame.ts";
 import { SimNode } from "../harness/node.ts";
 import { type S3Server, s3SinkFlags, startS3 } from "../harness/s3.ts";
 import {
@@ -55,34 +56,21 @@ export interface NodeRun {
  */
 export async function withNode(name: string, body: (r: NodeRun) => Promise<void>): Promise<void> {
   const node = await SimNode.create({ name });
-  const dir = await Deno.makeTempDir({ prefix: `cc-${name}-` });
-  const out = join(dir, "out");
-  const running: CollectorProcess[] = [];
-  const deferred: (() => Promise<void>)[] = [];
-  try {
-    await body({
+  const nothingLeft = { netns: [], links: [], cgroups: [] };
+  await withNodeFrame(node, `cc-${name}-`, nothingLeft, ({ dir, out, spawn, defer }) =>
+    body({
       node,
       dir,
       out,
       dirSink: ["--sink", "dir", "--output-dir", out],
-      collector: async (command, portStart, extra) => {
-        const c = await spawnCollector([
+      collector: (command, portStart, extra) =>
+        spawn([
           command,
           ...baseFlags({ node, stateDir: join(dir, "state"), portStart }),
           ...extra,
-        ]);
-        running.push(c);
-        return c;
-      },
-      defer: (fn) => void deferred.push(fn),
-    });
-  } finally {
-    for (const c of running) await c.stop("SIGKILL");
-    for (const fn of deferred.reverse()) await fn();
-    await node.close();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-  assert.deepEqual(await node.leftovers(), { netns: [], links: [], cgroups: [] });
+        ]),
+      defer,
+    }));
 }
 
 /** What `withS3Node` gives a test: a NodeRun with S3 running. */

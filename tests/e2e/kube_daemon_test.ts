@@ -15,6 +15,7 @@ import {
   type KubeDaemon,
   type KubeDaemonStatus,
   logField,
+  podLogLine,
   startUnlisted,
   withKubeDaemon,
 } from "./kube_util.ts";
@@ -45,7 +46,7 @@ function fullMode(d: KubeDaemon): Promise<KubeDaemonStatus> {
 async function waitPodLine(d: KubeDaemon, re: RegExp, pod: string): Promise<string> {
   const deadline = Date.now() + LIMIT;
   for (;;) {
-    const line = d.collector.lines.find((l) => re.test(l) && logField(l, "pod") === pod);
+    const line = podLogLine(d.collector.lines, re, pod);
     if (line) return line;
     if (Date.now() > deadline) {
       throw new Error(`no log line ${re} for pod ${pod} in ${LIMIT} ms:\n${d.tail()}`);

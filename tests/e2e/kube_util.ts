@@ -138,6 +138,14 @@ export function logField(line: string, key: string): string | undefined {
 }
 
 /**
+ * The first of `lines` matching `re` whose `pod` field is `pod`, or undefined.
+ * @example podLogLine(collector.lines, /msg="final pull"/, "web")
+ */
+export function podLogLine(lines: string[], re: RegExp, pod: string): string | undefined {
+  return lines.find((l) => re.test(l) && logField(l, "pod") === pod);
+}
+
+/**
  * Polls `dir` every 100 ms (up to `timeoutMs`) until a leaf directory under `keyPrefix` holds a
  * counters file; returns that leaf (relative to `dir`).
  * @example const leaf = await awaitStored(sc.outputDir, server.keyPrefix);

@@ -6,17 +6,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { RealContainer } from "../harness/realnode/realnode.ts";
 import { assertRoutes, byPrefix, eventually, filesUnder } from "../e2e/e2e_util.ts";
-import { REAL_PORT, realSkipReason, realTest, withRealNode } from "./real_run.ts";
+import { hitRoute, REAL_PORT, realSkipReason, realTest, withRealNode } from "./real_run.ts";
 
 const skip = await realSkipReason();
-
-async function hit(c: RealContainer, route: string): Promise<void> {
-  const res = await fetch(`${c.appUrl}/run/${route}?n=2`);
-  const body = await res.text();
-  assert.equal(res.status, 200, `${c.appUrl}/run/${route}: ${body}`);
-}
 
 /** The stored prefix whose info.json names container `id`, once it shows `ran` covered. */
 function storedFor(out: string, id: string, ran: string[]): Promise<string> {
@@ -44,7 +37,7 @@ realTest(
         env: { FIXTURE_BINARY_NAME: "real-restart" },
       };
       const first = await node.startContainer(pod, spec);
-      await hit(first, "alpha");
+      await hitRoute(first, "alpha");
       const c = await r.collector("run");
       const before = await storedFor(r.out, first.id, ["alpha"])
         .catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
@@ -53,7 +46,7 @@ realTest(
       assert.notEqual(second.id, first.id);
       assert.notEqual(second.pid, first.pid);
       assert.equal(second.attempt, 1);
-      await hit(second, "beta");
+      await hitRoute(second, "beta");
       const after = await storedFor(r.out, second.id, ["beta"])
         .catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
       assert.notEqual(after, before);

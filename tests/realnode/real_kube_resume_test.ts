@@ -13,35 +13,19 @@ import type { CollectorProcess } from "../harness/collector.ts";
 import { kubeletKubeconfig } from "../harness/realnode/pki.ts";
 import type { RealContainer } from "../harness/realnode/realnode.ts";
 import { TcpCutProxy } from "../harness/tcp_cut_proxy.ts";
-import { assertRoutes, byPrefix, eventually, filesUnder } from "../e2e/e2e_util.ts";
-import { KubeDaemonStatusSchema, logField } from "../e2e/kube_util.ts";
-import { REAL_PORT, realTest } from "./real_run.ts";
+import { assertRoutes, eventually } from "../e2e/e2e_util.ts";
+import { KubeDaemonStatusSchema, logField, podLogLine } from "../e2e/kube_util.ts";
+import { hitRoute, REAL_PORT, realTest, storedWhere } from "./real_run.ts";
 import { clusterSkipReason, NODE, withRealCluster } from "./real_cluster.ts";
 
 const skip = await clusterSkipReason();
 /** Upper bound of every wait (never a synchronisation sleep). */
 const LIMIT = 30_000;
 
-async function hit(appUrl: string, route: string): Promise<void> {
-  const res = await fetch(`${appUrl}/run/${route}?n=2`);
-  const body = await res.text();
-  assert.equal(res.status, 200, `${appUrl}/run/${route}: ${body}`);
-}
-
 /** The stored prefix (relative to out) of container `ct`, once its counters are stored. */
-function storedOf(out: string, ct: RealContainer, c: CollectorProcess): Promise<string> {
-  return eventually(`stored counters of ${ct.pod.name}/${ct.name}`, async () => {
-    for (const [prefix, names] of byPrefix(await filesUnder(out))) {
-      if (!names.some((n) => n.startsWith("covcounters."))) continue;
-      const info = JSON.parse(await Deno.readTextFile(join(out, prefix, "info.json")));
-      if (info.containerId === ct.id) return prefix;
-    }
-    return undefined;
-  }, LIMIT).catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
-}
-
-function podLine(c: CollectorProcess, re: RegExp, pod: string): string | undefined {
-  return c.lines.find((x) => re.test(x) && logField(x, "pod") === pod);
+async function storedOf(out: string, ct: RealContainer, c: CollectorProcess): Promise<string> {
+  const what = `stored counters of ${ct.pod.name}/${ct.name}`;
+  return (await storedWhere(out, "containerId", ct.id, c, what, LIMIT)).prefix;
 }
 
 realTest(
@@ -58,7 +42,7 @@ realTest(
       });
       const victim = await r.startPod({ name: "victim", namespace: "real-r" }, [spec("r-vic")]);
       const [ct] = victim.containers;
-      await hit(ct.appUrl, "alpha");
+      await hitRoute(ct, "alpha");
 
       // The collector reaches the API server only through the proxy; the admin does not.
       await using proxy = TcpCutProxy.start({
@@ -100,7 +84,7 @@ realTest(
       proxy.refuse(true);
       assert.ok(proxy.cut() >= 1, "the watch connection was open and is cut");
       await proxy.refusedAtLeast(1, AbortSignal.timeout(LIMIT)).catch(fail);
-      await hit(ct.appUrl, "gamma"); // only the deletion's final pull can store this
+      await hitRoute(ct, "gamma"); // only the deletion's final pull can store this
       // Announced with a grace period (containers still running), then removed by its node, both
       // in the gap: a watch without the version would not even see a deleting pod to replay.
       await cp.deletePod(victim.api, 30);
@@ -118,12 +102,12 @@ realTest(
       // every event of the gap came before this one.
       const after = await r.startPod({ name: "after-gap", namespace: "real-r" }, [spec("r-aft")]);
       await storedOf(out, after.containers[0], c);
-      const going = podLine(c, /msg="pod going away: final pull"/, "victim");
+      const going = podLogLine(c.lines, /msg="pod going away: final pull"/, "victim");
       assert.ok(going, `no final pull asked for the deleted pod:\n${c.lines.join("\n")}`);
       assert.equal(logField(going, "reason"), "pod deleting", going);
       const final = await eventually(
         "the final pull's line",
-        () => Promise.resolve(podLine(c, /msg="final pull"/, "victim")),
+        () => Promise.resolve(podLogLine(c.lines, /msg="final pull"/, "victim")),
         LIMIT,
       ).catch(fail);
       assert.equal(logField(final, "stored"), "true", final);

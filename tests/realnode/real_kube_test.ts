@@ -9,39 +9,20 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startCovserver } from "../harness/covserver.ts";
 import type { RealContainer } from "../harness/realnode/realnode.ts";
-import { assertRoutes, byPrefix, eventually, filesUnder } from "../e2e/e2e_util.ts";
-import { KubeDaemonStatusSchema, logField } from "../e2e/kube_util.ts";
+import { assertRoutes, eventually } from "../e2e/e2e_util.ts";
+import { KubeDaemonStatusSchema, logField, podLogLine } from "../e2e/kube_util.ts";
 import { doctor, line } from "../e2e/doctor_run.ts";
 import type { CollectorProcess } from "../harness/collector.ts";
-import { REAL_PORT, realFlags, realTest } from "./real_run.ts";
+import { hitRoute, REAL_PORT, realFlags, realTest, storedWhere } from "./real_run.ts";
 import { clusterSkipReason, NODE, OTHER, withRealCluster } from "./real_cluster.ts";
 
 const skip = await clusterSkipReason();
 const LIMIT = 30_000;
 
-async function hit(appUrl: string, route: string): Promise<void> {
-  const res = await fetch(`${appUrl}/run/${route}?n=2`);
-  const body = await res.text();
-  assert.equal(res.status, 200, `${appUrl}/run/${route}: ${body}`);
-}
-
-/** The stored prefix (relative to out) whose info.json `key` is `value`. */
-function storedWhere(out: string, key: string, value: unknown, c: CollectorProcess) {
-  return eventually(`a stored prefix with ${key}=${value}`, async () => {
-    for (const [prefix, names] of byPrefix(await filesUnder(out))) {
-      if (!names.some((n) => n.startsWith("covcounters."))) continue;
-      const info = JSON.parse(await Deno.readTextFile(join(out, prefix, "info.json")));
-      if (info[key] === value) return { prefix, info };
-    }
-    return undefined;
-  }, LIMIT).catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
-}
-
 /** Waits for a log line matching `re` with `pod=<pod>`. */
 function podLine(c: CollectorProcess, re: RegExp, pod: string): Promise<string> {
   return eventually(`log line ${re} for pod ${pod}`, () => {
-    const l = c.lines.find((x) => re.test(x) && logField(x, "pod") === pod);
-    return Promise.resolve(l);
+    return Promise.resolve(podLogLine(c.lines, re, pod));
   }, LIMIT).catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
 }
 
@@ -68,9 +49,9 @@ realTest(
       await cp.createPod({ name: "elsewhere", namespace: "real-k", nodeName: OTHER });
       await using host = await startCovserver({ name: "k-host", coveragePort: REAL_PORT });
       const [app, side] = web.containers;
-      await hit(app.appUrl, "alpha");
-      await hit(side.appUrl, "beta");
-      await hit(agent.containers[0].appUrl, "gamma");
+      await hitRoute(app, "alpha");
+      await hitRoute(side, "beta");
+      await hitRoute(agent.containers[0], "gamma");
 
       const c = await r.collector("run", [
         "--kubeconfig",
@@ -113,8 +94,8 @@ realTest(
       // containers are killed. Only the final pull the deletion triggers can store gamma.
       const lateCt = late.containers[0];
       const latePrefix = (await storedWhere(out, "containerId", lateCt.id, c)).prefix;
-      await hit(app.appUrl, "gamma");
-      await hit(lateCt.appUrl, "gamma"); // the control: killed below without an announcement
+      await hitRoute(app, "gamma");
+      await hitRoute(lateCt, "gamma"); // the control: killed below without an announcement
       const announced = performance.now();
       await cp.deletePod(web.api, 30);
       const gap = 200 - (performance.now() - announced);

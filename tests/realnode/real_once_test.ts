@@ -10,17 +10,9 @@ import { join } from "node:path";
 import { startCovserver } from "../harness/covserver.ts";
 import type { RealContainer } from "../harness/realnode/realnode.ts";
 import { assertRoutes, byPrefix, checkPrefixFiles, filesUnder, TIME } from "../e2e/e2e_util.ts";
-import { REAL_PORT, realSkipReason, realTest, withRealNode } from "./real_run.ts";
+import { hitRoute, REAL_PORT, realSkipReason, realTest, withRealNode } from "./real_run.ts";
 
 const skip = await realSkipReason();
-
-async function hit(c: { appUrl: string }, route: string, times: number): Promise<void> {
-  for (let i = 0; i < times; i++) {
-    const res = await fetch(`${c.appUrl}/run/${route}?n=${i + 2}`);
-    const body = await res.text();
-    assert.equal(res.status, 200, `${c.appUrl}/run/${route}: ${body}`);
-  }
-}
 
 realTest(
   "once on a real containerd node stores pod-network, sidecar, hostNetwork and host servers " +
@@ -51,11 +43,11 @@ realTest(
       assert.deepEqual([app.coveragePort, side.coveragePort].sort(), [REAL_PORT, REAL_PORT + 1]);
       assert.match(web.ip, /^10\.77\.\d+\.\d+$/);
 
-      await hit(app, "alpha", 3);
-      await hit(side, "beta", 1);
-      await hit(agent, "gamma", 2);
-      await hit({ appUrl: `http://127.0.0.1:${host.appPort}` }, "alpha", 1);
-      await hit({ appUrl: `http://127.0.0.1:${host.appPort}` }, "beta", 1);
+      await hitRoute(app, "alpha", 3);
+      await hitRoute(side, "beta", 1);
+      await hitRoute(agent, "gamma", 2);
+      await hitRoute({ appUrl: `http://127.0.0.1:${host.appPort}` }, "alpha", 1);
+      await hitRoute({ appUrl: `http://127.0.0.1:${host.appPort}` }, "beta", 1);
 
       const c = await r.collector("once");
       const { code } = await c.status;

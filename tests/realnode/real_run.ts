@@ -6,8 +6,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CollectorProcess, spawnCollector } from "../harness/collector.ts";
+import type { CollectorProcess } from "../harness/collector.ts";
+import { byPrefix, e2eTest, eventually, filesUnder } from "../e2e/e2e_util.ts";
 import { hasGo } from "../harness/gobuild.ts";
+import { withNodeFrame } from "../harness/node_frame.ts";
 import { realPeers } from "../harness/peers.ts";
 import { RealNode } from "../harness/realnode/realnode.ts";
 
@@ -31,12 +33,22 @@ export function realSkipReason(): Promise<string | null> {
 }
 
 /**
- * Registers a Deno test ignored with the reason in its name when the real tier cannot run.
+ * The path of the real crictl peer (throws its reason when it cannot be had).
+ * @example const node = await RealNode.create({ crictl: await realCrictl() });
+ */
+export async function realCrictl(): Promise<string> {
+  const p = await realPeers(["crictl"]);
+  if (!p.ok) throw new Error(p.reason);
+  return p.paths.crictl;
+}
+
+/**
+ * Registers a Deno test ignored with the reason in its name when the real tier cannot run (the
+ * e2e tier's `e2eTest`).
  * @example realTest("harness leaves nothing", await realSkipReason(), async () => {});
  */
-export function realTest(name: string, skip: string | null, fn: () => Promise<void>): void {
-  Deno.test({ name: name + (skip ? ` (skipped: ${skip})` : ""), ignore: skip !== null, fn });
-}
+export const realTest: (name: string, skip: string | null, fn: () => Promise<void>) => void =
+  e2eTest;
 
 /** What `withRealNode` gives a test. */
 export interface RealRun {
@@ -85,20 +97,15 @@ export async function withRealNode(
   name: string,
   body: (r: RealRun) => Promise<void>,
 ): Promise<void> {
-  const crictl = await realPeers(["crictl"]);
-  if (!crictl.ok) throw new Error(crictl.reason);
-  const node = await RealNode.create({ crictl: crictl.paths.crictl });
-  const dir = await Deno.makeTempDir({ prefix: `cc-real-${name}-` });
-  const out = join(dir, "out");
-  const running: CollectorProcess[] = [];
-  const deferred: (() => Promise<void>)[] = [];
-  try {
-    await body({
+  const node = await RealNode.create({ crictl: await realCrictl() });
+  const nothingLeft = { processes: [], links: [], cgroups: [], paths: [] };
+  await withNodeFrame(node, `cc-real-${name}-`, nothingLeft, ({ dir, out, spawn, defer }) =>
+    body({
       node,
       dir,
       out,
-      collector: async (command, extra = []) => {
-        const c = await spawnCollector([
+      collector: (command, extra = []) =>
+        spawn([
           command,
           ...realFlags(node, join(dir, "state")),
           "--sink",
@@ -106,17 +113,42 @@ export async function withRealNode(
           "--output-dir",
           out,
           ...extra,
-        ]);
-        running.push(c);
-        return c;
-      },
-      defer: (fn) => void deferred.push(fn),
-    });
-  } finally {
-    for (const c of running) await c.stop("SIGKILL");
-    for (const fn of deferred.reverse()) await fn();
-    await node.close();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+        ]),
+      defer,
+    }));
+}
+
+/**
+ * Runs app route `route` of a container `times` times (`?n=2`, `?n=3`, ...), asserting each 200.
+ * @example await hitRoute(container, "alpha");
+ */
+export async function hitRoute(c: { appUrl: string }, route: string, times = 1): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    const res = await fetch(`${c.appUrl}/run/${route}?n=${i + 2}`);
+    const body = await res.text();
+    assert.equal(res.status, 200, `${c.appUrl}/run/${route}: ${body}`);
   }
-  assert.deepEqual(await node.leftovers(), { processes: [], links: [], cgroups: [], paths: [] });
+}
+
+/**
+ * Waits (up to `limitMs`) for a prefix under `out` with counters stored whose info.json `key` is
+ * `value`; fails with the collector's last log lines.
+ * @example const { prefix } = await storedWhere(out, "containerId", ct.id, collector);
+ */
+export function storedWhere(
+  out: string,
+  key: string,
+  value: unknown,
+  c: CollectorProcess,
+  what = `a stored prefix with ${key}=${value}`,
+  limitMs = 30_000,
+): Promise<{ prefix: string; info: Record<string, unknown> }> {
+  return eventually(what, async () => {
+    for (const [prefix, names] of byPrefix(await filesUnder(out))) {
+      if (!names.some((n) => n.startsWith("covcounters."))) continue;
+      const info = JSON.parse(await Deno.readTextFile(join(out, prefix, "info.json")));
+      if (info[key] === value) return { prefix, info };
+    }
+    return undefined;
+  }, limitMs).catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
 }

@@ -7,11 +7,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { repoRoot } from "../harness/gobuild.ts";
 import { pathExists, pidRunning } from "../harness/hostfs.ts";
-import { realPeers } from "../harness/peers.ts";
 import { startUntilReady } from "../harness/process.ts";
 import { cgroupMounts, pidsMentioning, sweepStaleRuns } from "../harness/realnode/sys.ts";
 import { run } from "../harness/netns.ts";
-import { realSkipReason, realTest } from "./real_run.ts";
+import { realCrictl, realSkipReason, realTest } from "./real_run.ts";
 
 const skip = await realSkipReason();
 
@@ -30,11 +29,9 @@ realTest(
   "a real node abandoned by a killed test process is swept by the next run",
   skip,
   async () => {
-    const peers = await realPeers(["crictl"]);
-    if (!peers.ok) throw new Error(peers.reason);
     const child = await startUntilReady({
       command: Deno.execPath(),
-      args: ["run", "-A", join(repoRoot, "tests/realnode/abandoned_node.ts"), peers.paths.crictl],
+      args: ["run", "-A", join(repoRoot, "tests/realnode/abandoned_node.ts"), await realCrictl()],
       what: "abandoned_node.ts",
       waitingFor: "its ready line",
       timeoutMs: 120_000,

@@ -5,10 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { realPeers } from "../harness/peers.ts";
 import { pathExists } from "../harness/hostfs.ts";
 import { RealNode } from "../harness/realnode/realnode.ts";
-import { REAL_PORT, realSkipReason, realTest } from "./real_run.ts";
+import { REAL_PORT, realCrictl, realSkipReason, realTest } from "./real_run.ts";
 
 const skip = await realSkipReason();
 
@@ -16,10 +15,8 @@ realTest(
   "real node: what it makes is seen while it runs and gone after close()",
   skip,
   async () => {
-    const peers = await realPeers(["crictl"]);
-    if (!peers.ok) throw new Error(peers.reason);
     const hostHad = [pathExists("/run/containerd"), pathExists("/var/lib/cni")];
-    const node = await RealNode.create({ crictl: peers.paths.crictl });
+    const node = await RealNode.create({ crictl: await realCrictl() });
     try {
       const pod = await node.runPod({ name: "web", namespace: "harness" });
       const c = await node.startContainer(pod, { name: "app", coveragePort: REAL_PORT });
