@@ -12,8 +12,7 @@
 import { join } from "node:path";
 import { coveredSet, parseCounters } from "../src/coverage/counters.ts";
 import { liveCoverage, statementTable } from "../src/coverage/live.ts";
-import { buildGo, repoRoot } from "../tests/harness/gobuild.ts";
-import { startCovserver } from "../tests/harness/covserver.ts";
+import { fieldSizeRun } from "../tests/harness/gocoverdir.ts";
 
 function timeMs(n: number, f: () => unknown): number {
   f();
@@ -23,18 +22,7 @@ function timeMs(n: number, f: () => unknown): number {
 }
 
 if (import.meta.main) {
-  const binary = await buildGo({
-    dir: join(repoRoot, "tests", "fixtures", "covserver"),
-    name: "covserver",
-    cover: true,
-    coverpkg: "all",
-  });
-  const dir = await Deno.makeTempDir({ prefix: "bench-live-" });
-  const srv = await startCovserver({ binary, env: { GOCOVERDIR: dir } });
-  for (const r of ["/run/alpha", "/run/beta", "/run/gamma"]) {
-    await (await fetch(`http://127.0.0.1:${srv.appPort}${r}`)).body?.cancel();
-  }
-  await srv.stop();
+  const { dir } = await fieldSizeRun(["/run/alpha", "/run/beta", "/run/gamma"], "bench-live-");
   const names = [...Deno.readDirSync(dir)].map((e) => e.name);
   const meta = await Deno.readFile(join(dir, names.find((n) => n.startsWith("covmeta."))!));
   const counters = await Deno.readFile(join(dir, names.find((n) => n.startsWith("covcounters."))!));

@@ -6,10 +6,10 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { parseMeta } from "../src/coverage/meta.ts";
-import { percentText } from "../src/coverage/summary.ts";
 import { main } from "../src/cli.ts";
 import { COMMANDS } from "../src/commands.ts";
 import { hasGo } from "./harness/gobuild.ts";
+import { funcRows, packagePercents } from "./harness/report_rows.ts";
 import { go, type StoredRun, storeFixtureRun } from "./harness/stored.ts";
 
 const noGo = !(await hasGo());
@@ -62,6 +62,19 @@ function goPercent(text: string): Map<string, string> {
   }
   return m;
 }
+
+/** `go tool covdata percent -i <dirs>` (comma-separated) as path → "xx.x". */
+async function goPercentOf(dirs: string): Promise<Map<string, string>> {
+  return goPercent(await go(["tool", "covdata", "percent", "-i", dirs]));
+}
+
+/** `go tool covdata textfmt -i <dirs> -o <file>`. */
+async function goTextfmt(dirs: string, file: string): Promise<void> {
+  await go(["tool", "covdata", "textfmt", "-i", dirs, "-o", file]);
+}
+
+/** The leaf directories of `runs`, comma-separated (what `-i` takes). */
+const leaves = (runs: StoredRun[]) => runs.map((r) => r.leaf).join(",");
 
 /** `go tool covdata func` lines as [file:line, name, pct] (the total line included). */
 function goFunc(text: string): string[][] {
@@ -119,8 +132,8 @@ Deno.test({
   ignore: noGo,
   async fn() {
     const { base, runs } = await fixture();
-    const dirs = runs.map((r) => r.leaf).join(",");
-    const pct = goPercent(await go(["tool", "covdata", "percent", "-i", dirs]));
+    const dirs = leaves(runs);
+    const pct = await goPercentOf(dirs);
     const funcs = goFunc(await go(["tool", "covdata", "func", "-i", dirs]));
     const res = await report(["--format", "json", base]);
     assertEquals(res.code, 0, res.err);
@@ -128,24 +141,9 @@ Deno.test({
     assertEquals(rep.binaries.length, 1);
     const b = rep.binaries[0];
     assertEquals([b.binary, b.prefixes, b.processes, b.pods], ["covserver", 3, 3, 3]);
-    const ours = new Map<string, string>(
-      b.packages.map((p: { path: string; percent: string }) => [p.path, p.percent]),
-    );
     ok(pct.size >= 5, `go listed ${pct.size} packages`);
-    assertEquals(ours, pct);
-    const ourFuncs: string[][] = b.packages.flatMap((
-      p: {
-        functions: {
-          file: string;
-          line: number;
-          name: string;
-          statements: number;
-          covered: number;
-        }[];
-      },
-    ) => p.functions.map((f) => [`${f.file}:${f.line}:`, f.name, `${percentText(f)}%`]));
-    ourFuncs.push(["total", "(statements)", `${b.percent}%`]);
-    assertEquals(ourFuncs, funcs);
+    assertEquals(packagePercents(b), pct);
+    assertEquals(funcRows(b), funcs);
     // Some of everything: not all covered, not nothing.
     ok(b.covered > 0 && b.covered < b.statements, `${b.covered}/${b.statements}`);
   },
@@ -157,15 +155,7 @@ Deno.test({
   async fn() {
     const { base, runs } = await fixture();
     const tmp = await Deno.makeTempDir({ prefix: "report-textfmt-" });
-    await go([
-      "tool",
-      "covdata",
-      "textfmt",
-      "-i",
-      runs.map((r) => r.leaf).join(","),
-      "-o",
-      join(tmp, "go.txt"),
-    ]);
+    await goTextfmt(leaves(runs), join(tmp, "go.txt"));
     const res = await report(["--format", "textfmt", "--out", join(tmp, "ours.txt"), base]);
     assertEquals(res.code, 0, res.err);
     const goText = await Deno.readTextFile(join(tmp, "go.txt"));
@@ -182,31 +172,14 @@ Deno.test({
     const out = await Deno.makeTempDir({ prefix: "report-out-" });
     const res = await report(["--format", "covdata", "--out", out, base]);
     assertEquals(res.code, 0, res.err);
-    const fromOurs = goPercent(await go(["tool", "covdata", "percent", "-i", out]));
-    const fromInputs = goPercent(
-      await go(["tool", "covdata", "percent", "-i", runs.map((r) => r.leaf).join(",")]),
-    );
+    const fromOurs = await goPercentOf(out);
+    const fromInputs = await goPercentOf(leaves(runs));
     assertEquals(fromOurs, fromInputs);
     const json = JSON.parse((await report(["--format", "json", base])).out);
-    assertEquals(
-      fromOurs,
-      new Map(
-        json.binaries[0].packages.map((
-          p: { path: string; percent: string },
-        ) => [p.path, p.percent]),
-      ),
-    );
+    assertEquals(fromOurs, packagePercents(json.binaries[0]));
     // And textfmt of the merged files equals textfmt of the inputs (count mode adds up).
-    await go(["tool", "covdata", "textfmt", "-i", out, "-o", join(out, "a.txt")]);
-    await go([
-      "tool",
-      "covdata",
-      "textfmt",
-      "-i",
-      runs.map((r) => r.leaf).join(","),
-      "-o",
-      join(out, "b.txt"),
-    ]);
+    await goTextfmt(out, join(out, "a.txt"));
+    await goTextfmt(leaves(runs), join(out, "b.txt"));
     assertEquals(
       await Deno.readTextFile(join(out, "a.txt")),
       await Deno.readTextFile(join(out, "b.txt")),
@@ -229,15 +202,9 @@ Deno.test({
       const res = await report(["--format", "json", ...flags, base]);
       assertEquals(res.code, 0, res.err);
       const b = JSON.parse(res.out).binaries[0];
-      const pct = goPercent(
-        await go(["tool", "covdata", "percent", "-i", want.map((r) => r.leaf).join(",")]),
-      );
+      const pct = await goPercentOf(leaves(want));
       assertEquals(b.prefixes, want.length, flags.join(" "));
-      assertEquals(
-        new Map(b.packages.map((p: { path: string; percent: string }) => [p.path, p.percent])),
-        pct,
-        flags.join(" "),
-      );
+      assertEquals(packagePercents(b), pct, flags.join(" "));
     }
     const none = await report(["--namespace", "nope", base]);
     assertEquals(none.code, 0);

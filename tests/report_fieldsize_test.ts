@@ -8,30 +8,19 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { parseMeta } from "../src/coverage/meta.ts";
-import { percentText } from "../src/coverage/summary.ts";
 import { main } from "../src/cli.ts";
 import { COMMANDS } from "../src/commands.ts";
-import { buildGo, hasGo, repoRoot } from "./harness/gobuild.ts";
-import { startCovserver } from "./harness/covserver.ts";
+import { hasGo } from "./harness/gobuild.ts";
+import { fieldSizeRun } from "./harness/gocoverdir.ts";
+import { funcRows } from "./harness/report_rows.ts";
 import { go } from "./harness/stored.ts";
 
 const noGo = !(await hasGo());
 
 async function fieldRun(): Promise<string> {
-  const binary = await buildGo({
-    dir: join(repoRoot, "tests", "fixtures", "covserver"),
-    name: "covserver",
-    cover: true,
-    coverpkg: "all",
-  });
-  const dir = await Deno.makeTempDir({ prefix: "report-field-" });
-  const srv = await startCovserver({ binary, env: { GOCOVERDIR: dir } });
-  for (const r of ["/run/alpha", "/run/beta?n=2", "/run/gamma"]) {
-    await (await fetch(`http://127.0.0.1:${srv.appPort}${r}`)).body?.cancel();
-  }
-  const status = await srv.stop();
-  assertEquals(status.code, 0, srv.stderr());
-  return dir;
+  const run = await fieldSizeRun(["/run/alpha", "/run/beta?n=2", "/run/gamma"], "report-field-");
+  assertEquals(run.status.code, 0, run.stderr);
+  return run.dir;
 }
 
 Deno.test({
@@ -72,18 +61,7 @@ Deno.test({
     const b = JSON.parse(out.join("\n")).binaries[0];
     const goFunc = (await go(["tool", "covdata", "func", "-i", dir])).trim().split("\n")
       .map((l) => l.split(/\t+/).map((s) => s.trim()).join(" "));
-    const ours = b.packages.flatMap((
-      p: {
-        functions: {
-          file: string;
-          line: number;
-          name: string;
-          statements: number;
-          covered: number;
-        }[];
-      },
-    ) => p.functions.map((f) => `${f.file}:${f.line}: ${f.name} ${percentText(f)}%`));
-    ours.push(`total (statements) ${b.percent}%`);
+    const ours = funcRows(b).map((row) => row.join(" "));
     assertEquals(ours.length, goFunc.length);
     const differ = ours.filter((l: string, i: number) => l !== goFunc[i]);
     ok(differ.length === 0, `first differences: ${differ.slice(0, 3).join(" | ")}`);
