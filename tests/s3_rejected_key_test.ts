@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { canRunS3, type S3Server, s3SinkOf, startS3 } from "./harness/s3.ts";
+import { drainSpool } from "./harness/spool_drain.ts";
 import { KeyRejectedError } from "../src/sink/sink.ts";
 import { SpoolingSink } from "../src/sink/spool.ts";
 import { createLogger } from "../src/log.ts";
@@ -94,11 +95,7 @@ Deno.test(
       for (const k of others) await sink.put(k, enc("c"));
       assert.equal(sink.spooled().length, 31);
       await s3.start();
-      const ac = new AbortController();
-      const running = sink.run(ac.signal);
-      await sink.drained(AbortSignal.any([ac.signal, AbortSignal.timeout(20_000)]));
-      ac.abort();
-      await running;
+      await drainSpool(sink);
       assert.deepEqual(await s3.objects(), [...others].sort(), "every other write was stored");
       assert.deepEqual(sink.spooled(), []);
       assert.deepEqual(sink.rejected(), [TOO_LONG]);

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { canRunS3, type S3Server, s3SinkOf, startS3, writeRegistryAuth } from "./harness/s3.ts";
+import { drainSpool } from "./harness/spool_drain.ts";
 import type { S3SinkOptions } from "../src/sink/s3.ts";
 import { Base64Decoder } from "../src/collect/base64_stream.ts";
 import { SinkError } from "../src/sink/sink.ts";
@@ -139,11 +140,7 @@ Deno.test(
         });
         assert.equal(again.spooled().length, 2);
         await s3.start();
-        const ac = new AbortController();
-        const running = again.run(ac.signal);
-        await again.drained(AbortSignal.any([ac.signal, AbortSignal.timeout(20_000)]));
-        ac.abort();
-        await running;
+        await drainSpool(again);
         assert.deepEqual(again.spooled(), []);
         const base = "ci/cluster-x/n/x/";
         assert.deepEqual(await s3.objects(base), [
@@ -178,11 +175,7 @@ Deno.test(
         for (const k of ["a/1", "a/2", "a/3"]) await sink.put(k, enc("4444"));
         assert.equal(metrics.value("coverage_collector_spool_evictions_total"), 1);
         await s3.start();
-        const ac = new AbortController();
-        const running = sink.run(ac.signal);
-        await sink.drained(AbortSignal.timeout(20_000));
-        ac.abort();
-        await running;
+        await drainSpool(sink);
         assert.deepEqual(await s3.objects(), ["a/2", "a/3"]);
       } finally {
         await Deno.remove(state, { recursive: true });

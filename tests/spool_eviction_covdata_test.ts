@@ -16,6 +16,7 @@ import { hasGo } from "./harness/gobuild.ts";
 import { type Covserver, startCovserver } from "./harness/covserver.ts";
 import { collectorOf, covserverTarget } from "./harness/covserver_collector.ts";
 import { canRunS3, type S3Server, s3SinkOf, startS3 } from "./harness/s3.ts";
+import { drainSpool } from "./harness/spool_drain.ts";
 import { covdataPercentOf } from "./harness/stored.ts";
 
 const ignore = !(await hasGo()) || !(await canRunS3());
@@ -92,11 +93,7 @@ async function world(
 }
 
 async function drain(sink: SpoolingSink): Promise<void> {
-  const ac = new AbortController();
-  const running = sink.run(ac.signal);
-  await sink.drained(AbortSignal.timeout(20_000));
-  ac.abort();
-  await running;
+  await drainSpool(sink);
   assert.deepEqual(sink.spooled(), [], "the spool drained");
 }
 
