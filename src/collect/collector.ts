@@ -1,7 +1,7 @@
 /** One collector per coverage server: pull on a schedule, check, name, store what changed. */
 
 import { errorText } from "../errors.ts";
-import { readStartTime } from "../procfs/stat.ts";
+import { startTimeOfStat, stateOfStat } from "../procfs/stat.ts";
 import type { Config } from "../config.ts";
 import { sameIdentity } from "../identity.ts";
 import { countersKey, infoJson, infoKey, metaKey, prefixFor } from "../layout.ts";
@@ -218,21 +218,26 @@ export class Collector {
 
   /** False when the server process is gone: no /proc entry, a zombie, or a reused PID. */
   async #alive(): Promise<boolean> {
+    const pid = this.#target.hostPid;
+    const started = this.#target.hostStartTime;
     let text: string;
     try {
-      text = await this.#deps.system.readText(`/proc/${this.#target.hostPid}/status`);
+      // With the start time known, /proc/<pid>/stat alone decides (one read per pull, not two):
+      // the same PID with the same start time is the same process, so its NSpid is unchanged.
+      text = await this.#deps.system.readText(`/proc/${pid}/${started ? "stat" : "status"}`);
     } catch (e) {
       return !(e instanceof Deno.errors.NotFound || /no such process/i.test(errorText(e)));
+    }
+    if (started) {
+      const state = stateOfStat(text);
+      if (state === "Z" || state === "X") return false;
+      const now = startTimeOfStat(text);
+      return now === null || now === started;
     }
     const state = /^State:\s*(\S)/m.exec(text)?.[1];
     if (state === "Z" || state === "X") return false;
     const nspid = /^NSpid:\s*([\d\s]+)$/m.exec(text)?.[1].trim().split(/\s+/).pop();
-    if (nspid !== undefined && Number(nspid) !== this.#target.identity.pid) return false;
-    // Same PID, other process (the PID was reused): its start time differs.
-    const started = this.#target.hostStartTime;
-    if (started === undefined) return true;
-    const now = await readStartTime(this.#deps.system, this.#target.hostPid).catch(() => null);
-    return now === null || now === started;
+    return nspid === undefined || Number(nspid) === this.#target.identity.pid;
   }
 
   async #pullOnce(

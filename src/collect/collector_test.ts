@@ -19,19 +19,22 @@ const PREFIX = "worker-1/demo/app-7d9f/app/20261122T100005Z/quay.io-ocp-app-sha2
 function fakeSystem(
   pid: number,
   nspid = 1,
-): System & { alive: boolean; readsLeft: number; started: string } {
+): System & { alive: boolean; readsLeft: number; started: string; state: string; reads: string[] } {
   const sys = {
     alive: true,
     readsLeft: Infinity,
     started: "5000",
+    state: "S",
+    reads: [] as string[],
     hostRoot: "/",
     hostPath: (p: string) => p,
     readText(path: string): Promise<string> {
+      sys.reads.push(path);
       if (path === `/proc/${pid}/status` && sys.alive && sys.readsLeft-- > 0) {
         return Promise.resolve(`Name:\tapp\nState:\tS (sleeping)\nNSpid:\t${pid}\t${nspid}\n`);
       }
       if (path === `/proc/${pid}/stat` && sys.alive) {
-        const rest = "S 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0";
+        const rest = `${sys.state} 1 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0`;
         return Promise.resolve(`${pid} (app) ${rest} ${sys.started} 1000 10\n`);
       }
       return Promise.reject(new Deno.errors.NotFound(`${path}: no such file`));
@@ -255,6 +258,28 @@ Deno.test("the same PID with another start time is another process: the collecto
     const signal = new AbortController().signal;
     assertEquals((await c.pullNow("test", signal)).result, "stored");
     system.started = "9000";
+    assertEquals((await c.pullNow("test", signal)).end, "pid-gone");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("with the start time known a pull reads only /proc/<pid>/stat; a zombie there is gone", async () => {
+  const server = startFakeCoverageServer({ binary: "app", pid: 1, hash: HASH, value: 1 });
+  try {
+    const system = fakeSystem(4242, 1);
+    const c = new Collector(makeTarget({ port: server.port, hostStartTime: "5000" }), {
+      sink: new MemorySink(),
+      system,
+      log: silentLogger,
+      metrics: new Metrics(),
+      config: { pullSchedule: parseSchedule("1s"), pullTimeout: 2000, maxBody: 1 << 20 },
+      hostname: "h",
+    });
+    const signal = new AbortController().signal;
+    assertEquals((await c.pullNow("test", signal)).result, "stored");
+    assertEquals(system.reads, ["/proc/4242/stat"]);
+    system.state = "Z";
     assertEquals((await c.pullNow("test", signal)).end, "pid-gone");
   } finally {
     await server.close();

@@ -20,6 +20,18 @@ export function startTimeOfStat(text: string): string | null {
 }
 
 /**
+ * Field 3 (state: R, S, D, Z, X, ...) of /proc/<pid>/stat text, or null when the text is not a
+ * stat line.
+ *
+ * @example stateOfStat("42 (my (app)) Z 1 42") // "Z"
+ */
+export function stateOfStat(text: string): string | null {
+  const close = text.lastIndexOf(")");
+  if (close < 0) return null;
+  return /^\s*(\S)/.exec(text.slice(close + 1))?.[1] ?? null;
+}
+
+/**
  * The start time of `pid` (see startTimeOfStat); null when the process is gone or unreadable.
  * Two reads giving the same value mean the same process: a reused PID starts later.
  *
