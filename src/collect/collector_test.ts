@@ -243,18 +243,23 @@ Deno.test("a process whose PID was reused (other NSpid) counts as gone", async (
   }
 });
 
+/** A collector of host PID 4242 whose start time ("5000") is known, over `system`. */
+function startTimedCollector(port: number, system: ReturnType<typeof fakeSystem>): Collector {
+  return new Collector(makeTarget({ port, hostStartTime: "5000" }), {
+    sink: new MemorySink(),
+    system,
+    log: silentLogger,
+    metrics: new Metrics(),
+    config: { pullSchedule: parseSchedule("1s"), pullTimeout: 2000, maxBody: 1 << 20 },
+    hostname: "h",
+  });
+}
+
 Deno.test("the same PID with another start time is another process: the collector ends", async () => {
   const server = startFakeCoverageServer({ binary: "app", pid: 1, hash: HASH, value: 1 });
   try {
     const system = fakeSystem(4242, 1);
-    const c = new Collector(makeTarget({ port: server.port, hostStartTime: "5000" }), {
-      sink: new MemorySink(),
-      system,
-      log: silentLogger,
-      metrics: new Metrics(),
-      config: { pullSchedule: parseSchedule("1s"), pullTimeout: 2000, maxBody: 1 << 20 },
-      hostname: "h",
-    });
+    const c = startTimedCollector(server.port, system);
     const signal = new AbortController().signal;
     assertEquals((await c.pullNow("test", signal)).result, "stored");
     system.started = "9000";
@@ -268,14 +273,7 @@ Deno.test("with the start time known a pull reads only /proc/<pid>/stat; a zombi
   const server = startFakeCoverageServer({ binary: "app", pid: 1, hash: HASH, value: 1 });
   try {
     const system = fakeSystem(4242, 1);
-    const c = new Collector(makeTarget({ port: server.port, hostStartTime: "5000" }), {
-      sink: new MemorySink(),
-      system,
-      log: silentLogger,
-      metrics: new Metrics(),
-      config: { pullSchedule: parseSchedule("1s"), pullTimeout: 2000, maxBody: 1 << 20 },
-      hostname: "h",
-    });
+    const c = startTimedCollector(server.port, system);
     const signal = new AbortController().signal;
     assertEquals((await c.pullNow("test", signal)).result, "stored");
     assertEquals(system.reads, ["/proc/4242/stat"]);
