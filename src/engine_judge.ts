@@ -7,6 +7,7 @@
 import type { Deps } from "./agent.ts";
 import type { Logger } from "./log.ts";
 import type { EngineParts } from "./engine.ts";
+import { DiscoveryClock } from "./discovery_clock.ts";
 import { readStartTime } from "./procfs/stat.ts";
 import type { Candidate, Identity, Owner, Target } from "./target.ts";
 import { targetFields } from "./target.ts";
@@ -38,6 +39,7 @@ export class Judge {
   /** Candidates whose probe failed (no HTTP answer): when to try again. */
   #probeErrors = new Map<string, { failures: number; retryAt: number }>();
   #refusedInScan: { candidate: Candidate; identity: Identity }[] = [];
+  #clock = new DiscoveryClock();
 
   constructor(deps: Deps, parts: EngineParts, log: Logger) {
     this.#deps = deps;
@@ -63,6 +65,7 @@ export class Judge {
       if (!live.has(key)) this.#probeErrors.delete(key);
     }
     const now = this.#deps.system.now();
+    this.#clock.forget(now);
     const fresh = candidates.filter((c) => {
       const key = candidateKey(c);
       return !this.#verdicts.has(key) && (this.#probeErrors.get(key)?.retryAt ?? 0) <= now;
@@ -130,6 +133,7 @@ export class Judge {
       "engine.verdicts": this.#verdicts.size,
       "engine.candidateOf": this.#candidateOf.size,
       "engine.probeErrors": this.#probeErrors.size,
+      "engine.recentPaths": this.#clock.size,
     };
   }
 
@@ -181,7 +185,10 @@ export class Judge {
       identity: verdict.identity,
       hostPid,
       hostStartTime: await readStartTime(this.#deps.system, hostPid) ?? undefined,
-      discoveredAt: new Date(this.#deps.system.now()),
+      discoveredAt: this.#clock.timeFor(
+        { owner: c.owner, identity: verdict.identity },
+        this.#deps.system.now(),
+      ),
     };
     this.#candidateOf.set(target.key, key);
     this.#log.info("coverage server found", {
