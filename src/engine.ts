@@ -265,7 +265,7 @@ export class Engine {
     this.#judge.startFailed(target.key);
     this.#log.error("collector could not start; judged again later", {
       ...targetFields(target),
-      binary: target.identity.binary.slice(0, 200),
+      binary: target.identity.binary,
       error: e,
     });
   }

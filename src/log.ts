@@ -7,6 +7,28 @@ export type Fields = Record<string, unknown>;
 
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/** Longest text a log field keeps: what a pod calls itself (a 64 KB binary header) is its choice. */
+export const MAX_FIELD_CHARS = 1024;
+
+/**
+ * A field's text bounded to MAX_FIELD_CHARS, with how much was cut. Known secrets are masked first,
+ * so a cut never leaves the start of one behind.
+ *
+ * @example boundedText("x".repeat(1100)) // 1024 x, then "…(+76 chars)"
+ */
+export function boundedText(text: string): string {
+  const s = secrets.redact(text);
+  return s.length <= MAX_FIELD_CHARS
+    ? s
+    : `${s.slice(0, MAX_FIELD_CHARS)}…(+${s.length - MAX_FIELD_CHARS} chars)`;
+}
+
+function boundedField(v: unknown): unknown {
+  if (typeof v === "string") return boundedText(v);
+  if (v instanceof Error) return boundedText(v.message);
+  return v;
+}
+
 /** Keys whose values are never written, whatever a caller passes. */
 const SECRET_KEY = /secret|password|token|authorization|credential|private|^auth$|^key$/i;
 
@@ -50,7 +72,7 @@ export function createLogger(opts: LoggerOptions = {}, bound: Fields = {}): Logg
     record.msg = msg;
     for (const [k, v] of Object.entries({ ...bound, ...fields })) {
       if (v === undefined) continue;
-      record[k] = SECRET_KEY.test(k) ? "[redacted]" : v;
+      record[k] = SECRET_KEY.test(k) ? "[redacted]" : boundedField(v);
     }
     // Known secret values never leave, whatever a field or a peer's quoted message holds.
     write(secrets.redact(format === "json" ? JSON.stringify(record, jsonValue) : toLogfmt(record)));

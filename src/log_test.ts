@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createLogger, OnceLog, toLogfmt } from "./log.ts";
+import { boundedText, createLogger, MAX_FIELD_CHARS, OnceLog, toLogfmt } from "./log.ts";
+import { secrets } from "./secrets.ts";
 
 const at = () => new Date("2026-11-22T10:00:00.000Z");
 
@@ -43,4 +44,23 @@ Deno.test("OnceLog says yes once per distinct error and once when it clears", ()
   assert.equal(once.changed("crictl", "timeout"), true);
   assert.equal(once.cleared("crictl"), true);
   assert.equal(once.cleared("crictl"), false);
+});
+
+Deno.test("a field's text is cut at MAX_FIELD_CHARS, saying how much; a secret across the cut stays masked", () => {
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l), timestamps: false });
+  log.info("coverage server found", { binary: "b".repeat(5000), port: 53700 });
+  assert.ok(lines[0].length < MAX_FIELD_CHARS + 100, `${lines[0].length} chars`);
+  assert.match(
+    lines[0],
+    new RegExp(`binary="?b{${MAX_FIELD_CHARS}}…\\(\\+${5000 - MAX_FIELD_CHARS} chars\\)`),
+  );
+  assert.match(lines[0], /port=53700/);
+
+  const canary = "canary-secret-0123456789abcdef";
+  secrets.add(canary);
+  const text = "x".repeat(MAX_FIELD_CHARS - 10) + canary;
+  log.error("pull failed", { error: new Error(text) });
+  assert.ok(!lines[1].includes(canary.slice(0, 10)), lines[1]);
+  assert.equal(boundedText("short"), "short");
 });
