@@ -5,6 +5,7 @@
  * unreadable PID 1 (a sandbox's init with more capabilities) says little about the containers.
  */
 
+import { osErrorCode } from "../procfs/gone.ts";
 import { parseStatus } from "../procfs/status.ts";
 import type { System } from "../system.ts";
 import { type CheckResult, errorText, fail, ok, warn } from "./report.ts";
@@ -28,8 +29,7 @@ type Outcome =
   | { pid: number; why: string; kind: "denied"; path: string; error: unknown };
 
 const isNotFound = (e: unknown) =>
-  e instanceof Deno.errors.NotFound ||
-  (e instanceof Error && "code" in e && (e.code === "ESRCH" || e.code === "ENOENT"));
+  e instanceof Deno.errors.NotFound || ["ESRCH", "ENOENT"].includes(osErrorCode(e) ?? "");
 
 /** Reads what discovery reads of `pid`: environ, one fd link, ns/net. */
 async function tryProcess(system: System, p: Picked): Promise<Outcome> {
