@@ -11,12 +11,13 @@ const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 }
 export const MAX_FIELD_CHARS = 1024;
 
 /**
- * A field's text bounded to MAX_FIELD_CHARS, with how much was cut. Known secrets are masked first,
- * so a cut never leaves the start of one behind.
+ * A field's text bounded to MAX_FIELD_CHARS, with how much was cut. A text to be cut has its known
+ * secrets masked first, so a cut never leaves the start of one behind.
  *
  * @example boundedText("x".repeat(1100)) // 1024 x, then "…(+76 chars)"
  */
 export function boundedText(text: string): string {
+  if (text.length <= MAX_FIELD_CHARS) return text; // the whole line is redacted when written
   const s = secrets.redact(text);
   return s.length <= MAX_FIELD_CHARS
     ? s
