@@ -13,11 +13,11 @@ import { sleep, type System } from "../system.ts";
 import { type Identity, type Target, targetFields } from "../target.ts";
 import {
   type LiveCoverage,
-  liveCoverage,
   sharedTables,
   type StatementTable,
   type StatementTables,
 } from "../coverage/live.ts";
+import { type CoveredUnits, statementsCovered } from "../coverage/covered_units.ts";
 import { checkCoverage, CoverageError, type DecodedCoverage } from "./coverage.ts";
 import type { PullGate, PullSlot } from "./gate.ts";
 import { pullCoverage, PullError } from "./pull.ts";
@@ -88,6 +88,8 @@ const BYTES_HELP = "Bytes of coverage objects stored";
 const SKIPPED = "coverage_collector_skipped_unchanged_total";
 const SKIPPED_HELP =
   "Pulls not stored: counters identical to the last stored, or no block covered that it lacked";
+const REFUSED = "coverage_collector_counters_refused_total";
+const REFUSED_HELP = "Counters not stored: they do not fit the server's meta-data, by kind";
 
 /**
  * Collects one coverage server until it goes away, changes identity, or the signal aborts.
@@ -135,6 +137,7 @@ export class Collector {
     deps.metrics.counter(STORES, STORES_HELP);
     deps.metrics.counter(BYTES, BYTES_HELP);
     deps.metrics.counter(SKIPPED, SKIPPED_HELP);
+    deps.metrics.counter(REFUSED, REFUSED_HELP);
   }
 
   /** The reason the collector ended, if it has. */
@@ -321,11 +324,14 @@ export class Collector {
     this.#measuredKeys = -1;
   }
 
-  #measure(covered: ReadonlySet<string> | null, now: number): void {
+  #measure(covered: CoveredUnits | null, now: number): void {
     // One process's covered set only grows: the same size is the same set (a refresh store).
-    if (!this.#table || covered === null || covered.size === this.#measuredKeys) return;
-    this.#measuredKeys = covered.size;
-    const c = liveCoverage(this.#table, covered);
+    if (!this.#table || covered === null || covered.count === this.#measuredKeys) return;
+    if (covered.kind !== "meta" || covered.layout !== this.#table) return;
+    this.#measuredKeys = covered.count;
+    const n = statementsCovered(this.#table.stmts, covered);
+    const total = this.#table.total;
+    const c: LiveCoverage = { covered: n, total, percent: total === 0 ? 0 : (100 * n) / total };
     if (this.#coverage?.covered === c.covered && this.#coverage.total === c.total) return;
     this.#coverage = { ...c, lastChange: new Date(now).toISOString() };
   }
@@ -405,7 +411,18 @@ export class Collector {
         now,
         refreshMs: this.#refreshMs,
         final: reason !== rule.SCHEDULE_REASON,
+        layout: this.#table?.hash === hash ? this.#table : undefined,
       });
+      if (!decision.store && decision.why === "refused") {
+        // Not stored; the last stored counters stay, and the next pull that fits is judged.
+        const { kind, message: error } = decision.refused;
+        this.#deps.metrics.inc(REFUSED, REFUSED_HELP, { kind });
+        this.#lastError = error;
+        if (this.#once.changed("refused", error)) {
+          this.#log.warn("counters refused: the last stored counters stay", { kind, error });
+        }
+        return { result: "rejected", error };
+      }
       if (!decision.store) {
         this.#deps.metrics.inc(SKIPPED, SKIPPED_HELP);
         this.#lastError = null;

@@ -7,10 +7,22 @@
  * only raised counts of blocks that the last stored file already shows as run (its covered set
  * holds them all); the next store, whenever it is — new code ran, the refresh interval passed,
  * or the final pull — carries those counts and everything before. Anything that cannot be
- * judged (unparsable counters) is stored whenever its bytes differ.
+ * judged (unparsable counters, or too many to judge without the meta-data) is stored whenever
+ * its bytes differ.
+ *
+ * Counters are judged as bitsets bounded by the build's meta-data before they are read (see
+ * `coveredUnits`): counters that do not fit it are refused, not stored, and the last stored
+ * counters stay (they are all the server's data worth keeping: the next good pull carries on).
  */
 
-import { CountersParseError, coveredSet, coversMore, parseCounters } from "../coverage/counters.ts";
+import { CountersParseError } from "../coverage/counters.ts";
+import {
+  CountersFitError,
+  type CoveredUnits,
+  coveredUnits,
+  coversMoreUnits,
+  type UnitLayout,
+} from "../coverage/covered_units.ts";
 
 /** How old the last stored counters may get before a changed pull is stored anyway. */
 export const DEFAULT_REFRESH_MS = 20 * 60_000;
@@ -18,10 +30,10 @@ export const DEFAULT_REFRESH_MS = 20 * 60_000;
 /** The reason `Collector.run` gives its periodic pulls; every other reason is a final pull. */
 export const SCHEDULE_REASON = "schedule";
 
-/** The counters last stored. `covered` is null when they could not be parsed. */
+/** The counters last stored. `covered` is null when they could not be judged. */
 export interface StoredSnapshot {
   bytes: Uint8Array;
-  covered: ReadonlySet<string> | null;
+  covered: CoveredUnits | null;
   /** When they were stored (ms, System.now). */
   at: number;
 }
@@ -31,14 +43,18 @@ export type StoreWhy = "first" | "final" | "unparsed" | "new-coverage" | "refres
 export type SkipWhy = "identical" | "no-new-coverage";
 
 export type StoreDecision =
-  | { store: true; why: StoreWhy; covered: ReadonlySet<string> | null; parseError?: string }
-  | { store: false; why: SkipWhy };
+  | { store: true; why: StoreWhy; covered: CoveredUnits | null; parseError?: string }
+  | { store: false; why: SkipWhy }
+  /** The counters do not fit the meta-data: never stored. */
+  | { store: false; why: "refused"; refused: CountersFitError };
 
 export interface DecideOptions {
   now: number;
   refreshMs: number;
   /** A final pull (shutdown, pod deleting/deleted, once): stored unless byte-identical. */
   final: boolean;
+  /** The unit layout of the server's meta-data, when it was decoded. */
+  layout?: UnitLayout;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -49,8 +65,9 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Decides whether `counters` are stored, given the snapshot stored last (undefined: none yet).
- * Identical bytes are never stored again; otherwise stored when first, final, unparsable, when
- * they cover a block the last stored did not, or when the last store is `refreshMs` old.
+ * Identical bytes are never stored again; counters that do not fit `opts.layout` never;
+ * otherwise stored when first, final, unparsable, when they cover a block the last stored did
+ * not, or when the last store is `refreshMs` old.
  *
  * @example decideStore(bytes, undefined, { now: 0, refreshMs: 300_000, final: false }).why // "first"
  */
@@ -60,19 +77,21 @@ export function decideStore(
   opts: DecideOptions,
 ): StoreDecision {
   if (last && equalBytes(last.bytes, counters)) return { store: false, why: "identical" };
-  let covered: Set<string> | null = null;
+  let covered: CoveredUnits | null = null;
   let parseError: string | undefined;
   try {
-    covered = coveredSet(parseCounters(counters));
+    covered = coveredUnits(counters, opts.layout);
   } catch (e) {
+    if (e instanceof CountersFitError) return { store: false, why: "refused", refused: e };
     if (!(e instanceof CountersParseError)) throw e;
     parseError = e.message;
   }
   const store = (why: StoreWhy): StoreDecision => ({ store: true, why, covered, parseError });
   if (!last) return store("first");
   if (opts.final) return store("final");
-  if (covered === null || last.covered === null) return store("unparsed");
-  if (coversMore(covered, last.covered)) return store("new-coverage");
+  const more = covered && last.covered ? coversMoreUnits(covered, last.covered) : null;
+  if (more === null) return store("unparsed");
+  if (more) return store("new-coverage");
   if (opts.now - last.at >= opts.refreshMs) return store("refresh");
   return { store: false, why: "no-new-coverage" };
 }

@@ -23,7 +23,9 @@ export type CountersErrorKind =
   | "truncated"
   | "segments"
   | "strtab"
-  | "value";
+  | "value"
+  /** Too large to judge without the meta-data (see `coveredUnits`); not malformed. */
+  | "size";
 
 /** A counter-data payload is malformed; `offset` is the byte where the problem was seen. */
 export class CountersParseError extends Error {
@@ -77,13 +79,29 @@ function skipStringTable(r: ByteReader, len: number, what: string): void {
 }
 
 /**
- * Decodes a counter-data file. Throws CountersParseError (with `kind` and byte offset) on
- * anything malformed: bad magic or version, unknown flavor, a footer that does not match the
- * segments found, or a length that runs past the data.
- *
- * @example parseCounters(bytes).functions[0] // { pkgIdx: 0, funcIdx: 3, counters: [1, 0, 2] }
+ * What a walk of a counter-data file reports, in file order. `function` comes before any of the
+ * entry's counters are read (nor their bytes checked), so a visitor that throws there costs
+ * nothing more.
  */
-export function parseCounters(bytes: Uint8Array): ParsedCounters {
+export interface CountersVisitor {
+  /** A function entry of `n` counters at byte `at`. */
+  function(pkgIdx: number, funcIdx: number, n: number, at: number): void;
+  /** Counter `i` of the entry last announced has value `v` (zero values included). */
+  counter(i: number, v: number): void;
+}
+
+/**
+ * Walks a counter-data file, handing each function entry and counter to `visit`, and returns
+ * its flavor and segment count. Throws CountersParseError (with `kind` and byte offset) on
+ * anything malformed: bad magic or version, unknown flavor, a footer that does not match the
+ * segments found, or a length that runs past the data; whatever `visit` throws passes through.
+ *
+ * @example walkCounters(bytes, { function: (p, f, n) => console.log(p, f, n), counter: () => {} })
+ */
+export function walkCounters(
+  bytes: Uint8Array,
+  visit: CountersVisitor,
+): Omit<ParsedCounters, "functions"> {
   if (bytes.length < HEADER + FOOTER) {
     throw new CountersParseError(
       "truncated",
@@ -120,7 +138,6 @@ export function parseCounters(bytes: Uint8Array): ParsedCounters {
   const ctrs = (n: number) => () => `function ${fn}'s ${n} counters`;
   const one = () => `function ${fn} counter ${ctr}`;
   const minValue = flavor === 2 ? 1 : 4;
-  const functions: FunctionCounters[] = [];
   r.pos = HEADER;
   for (let s = 0; s < segments; s++) {
     if (s > 0) {
@@ -152,13 +169,13 @@ export function parseCounters(bytes: Uint8Array): ParsedCounters {
       );
     }
     for (fn = 0; fn < Number(entries); fn++) {
+      const entryAt = r.pos;
       const n = value(count);
       const pkgIdx = value(pkg);
       const funcIdx = value(func);
+      visit.function(pkgIdx, funcIdx, n, entryAt);
       if (r.pos + n * minValue > r.end) r.need(n * minValue, ctrs(n));
-      const counters = new Array<number>(n);
-      for (ctr = 0; ctr < n; ctr++) counters[ctr] = value(one);
-      functions.push({ pkgIdx, funcIdx, counters });
+      for (ctr = 0; ctr < n; ctr++) visit.counter(ctr, value(one));
     }
   }
   if (r.pos !== footerAt) {
@@ -168,7 +185,29 @@ export function parseCounters(bytes: Uint8Array): ParsedCounters {
       `${footerAt - r.pos} bytes after the ${segments} segment(s) the footer counts`,
     );
   }
-  return { flavor, segments, functions };
+  return { flavor, segments };
+}
+
+/**
+ * Decodes a counter-data file into arrays (for `report` and tests; the collector's store rule
+ * uses `coveredUnits`, which holds no array per function). Throws as `walkCounters`.
+ *
+ * @example parseCounters(bytes).functions[0] // { pkgIdx: 0, funcIdx: 3, counters: [1, 0, 2] }
+ */
+export function parseCounters(bytes: Uint8Array): ParsedCounters {
+  const functions: FunctionCounters[] = [];
+  let counters: number[] = [];
+  const head = walkCounters(bytes, {
+    function(pkgIdx, funcIdx) {
+      // Not sized by `n`: the walk checks the count against the bytes only after this call.
+      counters = [];
+      functions.push({ pkgIdx, funcIdx, counters });
+    },
+    counter(_, v) {
+      counters.push(v);
+    },
+  });
+  return { ...head, functions };
 }
 
 /**
