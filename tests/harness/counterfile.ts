@@ -2,6 +2,7 @@
 
 import { ByteWriter, hexBytes } from "../../src/coverage/byte_writer.ts";
 import type { FunctionCounters } from "../../src/coverage/counters.ts";
+import type { UnitLayout } from "../../src/coverage/covered_units.ts";
 
 /** One segment: its args (os.Args-like annotations) and function entries. */
 export interface SegmentSpec {
@@ -72,4 +73,51 @@ export function encodeCounterFile(spec: CounterFileSpec): Uint8Array {
     out.u32(0);
   });
   return out.toBytes();
+}
+
+/**
+ * A counter-data file (flavor 2) of one function entry of `n` counters, each `value` (< 128: one
+ * byte), built without an array per counter: for hostile sizes (20 M counters). `written` counters
+ * are written (default all: fewer makes the entry claim more than the file holds).
+ *
+ * @example oneFunctionCounters("00".repeat(16), 0, 0, 20_000_000).length // about 20 MB
+ */
+export function oneFunctionCounters(
+  hash: string,
+  pkgIdx: number,
+  funcIdx: number,
+  n: number,
+  value = 1,
+  written = n,
+): Uint8Array {
+  const empty = encodeCounterFile({ hash, functions: [] });
+  const head = empty.subarray(0, empty.length - 16);
+  const entry = new ByteWriter();
+  for (const v of [n, pkgIdx, funcIdx]) entry.uleb(v);
+  const out = new Uint8Array(head.length + entry.length + written + 16);
+  out.set(head);
+  new DataView(out.buffer).setBigUint64(32, 1n, true); // one function entry
+  out.set(entry.bytes, head.length);
+  out.fill(value, head.length + entry.length, head.length + entry.length + written);
+  out.set(empty.subarray(empty.length - 16), out.length - 16);
+  return out;
+}
+
+/**
+ * The unit layout of a meta-data file whose package p has functions of `units[p][f]` units.
+ *
+ * @example unitLayout([[2, 3], [1]]).fnStart // [0, 2, 5, 6]
+ */
+export function unitLayout(units: number[][], hash = "00".repeat(16)): UnitLayout {
+  const nFuncs = units.reduce((s, p) => s + p.length, 0);
+  const pkgStart = new Uint32Array(units.length + 1);
+  const fnStart = new Uint32Array(nFuncs + 1);
+  let f = 0, u = 0;
+  units.forEach((p, i) => {
+    pkgStart[i] = f;
+    for (const n of p) fnStart[f++] = u, u += n;
+  });
+  pkgStart[units.length] = f;
+  fnStart[nFuncs] = u;
+  return { hash, pkgStart, fnStart };
 }
