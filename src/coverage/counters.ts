@@ -175,7 +175,16 @@ export function walkCounters(
       const funcIdx = value(func);
       visit.function(pkgIdx, funcIdx, n, entryAt);
       if (r.pos + n * minValue > r.end) r.need(n * minValue, ctrs(n));
-      for (ctr = 0; ctr < n; ctr++) visit.counter(ctr, value(one));
+      if (flavor === 2) {
+        // The common one-byte ULEB128 read in place; anything longer by the checked reader.
+        for (ctr = 0; ctr < n; ctr++) {
+          const b = bytes[r.pos];
+          if (b < 0x80 && r.pos < r.end) r.pos++, visit.counter(ctr, b);
+          else visit.counter(ctr, value(one));
+        }
+      } else {
+        for (ctr = 0; ctr < n; ctr++) visit.counter(ctr, value(one));
+      }
     }
   }
   if (r.pos !== footerAt) {
