@@ -127,30 +127,19 @@ function metaCovered(bytes: Uint8Array, layout: UnitLayout): MetaCovered {
   return { kind: "meta", layout, bits, count };
 }
 
-/** A growable Uint32Array. */
-class U32s {
-  a = new Uint32Array(64);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.a.length) {
-      const b = new Uint32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.length++] = v;
-  }
-  view(): Uint32Array {
-    return this.a.subarray(0, this.length);
-  }
-}
+const set = (bits: Uint32Array, u: number) => bits[u >>> 5] |= 1 << (u & 31);
 
 function fileCovered(bytes: Uint8Array): FileCovered {
-  const pkg = new U32s(), fn = new U32s(), start = new U32s(), on = new U32s();
-  let base = 0, seen = 0, sorted = true;
+  // Each entry takes at least 3 bytes and each counter 1: room for what the bytes can hold.
+  const maxFns = Math.min(UNMETERED.functions, Math.floor(bytes.length / 3));
+  const pkg = new Uint32Array(maxFns), fn = new Uint32Array(maxFns);
+  const start = new Uint32Array(maxFns + 1);
+  const bits = new Uint32Array((Math.min(UNMETERED.counters, bytes.length) + 31) >>> 5);
+  let k = 0, base = 0, seen = 0, count = 0, sorted = true;
   walkCounters(bytes, {
     function(p, f, n, at) {
       seen += n;
-      if (pkg.length >= UNMETERED.functions || seen > UNMETERED.counters) {
+      if (k >= UNMETERED.functions || seen > UNMETERED.counters) {
         throw new CountersParseError(
           "size",
           at,
@@ -158,74 +147,60 @@ function fileCovered(bytes: Uint8Array): FileCovered {
             `too many to judge without the meta-data`,
         );
       }
-      const k = pkg.length;
-      if (k > 0) {
-        const pp = pkg.a[k - 1];
-        if (p < pp || (p === pp && f <= fn.a[k - 1])) sorted = false;
-      }
-      pkg.push(p), fn.push(f), start.push(seen - n);
+      if (k > 0 && (p < pkg[k - 1] || (p === pkg[k - 1] && f <= fn[k - 1]))) sorted = false;
       base = seen - n;
+      pkg[k] = p, fn[k] = f, start[k++] = base;
     },
     counter(i, v) {
-      if (v !== 0) on.push(base + i);
+      if (v !== 0) set(bits, base + i), count++;
     },
   });
-  start.push(seen);
-  const ends = start.view();
-  const flat = new Uint32Array((seen + 31) >>> 5);
-  for (const u of on.view()) flat[u >>> 5] |= 1 << (u & 31);
-  if (sorted) {
-    return {
-      kind: "file",
-      pkg: pkg.view(),
-      fn: fn.view(),
-      start: ends,
-      bits: flat,
-      count: on.length,
-    };
-  }
-  return mergeFunctions(pkg.view(), fn.view(), ends, flat);
+  start[k] = seen;
+  const c: FileCovered = {
+    kind: "file",
+    pkg: pkg.subarray(0, k),
+    fn: fn.subarray(0, k),
+    start: start.subarray(0, k + 1),
+    bits: bits.subarray(0, (seen + 31) >>> 5),
+    count,
+  };
+  return sorted ? c : mergeFunctions(c);
 }
 
-/** Sorts the entries by (pkg, fn) and joins repeats of one function (union of their units). */
-function mergeFunctions(
-  pkg: Uint32Array,
-  fn: Uint32Array,
-  start: Uint32Array,
-  bits: Uint32Array,
-): FileCovered {
+/** Sorts the entries by (pkg, fn) and joins repeats of one function (union of their units):
+ * cost linear in the units after the sort. */
+function mergeFunctions(c: FileCovered): FileCovered {
+  const { pkg, fn, start, bits } = c;
   const order = Array.from(pkg, (_, i) => i).sort((a, b) => pkg[a] - pkg[b] || fn[a] - fn[b]);
-  const outPkg = new U32s(), outFn = new U32s(), outStart = new U32s(), on = new U32s();
-  let units = 0;
+  const outPkg = new Uint32Array(order.length), outFn = new Uint32Array(order.length);
+  const outStart = new Uint32Array(order.length + 1);
+  const out = new Uint32Array(bits.length);
+  let k = 0, units = 0, count = 0;
   for (let i = 0; i < order.length;) {
     let j = i, len = 0;
     while (j < order.length && pkg[order[j]] === pkg[order[i]] && fn[order[j]] === fn[order[i]]) {
       len = Math.max(len, start[order[j] + 1] - start[order[j]]);
       j++;
     }
-    outPkg.push(pkg[order[i]]), outFn.push(fn[order[i]]), outStart.push(units);
-    for (let u = 0; u < len; u++) {
-      for (let k = i; k < j; k++) {
-        const e = order[k];
-        if (start[e] + u < start[e + 1] && has(bits, start[e] + u)) {
-          on.push(units + u);
-          break;
-        }
+    outPkg[k] = pkg[order[i]], outFn[k] = fn[order[i]], outStart[k++] = units;
+    for (let m = i; m < j; m++) {
+      const e = order[m];
+      for (let u = start[e]; u < start[e + 1]; u++) {
+        const to = units + u - start[e];
+        if (has(bits, u) && !has(out, to)) set(out, to), count++;
       }
     }
     units += len;
     i = j;
   }
-  outStart.push(units);
-  const flat = new Uint32Array((units + 31) >>> 5);
-  for (const u of on.view()) flat[u >>> 5] |= 1 << (u & 31);
+  outStart[k] = units;
   return {
     kind: "file",
-    pkg: outPkg.view(),
-    fn: outFn.view(),
-    start: outStart.view(),
-    bits: flat,
-    count: on.length,
+    pkg: outPkg.subarray(0, k),
+    fn: outFn.subarray(0, k),
+    start: outStart.subarray(0, k + 1),
+    bits: out.subarray(0, (units + 31) >>> 5),
+    count,
   };
 }
 
