@@ -1,25 +1,26 @@
 /**
  * Cost of the store rule on large and hostile counter bodies: `deno run -A
  * scripts/bench_counters.ts [--old] [--case NAME]`. Each case runs in a fresh process (with the
- * daemon's V8 flags) that judges two pulls as a collector does (the first, then a changed one
- * against it), awaiting between them, while a 5 ms timer measures how late it fires (the longest
+ * daemon's V8 flags) that judges two pulls as a collector does (`decideStoreAsync`: the first,
+ * then a changed one against it), while a 5 ms timer measures how late it fires (the longest
  * event-loop stall). Reported: decision, time, RSS before/peak/after. `--old` adds the rule as it
  * was before bitsets (a string set per body, Set difference), side by side.
  *
  * Cases: hostile-4mb (4 M counters repeating the functions of a 8000-unit build), hostile-20m
  * (one entry of 20 M counters), fit-4m (4 M counters that fit a 4 M-unit build), nometa-4m (the
- * same body with the meta-data unknown: the unmetered bound).
+ * same body with the meta-data unknown: the unmetered bound), nometa-unsorted (262 143 entries
+ * in descending order, meta-data unknown: the sort and join).
  */
 
 import { parseArgs } from "node:util";
 import { coveredSet, coversMore, parseCounters } from "../src/coverage/counters.ts";
 import type { UnitLayout } from "../src/coverage/covered_units.ts";
-import { decideStore, type StoredSnapshot } from "../src/collect/store_rule.ts";
+import { decideStoreAsync, type StoredSnapshot } from "../src/collect/store_rule.ts";
 import { oneFunctionCounters, unitLayout } from "../tests/harness/counterfile.ts";
 import { startV8Flags } from "./bench_decode.ts";
 
 const HASH = "00112233445566778899aabbccddeeff";
-const CASES = ["hostile-4mb", "hostile-20m", "fit-4m", "nometa-4m"] as const;
+const CASES = ["hostile-4mb", "hostile-20m", "fit-4m", "nometa-4m", "nometa-unsorted"] as const;
 type Case = typeof CASES[number];
 type Mode = "bitset" | "old";
 
@@ -82,6 +83,14 @@ function caseOf(c: Case): { layout?: UnitLayout; pulls: [Uint8Array, Uint8Array]
           Uint8Array,
         ],
       };
+    case "nometa-unsorted": {
+      const n = (1 << 18) - 1;
+      const pulls = [1, 2].map((v) => manyFunctions(n, 15, (i) => n - i, v)) as [
+        Uint8Array,
+        Uint8Array,
+      ];
+      return { pulls };
+    }
     default: {
       const pulls = [1, 2].map((v) => manyFunctions(250_000, 16, (i) => i, v)) as [
         Uint8Array,
@@ -133,7 +142,12 @@ async function measure(c: Case, mode: Mode): Promise<CountersReport> {
         oldLast = d;
         whys.push(d.why);
       } else {
-        const d = decideStore(body, snap, { now: i, refreshMs: 1e9, final: false, layout });
+        const d = await decideStoreAsync(body, snap, {
+          now: i,
+          refreshMs: 1e9,
+          final: false,
+          layout,
+        });
         if (d.store) snap = { bytes: body, covered: d.covered, at: i };
         whys.push(d.why === "refused" ? `refused (${d.refused.kind})` : d.why);
       }

@@ -407,11 +407,12 @@ export class Collector {
         this.#infoStored = true;
       }
       const now = this.#deps.system.now();
-      const decision = rule.decideStore(counters, this.#lastCounters, {
+      const decision = await rule.decideStoreAsync(counters, this.#lastCounters, {
         now,
         refreshMs: this.#refreshMs,
         final: reason !== rule.SCHEDULE_REASON,
         layout: this.#table?.hash === hash ? this.#table : undefined,
+        signal,
       });
       if (!decision.store && decision.why === "refused") {
         // Not stored; the last stored counters stay, and the next pull that fits is judged.

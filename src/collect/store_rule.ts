@@ -15,11 +15,12 @@
  * counters stay (they are all the server's data worth keeping: the next good pull carries on).
  */
 
-import { CountersParseError } from "../coverage/counters.ts";
+import { CountersParseError, type WalkOptions } from "../coverage/counters.ts";
 import {
   CountersFitError,
   type CoveredUnits,
   coveredUnits,
+  coveredUnitsAsync,
   coversMoreUnits,
   type UnitLayout,
 } from "../coverage/covered_units.ts";
@@ -77,15 +78,54 @@ export function decideStore(
   opts: DecideOptions,
 ): StoreDecision {
   if (last && equalBytes(last.bytes, counters)) return { store: false, why: "identical" };
-  let covered: CoveredUnits | null = null;
-  let parseError: string | undefined;
+  let judged: Judged;
   try {
-    covered = coveredUnits(counters, opts.layout);
+    judged = { covered: coveredUnits(counters, opts.layout) };
   } catch (e) {
-    if (e instanceof CountersFitError) return { store: false, why: "refused", refused: e };
-    if (!(e instanceof CountersParseError)) throw e;
-    parseError = e.message;
+    judged = notJudged(e);
   }
+  return settle(judged, last, opts);
+}
+
+/**
+ * As `decideStore`, judging in steps that let the event loop run (what the collector calls);
+ * rejects with the signal's reason once `opts.signal` aborts.
+ *
+ * @example await decideStoreAsync(bytes, last, { now, refreshMs, final: false, layout, signal })
+ */
+export async function decideStoreAsync(
+  counters: Uint8Array,
+  last: StoredSnapshot | undefined,
+  opts: DecideOptions & WalkOptions,
+): Promise<StoreDecision> {
+  if (last && equalBytes(last.bytes, counters)) return { store: false, why: "identical" };
+  let judged: Judged;
+  try {
+    judged = { covered: await coveredUnitsAsync(counters, opts.layout, opts) };
+  } catch (e) {
+    judged = notJudged(e);
+  }
+  return settle(judged, last, opts);
+}
+
+type Judged = { covered: CoveredUnits } | { refused: CountersFitError } | { parseError: string };
+
+function notJudged(e: unknown): Judged {
+  if (e instanceof CountersFitError) return { refused: e };
+  if (e instanceof CountersParseError) return { parseError: e.message };
+  throw e;
+}
+
+function settle(
+  judged: Judged,
+  last: StoredSnapshot | undefined,
+  opts: DecideOptions,
+): StoreDecision {
+  if ("refused" in judged) {
+    return { store: false, why: "refused", refused: judged.refused } as const;
+  }
+  const covered = "covered" in judged ? judged.covered : null;
+  const parseError = "parseError" in judged ? judged.parseError : undefined;
   const store = (why: StoreWhy): StoreDecision => ({ store: true, why, covered, parseError });
   if (!last) return store("first");
   if (opts.final) return store("final");
@@ -93,5 +133,5 @@ export function decideStore(
   if (more === null) return store("unparsed");
   if (more) return store("new-coverage");
   if (opts.now - last.at >= opts.refreshMs) return store("refresh");
-  return { store: false, why: "no-new-coverage" };
+  return { store: false, why: "no-new-coverage" } as const;
 }

@@ -9,7 +9,7 @@ import {
   parseCounters,
 } from "../coverage/counters.ts";
 import { coveredKeys } from "../coverage/covered_units.ts";
-import { decideStore, type StoredSnapshot } from "./store_rule.ts";
+import { decideStore, decideStoreAsync, type StoredSnapshot } from "./store_rule.ts";
 import { encodeCounterFile, unitLayout } from "../../tests/harness/counterfile.ts";
 import { fuzzRuns } from "../../tests/harness/fuzz.ts";
 
@@ -38,15 +38,15 @@ const counterFile = fc.array(entry, { maxLength: 6 }).map((functions) =>
   encodeCounterFile({ hash: HASH, functions })
 );
 
-Deno.test("bitset store rule = string-set rule: same decision, same covered units (with and without meta-data)", () => {
-  fc.assert(
-    fc.property(
+Deno.test("bitset store rule = string-set rule: same decision, same covered units (with and without meta-data)", async () => {
+  await fc.assert(
+    fc.asyncProperty(
       counterFile,
       counterFile,
       fc.nat(3 * REFRESH),
       fc.boolean(),
       fc.boolean(),
-      (last, now, elapsed, final, same) => {
+      async (last, now, elapsed, final, same) => {
         if (same) now = last.slice();
         const want = oldRule(now, last, 0, elapsed, final);
         for (const layout of [undefined, LAYOUT]) {
@@ -56,6 +56,16 @@ Deno.test("bitset store rule = string-set rule: same decision, same covered unit
           const snap: StoredSnapshot = { bytes: last, covered: first.covered, at: 0 };
           const d = decideStore(now, snap, { now: elapsed, refreshMs: REFRESH, final, layout });
           assertEquals(d.why, want, layout ? "with meta-data" : "without meta-data");
+          // Judged in steps of 3 entries and counters: the same decision.
+          const steps = await decideStoreAsync(now, snap, {
+            now: elapsed,
+            refreshMs: REFRESH,
+            final,
+            layout,
+            budget: 3,
+            pause: () => Promise.resolve(),
+          });
+          assertEquals(steps, d);
         }
       },
     ),

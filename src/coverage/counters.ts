@@ -102,6 +102,50 @@ export function walkCounters(
   bytes: Uint8Array,
   visit: CountersVisitor,
 ): Omit<ParsedCounters, "functions"> {
+  const steps = walkSteps(bytes, visit, Infinity);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Options of `walkCountersAsync`. */
+export interface WalkOptions {
+  signal?: AbortSignal;
+  /** Entries and counters read between pauses (default 2^18: a few ms). */
+  budget?: number;
+  /** Lets the event loop run (default: a zero timeout). */
+  pause?: () => Promise<unknown>;
+}
+
+/**
+ * As `walkCounters`, pausing every `budget` entries and counters so that a large file never
+ * stalls the event loop for long; rejects with the signal's reason once it aborts.
+ *
+ * @example await walkCountersAsync(bytes, visitor, { signal })
+ */
+export async function walkCountersAsync(
+  bytes: Uint8Array,
+  visit: CountersVisitor,
+  { signal, budget = 1 << 18, pause = () => new Promise((r) => setTimeout(r, 0)) }: WalkOptions =
+    {},
+): Promise<Omit<ParsedCounters, "functions">> {
+  const steps = walkSteps(bytes, visit, budget);
+  for (;;) {
+    signal?.throwIfAborted();
+    const step = steps.next();
+    if (step.done) return step.value;
+    await pause();
+  }
+}
+
+/** The walk, yielding after every `budget` entries and counters read. */
+function* walkSteps(
+  bytes: Uint8Array,
+  visit: CountersVisitor,
+  budget: number,
+): Generator<void, Omit<ParsedCounters, "functions">> {
+  let work = 0;
   if (bytes.length < HEADER + FOOTER) {
     throw new CountersParseError(
       "truncated",
@@ -175,15 +219,21 @@ export function walkCounters(
       const funcIdx = value(func);
       visit.function(pkgIdx, funcIdx, n, entryAt);
       if (r.pos + n * minValue > r.end) r.need(n * minValue, ctrs(n));
-      if (flavor === 2) {
-        // The common one-byte ULEB128 read in place; anything longer by the checked reader.
-        for (ctr = 0; ctr < n; ctr++) {
-          const b = bytes[r.pos];
-          if (b < 0x80 && r.pos < r.end) r.pos++, visit.counter(ctr, b);
-          else visit.counter(ctr, value(one));
+      if (++work >= budget) work = 0, yield;
+      for (ctr = 0; ctr < n;) {
+        const stop = Math.min(n, ctr + (budget - work));
+        work += stop - ctr;
+        if (flavor === 2) {
+          // The common one-byte ULEB128 read in place; anything longer by the checked reader.
+          for (; ctr < stop; ctr++) {
+            const b = bytes[r.pos];
+            if (b < 0x80 && r.pos < r.end) r.pos++, visit.counter(ctr, b);
+            else visit.counter(ctr, value(one));
+          }
+        } else {
+          for (; ctr < stop; ctr++) visit.counter(ctr, value(one));
         }
-      } else {
-        for (ctr = 0; ctr < n; ctr++) visit.counter(ctr, value(one));
+        if (work >= budget) work = 0, yield;
       }
     }
   }

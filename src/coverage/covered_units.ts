@@ -12,7 +12,13 @@
  * (CountersParseError "size"), and the store rule stores it whenever its bytes change.
  */
 
-import { CountersParseError, walkCounters } from "./counters.ts";
+import {
+  CountersParseError,
+  type CountersVisitor,
+  walkCounters,
+  walkCountersAsync,
+  type WalkOptions,
+} from "./counters.ts";
 
 /** The unit layout of one build: unit `i` of function `f` of package `p` is unit
  * `fnStart[pkgStart[p] + f] + i` (a StatementTable is one). */
@@ -73,16 +79,40 @@ const has = (bits: Uint32Array, u: number) => (bits[u >>> 5] & (1 << (u & 31))) 
  * @example coveredUnits(bytes, table).count // 42
  */
 export function coveredUnits(bytes: Uint8Array, layout?: UnitLayout): CoveredUnits {
-  return layout ? metaCovered(bytes, layout) : fileCovered(bytes);
+  const j = layout ? metaJudge(layout) : fileJudge(bytes.length);
+  walkCounters(bytes, j.visit);
+  return j.done();
 }
 
-function metaCovered(bytes: Uint8Array, layout: UnitLayout): MetaCovered {
+/**
+ * As `coveredUnits`, pausing for the event loop every so often (see `walkCountersAsync`): what
+ * the collector runs, so that one large body never stalls the others or /healthz.
+ *
+ * @example await coveredUnitsAsync(bytes, table, { signal })
+ */
+export async function coveredUnitsAsync(
+  bytes: Uint8Array,
+  layout?: UnitLayout,
+  opts: WalkOptions = {},
+): Promise<CoveredUnits> {
+  const j = layout ? metaJudge(layout) : fileJudge(bytes.length);
+  await walkCountersAsync(bytes, j.visit, opts);
+  return j.done();
+}
+
+/** What a walk feeds, and what it comes to once walked. */
+interface Judge {
+  visit: CountersVisitor;
+  done(): CoveredUnits;
+}
+
+function metaJudge(layout: UnitLayout): Judge {
   const { pkgStart, fnStart } = layout;
   const packages = pkgStart.length - 1;
   const units = fnStart[fnStart.length - 1];
   const bits = new Uint32Array((units + 31) >>> 5);
   let base = 0, seen = 0, count = 0;
-  walkCounters(bytes, {
+  const visit: CountersVisitor = {
     function(p, f, n, at) {
       if (p >= packages) {
         throw new CountersFitError(
@@ -123,20 +153,20 @@ function metaCovered(bytes: Uint8Array, layout: UnitLayout): MetaCovered {
       const u = base + i, w = u >>> 5, m = 1 << (u & 31);
       if ((bits[w] & m) === 0) bits[w] |= m, count++;
     },
-  });
-  return { kind: "meta", layout, bits, count };
+  };
+  return { visit, done: () => ({ kind: "meta", layout, bits, count }) };
 }
 
 const set = (bits: Uint32Array, u: number) => bits[u >>> 5] |= 1 << (u & 31);
 
-function fileCovered(bytes: Uint8Array): FileCovered {
+function fileJudge(size: number): Judge {
   // Each entry takes at least 3 bytes and each counter 1: room for what the bytes can hold.
-  const maxFns = Math.min(UNMETERED.functions, Math.floor(bytes.length / 3));
+  const maxFns = Math.min(UNMETERED.functions, Math.floor(size / 3));
   const pkg = new Uint32Array(maxFns), fn = new Uint32Array(maxFns);
   const start = new Uint32Array(maxFns + 1);
-  const bits = new Uint32Array((Math.min(UNMETERED.counters, bytes.length) + 31) >>> 5);
+  const bits = new Uint32Array((Math.min(UNMETERED.counters, size) + 31) >>> 5);
   let k = 0, base = 0, seen = 0, count = 0, sorted = true;
-  walkCounters(bytes, {
+  const visit: CountersVisitor = {
     function(p, f, n, at) {
       seen += n;
       if (k >= UNMETERED.functions || seen > UNMETERED.counters) {
@@ -154,17 +184,20 @@ function fileCovered(bytes: Uint8Array): FileCovered {
     counter(i, v) {
       if (v !== 0) set(bits, base + i), count++;
     },
-  });
-  start[k] = seen;
-  const c: FileCovered = {
-    kind: "file",
-    pkg: pkg.subarray(0, k),
-    fn: fn.subarray(0, k),
-    start: start.subarray(0, k + 1),
-    bits: bits.subarray(0, (seen + 31) >>> 5),
-    count,
   };
-  return sorted ? c : mergeFunctions(c);
+  const done = () => {
+    start[k] = seen;
+    const c: FileCovered = {
+      kind: "file",
+      pkg: pkg.subarray(0, k),
+      fn: fn.subarray(0, k),
+      start: start.subarray(0, k + 1),
+      bits: bits.subarray(0, (seen + 31) >>> 5),
+      count,
+    };
+    return sorted ? c : mergeFunctions(c);
+  };
+  return { visit, done };
 }
 
 /** Sorts the entries by (pkg, fn) and joins repeats of one function (union of their units):

@@ -1,9 +1,10 @@
-import { deepStrictEqual as assertEquals, ok, throws } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok, rejects, throws } from "node:assert/strict";
 import { CountersParseError, type FunctionCounters } from "./counters.ts";
 import {
   CountersFitError,
   coveredKeys,
   coveredUnits,
+  coveredUnitsAsync,
   coversMoreUnits,
   statementsCovered,
   type UnitLayout,
@@ -120,4 +121,21 @@ Deno.test("without meta-data, repeated and unsorted entries are joined as a set 
   // Judged with and without meta-data: not comparable (the rule stores).
   const meta = coveredUnits(file([{ pkgIdx: 0, funcIdx: 0, counters: [1] }]), LAYOUT);
   assertEquals(coversMoreUnits(meta, fewer), null);
+});
+
+Deno.test("judged in steps, a large body lets the event loop run and stops when aborted", async () => {
+  const layout = layoutOf([[50_000]], HASH);
+  const body = oneFunctionCounters(HASH, 0, 0, 50_000, 1);
+  let pauses = 0;
+  const pause = () => (pauses++, Promise.resolve());
+  const c = await coveredUnitsAsync(body, layout, { budget: 1 << 12, pause });
+  assertEquals([c.count, pauses], [50_000, 12]);
+  const stop = new AbortController();
+  const aborting = () => (stop.abort(new Error("stopped")), Promise.resolve());
+  await rejects(
+    coveredUnitsAsync(body, layout, { budget: 1 << 12, pause: aborting, signal: stop.signal }),
+    {
+      message: "stopped",
+    },
+  );
 });
