@@ -1,0 +1,180 @@
+/**
+ * One package blob of a meta-data file (see meta.ts for the layout): its header, function
+ * offsets, string table and functions, decoded once each, and its MetaHash computed as it goes.
+ */
+
+import { type ByteFaultKind, ByteReader } from "./byte_reader.ts";
+import { PackageHash } from "./meta_hash.ts";
+import {
+  type MetaFunction,
+  type MetaPackage,
+  MetaParseError,
+  type MetaUnit,
+  type MetaWork,
+} from "./meta_types.ts";
+
+const PKG_HEADER = 44;
+/** Units decoded between two chances to yield (see parseMetaAsync). */
+const UNITS_PER_STEP = 4096;
+
+const metaError = (kind: ByteFaultKind, offset: number, message: string) =>
+  new MetaParseError(kind, offset, message);
+
+const utf8 = new TextDecoder("utf-8", { fatal: false });
+
+/** A package's string table: the strings, and where each one's bytes are (for the hash). */
+interface Strings {
+  text: string[];
+  start: Uint32Array;
+  len: Uint32Array;
+}
+
+function readTable(c: ByteReader, what: string): Strings {
+  const n = c.uleb(`${what} count`);
+  // Each string takes at least one byte (its length): a count past the bytes left is a lie.
+  if (n > c.end - c.pos) {
+    throw new MetaParseError("strtab", c.pos, `${what} says ${n} strings, more than fit`);
+  }
+  const t: Strings = {
+    text: new Array<string>(n),
+    start: new Uint32Array(n),
+    len: new Uint32Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const len = c.uleb(() => `${what} string ${i} length`);
+    c.need(len, () => `${what} string ${i}`);
+    t.start[i] = c.pos;
+    t.len[i] = len;
+    t.text[i] = utf8.decode(c.bytes.subarray(c.pos, c.pos + len));
+    c.pos += len;
+  }
+  return t;
+}
+
+function strIdx(t: Strings, idx: number, what: string, at: number): number {
+  if (idx >= t.text.length) {
+    throw new MetaParseError(
+      "strtab",
+      at,
+      `${what} is string ${idx} of a table of ${t.text.length}`,
+    );
+  }
+  return idx;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export function hex(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += b.toString(16).padStart(2, "0");
+  return s;
+}
+
+/** Decodes one package blob (its slot is `[off, off+len)`); yields every UNITS_PER_STEP units. */
+export function* parsePackage(
+  bytes: Uint8Array,
+  view: DataView,
+  off: number,
+  len: number,
+  idx: number,
+  work: MetaWork,
+): Generator<void, { pkg: MetaPackage; hash: Uint8Array }> {
+  const what = `package ${idx}`;
+  new ByteReader(bytes, off, off + len, metaError, view).need(PKG_HEADER, `${what} header`);
+  const blobLen = view.getUint32(off, true);
+  if (blobLen > len || blobLen < PKG_HEADER) {
+    throw new MetaParseError(
+      "package",
+      off,
+      `${what} says ${blobLen} bytes, its slot holds ${len}`,
+    );
+  }
+  const c = new ByteReader(bytes, off + PKG_HEADER, off + blobLen, metaError, view);
+  const numFuncs = view.getUint32(off + 40, true);
+  if (numFuncs * 4 > blobLen - PKG_HEADER) {
+    throw new MetaParseError(
+      "package",
+      off + 40,
+      `${what} says ${numFuncs} functions, more than its bytes can hold`,
+    );
+  }
+  const funcOffsets = new Array<number>(numFuncs);
+  for (let i = 0; i < numFuncs; i++) funcOffsets[i] = c.u32(() => `${what} function offset ${i}`);
+  const t = readTable(c, `${what} string table`);
+  const s = (i: number) => bytes.subarray(t.start[i], t.start[i] + t.len[i]);
+  const pathIdx = strIdx(t, view.getUint32(off + 8, true), `${what} path`, off + 8);
+  const nameIdx = strIdx(t, view.getUint32(off + 4, true), `${what} name`, off + 4);
+  const modIdx = strIdx(t, view.getUint32(off + 12, true), `${what} module path`, off + 12);
+  const hash = new PackageHash(s(pathIdx), s(nameIdx), s(modIdx));
+  const functions = new Array<MetaFunction>(numFuncs);
+  let values = new Array<number>();
+  let sinceYield = 0;
+  for (let i = 0; i < numFuncs; i++) {
+    const fo = funcOffsets[i];
+    const fw = `${what} function ${i}`;
+    // The runtime writes functions in order, each once, after the string table: a function
+    // that starts before the end of the one before it (or of the table) is refused.
+    if (off + fo < c.pos || fo >= blobLen) {
+      throw new MetaParseError(
+        "function",
+        off + PKG_HEADER + 4 * i,
+        `${fw} offset ${fo} is outside its package or overlaps what comes before it (byte ${
+          c.pos - off
+        })`,
+      );
+    }
+    c.pos = off + fo;
+    const at = c.pos;
+    const numUnits = c.uleb(`${fw} unit count`);
+    // Every unit takes at least 5 bytes.
+    if (numUnits * 5 > c.end - c.pos) {
+      throw new MetaParseError("truncated", at, `${fw} says ${numUnits} units, more than fit`);
+    }
+    const nameI = strIdx(t, c.uleb(`${fw} name`), `${fw} name`, at);
+    const fileI = strIdx(t, c.uleb(`${fw} file`), `${fw} file`, at);
+    work.functions++;
+    work.units += numUnits;
+    const units = new Array<MetaUnit>(numUnits);
+    if (values.length < 5 * numUnits) values = new Array<number>(5 * numUnits);
+    let u = 0;
+    const unit = () => `${fw} unit ${u}`;
+    for (; u < numUnits; u++) {
+      const k = 5 * u;
+      const x: MetaUnit = {
+        stLine: values[k] = c.uleb(unit),
+        stCol: values[k + 1] = c.uleb(unit),
+        enLine: values[k + 2] = c.uleb(unit),
+        enCol: values[k + 3] = c.uleb(unit),
+        stmts: values[k + 4] = c.uleb(unit),
+      };
+      units[u] = x;
+    }
+    const literal = c.uleb(`${fw} literal flag`) !== 0;
+    hash.func(s(nameI), s(fileI), values.slice(0, 5 * numUnits), literal);
+    functions[i] = { name: t.text[nameI], file: t.text[fileI], literal, units };
+    sinceYield += numUnits + 1;
+    if (sinceYield >= UNITS_PER_STEP) {
+      sinceYield = 0;
+      yield;
+    }
+  }
+  const digest = hash.digest();
+  if (!sameBytes(digest, bytes.subarray(off + 16, off + 32))) {
+    throw new MetaParseError(
+      "hash",
+      off + 16,
+      `${what} claims MetaHash ${hex(bytes.subarray(off + 16, off + 32))}, its contents hash to ${
+        hex(digest)
+      }`,
+    );
+  }
+  const pkg = {
+    path: t.text[pathIdx],
+    name: t.text[nameIdx],
+    modulePath: t.text[modIdx],
+    functions,
+  };
+  return { pkg, hash: digest };
+}
