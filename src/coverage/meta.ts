@@ -23,9 +23,11 @@
  */
 
 import { metaFileHash } from "./meta_hash.ts";
-import { hex, parsePackage } from "./meta_package.ts";
-import type { CounterMode, MetaPackage, MetaWork, ParsedMeta } from "./meta_types.ts";
+import { hex, type MetaVisitor, parsePackage } from "./meta_package.ts";
+import type { CounterMode, MetaFunction, MetaPackage, MetaWork, ParsedMeta } from "./meta_types.ts";
 import { MetaParseError } from "./meta_types.ts";
+
+export type { MetaVisitor } from "./meta_package.ts";
 
 export type {
   CounterMode,
@@ -42,8 +44,20 @@ export const META_MAGIC = [0x00, 0x63, 0x76, 0x6d];
 const FILE_HEADER = 56;
 const MODES: Record<number, CounterMode> = { 1: "set", 2: "count", 3: "atomic" };
 
-/** The whole decode, as steps (a step ends every UNITS_PER_STEP units or so). */
-function* decode(bytes: Uint8Array, work: MetaWork): Generator<void, ParsedMeta> {
+/** What a meta-data file says of itself once its hashes are checked. */
+export interface MetaHeader {
+  /** MetaFileHash, computed (and equal to the one claimed), 32 hex digits. */
+  hash: string;
+  mode: CounterMode;
+  granularity: number;
+}
+
+/** The whole decode, as steps (a step ends every few thousand units). */
+function* decode(
+  bytes: Uint8Array,
+  work: MetaWork,
+  visit: MetaVisitor,
+): Generator<void, MetaHeader> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < FILE_HEADER) {
     throw new MetaParseError(
@@ -83,7 +97,6 @@ function* decode(bytes: Uint8Array, work: MetaWork): Generator<void, ParsedMeta>
     throw new MetaParseError("mode", 49, `granularity ${granularity} is not 1 or 2`);
   }
   const n = Number(entries);
-  const packages = new Array<MetaPackage>(n);
   const hashes = new Array<Uint8Array>(n);
   // Slots in order, disjoint, after the offset tables: each package's bytes are decoded once.
   let floor = BigInt(FILE_HEADER + 16 * n);
@@ -99,9 +112,7 @@ function* decode(bytes: Uint8Array, work: MetaWork): Generator<void, ParsedMeta>
       );
     }
     floor = off + len;
-    const p = yield* parsePackage(bytes, view, Number(off), Number(len), i, work);
-    packages[i] = p.pkg;
-    hashes[i] = p.hash;
+    hashes[i] = yield* parsePackage(bytes, view, Number(off), Number(len), i, work, visit);
   }
   const hash = metaFileHash(hashes, bytes[48], granularity);
   const claimed = hex(bytes.subarray(24, 40));
@@ -114,7 +125,85 @@ function* decode(bytes: Uint8Array, work: MetaWork): Generator<void, ParsedMeta>
       `header claims MetaFileHash ${claimed}, the contents hash to ${hash}`,
     );
   }
-  return { hash, mode, granularity, packages };
+  return { hash, mode, granularity };
+}
+
+function runSync<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+async function runAsync<T>(
+  steps: Generator<void, T>,
+  { signal, budgetMs = 10 }: { signal?: AbortSignal; budgetMs?: number },
+): Promise<T> {
+  let started = performance.now();
+  for (;;) {
+    signal?.throwIfAborted();
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - started >= budgetMs) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      started = performance.now();
+    }
+  }
+}
+
+/** A visitor that builds the packages of a ParsedMeta. */
+function collect(): MetaVisitor & { packages: MetaPackage[] } {
+  let functions: MetaFunction[] = [];
+  const packages: MetaPackage[] = [];
+  return {
+    packages,
+    package(path, name, modulePath) {
+      functions = [];
+      packages.push({ path, name, modulePath, functions });
+    },
+    func(name, file, literal, v, numUnits) {
+      const units = new Array(numUnits);
+      for (let u = 0, k = 0; u < numUnits; u++, k += 5) {
+        units[u] = {
+          stLine: v[k],
+          stCol: v[k + 1],
+          enLine: v[k + 2],
+          enCol: v[k + 3],
+          stmts: v[k + 4],
+        };
+      }
+      functions.push({ name, file, literal, units });
+    },
+  };
+}
+
+/**
+ * Decodes a meta-data file into `visit` and checks its hashes (see parseMeta for the errors);
+ * `visit` sees the file in order, before the check: use what it built only when this returns.
+ *
+ * @example const header = visitMeta(bytes, tableBuilder) // { hash, mode, granularity }
+ */
+export function visitMeta(
+  bytes: Uint8Array,
+  visit: MetaVisitor,
+  work: MetaWork = { functions: 0, units: 0 },
+): MetaHeader {
+  return runSync(decode(bytes, work, visit));
+}
+
+/**
+ * As visitMeta, yielding to the event loop whenever it has decoded for `budgetMs` (a large file
+ * does not stall health checks or other servers' pulls); rejects with the signal's reason when it
+ * aborts.
+ *
+ * @example const header = await visitMetaAsync(bytes, tableBuilder, { signal });
+ */
+export function visitMetaAsync(
+  bytes: Uint8Array,
+  visit: MetaVisitor,
+  { signal, budgetMs, work = { functions: 0, units: 0 } }: ParseMetaAsyncOptions = {},
+): Promise<MetaHeader> {
+  return runAsync(decode(bytes, work, visit), { signal, budgetMs });
 }
 
 /**
@@ -130,11 +219,8 @@ export function parseMeta(
   bytes: Uint8Array,
   work: MetaWork = { functions: 0, units: 0 },
 ): ParsedMeta {
-  const steps = decode(bytes, work);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  const c = collect();
+  return { ...visitMeta(bytes, c, work), packages: c.packages };
 }
 
 /** Options of parseMetaAsync. */
@@ -154,17 +240,8 @@ export interface ParseMetaAsyncOptions {
  */
 export async function parseMetaAsync(
   bytes: Uint8Array,
-  { signal, budgetMs = 10, work = { functions: 0, units: 0 } }: ParseMetaAsyncOptions = {},
+  opts: ParseMetaAsyncOptions = {},
 ): Promise<ParsedMeta> {
-  const steps = decode(bytes, work);
-  let started = performance.now();
-  for (;;) {
-    signal?.throwIfAborted();
-    const r = steps.next();
-    if (r.done) return r.value;
-    if (performance.now() - started >= budgetMs) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      started = performance.now();
-    }
-  }
+  const c = collect();
+  return { ...await visitMetaAsync(bytes, c, opts), packages: c.packages };
 }

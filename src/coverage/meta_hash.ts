@@ -31,7 +31,7 @@ export const GRANULARITY_NAMES: Readonly<Record<number, string>> = { 1: "perbloc
  * The hash of one package, fed as it is decoded: `start` with the package's strings, then one
  * `func` per function in order, then `digest`.
  *
- * @example const h = packageHash(path, name, mod); h.func(fname, file, units, false); h.digest()
+ * @example const h = packageHash(path, name, mod); h.func(fname, file, units, units.length, false); h.digest()
  */
 export class PackageHash {
   readonly #h = new Fnv128a();
@@ -41,10 +41,16 @@ export class PackageHash {
     this.#h.update(path).update(name).update(modulePath);
   }
 
-  /** Adds a function: `units` holds 5 values per unit (as the decoder reads them). */
-  func(name: Uint8Array, file: Uint8Array, units: ArrayLike<number>, literal: boolean): void {
+  /** Adds a function: `units[0, count)` holds 5 values per unit (as the decoder reads them). */
+  func(
+    name: Uint8Array,
+    file: Uint8Array,
+    units: ArrayLike<number>,
+    count: number,
+    literal: boolean,
+  ): void {
     this.#h.update(name).update(file);
-    const need = 4 * (units.length + 1);
+    const need = 4 * (count + 1);
     if (this.#scratch.length < need) {
       this.#scratch = new Uint8Array(Math.max(need, 2 * this.#scratch.length));
     }
@@ -56,7 +62,7 @@ export class PackageHash {
         b[at++] = (v >>> 16) & 0xff,
         b[at++] = v >>> 24;
     };
-    for (let i = 0; i < units.length; i++) put(units[i]);
+    for (let i = 0; i < count; i++) put(units[i]);
     put(literal ? 1 : 0);
     this.#h.update(b, 0, at);
   }

@@ -5,13 +5,18 @@
 
 import { type ByteFaultKind, ByteReader } from "./byte_reader.ts";
 import { PackageHash } from "./meta_hash.ts";
-import {
-  type MetaFunction,
-  type MetaPackage,
-  MetaParseError,
-  type MetaUnit,
-  type MetaWork,
-} from "./meta_types.ts";
+import { MetaParseError, type MetaWork } from "./meta_types.ts";
+
+/**
+ * What a decode hands on, in file order (a package, then its functions), before the hashes are
+ * checked: a visitor's result is used only when the decode returns.
+ */
+export interface MetaVisitor {
+  package(path: string, name: string, modulePath: string, numFuncs: number): void;
+  /** `values` holds 5 per unit (start line, start column, end line, end column, statements),
+   * `numUnits` units; it is reused for the next function. */
+  func(name: string, file: string, literal: boolean, values: Uint32Array, numUnits: number): void;
+}
 
 const PKG_HEADER = 44;
 /** Units decoded between two chances to yield (see parseMetaAsync). */
@@ -72,7 +77,10 @@ export function hex(bytes: Uint8Array): string {
   return s;
 }
 
-/** Decodes one package blob (its slot is `[off, off+len)`); yields every UNITS_PER_STEP units. */
+/**
+ * Decodes one package blob (its slot is `[off, off+len)`) into `visit`, yielding every
+ * UNITS_PER_STEP units or so; returns the package's MetaHash, checked against the one it claims.
+ */
 export function* parsePackage(
   bytes: Uint8Array,
   view: DataView,
@@ -80,7 +88,8 @@ export function* parsePackage(
   len: number,
   idx: number,
   work: MetaWork,
-): Generator<void, { pkg: MetaPackage; hash: Uint8Array }> {
+  visit: MetaVisitor,
+): Generator<void, Uint8Array> {
   const what = `package ${idx}`;
   new ByteReader(bytes, off, off + len, metaError, view).need(PKG_HEADER, `${what} header`);
   const blobLen = view.getUint32(off, true);
@@ -108,8 +117,8 @@ export function* parsePackage(
   const nameIdx = strIdx(t, view.getUint32(off + 4, true), `${what} name`, off + 4);
   const modIdx = strIdx(t, view.getUint32(off + 12, true), `${what} module path`, off + 12);
   const hash = new PackageHash(s(pathIdx), s(nameIdx), s(modIdx));
-  const functions = new Array<MetaFunction>(numFuncs);
-  let values = new Array<number>();
+  visit.package(t.text[pathIdx], t.text[nameIdx], t.text[modIdx], numFuncs);
+  let values = new Uint32Array(64);
   let sinceYield = 0;
   for (let i = 0; i < numFuncs; i++) {
     const fo = funcOffsets[i];
@@ -136,24 +145,15 @@ export function* parsePackage(
     const fileI = strIdx(t, c.uleb(`${fw} file`), `${fw} file`, at);
     work.functions++;
     work.units += numUnits;
-    const units = new Array<MetaUnit>(numUnits);
-    if (values.length < 5 * numUnits) values = new Array<number>(5 * numUnits);
-    let u = 0;
-    const unit = () => `${fw} unit ${u}`;
-    for (; u < numUnits; u++) {
-      const k = 5 * u;
-      const x: MetaUnit = {
-        stLine: values[k] = c.uleb(unit),
-        stCol: values[k + 1] = c.uleb(unit),
-        enLine: values[k + 2] = c.uleb(unit),
-        enCol: values[k + 3] = c.uleb(unit),
-        stmts: values[k + 4] = c.uleb(unit),
-      };
-      units[u] = x;
+    if (values.length < 5 * numUnits) {
+      values = new Uint32Array(Math.max(5 * numUnits, 2 * values.length));
     }
+    let k = 0;
+    const unit = () => `${fw} unit ${Math.floor(k / 5)}`;
+    for (const n = 5 * numUnits; k < n; k++) values[k] = c.uleb(unit);
     const literal = c.uleb(`${fw} literal flag`) !== 0;
-    hash.func(s(nameI), s(fileI), values.slice(0, 5 * numUnits), literal);
-    functions[i] = { name: t.text[nameI], file: t.text[fileI], literal, units };
+    hash.func(s(nameI), s(fileI), values, 5 * numUnits, literal);
+    visit.func(t.text[nameI], t.text[fileI], literal, values, numUnits);
     sinceYield += numUnits + 1;
     if (sinceYield >= UNITS_PER_STEP) {
       sinceYield = 0;
@@ -170,11 +170,5 @@ export function* parsePackage(
       }`,
     );
   }
-  const pkg = {
-    path: t.text[pathIdx],
-    name: t.text[nameIdx],
-    modulePath: t.text[modIdx],
-    functions,
-  };
-  return { pkg, hash: digest };
+  return digest;
 }

@@ -6,7 +6,7 @@
 
 import { errorText } from "../errors.ts";
 import { parseCounters, type ParsedCounters } from "../coverage/counters.ts";
-import { parseMeta } from "../coverage/meta.ts";
+import { MetaParseError, parseMeta } from "../coverage/meta.ts";
 import {
   addCounters,
   checkCounters,
@@ -57,6 +57,12 @@ export interface ReadOptions {
 
 const COUNTERS_HASH = { from: 8, to: 24 };
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function hexOf(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -88,33 +94,33 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
   const taken = [...grouped.values()].filter((p) => matches(p, opts.filter ?? {}))
     .sort((a, b) => (a.dir < b.dir ? -1 : 1));
   const byHash = new Map<string, MergedBinary>();
-  const metaReads = new Map<string, Promise<MergedBinary>>();
   const errors: PrefixError[] = [];
 
-  const binaryFor = (hash: string, key: string): Promise<MergedBinary> => {
-    let p = metaReads.get(hash);
-    if (!p) {
-      p = (async () => {
-        const bytes = await store.read(key, signal, maxBytes);
-        const meta = parseMeta(bytes);
-        if (meta.hash !== hash) throw new Error(`${key} holds the meta-data of ${meta.hash}`);
-        const b: MergedBinary = {
-          hash,
-          names: new Set(),
-          profile: emptyProfile(meta, bytes),
-          prefixes: 0,
-          processes: 0,
-          nodes: new Set(),
-          pods: new Set(),
-        };
-        byHash.set(hash, b);
-        return b;
-      })();
-      metaReads.set(hash, p);
-      // A broken meta file in one prefix must not poison the hash for the others.
-      p.catch(() => metaReads.delete(hash));
+  // Every prefix's covmeta is read and must hash to its name: a forged copy (one claiming a real
+  // build's hash) is that prefix's error, and never stands in for, or poisons, the real one.
+  const binaryFor = async (hash: string, key: string): Promise<MergedBinary> => {
+    const bytes = await store.read(key, signal, maxBytes);
+    const have = byHash.get(hash);
+    if (have && sameBytes(have.profile.metaBytes, bytes)) return have;
+    let meta;
+    try {
+      meta = parseMeta(bytes);
+    } catch (e) {
+      throw e instanceof MetaParseError ? new Error(`${key}: ${e.message}`) : e;
     }
-    return p;
+    if (meta.hash !== hash) throw new Error(`${key} holds the meta-data of ${meta.hash}`);
+    if (have) return have;
+    const b: MergedBinary = {
+      hash,
+      names: new Set(),
+      profile: emptyProfile(meta, bytes),
+      prefixes: 0,
+      processes: 0,
+      nodes: new Set(),
+      pods: new Set(),
+    };
+    byHash.set(hash, b);
+    return b;
   };
 
   const readPrefix = async (p: StoredPrefix) => {
