@@ -154,6 +154,7 @@ async function runAsync<T>(
 /** A visitor that builds the packages of a ParsedMeta. */
 function collect(): MetaVisitor & { packages: MetaPackage[] } {
   let functions: MetaFunction[] = [];
+  let fn: MetaFunction = { name: "", file: "", literal: false, units: [] };
   const packages: MetaPackage[] = [];
   return {
     packages,
@@ -161,18 +162,15 @@ function collect(): MetaVisitor & { packages: MetaPackage[] } {
       functions = [];
       packages.push({ path, name, modulePath, functions });
     },
-    func(name, file, literal, v, numUnits) {
-      const units = new Array(numUnits);
-      for (let u = 0, k = 0; u < numUnits; u++, k += 5) {
-        units[u] = {
-          stLine: v[k],
-          stCol: v[k + 1],
-          enLine: v[k + 2],
-          enCol: v[k + 3],
-          stmts: v[k + 4],
-        };
-      }
-      functions.push({ name, file, literal, units });
+    func(name, file) {
+      fn = { name, file, literal: false, units: [] };
+      functions.push(fn);
+    },
+    unit(stLine, stCol, enLine, enCol, stmts) {
+      fn.units.push({ stLine, stCol, enLine, enCol, stmts });
+    },
+    end(literal) {
+      fn.literal = literal;
     },
   };
 }

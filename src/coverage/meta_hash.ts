@@ -28,47 +28,52 @@ export const MODE_NAMES: Readonly<Record<number, string>> = {
 export const GRANULARITY_NAMES: Readonly<Record<number, string>> = { 1: "perblock", 2: "perfunc" };
 
 /**
- * The hash of one package, fed as it is decoded: `start` with the package's strings, then one
- * `func` per function in order, then `digest`.
+ * The hash of one package, fed as it is decoded: the package's strings, then per function in
+ * order `func`, its `unit`s and `end`; then `digest`. Memory is a fixed 4 KB whatever the sizes.
  *
- * @example const h = packageHash(path, name, mod); h.func(fname, file, units, units.length, false); h.digest()
+ * @example const h = new PackageHash(path, name, mod); h.func(fname, file); h.unit(1, 2, 3, 4, 5); h.end(false); h.digest()
  */
 export class PackageHash {
   readonly #h = new Fnv128a();
-  #scratch = new Uint8Array(64);
+  readonly #buf = new Uint8Array(4096);
+  #at = 0;
 
   constructor(path: Uint8Array, name: Uint8Array, modulePath: Uint8Array) {
     this.#h.update(path).update(name).update(modulePath);
   }
 
-  /** Adds a function: `units[0, count)` holds 5 values per unit (as the decoder reads them). */
-  func(
-    name: Uint8Array,
-    file: Uint8Array,
-    units: ArrayLike<number>,
-    count: number,
-    literal: boolean,
-  ): void {
+  #flush(): void {
+    this.#h.update(this.#buf, 0, this.#at);
+    this.#at = 0;
+  }
+
+  #u32(v: number): void {
+    if (this.#at + 4 > this.#buf.length) this.#flush();
+    const b = this.#buf;
+    let at = this.#at;
+    b[at++] = v & 0xff, b[at++] = (v >>> 8) & 0xff, b[at++] = (v >>> 16) & 0xff, b[at++] = v >>> 24;
+    this.#at = at;
+  }
+
+  /** A function starts: its name and file (the bytes of the string table). */
+  func(name: Uint8Array, file: Uint8Array): void {
+    this.#flush();
     this.#h.update(name).update(file);
-    const need = 4 * (count + 1);
-    if (this.#scratch.length < need) {
-      this.#scratch = new Uint8Array(Math.max(need, 2 * this.#scratch.length));
-    }
-    const b = this.#scratch;
-    let at = 0;
-    const put = (v: number) => {
-      b[at++] = v & 0xff,
-        b[at++] = (v >>> 8) & 0xff,
-        b[at++] = (v >>> 16) & 0xff,
-        b[at++] = v >>> 24;
-    };
-    for (let i = 0; i < count; i++) put(units[i]);
-    put(literal ? 1 : 0);
-    this.#h.update(b, 0, at);
+  }
+
+  /** One unit of the function: start line, start column, end line, end column, statements. */
+  unit(stLine: number, stCol: number, enLine: number, enCol: number, stmts: number): void {
+    this.#u32(stLine), this.#u32(stCol), this.#u32(enLine), this.#u32(enCol), this.#u32(stmts);
+  }
+
+  /** The function ends with its literal flag. */
+  end(literal: boolean): void {
+    this.#u32(literal ? 1 : 0);
   }
 
   /** The package's MetaHash (16 bytes). */
   digest(): Uint8Array {
+    this.#flush();
     return this.#h.digest();
   }
 }

@@ -13,9 +13,11 @@ import { MetaParseError, type MetaWork } from "./meta_types.ts";
  */
 export interface MetaVisitor {
   package(path: string, name: string, modulePath: string, numFuncs: number): void;
-  /** `values` holds 5 per unit (start line, start column, end line, end column, statements),
-   * `numUnits` units; it is reused for the next function. */
-  func(name: string, file: string, literal: boolean, values: Uint32Array, numUnits: number): void;
+  /** A function starts; its `numUnits` units follow, then `end`. */
+  func(name: string, file: string, numUnits: number): void;
+  unit(stLine: number, stCol: number, enLine: number, enCol: number, stmts: number): void;
+  /** The function ends with its literal flag. */
+  end(literal: boolean): void;
 }
 
 const PKG_HEADER = 44;
@@ -118,7 +120,6 @@ export function* parsePackage(
   const modIdx = strIdx(t, view.getUint32(off + 12, true), `${what} module path`, off + 12);
   const hash = new PackageHash(s(pathIdx), s(nameIdx), s(modIdx));
   visit.package(t.text[pathIdx], t.text[nameIdx], t.text[modIdx], numFuncs);
-  let values = new Uint32Array(64);
   let sinceYield = 0;
   for (let i = 0; i < numFuncs; i++) {
     const fo = funcOffsets[i];
@@ -145,15 +146,19 @@ export function* parsePackage(
     const fileI = strIdx(t, c.uleb(`${fw} file`), `${fw} file`, at);
     work.functions++;
     work.units += numUnits;
-    if (values.length < 5 * numUnits) {
-      values = new Uint32Array(Math.max(5 * numUnits, 2 * values.length));
+    hash.func(s(nameI), s(fileI));
+    visit.func(t.text[nameI], t.text[fileI], numUnits);
+    let u = 0;
+    const unit = () => `${fw} unit ${u}`;
+    for (; u < numUnits; u++) {
+      const stLine = c.uleb(unit), stCol = c.uleb(unit), enLine = c.uleb(unit);
+      const enCol = c.uleb(unit), stmts = c.uleb(unit);
+      hash.unit(stLine, stCol, enLine, enCol, stmts);
+      visit.unit(stLine, stCol, enLine, enCol, stmts);
     }
-    let k = 0;
-    const unit = () => `${fw} unit ${Math.floor(k / 5)}`;
-    for (const n = 5 * numUnits; k < n; k++) values[k] = c.uleb(unit);
     const literal = c.uleb(`${fw} literal flag`) !== 0;
-    hash.func(s(nameI), s(fileI), values, 5 * numUnits, literal);
-    visit.func(t.text[nameI], t.text[fileI], literal, values, numUnits);
+    hash.end(literal);
+    visit.end(literal);
     sinceYield += numUnits + 1;
     if (sinceYield >= UNITS_PER_STEP) {
       sinceYield = 0;

@@ -11,8 +11,9 @@ const utf8 = new TextEncoder();
 function packageHash(p: MetaPackage): Uint8Array {
   const h = new PackageHash(utf8.encode(p.path), utf8.encode(p.name), utf8.encode(p.modulePath));
   for (const f of p.functions) {
-    const units = f.units.flatMap((u) => [u.stLine, u.stCol, u.enLine, u.enCol, u.stmts]);
-    h.func(utf8.encode(f.name), utf8.encode(f.file), units, units.length, f.literal);
+    h.func(utf8.encode(f.name), utf8.encode(f.file));
+    for (const u of f.units) h.unit(u.stLine, u.stCol, u.enLine, u.enCol, u.stmts);
+    h.end(f.literal);
   }
   return h.digest();
 }
