@@ -18,7 +18,13 @@ import {
   type StatementTable,
   type StatementTables,
 } from "../coverage/live.ts";
-import { checkCoverage, CoverageError, type DecodedCoverage } from "./coverage.ts";
+import {
+  checkCoverage,
+  CoverageError,
+  type DecodedCoverage,
+  type MetaFile,
+  verifyMeta,
+} from "./coverage.ts";
 import type { PullGate, PullSlot } from "./gate.ts";
 import { pullCoverage, PullError } from "./pull.ts";
 import { nextDelay } from "./schedule.ts";
@@ -69,7 +75,7 @@ export interface CollectorDeps {
   nodeName?: () => string | undefined;
   /** Node-wide bounds on pulls in flight and body bytes held (held from pull to store). */
   gate?: PullGate;
-  /** Statement tables shared per meta hash (default: the process's). */
+  /** Statement tables shared per checked meta-data file (default: the process's). */
   tables?: StatementTables;
 }
 
@@ -88,6 +94,10 @@ const BYTES_HELP = "Bytes of coverage objects stored";
 const SKIPPED = "coverage_collector_skipped_unchanged_total";
 const SKIPPED_HELP =
   "Pulls not stored: counters identical to the last stored, or no block covered that it lacked";
+const MISMATCH = "coverage_collector_meta_hash_mismatch_total";
+const MISMATCH_HELP =
+  "Pulls refused because a meta hash a server sent is not the one its meta-data contents give " +
+  "(file: meta, the meta-data's own claim; counters, what the counters name)";
 
 /**
  * Collects one coverage server until it goes away, changes identity, or the signal aborts.
@@ -102,6 +112,8 @@ export class Collector {
   readonly #log: Logger;
   readonly #once = new OnceLog();
   #metaHash: string | undefined;
+  /** The names a server may give the build's counters (MetaFile.names). */
+  #metaNames: readonly string[] | undefined;
   #metaStored = false;
   #infoStored = false;
   readonly #refreshMs: number;
@@ -135,6 +147,7 @@ export class Collector {
     deps.metrics.counter(STORES, STORES_HELP);
     deps.metrics.counter(BYTES, BYTES_HELP);
     deps.metrics.counter(SKIPPED, SKIPPED_HELP);
+    deps.metrics.counter(MISMATCH, MISMATCH_HELP);
   }
 
   /** The reason the collector ended, if it has. */
@@ -288,14 +301,35 @@ export class Collector {
       });
       if (!this.#same(res.identity)) return this.#identityChanged(res.identity);
       this.#lastBody[nometa ? "nometa" : "full"] = res.bodyBytes;
-      decoded = checkCoverage(res.body, { expectMeta: !nometa, metaHash: this.#metaHash });
+      // The whole meta-data is decoded and its hashes checked, yielding as it goes (a large
+      // file must not stall /healthz or the other servers); a build seen before is not redone.
+      let meta: MetaFile | undefined;
+      if (res.body.meta_data.byteLength > 0) {
+        meta = await verifyMeta(res.body.meta_data, {
+          tables: this.#deps.tables ?? sharedTables,
+          signal,
+        });
+      }
+      decoded = checkCoverage(res.body, {
+        expectMeta: !nometa,
+        metaHash: this.#metaHash,
+        metaNames: this.#metaNames,
+        meta,
+      });
     } catch (e) {
+      if (signal.aborted && !(e instanceof PullError || e instanceof CoverageError)) {
+        metrics.inc(PULLS, PULLS_HELP, { result: "aborted" });
+        return { result: "aborted", error: errorText(e) };
+      }
       const answered = e instanceof PullError || e instanceof CoverageError;
       if (answered && e.status !== undefined && !this.#same(e.identity)) {
         return this.#identityChanged(e.identity);
       }
       const kind = e instanceof PullError || e instanceof CoverageError ? e.kind : "error";
       metrics.inc(PULLS, PULLS_HELP, { result: kind });
+      if (e instanceof CoverageError && e.file) {
+        metrics.inc(MISMATCH, MISMATCH_HELP, { file: e.file });
+      }
       if (kind === "aborted") return { result: "aborted", error: errorText(e) };
       if (e instanceof PullError && !await this.#alive()) {
         return this.#end("pid-gone", `host PID ${this.#target.hostPid} after: ${e.message}`);
@@ -306,19 +340,6 @@ export class Collector {
     metrics.inc(PULLS, PULLS_HELP, { result: "ok" });
     if (this.#once.cleared("pull")) this.#log.info("pull recovered", { reason });
     return { decoded };
-  }
-
-  /** Live coverage: the build's statement table, decoded once per meta hash. */
-  #useMeta(hash: string, bytes: Uint8Array): void {
-    const t = (this.#deps.tables ?? sharedTables).tryGet(hash, () => bytes);
-    if (typeof t === "string") {
-      if (this.#once.changed("meta", t)) {
-        this.#log.warn("meta-data not decoded: no live coverage", { error: t });
-      }
-      return;
-    }
-    this.#table = t;
-    this.#measuredKeys = -1;
   }
 
   #measure(covered: ReadonlySet<string> | null, now: number): void {
@@ -382,8 +403,15 @@ export class Collector {
   }
 
   async #store(d: DecodedCoverage, reason: string, signal: AbortSignal): Promise<PullOutcome> {
-    if (d.meta) this.#metaHash = d.meta.hash;
-    if (d.meta && this.#table?.hash !== d.meta.hash) this.#useMeta(d.meta.hash, d.meta.bytes);
+    if (d.meta) {
+      // Keyed by the hash computed from the contents (verifyMeta), never by a claimed one.
+      this.#metaHash = d.meta.hash;
+      this.#metaNames = d.meta.names;
+      if (this.#table !== d.meta.table) {
+        this.#table = d.meta.table;
+        this.#measuredKeys = -1;
+      }
+    }
     const hash = this.#metaHash!;
     const counters = d.counters.bytes;
     try {

@@ -8,9 +8,14 @@ import { SCHEDULE_REASON } from "./store_rule.ts";
 import { silentLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
 import type { System } from "../system.ts";
-import { makeTarget, MemorySink, startFakeCoverageServer } from "../../tests/harness/covfiles.ts";
+import {
+  fakeBuild,
+  makeTarget,
+  MemorySink,
+  startFakeCoverageServer,
+} from "../../tests/harness/covfiles.ts";
 
-const HASH = "00112233445566778899aabbccddeeff";
+const HASH = fakeBuild("app").hash;
 const REFRESH = 60_000;
 
 /** A live /proc entry for PID 4242 and a clock the test moves. */

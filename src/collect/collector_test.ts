@@ -5,6 +5,7 @@ import { silentLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
 import type { System } from "../system.ts";
 import {
+  fakeBuild,
   makeCounters,
   makeMeta,
   makeTarget,
@@ -12,7 +13,7 @@ import {
   startFakeCoverageServer,
 } from "../../tests/harness/covfiles.ts";
 
-const HASH = "00112233445566778899aabbccddeeff";
+const HASH = fakeBuild("app").hash;
 const PREFIX = "worker-1/demo/app-7d9f/app/20261122T100005Z/quay.io-ocp-app-sha256-abcd/app";
 
 /** A System whose /proc/<pid>/status exists while `alive` is true (and `readsLeft` lasts). */

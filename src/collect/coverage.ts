@@ -27,6 +27,8 @@ export class CoverageError extends Error {
   identity?: Identity | null;
   /** Set by a pull: the HTTP status of that response. */
   status?: number;
+  /** With kind `hash`: whose hash was not the computed one (the metric label). */
+  file?: "meta" | "counters";
   constructor(readonly kind: CoverageErrorKind, message: string) {
     super(message);
     this.name = "CoverageError";
@@ -126,7 +128,9 @@ function checkMetaHeader(bytes: Uint8Array): void {
  * one, `meta` for anything else malformed. */
 function asMetaError(e: unknown): unknown {
   if (!(e instanceof MetaParseError)) return e;
-  return new CoverageError(e.kind === "hash" ? "hash" : "meta", `meta_data: ${e.message}`);
+  const err = new CoverageError(e.kind === "hash" ? "hash" : "meta", `meta_data: ${e.message}`);
+  if (e.kind === "hash") err.file = "meta";
+  return err;
 }
 
 function metaFile(bytes: Uint8Array, table: StatementTable): MetaFile {
@@ -200,6 +204,12 @@ export function decodeCounters(bytes: Uint8Array, filename: string): CountersFil
   };
 }
 
+function countersMismatch(message: string): CoverageError {
+  const e = new CoverageError("hash", message);
+  e.file = "counters";
+  return e;
+}
+
 /**
  * Decodes and checks a /coverage body given whole (its text or bytes, or parsed JSON): see
  * CoverageBodyReader for the streaming read a pull uses, and checkCoverage for the checks.
@@ -252,8 +262,7 @@ export function checkCoverage(data: CoverageFields, opts: DecodeOptions): Decode
   }
   const expected = meta?.hash ?? opts.metaHash;
   if (expected !== undefined && counters.metaHash !== expected) {
-    throw new CoverageError(
-      "hash",
+    throw countersMismatch(
       `counters_data belongs to meta hash ${counters.metaHash}, not ${expected}`,
     );
   }
@@ -262,8 +271,7 @@ export function checkCoverage(data: CoverageFields, opts: DecodeOptions): Decode
   const names = meta?.names ?? opts.metaNames;
   const named = COUNTERS_NAME.exec(data.counters_filename)?.[1];
   if (names && named !== undefined && named !== "unknown" && !names.includes(named)) {
-    throw new CoverageError(
-      "hash",
+    throw countersMismatch(
       `counters_filename names meta hash ${named.slice(0, 64)}, not ${names.join(" or ")}`,
     );
   }
