@@ -26,6 +26,7 @@ export interface LiveCoverage {
 
 /** Builds a table as the decoder walks the file (no object per function or unit). */
 class TableBuilder implements MetaVisitor {
+  readonly names = false;
   pkgStart: number[] = [];
   fnStart: number[] = [];
   stmts = new Uint32Array(1024);

@@ -12,6 +12,8 @@ import { MetaParseError, type MetaWork } from "./meta_types.ts";
  * checked: a visitor's result is used only when the decode returns.
  */
 export interface MetaVisitor {
+  /** False: `func` gets "" for names and files (nothing decoded to text). */
+  readonly names?: boolean;
   package(path: string, name: string, modulePath: string, numFuncs: number): void;
   /** A function starts; its `numUnits` units follow, then `end`. */
   func(name: string, file: string, numUnits: number): void;
@@ -29,42 +31,46 @@ const metaError = (kind: ByteFaultKind, offset: number, message: string) =>
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });
 
-/** A package's string table: the strings, and where each one's bytes are (for the hash). */
-interface Strings {
-  text: string[];
-  start: Uint32Array;
-  len: Uint32Array;
+/** A package's string table: where each string's bytes are (for the hash), decoded to text
+ * only when asked (a visitor that wants no names costs no decoding). */
+class Strings {
+  readonly start: Uint32Array;
+  readonly len: Uint32Array;
+  readonly #text: (string | undefined)[] = [];
+  constructor(readonly bytes: Uint8Array, readonly count: number) {
+    this.start = new Uint32Array(count);
+    this.len = new Uint32Array(count);
+  }
+  text(i: number): string {
+    return this.#text[i] ??= utf8.decode(this.raw(i));
+  }
+  raw(i: number): Uint8Array {
+    return this.bytes.subarray(this.start[i], this.start[i] + this.len[i]);
+  }
 }
 
-function readTable(c: ByteReader, what: string): Strings {
+/** Reads a string table, yielding every UNITS_PER_STEP strings. */
+function* readTable(c: ByteReader, what: string): Generator<void, Strings> {
   const n = c.uleb(`${what} count`);
   // Each string takes at least one byte (its length): a count past the bytes left is a lie.
   if (n > c.end - c.pos) {
     throw new MetaParseError("strtab", c.pos, `${what} says ${n} strings, more than fit`);
   }
-  const t: Strings = {
-    text: new Array<string>(n),
-    start: new Uint32Array(n),
-    len: new Uint32Array(n),
-  };
+  const t = new Strings(c.bytes, n);
   for (let i = 0; i < n; i++) {
     const len = c.uleb(() => `${what} string ${i} length`);
     c.need(len, () => `${what} string ${i}`);
     t.start[i] = c.pos;
     t.len[i] = len;
-    t.text[i] = utf8.decode(c.bytes.subarray(c.pos, c.pos + len));
     c.pos += len;
+    if (i % UNITS_PER_STEP === UNITS_PER_STEP - 1) yield;
   }
   return t;
 }
 
 function strIdx(t: Strings, idx: number, what: string, at: number): number {
-  if (idx >= t.text.length) {
-    throw new MetaParseError(
-      "strtab",
-      at,
-      `${what} is string ${idx} of a table of ${t.text.length}`,
-    );
+  if (idx >= t.count) {
+    throw new MetaParseError("strtab", at, `${what} is string ${idx} of a table of ${t.count}`);
   }
   return idx;
 }
@@ -112,14 +118,18 @@ export function* parsePackage(
     );
   }
   const funcOffsets = new Array<number>(numFuncs);
-  for (let i = 0; i < numFuncs; i++) funcOffsets[i] = c.u32(() => `${what} function offset ${i}`);
-  const t = readTable(c, `${what} string table`);
-  const s = (i: number) => bytes.subarray(t.start[i], t.start[i] + t.len[i]);
+  for (let i = 0; i < numFuncs; i++) {
+    funcOffsets[i] = c.u32(() => `${what} function offset ${i}`);
+    if (i % UNITS_PER_STEP === UNITS_PER_STEP - 1) yield;
+  }
+  const t = yield* readTable(c, `${what} string table`);
+  const s = (i: number) => t.raw(i);
+  const text = (i: number) => visit.names === false ? "" : t.text(i);
   const pathIdx = strIdx(t, view.getUint32(off + 8, true), `${what} path`, off + 8);
   const nameIdx = strIdx(t, view.getUint32(off + 4, true), `${what} name`, off + 4);
   const modIdx = strIdx(t, view.getUint32(off + 12, true), `${what} module path`, off + 12);
   const hash = new PackageHash(s(pathIdx), s(nameIdx), s(modIdx));
-  visit.package(t.text[pathIdx], t.text[nameIdx], t.text[modIdx], numFuncs);
+  visit.package(t.text(pathIdx), t.text(nameIdx), t.text(modIdx), numFuncs);
   let sinceYield = 0;
   for (let i = 0; i < numFuncs; i++) {
     const fo = funcOffsets[i];
@@ -147,7 +157,7 @@ export function* parsePackage(
     work.functions++;
     work.units += numUnits;
     hash.func(s(nameI), s(fileI));
-    visit.func(t.text[nameI], t.text[fileI], numUnits);
+    visit.func(text(nameI), text(fileI), numUnits);
     let u = 0;
     const unit = () => `${fw} unit ${u}`;
     for (; u < numUnits; u++) {
@@ -155,12 +165,16 @@ export function* parsePackage(
       const enCol = c.uleb(unit), stmts = c.uleb(unit);
       hash.unit(stLine, stCol, enLine, enCol, stmts);
       visit.unit(stLine, stCol, enLine, enCol, stmts);
+      // A chance to yield inside a function too (one function may be most of the file).
+      if (++sinceYield >= UNITS_PER_STEP) {
+        sinceYield = 0;
+        yield;
+      }
     }
     const literal = c.uleb(`${fw} literal flag`) !== 0;
     hash.end(literal);
     visit.end(literal);
-    sinceYield += numUnits + 1;
-    if (sinceYield >= UNITS_PER_STEP) {
+    if (++sinceYield >= UNITS_PER_STEP) {
       sinceYield = 0;
       yield;
     }
