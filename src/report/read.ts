@@ -127,11 +127,14 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     if (p.counters.size === 0) throw new Error("no counter files");
     // Read and check everything first, then merge: a bad file leaves nothing half-merged.
     const pending: { b: MergedBinary; counters: ParsedCounters }[] = [];
+    const checked = new Map<string, MergedBinary>();
     for (const [id, keys] of p.counters) {
       const hash = id.slice(0, 32);
       const metaKey = p.metas.get(hash);
       if (metaKey === undefined) throw new Error(`counters of ${hash} without covmeta.${hash}`);
-      const b = await binaryFor(hash, metaKey);
+      // One read of the prefix's covmeta however many processes it holds.
+      const b = checked.get(hash) ?? await binaryFor(hash, metaKey);
+      checked.set(hash, b);
       const snapshots: ParsedCounters[] = [];
       for (const key of keys) {
         const bytes = await store.read(key, signal, maxBytes);
