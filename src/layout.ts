@@ -111,6 +111,29 @@ export function writtenOnce(key: string): boolean {
   return name.startsWith("covmeta.") || name === "info.json";
 }
 
+/** Who a stored object belongs to: its pod (the unit a spool shares out) and its server. */
+export interface StoreOwner {
+  /** `{host}/{ns}/{pod}`; for a server outside any container `{host}/_host_/{binary}`. */
+  pod: string;
+  /** The key's prefix: one server's files. */
+  server: string;
+}
+
+/**
+ * The owner of a key of this layout (see prefixFor). A namespace is a DNS label, so `_host_`
+ * in the second segment is always a host server; a key of another shape is its own pod.
+ *
+ * @example storeOwnerOf("n/ns/p/c/20261122T100005Z/img/app/info.json").pod // "n/ns/p"
+ * @example storeOwnerOf("n/_host_/20261122T100005Z/app/covmeta.ab").pod // "n/_host_/app"
+ */
+export function storeOwnerOf(key: string): StoreOwner {
+  const s = key.split("/");
+  const server = s.slice(0, -1).join("/");
+  if (s.length === 5 && s[1] === "_host_") return { pod: `${s[0]}/_host_/${s[3]}`, server };
+  if (s.length === 8) return { pod: s.slice(0, 3).join("/"), server };
+  return { pod: server, server };
+}
+
 /** Facts for info.json that the target does not carry. */
 export interface InfoExtra {
   hostname: string;

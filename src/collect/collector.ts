@@ -85,6 +85,9 @@ const STORES = "coverage_collector_stores_total";
 const STORES_HELP = "Objects stored by result";
 const BYTES = "coverage_collector_stored_bytes_total";
 const BYTES_HELP = "Bytes of coverage objects stored";
+const PID_MISMATCH = "coverage_collector_counters_pid_mismatch_total";
+const PID_MISMATCH_HELP =
+  "Pulls whose counters_filename named another PID than X-Art-Coverage-Pid (stored under the latter)";
 const SKIPPED = "coverage_collector_skipped_unchanged_total";
 const SKIPPED_HELP =
   "Pulls not stored: counters identical to the last stored, or no block covered that it lacked";
@@ -135,6 +138,7 @@ export class Collector {
     deps.metrics.counter(STORES, STORES_HELP);
     deps.metrics.counter(BYTES, BYTES_HELP);
     deps.metrics.counter(SKIPPED, SKIPPED_HELP);
+    deps.metrics.counter(PID_MISMATCH, PID_MISMATCH_HELP);
   }
 
   /** The reason the collector ended, if it has. */
@@ -381,6 +385,26 @@ export class Collector {
     this.#lastStore = this.#deps.system.now();
   }
 
+  /**
+   * The PID in counters names: always the identity's (X-Art-Coverage-Pid, matched to the host
+   * process's NSpid at discovery and checked on every answer), never the one the server puts in
+   * its counters_filename: a new PID there each pull would be a new object each pull. A name
+   * that disagrees is logged (once per value) and counted, and its data kept.
+   */
+  #countersPid(named: number): number {
+    const pid = this.#target.identity.pid;
+    if (named !== pid) {
+      this.#deps.metrics.inc(PID_MISMATCH, PID_MISMATCH_HELP);
+      if (this.#once.changed("counters-pid", String(named))) {
+        this.#log.warn("counters_filename names another PID than the server's identity", {
+          namedPid: named,
+          pid,
+        });
+      }
+    }
+    return pid;
+  }
+
   async #store(d: DecodedCoverage, reason: string, signal: AbortSignal): Promise<PullOutcome> {
     if (d.meta) this.#metaHash = d.meta.hash;
     if (d.meta && this.#table?.hash !== d.meta.hash) this.#useMeta(d.meta.hash, d.meta.bytes);
@@ -417,7 +441,7 @@ export class Collector {
       if (error && this.#once.changed("parse", error)) {
         this.#log.warn("counters not parsed: stored whenever their bytes change", { error });
       }
-      const key = countersKey(this.prefix, hash, d.counters.pid, this.#slot);
+      const key = countersKey(this.prefix, hash, this.#countersPid(d.counters.pid), this.#slot);
       await this.#put(key, counters, signal);
       this.#lastCounters = { bytes: counters, covered: decision.covered, at: now };
       this.#lastCountersKey = key;

@@ -28,6 +28,7 @@ async function setup(
       outputDir: join(root, "out"),
       stateDir: join(root, "state"),
       spoolMax: 1 << 20,
+      spoolPodMax: 1 << 20,
       credentialsFile: "",
       s3Endpoint: "",
       s3PathStyle: false,
