@@ -127,10 +127,14 @@ export interface StoreOwner {
  * @example storeOwnerOf("n/_host_/20261122T100005Z/app/covmeta.ab").pod // "n/_host_/app"
  */
 export function storeOwnerOf(key: string): StoreOwner {
-  const s = key.split("/");
-  const server = s.slice(0, -1).join("/");
-  if (s.length === 5 && s[1] === "_host_") return { pod: `${s[0]}/_host_/${s[3]}`, server };
-  if (s.length === 8) return { pod: s.slice(0, 3).join("/"), server };
+  // Called for every spooled object on every spooled write: slash positions, no split.
+  const at: number[] = [];
+  for (let i = key.indexOf("/"); i >= 0 && at.length < 8; i = key.indexOf("/", i + 1)) at.push(i);
+  const server = key.slice(0, Math.max(0, key.lastIndexOf("/")));
+  if (at.length === 4 && key.slice(at[0] + 1, at[1]) === "_host_") {
+    return { pod: key.slice(0, at[1]) + key.slice(at[2], at[3]), server };
+  }
+  if (at.length === 7) return { pod: key.slice(0, at[2]), server };
   return { pod: server, server };
 }
 

@@ -9,8 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { checkCoverage } from "../src/collect/coverage.ts";
 import { pullCoverage } from "../src/collect/pull.ts";
-import { countersKey, infoJson, writtenOnce } from "../src/layout.ts";
-import { storeOwnerOf } from "../src/layout.ts";
+import { countersKey, infoJson, storeOwnerOf, writtenOnce } from "../src/layout.ts";
 import { Metrics } from "../src/metrics.ts";
 import { DirSink } from "../src/sink/dir.ts";
 import { SpoolingSink } from "../src/sink/spool.ts";
@@ -75,12 +74,13 @@ Deno.test({
       await using proxy = await startPidFloodProxy(srv.coveragePort);
       const target = await podTarget(srv, "flooder", proxy.port);
       const sink = new DirSink(root);
-      const { collector } = collectorOf(target, sink, { hostname: HOST });
+      const { collector, metrics } = collectorOf(target, sink, { hostname: HOST });
       for (let i = 0; i < 6; i++) {
         await use(srv);
         assert.equal((await collector.pullNow(`final-${i}`, signal)).result, "stored");
       }
       assert.equal(new Set(proxy.pids).size, 6, "every pull named another PID");
+      assert.equal(metrics.value("coverage_collector_counters_pid_mismatch_total"), 6);
       const dir = join(root, collector.prefix);
       const counters = names(dir).filter((n) => n.startsWith("covcounters."));
       assert.equal(counters.length, 2, counters.join(","));

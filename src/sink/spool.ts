@@ -8,7 +8,7 @@ import { errorText } from "../errors.ts";
 import { KeyRejectedError, type Sink, SinkError } from "./sink.ts";
 import { keySegments } from "./key.ts";
 import { SpoolCondition } from "./spool_condition.ts";
-import { evictionVictims, type SpoolOwner } from "./spool_eviction.ts";
+import type { SpoolOwner } from "./spool_eviction.ts";
 import { SpoolIndex } from "./spool_index.ts";
 import { SpoolLosses } from "./spool_losses.ts";
 import { fullJitter } from "../backoff.ts";
@@ -86,7 +86,7 @@ export class SpoolingSink implements Sink {
       ownerOf: opts.ownerOf ?? (() => ({ pod: "", server: "" })),
       podMaxBytes: Math.min(opts.podMaxBytes ?? opts.maxBytes, opts.maxBytes),
     };
-    this.#index = new SpoolIndex(opts.dir);
+    this.#index = new SpoolIndex(opts.dir, this.#o);
     this.#losses = new SpoolLosses(this.#o.log, opts.metrics);
     this.#condition = new SpoolCondition(this.description, this.#o.log, opts.metrics, opts.health);
     opts.metrics?.counter(M_EVICT, "Spooled objects dropped to keep the spool under its limit");
@@ -295,12 +295,7 @@ export class SpoolingSink implements Sink {
    */
   async #evict(keep?: string): Promise<void> {
     const { writtenOnce: once, ownerOf } = this.#o;
-    const victims = evictionVictims(
-      this.#index.entries(),
-      this.#o,
-      { writtenOnce: once, ownerOf },
-      keep,
-    );
+    const victims = this.#index.victims(this.#o, keep);
     for (const e of victims) {
       await this.#index.remove(e);
       this.#losses.dropped(e.key);

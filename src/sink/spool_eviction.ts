@@ -32,63 +32,30 @@ export interface SpoolPolicy {
 }
 
 interface Held<T> {
-  entries: T[];
+  /** Objects not written once (counters), then those written once; each oldest first. */
+  counters: T[];
+  once: T[];
+  objects: number;
   bytes: number;
-  /** Bytes of objects not written once (counters). */
+  /** Bytes of `counters`. */
   counterBytes: number;
 }
 
-class Tally<T extends { key: string; bytes: number }> {
-  readonly pods = new Map<string, Held<T> & { servers: Map<string, Held<T>> }>();
-  bytes = 0;
+interface Pod<T> extends Held<T> {
+  servers: Map<string, Held<T>>;
+}
 
-  constructor(entries: T[], readonly policy: SpoolPolicy, readonly keep?: string) {
-    for (const e of entries) {
-      const o = policy.ownerOf(e.key);
-      let pod = this.pods.get(o.pod);
-      if (!pod) this.pods.set(o.pod, pod = { ...held<T>(), servers: new Map() });
-      let server = pod.servers.get(o.server);
-      if (!server) pod.servers.set(o.server, server = held<T>());
-      for (const h of [pod, server]) this.#add(h, e, 1);
-      this.bytes += e.bytes;
-    }
-  }
-
-  /** The oldest object of `h` that may go, counters before written-once ones. */
-  candidate(h: Held<T>, once: boolean): T | undefined {
-    return h.entries.find((e) => e.key !== this.keep && this.policy.writtenOnce(e.key) === once);
-  }
-
-  /** The next object to drop from `pod`: from its server with the most counter bytes. */
-  fromPod(pod: Held<T> & { servers: Map<string, Held<T>> }): T | undefined {
-    for (const once of [false, true]) {
-      const servers = [...pod.servers.values()].filter((s) => this.candidate(s, once));
-      const s = biggest(servers, (h) => once ? h.bytes : h.counterBytes);
-      if (s) return this.candidate(s, once);
-    }
-    return undefined;
-  }
-
-  remove(e: T): void {
-    const o = this.policy.ownerOf(e.key);
-    const pod = this.pods.get(o.pod)!;
-    const server = pod.servers.get(o.server)!;
-    for (const h of [pod, server]) {
-      h.entries.splice(h.entries.indexOf(e), 1);
-      this.#add(h, e, -1);
-    }
-    this.bytes -= e.bytes;
-  }
-
-  #add(h: Held<T>, e: T, sign: 1 | -1): void {
-    if (sign > 0) h.entries.push(e);
-    h.bytes += sign * e.bytes;
-    if (!this.policy.writtenOnce(e.key)) h.counterBytes += sign * e.bytes;
-  }
+interface Place<T> {
+  entry: T;
+  pod: Pod<T>;
+  podName: string;
+  server: Held<T>;
+  serverName: string;
+  once: boolean;
 }
 
 function held<T>(): Held<T> {
-  return { entries: [], bytes: 0, counterBytes: 0 };
+  return { counters: [], once: [], objects: 0, bytes: 0, counterBytes: 0 };
 }
 
 /** The one with the largest `size` (the first of equals: the one holding the oldest object). */
@@ -96,6 +63,123 @@ function biggest<H>(all: Iterable<H>, size: (h: H) => number): H | undefined {
   let best: H | undefined;
   for (const h of all) if (best === undefined || size(h) > size(best)) best = h;
   return best;
+}
+
+/**
+ * Whose each spooled object is and how much every owner holds, kept in step with the spool (an
+ * object's owner is worked out once, when it is added), and the choice of what to drop.
+ *
+ * @example
+ * const t = new SpoolTally({ writtenOnce, ownerOf: storeOwnerOf });
+ * t.add({ key: "n/ns/p/c/t/i/b/covcounters.ab.1.1", bytes: 9 });
+ * t.victims({ maxBytes: 5 }) // [that object]
+ */
+export class SpoolTally<T extends { key: string; bytes: number }> {
+  readonly #pods = new Map<string, Pod<T>>();
+  readonly #where = new Map<string, Place<T>>();
+  #bytes = 0;
+
+  constructor(readonly policy: SpoolPolicy) {}
+
+  /** Bytes of all objects. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Counts `e` as the newest object (an earlier copy of its key is forgotten). */
+  add(e: T): void {
+    this.remove(e.key);
+    const o = this.policy.ownerOf(e.key);
+    let pod = this.#pods.get(o.pod);
+    if (!pod) this.#pods.set(o.pod, pod = { ...held<T>(), servers: new Map() });
+    let server = pod.servers.get(o.server);
+    if (!server) pod.servers.set(o.server, server = held<T>());
+    const once = this.policy.writtenOnce(e.key);
+    this.#where.set(e.key, { entry: e, pod, podName: o.pod, server, serverName: o.server, once });
+    for (const h of [pod, server]) {
+      (once ? h.once : h.counters).push(e);
+      this.#count(h, e, once, 1);
+    }
+    this.#bytes += e.bytes;
+  }
+
+  /** Forgets the object of `key`, if counted. */
+  remove(key: string): void {
+    const w = this.#where.get(key);
+    if (!w) return;
+    this.#where.delete(key);
+    for (const h of [w.pod, w.server]) {
+      const list = w.once ? h.once : h.counters;
+      list.splice(list.indexOf(w.entry), 1);
+      this.#count(h, w.entry, w.once, -1);
+    }
+    if (w.server.objects === 0) w.pod.servers.delete(w.serverName);
+    if (w.pod.objects === 0) this.#pods.delete(w.podName);
+    this.#bytes -= w.entry.bytes;
+  }
+
+  /**
+   * Chooses what to drop so that every bound holds, never `keep`, and forgets it (the caller
+   * removes it from the spool). With `keep` (the object just written), only its owner's bounds
+   * are looked at unless `all`: nobody else grew.
+   */
+  victims(bounds: SpoolBounds, keep?: string, all = keep === undefined): T[] {
+    const victims: T[] = [];
+    const drop = (e: T | undefined): boolean => {
+      if (!e) return false;
+      this.remove(e.key);
+      victims.push(e);
+      return true;
+    };
+    const serverMax = bounds.serverMaxObjects ?? Infinity;
+    const podBytes = bounds.podMaxBytes ?? bounds.maxBytes;
+    const podObjects = bounds.podMaxObjects ?? Infinity;
+    const w = all || keep === undefined ? undefined : this.#where.get(keep);
+    const pods = w ? [w.pod] : [...this.#pods.values()];
+    for (const pod of pods) {
+      for (const s of w ? [w.server] : [...pod.servers.values()]) {
+        while (s.objects > serverMax) {
+          if (!drop(this.#candidate(s, false, keep) ?? this.#candidate(s, true, keep))) break;
+        }
+      }
+      while (pod.bytes > podBytes || pod.objects > podObjects) {
+        if (!drop(this.#fromPod(pod, keep))) break;
+      }
+    }
+    while (this.#bytes > bounds.maxBytes) {
+      const every = [...this.#pods.values()];
+      const pod = biggest(
+        every.filter((p) => this.#candidate(p, false, keep)),
+        (p) => p.counterBytes,
+      ) ??
+        biggest(every.filter((p) => this.#candidate(p, true, keep)), (p) => p.bytes);
+      if (!pod || !drop(this.#fromPod(pod, keep))) break;
+    }
+    return victims;
+  }
+
+  /** The oldest object of `h` that may go, of counters or of those written once. */
+  #candidate(h: Held<T>, once: boolean, keep?: string): T | undefined {
+    const list = once ? h.once : h.counters;
+    return list[0]?.key !== keep ? list[0] : list[1];
+  }
+
+  /** The next object to drop from `pod`: from its server with the most counter bytes. */
+  #fromPod(pod: Pod<T>, keep?: string): T | undefined {
+    for (const once of [false, true]) {
+      if (!this.#candidate(pod, once, keep)) continue;
+      const servers = [...pod.servers.values()].filter((s) => this.#candidate(s, once, keep));
+      const s = biggest(servers, (h) => once ? h.bytes : h.counterBytes);
+      if (s) return this.#candidate(s, once, keep);
+    }
+    return undefined;
+  }
+
+  #count(h: Held<T>, e: T, once: boolean, sign: 1 | -1): void {
+    h.objects += sign;
+    h.bytes += sign * e.bytes;
+    if (!once) h.counterBytes += sign * e.bytes;
+  }
 }
 
 /**
@@ -115,34 +199,7 @@ export function evictionVictims<T extends { key: string; bytes: number }>(
   policy: SpoolPolicy,
   keep?: string,
 ): T[] {
-  const t = new Tally(entries, policy, keep);
-  const victims: T[] = [];
-  const drop = (e: T | undefined): boolean => {
-    if (!e) return false;
-    t.remove(e);
-    victims.push(e);
-    return true;
-  };
-  const serverMax = bounds.serverMaxObjects ?? Infinity;
-  const podBytes = bounds.podMaxBytes ?? bounds.maxBytes;
-  const podObjects = bounds.podMaxObjects ?? Infinity;
-  for (const pod of t.pods.values()) {
-    for (const s of pod.servers.values()) {
-      while (s.entries.length > serverMax) {
-        if (!drop(t.candidate(s, false) ?? t.candidate(s, true))) break;
-      }
-    }
-    while (pod.bytes > podBytes || pod.entries.length > podObjects) {
-      if (!drop(t.fromPod(pod))) break;
-    }
-  }
-  while (t.bytes > bounds.maxBytes) {
-    const withCounters = [...t.pods.values()].filter((p) =>
-      [...p.servers.values()].some((s) => t.candidate(s, false))
-    );
-    const pod = biggest(withCounters, (p) => p.counterBytes) ??
-      biggest([...t.pods.values()].filter((p) => t.fromPod(p)), (p) => p.bytes);
-    if (!pod || !drop(t.fromPod(pod))) break;
-  }
-  return victims;
+  const t = new SpoolTally<T>(policy);
+  for (const e of entries) t.add(e);
+  return t.victims(bounds, keep, true);
 }

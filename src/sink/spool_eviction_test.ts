@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { evictionVictims, type SpoolPolicy } from "./spool_eviction.ts";
+import { evictionVictims, type SpoolPolicy, SpoolTally } from "./spool_eviction.ts";
 import { storeOwnerOf, writtenOnce } from "../layout.ts";
 
 const policy: SpoolPolicy = { writtenOnce, ownerOf: storeOwnerOf };
@@ -86,4 +86,17 @@ Deno.test("with one owner (the default policy) eviction is oldest counters first
     e("q/covcounters.cd.2.1", 30),
   ];
   assert.deepEqual(keys(evictionVictims(entries, { maxBytes: 90 }, one)), ["p/covcounters.ab.1.1"]);
+});
+
+Deno.test("the tally follows rewrites and removals: a newer copy replaces the older", () => {
+  const t = new SpoolTally<{ key: string; bytes: number }>(policy);
+  t.add(e(`${A}/covcounters.ab.1.1`, 30));
+  t.add(e(`${B}/covcounters.ab.1.1`, 20));
+  t.add(e(`${A}/covcounters.ab.1.1`, 10)); // rewritten: now a's copy is the newest and smaller
+  assert.equal(t.bytes, 30);
+  assert.deepEqual(keys(t.victims({ maxBytes: 25 })), [`${B}/covcounters.ab.1.1`]);
+  t.remove(`${A}/covcounters.ab.1.1`);
+  t.remove(`${A}/covcounters.ab.1.1`); // twice: no-op
+  assert.equal(t.bytes, 0);
+  assert.deepEqual(t.victims({ maxBytes: 0 }), []);
 });
