@@ -84,6 +84,7 @@ Deno.test({
       const dir = join(root, collector.prefix);
       const counters = names(dir).filter((n) => n.startsWith("covcounters."));
       assert.equal(counters.length, 2, counters.join(","));
+      assert.equal(names(dir).length, 4, "meta-data, info.json and two counters slots");
       const pid = target.identity.pid;
       assert.ok(counters.every((n) => n.endsWith(`.${pid}.1`) || n.endsWith(`.${pid}.2`)));
       const r = await covdataPercentOf(dir);
