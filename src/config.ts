@@ -156,7 +156,7 @@ export const SETTINGS = {
     "spool-pod-max",
     bytes(0),
     "64MiB",
-    "Most bytes one pod (or host binary) keeps in the S3 spool (at most --spool-max)",
+    "Most bytes one pod (or host binary) keeps in the S3 spool (0: --spool-max alone bounds it)",
   ),
   credentialsFile: setting(
     "credentials-file",

@@ -84,7 +84,7 @@ export async function createSink(deps: SinkDeps, tuning: S3Tuning = {}): Promise
     maxBytes: config.spoolMax,
     writtenOnce,
     ownerOf: storeOwnerOf,
-    podMaxBytes: config.spoolPodMax,
+    podMaxBytes: config.spoolPodMax || config.spoolMax,
     podMaxObjects: SPOOL_POD_MAX_OBJECTS,
     serverMaxObjects: SPOOL_SERVER_MAX_OBJECTS,
     log: log.with({ part: "sink" }),
