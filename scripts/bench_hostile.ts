@@ -42,6 +42,10 @@ interface RunFigures {
   peakRssMiB: number;
   stores: number;
   pullsFailed: number;
+  /** Servers the collector held at the end (good and hostile). */
+  targets: number;
+  /** Log lines that name a hostile server. */
+  hostileLogLines: number;
 }
 
 interface Hostile {
@@ -167,6 +171,8 @@ async function oneRun(
         stores: metricSum(m, "coverage_collector_stores_total"),
         pullsFailed: [...(m.get("coverage_collector_pulls_total") ?? new Map())]
           .filter(([k]) => !k.includes('result="ok"')).reduce((s, [, v]) => s + v, 0),
+        targets: metricSum(m, "coverage_collector_targets"),
+        hostileLogLines: c.lines.filter((l) => l.includes("hostile-")).length,
       },
     };
   } finally {
