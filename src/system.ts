@@ -15,6 +15,11 @@ export interface RunResult {
 export interface RunOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * The child's whole environment when set (nothing of ours is inherited): a helper program
+   * never sees the collector's secrets (S3 keys, tokens) by accident.
+   */
+  env?: Record<string, string>;
 }
 
 /** A program could not be run, or did not finish in time. */
@@ -69,7 +74,7 @@ export function createSystem(hostRoot = "/"): System {
 export async function runProgram(
   command: string,
   args: string[],
-  { timeoutMs, signal }: RunOptions,
+  { timeoutMs, signal, env }: RunOptions,
 ): Promise<RunResult> {
   const timeout = AbortSignal.timeout(timeoutMs);
   const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -81,6 +86,7 @@ export async function runProgram(
       stdout: "piped",
       stderr: "piped",
       signal: both,
+      ...(env ? { env, clearEnv: true } : {}),
     }).spawn();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
