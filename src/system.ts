@@ -43,8 +43,11 @@ export interface System {
   readText(path: string): Promise<string>;
   readBytes(path: string): Promise<Uint8Array>;
   readLink(path: string): Promise<string>;
-  /** Names in a host directory. */
-  readDir(path: string): Promise<string[]>;
+  /**
+   * Names in a host directory; with `limit`, at most that many (the directory is streamed and the
+   * read stops there, so a huge directory costs no more than `limit` names).
+   */
+  readDir(path: string, limit?: number): Promise<string[]>;
   /** Runs a program with an argv array (never a shell); kills it at the timeout. */
   run(command: string, args: string[], opts: RunOptions): Promise<RunResult>;
   /** Milliseconds since the epoch. */
@@ -60,9 +63,13 @@ export function createSystem(hostRoot = "/"): System {
     readText: (p) => Deno.readTextFile(hostPath(p)),
     readBytes: (p) => Deno.readFile(hostPath(p)),
     readLink: (p) => Deno.readLink(hostPath(p)),
-    async readDir(p) {
+    async readDir(p, limit = Infinity) {
       const names: string[] = [];
-      for await (const e of Deno.readDir(hostPath(p))) names.push(e.name);
+      if (limit <= 0) return names;
+      for await (const e of Deno.readDir(hostPath(p))) {
+        names.push(e.name);
+        if (names.length >= limit) break;
+      }
       return names;
     },
     run: runProgram,

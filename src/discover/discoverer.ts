@@ -101,7 +101,7 @@ export class Discoverer {
     const { system, metrics } = this.#deps;
     const view = await this.#containers(signal);
     this.#scanner.retain(new Set(view.containers.map((c) => c.id)));
-    const ctx = new ScanContext(system, signal);
+    const ctx = new ScanContext(system, signal, this.#deps.log);
     if (this.#hostNs) ctx.seedNetns(1, this.#hostNs);
     else this.#hostNs = await ctx.netnsOf(1) ?? undefined;
     const unsure = view.crictlOk ? view.unsure : { has: () => true };
