@@ -315,3 +315,23 @@ Deno.test("without pod events the engine looks for new containers between scans"
   stop2.abort();
   await running2;
 });
+
+Deno.test("a burst of deletions of unknown pods while a scan runs costs at most one more scan", async () => {
+  const h = harness({});
+  const stop = new AbortController();
+  const release = h.hold();
+  const scanning = h.engine.scanOnce(stop.signal, { start: true, reason: "pod added" });
+  const pulls = Array.from(
+    { length: 20 },
+    (_, i) => h.engine.finalPull(`uid-gone-${i}`, "pod deleted", stop.signal),
+  );
+  release();
+  await scanning;
+  const reports = await Promise.all(pulls);
+  assert.ok(h.scans() <= 2, `${h.scans()} scans for 20 deletions`);
+  assert.deepEqual(reports.flat(), []);
+  // and a deletion after the burst still gets a scan of its own
+  await h.engine.finalPull("uid-late", "pod deleted", stop.signal);
+  assert.equal(h.scans(), 3);
+  stop.abort();
+});
