@@ -153,7 +153,7 @@ export class Engine {
     const began = performance.now();
     this.#judge.beginScan();
     const view = await this.#parts.scan(signal);
-    this.#pacer.note(view, this.#scans === 0, this.#deps.system.now());
+    this.#pacer.note(view, this.#scans === 0, this.#deps.system.monotonic());
     const found: Target[] = [];
     await this.#judge.judgeAll(view.candidates, signal, (t) => {
       found.push(t);

@@ -50,8 +50,13 @@ export interface System {
   readDir(path: string, limit?: number): Promise<string[]>;
   /** Runs a program with an argv array (never a shell); kills it at the timeout. */
   run(command: string, args: string[], opts: RunOptions): Promise<RunResult>;
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch: for names and for what people read, never for waits. */
   now(): number;
+  /**
+   * Milliseconds on a clock that only goes forward at a steady pace (not the wall clock, which
+   * NTP or a person may set back or forward by hours): for schedules, retries and ages.
+   */
+  monotonic(): number;
 }
 
 /** The real system under `hostRoot`. */
@@ -74,6 +79,7 @@ export function createSystem(hostRoot = "/"): System {
     },
     run: runProgram,
     now: () => Date.now(),
+    monotonic: () => performance.now(),
   };
 }
 
