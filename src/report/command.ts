@@ -164,6 +164,9 @@ export async function runReport(ctx: {
       await emit(safeJson({ source, other: diffWith, binaries: diffs }, undefined, 2) + "\n");
     } else if (format === "text") await emit(renderDiffText(diffs, source, diffWith) + "\n");
     else throw new UsageError(`--diff writes text or json, not ${format}`, HINT);
+    for (const e of [...here.errors, ...there.errors]) {
+      stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+    }
     return here.errors.length + there.errors.length > 0 ? 1 : 0;
   }
   const report = buildReport(here);
