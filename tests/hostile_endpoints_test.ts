@@ -51,20 +51,26 @@ function hostileApp() {
   return { app: createApp({ health, metrics, status: () => status }), status };
 }
 
-Deno.test("/metrics, /status and /readyz carry no raw control of a peer's name", async () => {
-  const { app, status } = hostileApp();
+Deno.test("/metrics carries no raw control of a peer's name", async () => {
+  const { app } = hostileApp();
   const metrics = await (await app.request("/metrics")).text();
   assertEquals(rawControls(metrics), [], JSON.stringify(metrics));
   const samples = metrics.split("\n").filter((l) => l.startsWith("coverage_collector_pulls_total"));
   assertEquals(samples.length, 2, metrics);
   ok(samples.some((l) => l.includes('binary="\\\\x9b2J\\\\x85"')), metrics);
+});
 
+Deno.test("/status is JSON with C1, U+2028 and bidi controls escaped, the values unchanged", async () => {
+  const { app, status } = hostileApp();
   const res = await app.request("/status");
   assertEquals(res.headers.get("content-type"), "application/json");
   const body = await res.text();
   assertEquals(rawControls(body, false), [], JSON.stringify(body));
   assertEquals(JSON.parse(body).targets, status.targets); // escaped, not changed
+});
 
+Deno.test("/readyz writes a reason quoting a peer on one line, escaped", async () => {
+  const { app } = hostileApp();
   const ready = await (await app.request("/readyz")).text();
   assertEquals(rawControls(ready), [], JSON.stringify(ready));
   assertEquals(ready.split("\n").length, 3, ready); // "not ready", the reason, ""
