@@ -6,10 +6,12 @@
 
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join } from "node:path";
+import { main } from "../src/cli.ts";
 import { renderReport, report, warn } from "../src/doctor/report.ts";
 import { Health } from "../src/health.ts";
 import { createLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
+import { renderTable } from "../src/once.ts";
 import { createApp } from "../src/server.ts";
 import { buildGo, hasGo, repoRoot } from "./harness/gobuild.ts";
 import { ALL_HOSTILE, HOSTILE, rawControls } from "./harness/hostile_text.ts";
@@ -101,4 +103,39 @@ Deno.test("doctor's table writes a check's detail and fix with their controls es
   const text = renderReport(report([warn("crictl", `pod ${ALL_HOSTILE}`, `see ${HOSTILE.osc8}`)]));
   assertEquals(rawControls(text), [], JSON.stringify(text));
   assertEquals(text.split("\n").length, 2, text);
+});
+
+Deno.test("once's table escapes what servers call themselves", () => {
+  const row = {
+    namespace: "ns",
+    pod: `p${HOSTILE.newline}`,
+    container: "c",
+    binary: ALL_HOSTILE,
+    address: "10.0.0.1:53700",
+    result: "failed",
+    detail: HOSTILE.c1,
+  };
+  const text = renderTable([row]);
+  assertEquals(rawControls(text), [], JSON.stringify(text));
+  assertEquals(text.split("\n").length, 2, text);
+});
+
+Deno.test("the command line's stdout and stderr escape any control a command lets through", async () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(["leaky"], {
+    leaky: {
+      summary: "prints a peer's name raw",
+      noSettings: true,
+      run: (ctx) => {
+        ctx.stdout(`line one\nname ${ALL_HOSTILE}`);
+        ctx.stderr(`warning: ${HOSTILE.esc}${HOSTILE.c1}`);
+        return Promise.resolve(0);
+      },
+    },
+  }, { stdout: (s) => out.push(s), stderr: (s) => err.push(s), env: {} });
+  assertEquals(code, 0);
+  assertEquals(rawControls(out.join(""), true), [], JSON.stringify(out));
+  assertEquals(rawControls(err.join(""), false), [], JSON.stringify(err));
+  assertEquals(out[0].split("\n")[0], "line one"); // the command's own newline stays
 });
