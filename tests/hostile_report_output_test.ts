@@ -15,8 +15,6 @@ import { hasGo } from "./harness/gobuild.ts";
 import { ALL_HOSTILE, HOSTILE, rawControls } from "./harness/hostile_text.ts";
 import { encodeMetaFile } from "./harness/metafile.ts";
 
-const HASH = "5a".repeat(16);
-const OTHER_HASH = "6b".repeat(16);
 const unit = { stLine: 3, stCol: 14, enLine: 5, enCol: 2, stmts: 1 };
 
 /** A file name that, written raw, is two profile lines: a forged covered block, then a.go's. */
@@ -45,26 +43,39 @@ const EVIL_PKG: MetaPackage = {
 
 const BINARY = `app${HOSTILE.esc}${HOSTILE.c1}${HOSTILE.lineSep}${HOSTILE.newline}`;
 
-/** One server's prefix: meta-data of `packages`, counters `covered` (per package, per function). */
+/**
+ * The meta-data file of `packages` and its hash, read from its header (bytes 24..40): whatever
+ * the harness puts there (the hash the runtime would compute, when it computes one) names it.
+ */
+function metaOf(packages: MetaPackage[]): { bytes: Uint8Array; hash: string } {
+  // A harness that does not compute hashes writes this one: distinct per package list.
+  const given = Array.from(new TextEncoder().encode(packages.map((p) => p.path).join()))
+    .reduce((h, b) => (h * 31 + b) >>> 0, 7).toString(16).padStart(8, "0").repeat(4);
+  const bytes = encodeMetaFile({ hash: given, mode: "count", granularity: 1, packages });
+  const hash = Array.from(bytes.subarray(24, 40), (b) => b.toString(16).padStart(2, "0")).join("");
+  return { bytes, hash };
+}
+
+/** One server's prefix: meta-data of `packages`, counters `covered` (per package, per function);
+ * the meta hash. */
 async function storePrefix(
   base: string,
-  opts: { binary: string; pod: string; hash: string; packages: MetaPackage[]; covered: number[][] },
-): Promise<void> {
+  opts: { binary: string; pod: string; packages: MetaPackage[]; covered: number[][] },
+): Promise<string> {
   const dir = join(base, "node-1", "ns", opts.pod, "c", "20261122T100005Z", "img", opts.binary);
   await Deno.mkdir(dir, { recursive: true });
+  const { bytes, hash } = metaOf(opts.packages);
+  await Deno.writeFile(join(dir, `covmeta.${hash}`), bytes);
   await Deno.writeFile(
-    join(dir, `covmeta.${opts.hash}`),
-    encodeMetaFile({ hash: opts.hash, mode: "count", granularity: 1, packages: opts.packages }),
-  );
-  await Deno.writeFile(
-    join(dir, `covcounters.${opts.hash}.1.1`),
+    join(dir, `covcounters.${hash}.1.1`),
     encodeCounterFile({
-      hash: opts.hash,
+      hash,
       functions: opts.covered.flatMap((fns, pkgIdx) =>
         fns.map((n, funcIdx) => ({ pkgIdx, funcIdx, counters: [n] }))
       ),
     }),
   );
+  return hash;
 }
 
 async function report(args: string[]) {
@@ -91,40 +102,29 @@ function profileFiles(text: string): string[] {
   return [...files].sort();
 }
 
-async function hostileStores(): Promise<{ tmp: string; a: string; b: string }> {
+async function hostileStores(): Promise<{ tmp: string; a: string; b: string; hash: string }> {
   const tmp = await Deno.makeTempDir({ prefix: "hostile-report-" });
   const a = join(tmp, "a"), b = join(tmp, "b");
   const packages = [SAFE_PKG, EVIL_PKG];
-  await storePrefix(a, {
+  const hash = await storePrefix(a, {
     binary: BINARY,
     pod: "p1",
-    hash: HASH,
     packages,
     covered: [[1, 0], [1, 1, 0]],
   });
   // Torn counters under a hostile pod name: an unreadable prefix, named on stderr.
   const torn = join(a, "node-1", "ns", `pod${HOSTILE.osc8}`, "c", "20261122T100005Z", "img", "x");
   await Deno.mkdir(torn, { recursive: true });
-  await Deno.writeFile(join(torn, `covcounters.${HASH}.1.1`), new Uint8Array(40));
-  await Deno.writeFile(
-    join(torn, `covmeta.${HASH}`),
-    encodeMetaFile({ hash: HASH, mode: "count", granularity: 1, packages }),
-  );
-  await storePrefix(b, {
-    binary: BINARY,
-    pod: "p1",
-    hash: HASH,
-    packages,
-    covered: [[0, 0], [0, 0, 1]],
-  });
+  await Deno.writeFile(join(torn, `covcounters.${hash}.1.1`), new Uint8Array(40));
+  await Deno.writeFile(join(torn, `covmeta.${hash}`), metaOf(packages).bytes);
+  await storePrefix(b, { binary: BINARY, pod: "p1", packages, covered: [[0, 0], [0, 0, 1]] });
   await storePrefix(b, {
     binary: `only${HOSTILE.osc8}`,
     pod: "p2",
-    hash: OTHER_HASH,
     packages: [EVIL_PKG],
     covered: [[1, 1, 1]],
   });
-  return { tmp, a, b };
+  return { tmp, a, b, hash };
 }
 
 Deno.test("report text, json, html and --diff of hostile names: no raw control on stdout or stderr", async () => {
@@ -172,7 +172,7 @@ Deno.test("report text, json, html and --diff of hostile names: no raw control o
 });
 
 Deno.test("report --format textfmt leaves out files whose names would break a profile line, naming them, exit 1", async () => {
-  const { tmp, a } = await hostileStores();
+  const { tmp, a, hash } = await hostileStores();
   try {
     const r = await report(["--format", "textfmt", a]);
     assertEquals(r.code, 1, r.err);
@@ -182,7 +182,7 @@ Deno.test("report --format textfmt leaves out files whose names would break a pr
     assertEquals(r.out.split("\n").filter((l) => l.includes("forged")), []);
     const refused = r.errLines.filter((l) => l.startsWith("report: textfmt: "));
     assertEquals(refused.length, 4, r.err);
-    ok(refused.every((l) => l.includes(`binary app\\x1b[31m`) && l.includes(HASH.slice(0, 12))));
+    ok(refused.every((l) => l.includes(`binary app\\x1b[31m`) && l.includes(hash.slice(0, 12))));
     ok(refused.some((l) => /package example\.test\/x: file .*forged\.go.*U\+000A/.test(l)), r.err);
     ok(refused.some((l) => /package evil\/\\x1b\[31mred.*U\+2028/.test(l)), r.err);
     ok(refused.some((l) => /U\+009B/.test(l)) && refused.some((l) => /U\+001B/.test(l)), r.err);
@@ -210,7 +210,6 @@ Deno.test({
       await storePrefix(store, {
         binary: "app",
         pod: "p1",
-        hash: HASH,
         packages: [SAFE_PKG],
         covered: [[1, 0]],
       });
