@@ -1,4 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import fc from "fast-check";
+import { fuzzRuns } from "../tests/harness/fuzz.ts";
 import { firstUnsafe, safeJson, safeLines, safeText } from "./terminal_text.ts";
 
 Deno.test("safeText writes C0, DEL, C1, U+2028/2029 and bidi controls visibly; the rest stays", () => {
@@ -18,4 +20,28 @@ Deno.test("safeJson is JSON.stringify with the controls it leaves raw escaped: t
     assertEquals(JSON.parse(s), value);
   }
   assertEquals(safeJson("\u2028"), '"\\u2028"');
+});
+
+/** Any UTF-16 text, weighted to the ranges that matter here. */
+const text = fc.array(
+  fc.oneof(
+    fc.integer({ min: 0, max: 0xa0 }),
+    fc.integer({ min: 0x2020, max: 0x2070 }),
+    fc.integer({ min: 0, max: 0xffff }),
+  ),
+  { maxLength: 40 },
+).map((codes) => String.fromCharCode(...codes));
+
+Deno.test("fuzz: safeText and safeLines leave no unsafe character; safeJson round-trips", () => {
+  fc.assert(
+    fc.property(text, (s) => {
+      assertEquals(firstUnsafe(safeText(s)), -1);
+      assertEquals(firstUnsafe(safeLines(s).replaceAll("\n", "")), -1);
+      assertEquals(safeLines(s).split("\n").length, s.split("\n").length);
+      const j = safeJson({ s, list: [s] }, undefined, 1);
+      assertEquals(firstUnsafe(j.replaceAll("\n", "")), -1);
+      assertEquals(JSON.parse(j), { s, list: [s] });
+    }),
+    fuzzRuns(500),
+  );
 });
