@@ -12,6 +12,7 @@ import { onShutdownSignals } from "./shutdown.ts";
 import { createSink } from "./sink/select.ts";
 import type { Sink } from "./sink/sink.ts";
 import { createSystem, sleep } from "./system.ts";
+import { safeText } from "./terminal_text.ts";
 import { hostPort, type Target } from "./target.ts";
 
 /** One row of the summary. */
@@ -26,8 +27,18 @@ export interface OnceRow {
 }
 
 /** Renders rows as an aligned text table. @example renderTable([]) // "no coverage servers found" */
-export function renderTable(rows: OnceRow[]): string {
-  if (rows.length === 0) return "no coverage servers found";
+export function renderTable(found: OnceRow[]): string {
+  if (found.length === 0) return "no coverage servers found";
+  // Cells are what pods call themselves (a header byte 0x9b arrives as C1 CSI): escape them.
+  const rows = found.map((r): OnceRow => ({
+    namespace: safeText(r.namespace),
+    pod: safeText(r.pod),
+    container: safeText(r.container),
+    binary: safeText(r.binary),
+    address: safeText(r.address),
+    result: safeText(r.result),
+    detail: safeText(r.detail),
+  }));
   const head: OnceRow = {
     namespace: "NAMESPACE",
     pod: "POD",

@@ -21,7 +21,7 @@ import {
 import { checkCoverage, CoverageError, type DecodedCoverage } from "./coverage.ts";
 import type { PullGate, PullSlot } from "./gate.ts";
 import { pullCoverage, PullError } from "./pull.ts";
-import { nextDelay } from "./schedule.ts";
+import { nextDelay, serverAge } from "./schedule.ts";
 import * as rule from "./store_rule.ts";
 
 /** Why a collector's run ended. */
@@ -149,11 +149,11 @@ export class Collector {
   /** Pulls on the schedule (by time since discovery) until the server is gone or `signal` aborts. */
   async run(signal: AbortSignal): Promise<EndReason> {
     const stop = AbortSignal.any([signal, this.#endNow.signal]);
+    const age = serverAge(this.#deps.system, this.#target.discoveredAt);
     while (!stop.aborted) {
       await this.pullNow(rule.SCHEDULE_REASON, signal);
       if (this.#ended) return this.#ended;
-      const age = this.#deps.system.now() - this.#target.discoveredAt.getTime();
-      if (!await sleep(nextDelay(this.#deps.config.pullSchedule, age), stop)) break;
+      if (!await sleep(nextDelay(this.#deps.config.pullSchedule, age()), stop)) break;
     }
     return this.#ended ?? "stopped";
   }
@@ -426,7 +426,7 @@ export class Collector {
       }
       const now = this.#deps.system.now();
       const decision = rule.decideStore(counters, this.#lastCounters, {
-        now,
+        now: this.#deps.system.monotonic(), // the refresh waits on it, never on the wall clock
         refreshMs: this.#refreshMs,
         final: reason !== rule.SCHEDULE_REASON,
       });
@@ -443,7 +443,11 @@ export class Collector {
       }
       const key = countersKey(this.prefix, hash, this.#countersPid(d.counters.pid), this.#slot);
       await this.#put(key, counters, signal);
-      this.#lastCounters = { bytes: counters, covered: decision.covered, at: now };
+      this.#lastCounters = {
+        bytes: counters,
+        covered: decision.covered,
+        at: this.#deps.system.monotonic(),
+      };
       this.#lastCountersKey = key;
       this.#slot = this.#slot === 1 ? 2 : 1;
     } catch (e) {

@@ -99,8 +99,8 @@ export async function createSink(deps: SinkDeps, tuning: S3Tuning = {}): Promise
   return spool;
 }
 
-function dirSink({ config, health }: SinkDeps): DirSink {
-  const sink = new DirSink(config.outputDir);
+function dirSink({ config, health, log }: SinkDeps): DirSink {
+  const sink = new DirSink(config.outputDir, { log });
   health.set("sink", { ready: true });
   return sink;
 }
