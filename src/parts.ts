@@ -50,7 +50,7 @@ export function buildEngine(
     recall: (target) => memory?.recall(target),
     collector: (target: Target): CollectorHandle => {
       const remember = memory
-        ? (at: Date, hash: string) => void memory.remember(target, at, hash)
+        ? (at: Date, hash: string) => memory.remember(target, at, hash)
         : undefined;
       const c = new Collector(
         target,

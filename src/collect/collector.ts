@@ -75,7 +75,7 @@ export interface CollectorDeps {
   bootId?: string;
   /** Called once the meta-data is stored: the prefix's discovery time and meta hash (the
    * prefix memory keeps them across restarts). */
-  remember?: (discoveredAt: Date, metaHash: string) => void;
+  remember?: (discoveredAt: Date, metaHash: string) => Promise<void> | void;
 }
 
 /** Tuning of one collector (not a setting: tests and benchmarks change it). */
@@ -419,7 +419,7 @@ export class Collector {
       if (!this.#metaStored && d.meta) {
         await this.#put(metaKey(this.prefix, hash), d.meta.bytes, signal);
         this.#metaStored = true;
-        this.#deps.remember?.(this.#prefixTime, hash);
+        await this.#deps.remember?.(this.#prefixTime, hash);
         this.#log.info("collecting", { prefix: this.prefix, hash, reason });
       }
       if (!this.#infoStored) {
