@@ -26,7 +26,7 @@ async function pullOnce(target: Target) {
     config: { pullSchedule: parseSchedule("1h"), pullTimeout: 2000, maxBody: 1 << 20 },
     hostname: "worker-1",
     bootId: "0b5e1d2c-3a4f",
-    remember: (at, hash) => remembered.push([at, hash]),
+    remember: (at, hash) => void remembered.push([at, hash]),
   };
   try {
     const c = new Collector({ ...target, port: server.port }, deps);
