@@ -12,12 +12,14 @@
  */
 
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { errorText } from "./errors.ts";
 import { prefixFor } from "./layout.ts";
 import type { Logger } from "./log.ts";
 import { readStartTime } from "./procfs/stat.ts";
+import { writeAtomic } from "./sink/dir.ts";
+import { ensureDirUnder, isTempName } from "./sink/no_follow.ts";
 import type { System } from "./system.ts";
 import type { Target } from "./target.ts";
 
@@ -93,20 +95,6 @@ async function readNoFollow(path: string, max: number): Promise<string> {
   return new TextDecoder().decode(buf.subarray(0, at));
 }
 
-/** Writes `text` to `path` with mode 0600: a new temp file (O_EXCL), then a rename over it. */
-async function writeAtomic0600(path: string, text: string): Promise<void> {
-  const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-  const tmp = `${path}.${rand}.tmp`;
-  try {
-    await Deno.writeTextFile(tmp, text, { createNew: true, mode: 0o600 });
-    await Deno.chmod(tmp, 0o600); // the umask may have taken bits away, never added: be exact
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-}
-
 export interface PrefixMemoryOptions {
   /** `<state-dir>/prefixes`. */
   dir: string;
@@ -153,9 +141,8 @@ export class PrefixMemory {
       return null;
     }
     try {
-      await Deno.mkdir(o.dir, { recursive: true, mode: 0o700 });
-      const st = await Deno.lstat(o.dir);
-      if (!st.isDirectory) throw new Error(st.isSymlink ? "is a symlink" : "is not a directory");
+      // The state dir is the operator's; `prefixes` in it is ours: never a symlink, mode 0700.
+      await ensureDirUnder(dirname(o.dir), [basename(o.dir)]);
     } catch (e) {
       log.warn("prefixes not kept across restarts: directory unusable", { error: e });
       return null;
@@ -206,7 +193,9 @@ export class PrefixMemory {
     }
     this.#entries.set(name, entry);
     try {
-      await writeAtomic0600(join(this.#o.dir, name), JSON.stringify(entry) + "\n");
+      // 0600, O_EXCL temp file, synced, renamed; a symlink at the name is refused.
+      const bytes = new TextEncoder().encode(JSON.stringify(entry) + "\n");
+      await writeAtomic(join(this.#o.dir, name), bytes);
     } catch (e) {
       this.#o.log.warn("prefix not remembered", { file: name, error: e });
     }
@@ -232,7 +221,7 @@ export class PrefixMemory {
     let ignored = 0;
     for (const name of names.sort()) {
       const path = join(this.#o.dir, name);
-      if (name.endsWith(".tmp")) {
+      if (isTempName(name)) {
         await Deno.remove(path).catch(() => {}); // an interrupted write
         continue;
       }
