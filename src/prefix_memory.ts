@@ -130,7 +130,7 @@ export class PrefixMemory {
    * prefix, as before.
    */
   static async open(opts: PrefixMemoryOptions): Promise<PrefixMemory | null> {
-    const o = { maxEntries: MAX_ENTRIES, ...opts };
+    const o = { ...opts, maxEntries: opts.maxEntries ?? MAX_ENTRIES };
     const log = o.log.with({ part: "prefixes", dir: o.dir });
     let bootId: string;
     try {
