@@ -55,6 +55,11 @@ export interface EngineParts {
   changed?(signal: AbortSignal): Promise<boolean>;
   /** True while pod events arrive (the kube watch runs): no need to look between scans. */
   watchingPods?(): boolean;
+  /**
+   * The discovery time a process stored before a restart keeps, and the meta hash its prefix
+   * holds (src/prefix_memory.ts); undefined for a process not stored before.
+   */
+  recall?(target: Target): { discoveredAt: Date; metaHash: string } | undefined;
   /** Entries of the parts' own long-lived maps (discovery's), for `sizes`. */
   sizes?(): Record<string, number>;
 }

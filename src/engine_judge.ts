@@ -190,12 +190,18 @@ export class Judge {
         this.#deps.system.now(),
       ),
     };
+    const known = this.#parts.recall?.(target);
+    if (known) {
+      target.remembered = { metaHash: known.metaHash, freshAt: target.discoveredAt };
+      target.discoveredAt = known.discoveredAt;
+    }
     this.#candidateOf.set(target.key, key);
     this.#log.info("coverage server found", {
       ...fields,
       host: c.host,
       binary: verdict.identity.binary,
       pid: hostPid,
+      ...(known ? { storedSince: known.discoveredAt.toISOString() } : {}),
     });
     return target;
   }

@@ -142,11 +142,14 @@ export function storeOwnerOf(key: string): StoreOwner {
 export interface InfoExtra {
   hostname: string;
   nodeName?: string;
+  /** /proc/sys/kernel/random/boot_id: with hostPid and hostStartTime it names one process. */
+  bootId?: string;
 }
 
 /**
  * The info.json of a target: `binary`, `host`, `port`, `pid` (the server's own PID), every extra
- * identity header, and the owner's facts for a reader.
+ * identity header, and the owner's facts for a reader; `hostPid`, `hostStartTime` and `bootId`
+ * name the process (`report` merges two prefixes of one process: src/report/processes.ts).
  *
  * @example infoJson(target, { hostname: "worker-1" }) // '{\n  "source_commit": "abc",\n  "binary": ...'
  */
@@ -159,6 +162,8 @@ export function infoJson(target: Target, extra: InfoExtra): string {
     port: target.port,
     pid: target.identity.pid,
     hostPid: target.hostPid,
+    hostStartTime: target.hostStartTime,
+    bootId: extra.bootId,
     owner: target.owner.kind,
     podUid: c?.podUid,
     namespace: c?.namespace,

@@ -7,7 +7,7 @@ import type { PullReport } from "./engine.ts";
 import { Health } from "./health.ts";
 import { Metrics } from "./metrics.ts";
 import { nodeHostname } from "./hostname.ts";
-import { buildEngine } from "./parts.ts";
+import { buildEngine, openPrefixMemory } from "./parts.ts";
 import { onShutdownSignals } from "./shutdown.ts";
 import { createSink } from "./sink/select.ts";
 import type { Sink } from "./sink/sink.ts";
@@ -91,7 +91,9 @@ export async function runOnce(config: Config, stdout: (s: string) => void): Prom
   try {
     const sink = await createSink(deps);
     const hostname = await nodeHostname(system, config.hostname);
-    const engine = buildEngine(deps, sink, hostname, () => config.nodeName || undefined);
+    const memory = await openPrefixMemory(deps, hostname);
+    const nodeName = () => config.nodeName || undefined;
+    const engine = buildEngine(deps, sink, hostname, nodeName, undefined, memory);
     const signal = shutdown.signal;
     const targets = await engine.scanOnce(signal);
     const rows = await Promise.all(targets.map(async (t) => {

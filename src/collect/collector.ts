@@ -71,6 +71,11 @@ export interface CollectorDeps {
   gate?: PullGate;
   /** Statement tables shared per meta hash (default: the process's). */
   tables?: StatementTables;
+  /** The node's boot ID (for info.json: with the start time it names the process). */
+  bootId?: string;
+  /** Called once the meta-data is stored: the prefix's discovery time and meta hash (the
+   * prefix memory keeps them across restarts). */
+  remember?: (discoveredAt: Date, metaHash: string) => Promise<void> | void;
 }
 
 /** Tuning of one collector (not a setting: tests and benchmarks change it). */
@@ -99,7 +104,9 @@ const SKIPPED_HELP =
  */
 export class Collector {
   /** The key prefix of this server's files (safe, bounded segments: see prefixFor). */
-  readonly prefix: string;
+  #prefix: string;
+  /** The discovery time the prefix carries (see Target.remembered). */
+  #prefixTime: Date;
   readonly #target: Target;
   readonly #deps: CollectorDeps;
   readonly #log: Logger;
@@ -132,13 +139,19 @@ export class Collector {
     this.#target = target;
     this.#deps = deps;
     this.#refreshMs = options.refreshMs ?? rule.DEFAULT_REFRESH_MS;
-    this.prefix = prefixFor(target, deps.hostname);
+    this.#prefixTime = target.discoveredAt;
+    this.#prefix = prefixFor(target, deps.hostname);
     this.#log = deps.log.with({ ...targetFields(target), binary: target.identity.binary });
     deps.metrics.counter(PULLS, PULLS_HELP);
     deps.metrics.counter(STORES, STORES_HELP);
     deps.metrics.counter(BYTES, BYTES_HELP);
     deps.metrics.counter(SKIPPED, SKIPPED_HELP);
     deps.metrics.counter(PID_MISMATCH, PID_MISMATCH_HELP);
+  }
+
+  /** The key prefix of this server's files (safe, bounded segments: see prefixFor). */
+  get prefix(): string {
+    return this.#prefix;
   }
 
   /** The reason the collector ended, if it has. */
@@ -370,6 +383,21 @@ export class Collector {
     }
   }
 
+  /**
+   * Before anything is stored: a remembered process whose build (meta hash) is not the one its
+   * prefix holds (it exec'd another build under the same name) is a new process to the store.
+   */
+  #checkRemembered(hash: string): void {
+    const r = this.#target.remembered;
+    if (!r || this.#stores > 0 || r.metaHash === hash) return;
+    this.#log.info("remembered process has another build: new prefix", {
+      remembered: r.metaHash,
+      hash,
+    });
+    this.#prefixTime = r.freshAt;
+    this.#prefix = prefixFor({ ...this.#target, discoveredAt: r.freshAt }, this.#deps.hostname);
+  }
+
   async #put(key: string, data: Uint8Array, signal: AbortSignal): Promise<void> {
     const { sink, metrics } = this.#deps;
     try {
@@ -410,16 +438,19 @@ export class Collector {
     if (d.meta && this.#table?.hash !== d.meta.hash) this.#useMeta(d.meta.hash, d.meta.bytes);
     const hash = this.#metaHash!;
     const counters = d.counters.bytes;
+    this.#checkRemembered(hash);
     try {
       if (!this.#metaStored && d.meta) {
         await this.#put(metaKey(this.prefix, hash), d.meta.bytes, signal);
         this.#metaStored = true;
+        await this.#deps.remember?.(this.#prefixTime, hash);
         this.#log.info("collecting", { prefix: this.prefix, hash, reason });
       }
       if (!this.#infoStored) {
-        const info = infoJson(this.#target, {
+        const info = infoJson({ ...this.#target, discoveredAt: this.#prefixTime }, {
           hostname: this.#deps.hostname,
           nodeName: this.#deps.nodeName?.(),
+          bootId: this.#deps.bootId,
         });
         await this.#put(infoKey(this.prefix), new TextEncoder().encode(info), signal);
         this.#infoStored = true;
