@@ -27,7 +27,7 @@ import {
 } from "./coverage.ts";
 import type { PullGate, PullSlot } from "./gate.ts";
 import { pullCoverage, PullError } from "./pull.ts";
-import { nextDelay } from "./schedule.ts";
+import { nextDelay, serverAge } from "./schedule.ts";
 import * as rule from "./store_rule.ts";
 
 /** Why a collector's run ended. */
@@ -77,6 +77,11 @@ export interface CollectorDeps {
   gate?: PullGate;
   /** Statement tables shared per checked meta-data file (default: the process's). */
   tables?: StatementTables;
+  /** The node's boot ID (for info.json: with the start time it names the process). */
+  bootId?: string;
+  /** Called once the meta-data is stored: the prefix's discovery time and meta hash (the
+   * prefix memory keeps them across restarts). */
+  remember?: (discoveredAt: Date, metaHash: string) => Promise<void> | void;
 }
 
 /** Tuning of one collector (not a setting: tests and benchmarks change it). */
@@ -91,11 +96,14 @@ const STORES = "coverage_collector_stores_total";
 const STORES_HELP = "Objects stored by result";
 const BYTES = "coverage_collector_stored_bytes_total";
 const BYTES_HELP = "Bytes of coverage objects stored";
+const PID_MISMATCH = "coverage_collector_counters_pid_mismatch_total";
+const PID_MISMATCH_HELP =
+  "Pulls whose counters_filename named another PID than X-Art-Coverage-Pid (stored under the latter)";
 const SKIPPED = "coverage_collector_skipped_unchanged_total";
 const SKIPPED_HELP =
   "Pulls not stored: counters identical to the last stored, or no block covered that it lacked";
-const MISMATCH = "coverage_collector_meta_hash_mismatch_total";
-const MISMATCH_HELP =
+const META_MISMATCH = "coverage_collector_meta_hash_mismatch_total";
+const META_MISMATCH_HELP =
   "Pulls refused because a meta hash a server sent is not the one its meta-data contents give " +
   "(file: meta, the meta-data's own claim; counters, what the counters name)";
 
@@ -106,7 +114,9 @@ const MISMATCH_HELP =
  */
 export class Collector {
   /** The key prefix of this server's files (safe, bounded segments: see prefixFor). */
-  readonly prefix: string;
+  #prefix: string;
+  /** The discovery time the prefix carries (see Target.remembered). */
+  #prefixTime: Date;
   readonly #target: Target;
   readonly #deps: CollectorDeps;
   readonly #log: Logger;
@@ -141,13 +151,20 @@ export class Collector {
     this.#target = target;
     this.#deps = deps;
     this.#refreshMs = options.refreshMs ?? rule.DEFAULT_REFRESH_MS;
-    this.prefix = prefixFor(target, deps.hostname);
+    this.#prefixTime = target.discoveredAt;
+    this.#prefix = prefixFor(target, deps.hostname);
     this.#log = deps.log.with({ ...targetFields(target), binary: target.identity.binary });
     deps.metrics.counter(PULLS, PULLS_HELP);
     deps.metrics.counter(STORES, STORES_HELP);
     deps.metrics.counter(BYTES, BYTES_HELP);
     deps.metrics.counter(SKIPPED, SKIPPED_HELP);
-    deps.metrics.counter(MISMATCH, MISMATCH_HELP);
+    deps.metrics.counter(META_MISMATCH, META_MISMATCH_HELP);
+    deps.metrics.counter(PID_MISMATCH, PID_MISMATCH_HELP);
+  }
+
+  /** The key prefix of this server's files (safe, bounded segments: see prefixFor). */
+  get prefix(): string {
+    return this.#prefix;
   }
 
   /** The reason the collector ended, if it has. */
@@ -158,11 +175,11 @@ export class Collector {
   /** Pulls on the schedule (by time since discovery) until the server is gone or `signal` aborts. */
   async run(signal: AbortSignal): Promise<EndReason> {
     const stop = AbortSignal.any([signal, this.#endNow.signal]);
+    const age = serverAge(this.#deps.system, this.#target.discoveredAt);
     while (!stop.aborted) {
       await this.pullNow(rule.SCHEDULE_REASON, signal);
       if (this.#ended) return this.#ended;
-      const age = this.#deps.system.now() - this.#target.discoveredAt.getTime();
-      if (!await sleep(nextDelay(this.#deps.config.pullSchedule, age), stop)) break;
+      if (!await sleep(nextDelay(this.#deps.config.pullSchedule, age()), stop)) break;
     }
     return this.#ended ?? "stopped";
   }
@@ -328,7 +345,7 @@ export class Collector {
       const kind = e instanceof PullError || e instanceof CoverageError ? e.kind : "error";
       metrics.inc(PULLS, PULLS_HELP, { result: kind });
       if (e instanceof CoverageError && e.file) {
-        metrics.inc(MISMATCH, MISMATCH_HELP, { file: e.file });
+        metrics.inc(META_MISMATCH, META_MISMATCH_HELP, { file: e.file });
       }
       if (kind === "aborted") return { result: "aborted", error: errorText(e) };
       if (e instanceof PullError && !await this.#alive()) {
@@ -387,6 +404,21 @@ export class Collector {
     }
   }
 
+  /**
+   * Before anything is stored: a remembered process whose build (meta hash) is not the one its
+   * prefix holds (it exec'd another build under the same name) is a new process to the store.
+   */
+  #checkRemembered(hash: string): void {
+    const r = this.#target.remembered;
+    if (!r || this.#stores > 0 || r.metaHash === hash) return;
+    this.#log.info("remembered process has another build: new prefix", {
+      remembered: r.metaHash,
+      hash,
+    });
+    this.#prefixTime = r.freshAt;
+    this.#prefix = prefixFor({ ...this.#target, discoveredAt: r.freshAt }, this.#deps.hostname);
+  }
+
   async #put(key: string, data: Uint8Array, signal: AbortSignal): Promise<void> {
     const { sink, metrics } = this.#deps;
     try {
@@ -402,6 +434,26 @@ export class Collector {
     this.#lastStore = this.#deps.system.now();
   }
 
+  /**
+   * The PID in counters names: always the identity's (X-Art-Coverage-Pid, matched to the host
+   * process's NSpid at discovery and checked on every answer), never the one the server puts in
+   * its counters_filename: a new PID there each pull would be a new object each pull. A name
+   * that disagrees is logged (once per value) and counted, and its data kept.
+   */
+  #countersPid(named: number): number {
+    const pid = this.#target.identity.pid;
+    if (named !== pid) {
+      this.#deps.metrics.inc(PID_MISMATCH, PID_MISMATCH_HELP);
+      if (this.#once.changed("counters-pid", String(named))) {
+        this.#log.warn("counters_filename names another PID than the server's identity", {
+          namedPid: named,
+          pid,
+        });
+      }
+    }
+    return pid;
+  }
+
   async #store(d: DecodedCoverage, reason: string, signal: AbortSignal): Promise<PullOutcome> {
     if (d.meta) {
       // Keyed by the hash computed from the contents (verifyMeta), never by a claimed one.
@@ -414,23 +466,26 @@ export class Collector {
     }
     const hash = this.#metaHash!;
     const counters = d.counters.bytes;
+    this.#checkRemembered(hash);
     try {
       if (!this.#metaStored && d.meta) {
         await this.#put(metaKey(this.prefix, hash), d.meta.bytes, signal);
         this.#metaStored = true;
+        await this.#deps.remember?.(this.#prefixTime, hash);
         this.#log.info("collecting", { prefix: this.prefix, hash, reason });
       }
       if (!this.#infoStored) {
-        const info = infoJson(this.#target, {
+        const info = infoJson({ ...this.#target, discoveredAt: this.#prefixTime }, {
           hostname: this.#deps.hostname,
           nodeName: this.#deps.nodeName?.(),
+          bootId: this.#deps.bootId,
         });
         await this.#put(infoKey(this.prefix), new TextEncoder().encode(info), signal);
         this.#infoStored = true;
       }
       const now = this.#deps.system.now();
       const decision = rule.decideStore(counters, this.#lastCounters, {
-        now,
+        now: this.#deps.system.monotonic(), // the refresh waits on it, never on the wall clock
         refreshMs: this.#refreshMs,
         final: reason !== rule.SCHEDULE_REASON,
       });
@@ -445,9 +500,13 @@ export class Collector {
       if (error && this.#once.changed("parse", error)) {
         this.#log.warn("counters not parsed: stored whenever their bytes change", { error });
       }
-      const key = countersKey(this.prefix, hash, d.counters.pid, this.#slot);
+      const key = countersKey(this.prefix, hash, this.#countersPid(d.counters.pid), this.#slot);
       await this.#put(key, counters, signal);
-      this.#lastCounters = { bytes: counters, covered: decision.covered, at: now };
+      this.#lastCounters = {
+        bytes: counters,
+        covered: decision.covered,
+        at: this.#deps.system.monotonic(),
+      };
       this.#lastCountersKey = key;
       this.#slot = this.#slot === 1 ? 2 : 1;
     } catch (e) {

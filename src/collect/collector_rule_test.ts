@@ -18,10 +18,11 @@ import {
 const HASH = fakeBuild("app").hash;
 const REFRESH = 60_000;
 
-/** A live /proc entry for PID 4242 and a clock the test moves. */
-function clockSystem(): System & { time: number } {
+/** A live /proc entry for PID 4242 and a clock the test moves (`wallJump`: the wall clock set). */
+function clockSystem(): System & { time: number; wallJump: number } {
   const sys = {
     time: 1_000_000,
+    wallJump: 0,
     hostRoot: "/",
     hostPath: (p: string) => p,
     readText: (path: string) =>
@@ -32,7 +33,8 @@ function clockSystem(): System & { time: number } {
     readLink: () => Promise.reject(new Error("unused")),
     readDir: () => Promise.reject(new Error("unused")),
     run: () => Promise.reject(new Error("unused")),
-    now: () => sys.time,
+    now: () => sys.time + sys.wallJump,
+    monotonic: () => sys.time,
   };
   return sys;
 }
@@ -49,7 +51,7 @@ async function withCollector(
   fn: (t: {
     server: ReturnType<typeof startFakeCoverageServer>;
     sink: MemorySink;
-    system: System & { time: number };
+    system: System & { time: number; wallJump: number };
     metrics: Metrics;
     collector: Collector;
     pull: (reason?: string) => Promise<string>;
@@ -115,7 +117,7 @@ Deno.test("a newly covered block is stored on the next periodic pull, then skipp
   });
 });
 
-Deno.test("changed counters are stored once the last store is refreshMs old (System.now)", async () => {
+Deno.test("changed counters are stored once the last store is refreshMs old (System.monotonic)", async () => {
   await withCollector(async ({ server, system, pull, counterPuts }) => {
     assertEquals(await pull(), "stored");
     server.state.functions = funcs([1, 0], 2);
@@ -127,6 +129,19 @@ Deno.test("changed counters are stored once the last store is refreshMs old (Sys
     server.state.functions = funcs([1, 0], 3);
     system.time += REFRESH - 1;
     assertEquals(await pull(), "unchanged");
+    assertEquals(counterPuts(), 2);
+  });
+});
+
+Deno.test("the refresh ignores the wall clock: set forward by hours no store at once, set back no stall", async () => {
+  await withCollector(async ({ server, system, pull, counterPuts }) => {
+    assertEquals(await pull(), "stored");
+    server.state.functions = funcs([1, 0], 2);
+    system.wallJump = 3 * 3_600_000;
+    assertEquals(await pull(), "unchanged", "a jump forward is not a refresh");
+    system.wallJump = -3 * 3_600_000;
+    system.time += REFRESH;
+    assertEquals(await pull(), "stored", "a jump back does not hold the refresh off");
     assertEquals(counterPuts(), 2);
   });
 });

@@ -45,6 +45,7 @@ function fakeSystem(
     readDir: () => Promise.reject(new Error("unused")),
     run: () => Promise.reject(new Error("unused")),
     now: () => Date.now(),
+    monotonic: () => performance.now(),
   };
   return sys;
 }
@@ -313,6 +314,29 @@ Deno.test("a pull does not wait for the store of the pull before it (a final pul
     assertEquals(server.maxConcurrent, 1, "still one pull at a time");
   } finally {
     open();
+    await server.close();
+  }
+});
+
+Deno.test("the wall clock set forward by hours does not stall the pull schedule (ages count on the monotonic clock)", async () => {
+  const { server, system, collector } = setup("100ms@1m,1h");
+  // the target was found a second ago (makeTarget's discovery time) ...
+  const found = makeTarget({}).discoveredAt.getTime() + 1_000 - performance.now();
+  let jump = 0;
+  system.now = () => found + performance.now() + jump;
+  const ac = new AbortController();
+  const running = collector.run(ac.signal);
+  let guard: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await server.waitRequests(1);
+    jump = 3 * 3_600_000; // the server is seconds old, not 3 h: pulls stay 100 ms apart
+    const stalled = new Promise<string>((r) => guard = setTimeout(() => r("stalled"), 30_000));
+    const got = await Promise.race([server.waitRequests(3).then(() => "pulled"), stalled]);
+    assertEquals(got, "pulled");
+  } finally {
+    clearTimeout(guard);
+    ac.abort();
+    await running;
     await server.close();
   }
 });

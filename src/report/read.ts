@@ -15,6 +15,7 @@ import {
   type Profile,
 } from "../coverage/profile.ts";
 import { groupPrefixes, matches, type PrefixFilter, type StoredPrefix } from "./prefixes.ts";
+import { MAX_INFO_BYTES, parseInfoFacts, Twins } from "./processes.ts";
 import type { StoreReader } from "./store.ts";
 
 /** A merged binary: its profile and where its data came from. */
@@ -95,6 +96,8 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     .sort((a, b) => (a.dir < b.dir ? -1 : 1));
   const byHash = new Map<string, MergedBinary>();
   const errors: PrefixError[] = [];
+  // One process stored under two prefixes is merged by maximum, not added (see processes.ts).
+  const twins = new Twins<MergedBinary>(taken);
 
   // Every prefix's covmeta is read and must hash to its name: a forged copy (one claiming a real
   // build's hash) is that prefix's error, and never stands in for, or poisons, the real one.
@@ -126,7 +129,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
   const readPrefix = async (p: StoredPrefix) => {
     if (p.counters.size === 0) throw new Error("no counter files");
     // Read and check everything first, then merge: a bad file leaves nothing half-merged.
-    const pending: { b: MergedBinary; counters: ParsedCounters }[] = [];
+    const pending: { b: MergedBinary; counters: ParsedCounters; id: string }[] = [];
     const checked = new Map<string, MergedBinary>();
     for (const [id, keys] of p.counters) {
       const hash = id.slice(0, 32);
@@ -145,11 +148,19 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       }
       const counters = latestOf(snapshots);
       checkCounters(b.profile, counters);
-      pending.push({ b, counters });
+      pending.push({ b, counters, id });
     }
-    for (const { b, counters } of pending) {
-      addCounters(b.profile, counters);
-      b.processes++;
+    const facts = twins.any(p)
+      ? parseInfoFacts(
+        await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null),
+      )
+      : {};
+    for (const { b, counters, id } of pending) {
+      if (twins.has(p, id)) twins.hold(p, id, facts, counters, b);
+      else {
+        addCounters(b.profile, counters);
+        b.processes++;
+      }
     }
     for (const b of new Set(pending.map((x) => x.b))) {
       b.prefixes++;
@@ -177,6 +188,10 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
   };
   const n = Math.max(1, Math.min(opts.concurrency ?? 16, taken.length));
   await Promise.all(Array.from({ length: n }, worker));
+  for (const { binary, counters } of twins.processes()) {
+    addCounters(binary.profile, counters);
+    binary.processes++;
+  }
   errors.sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
   const binaries = [...byHash.values()].filter((b) => b.prefixes > 0)
     .sort((a, b) => {
