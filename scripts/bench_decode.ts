@@ -3,7 +3,7 @@
  * `deno run -A scripts/bench_decode.ts [--body 64MiB] [--old]`.
  *
  * A separate server process streams a /coverage body of the given size (a meta-data file of
- * nearly all of it, valid header, plus a small counters file) from a temporary file; a fresh
+ * nearly all of it, valid throughout, plus a small counters file) from a temporary file; a fresh
  * measuring process pulls it with the collector's own pull and check, and stores the meta-data
  * with the directory sink, while a 5 ms timer measures how late it fires (the longest event-loop
  * stall). Reported: wall time, RSS before/after/peak and their growth over the body size.
@@ -15,11 +15,9 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { parseBytes } from "../src/units.ts";
 import { pullCoverage } from "../src/collect/pull.ts";
-import { checkCoverage, decodeCounters, decodeMeta } from "../src/collect/coverage.ts";
+import { checkCoverage, decodeCounters, decodeMeta, verifyMeta } from "../src/collect/coverage.ts";
 import { DirSink } from "../src/sink/dir.ts";
-import { identityHeaders, makeCounters, makeMeta } from "../tests/harness/covfiles.ts";
-
-const HASH = "00112233445566778899aabbccddeeff";
+import { fakeBuild, identityHeaders, makeCounters } from "../tests/harness/covfiles.ts";
 
 /** What one measuring run reports. */
 export interface DecodeReport {
@@ -45,7 +43,8 @@ function statusKiB(field: string): number {
 /** Writes a body of about `size` bytes to `path`. */
 async function writeBody(path: string, size: number): Promise<number> {
   const metaLen = Math.floor((size - 300) / 4) * 3 - 56;
-  const meta = makeMeta(HASH, metaLen);
+  // A real-shaped file (hashes as Go computes them): the collector decodes all of it.
+  const { hash: HASH, bytes: meta } = fakeBuild("bench", metaLen);
   const counters = makeCounters(HASH, 7);
   const f = await Deno.open(path, { write: true, create: true, truncate: true });
   const w = async (s: string) => await f.write(new TextEncoder().encode(s));
@@ -110,7 +109,9 @@ async function measure(
       timeoutMs: 600_000,
       maxBody,
     });
-    const d = checkCoverage(r.body, { expectMeta: true });
+    // As the collector does: the meta-data decoded and checked yielding, then the rest.
+    const meta = await verifyMeta(r.body.meta_data);
+    const d = checkCoverage(r.body, { expectMeta: true, meta });
     await sink.put(`x/covmeta.${d.meta!.hash}`, d.meta!.bytes);
   }
   const ms = performance.now() - t0;

@@ -1,6 +1,7 @@
 /** The command line: commands, flags, --help, exit codes. */
 
 import { secrets } from "./secrets.ts";
+import { safeLines } from "./terminal_text.ts";
 import { errorText } from "./errors.ts";
 import { parseArgs } from "node:util";
 import { collectorEnv, type Config, ConfigError, envName, loadConfig, SETTINGS } from "./config.ts";
@@ -92,8 +93,10 @@ export async function main(
   // A command's report may quote a peer's error, and a peer may quote our credentials.
   const out = io.stdout ?? ((s: string) => console.log(s));
   const err = io.stderr ?? ((s: string) => console.error(s));
-  const stdout = (s: string) => out(secrets.redact(s));
-  const stderr = (s: string) => err(secrets.redact(s));
+  // And no control a peer chose reaches the terminal (each command escapes its own text; this
+  // is the backstop for any it missed).
+  const stdout = (s: string) => out(safeLines(secrets.redact(s)));
+  const stderr = (s: string) => err(safeLines(secrets.redact(s)));
   // `deno task start -- once` passes the `--` through: it separates nothing here.
   if (args[0] === "--") args = args.slice(1);
   let name = "run";

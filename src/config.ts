@@ -152,6 +152,12 @@ export const SETTINGS = {
     "Directory for the S3 spool and state",
   ),
   spoolMax: setting("spool-max", bytes(0), "256MiB", "Most bytes kept in the S3 spool"),
+  spoolPodMax: setting(
+    "spool-pod-max",
+    bytes(0),
+    "64MiB",
+    "Most bytes one pod (or host binary) keeps in the S3 spool (0: --spool-max alone bounds it)",
+  ),
   credentialsFile: setting(
     "credentials-file",
     text,

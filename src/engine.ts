@@ -55,6 +55,11 @@ export interface EngineParts {
   changed?(signal: AbortSignal): Promise<boolean>;
   /** True while pod events arrive (the kube watch runs): no need to look between scans. */
   watchingPods?(): boolean;
+  /**
+   * The discovery time a process stored before a restart keeps, and the meta hash its prefix
+   * holds (src/prefix_memory.ts); undefined for a process not stored before.
+   */
+  recall?(target: Target): { discoveredAt: Date; metaHash: string } | undefined;
   /** Entries of the parts' own long-lived maps (discovery's), for `sizes`. */
   sizes?(): Record<string, number>;
 }
@@ -87,6 +92,8 @@ export class Engine {
   #lastScan: { at: string; ms: number; candidates: number; crictlOk: boolean } | null = null;
   #collectorsSignal: AbortSignal | null = null;
   #scanInFlight: Promise<unknown> = Promise.resolve();
+  /** A scan asked for that has not begun yet (later askers join it). */
+  #queuedScan: { start: boolean; scan: Promise<Target[]> } | null = null;
 
   constructor(deps: Deps, parts: EngineParts) {
     this.#deps = deps;
@@ -129,8 +136,17 @@ export class Engine {
     opts: { start?: boolean; reason?: string } = {},
   ): Promise<Target[]> {
     // One scan at a time: a trigger during a scan waits for it rather than racing it (two
-    // scans at once would probe the same new server twice).
-    const next = this.#scanInFlight.catch(() => {}).then(() => this.#scan(signal, opts));
+    // scans at once would probe the same new server twice). A scan asked for while another is
+    // already waiting its turn joins that one: it has not begun, so it sees all that the new
+    // caller wants seen (a burst of deletions of unknown pods costs one more scan, not one each).
+    const start = opts.start ?? false;
+    const queued = this.#queuedScan;
+    if (queued && queued.start === start) return queued.scan;
+    const next: Promise<Target[]> = this.#scanInFlight.catch(() => {}).then(() => {
+      if (this.#queuedScan?.scan === next) this.#queuedScan = null;
+      return this.#scan(signal, opts);
+    });
+    this.#queuedScan = { start, scan: next };
     this.#scanInFlight = next;
     return next;
   }
@@ -142,7 +158,7 @@ export class Engine {
     const began = performance.now();
     this.#judge.beginScan();
     const view = await this.#parts.scan(signal);
-    this.#pacer.note(view, this.#scans === 0, this.#deps.system.now());
+    this.#pacer.note(view, this.#scans === 0, this.#deps.system.monotonic());
     const found: Target[] = [];
     await this.#judge.judgeAll(view.candidates, signal, (t) => {
       found.push(t);

@@ -64,11 +64,11 @@ export class Judge {
     for (const key of [...this.#probeErrors.keys()]) {
       if (!live.has(key)) this.#probeErrors.delete(key);
     }
-    const now = this.#deps.system.now();
-    this.#clock.forget(now);
+    this.#clock.forget(this.#deps.system.now());
+    const now = this.#deps.system.monotonic(); // retries wait on it: a wall clock set back stalls
     const fresh = candidates.filter((c) => {
       const key = candidateKey(c);
-      return !this.#verdicts.has(key) && (this.#probeErrors.get(key)?.retryAt ?? 0) <= now;
+      return !this.#verdicts.has(key) && (this.#probeErrors.get(key)?.retryAt ?? -Infinity) <= now;
     });
     await forEachLimited(fresh, PROBE_CONCURRENCY, async (c) => {
       let t: Target | null;
@@ -141,7 +141,7 @@ export class Judge {
   #retryLater(key: string): number {
     const failures = (this.#probeErrors.get(key)?.failures ?? 0) + 1;
     const wait = Math.min(PROBE_RETRY_MAX_MS, PROBE_RETRY_MS * 2 ** (failures - 1));
-    this.#probeErrors.set(key, { failures, retryAt: this.#deps.system.now() + wait });
+    this.#probeErrors.set(key, { failures, retryAt: this.#deps.system.monotonic() + wait });
     return failures;
   }
 
@@ -190,12 +190,18 @@ export class Judge {
         this.#deps.system.now(),
       ),
     };
+    const known = this.#parts.recall?.(target);
+    if (known) {
+      target.remembered = { metaHash: known.metaHash, freshAt: target.discoveredAt };
+      target.discoveredAt = known.discoveredAt;
+    }
     this.#candidateOf.set(target.key, key);
     this.#log.info("coverage server found", {
       ...fields,
       host: c.host,
       binary: verdict.identity.binary,
       pid: hostPid,
+      ...(known ? { storedSince: known.discoveredAt.toISOString() } : {}),
     });
     return target;
   }

@@ -15,13 +15,16 @@ const FAST_RESCAN_MS = 1_000;
  *
  * @example
  * const pacer = new ScanPacer();
- * pacer.note(view, firstScan, Date.now()); await sleep(pacer.nextDelay(config.scanInterval));
+ * pacer.note(view, firstScan, system.monotonic()); await sleep(pacer.nextDelay(config.scanInterval));
  */
 export class ScanPacer {
   #containerFirstSeen = new Map<string, number>();
   #youngWithoutServer = false;
 
-  /** Takes in a scan's containers (`firstScan`: those already running are not new). */
+  /**
+   * Takes in a scan's containers (`firstScan`: those already running are not new); `now` is on
+   * the monotonic clock.
+   */
   note(view: ScanView, firstScan: boolean, now: number): void {
     const ids = new Set(view.containers.map((c) => c.id));
     // Containers already running at the first scan are not new: no fast rescans at start-up.

@@ -36,13 +36,14 @@ function cand(c: ContainerInfo | null, port: number, inode: number): Candidate {
 
 function harness(kinds: Record<number, "coverage" | "plain" | "wrong-pid" | "silent" | "throws">) {
   const config = loadConfig({ "scan-interval": "1h" }, {});
-  const clock = { now: 1_000_000 };
+  /** `now` is the wall clock (may jump), `mono` the monotonic one (only goes forward). */
+  const clock = { now: 1_000_000, mono: 0 };
   const deps: Deps = {
     config,
     log: silentLogger,
     metrics: new Metrics(),
     health: new Health(),
-    system: { ...createSystem("/"), now: () => clock.now },
+    system: { ...createSystem("/"), now: () => clock.now, monotonic: () => clock.mono },
   };
   let view: ScanView = { candidates: [], containers: [], crictlOk: true };
   const probed: number[] = [];
@@ -215,10 +216,10 @@ Deno.test("a listener that does not answer is probed again later, less often", a
   await h.engine.scanOnce(s);
   await h.engine.scanOnce(s);
   assert.deepEqual(h.probed, [53705], "not again at once");
-  h.clock.now += 5_000;
+  h.clock.mono += 5_000;
   await h.engine.scanOnce(s);
   assert.deepEqual(h.probed, [53705, 53705], "again after 5 s");
-  h.clock.now += 5_000;
+  h.clock.mono += 5_000;
   await h.engine.scanOnce(s);
   assert.equal(h.probed.length, 2, "the next wait is 10 s");
 });
@@ -250,7 +251,7 @@ Deno.test("a server whose collector cannot start costs only itself; it is judged
   assert.deepEqual(running().sort(), [53701, 53702], "the others started");
   await h.engine.scanOnce(stop.signal, { start: true });
   assert.deepEqual(h.probed.filter((p) => p === 53700).length, 1, "not again at once");
-  h.clock.now += 5_000;
+  h.clock.mono += 5_000;
   await h.engine.scanOnce(stop.signal, { start: true });
   assert.deepEqual(h.probed.filter((p) => p === 53700).length, 2, "judged again, not stuck");
   assert.deepEqual(made.filter((p) => p === 53700).length, 2);
@@ -314,4 +315,46 @@ Deno.test("without pod events the engine looks for new containers between scans"
   assert.equal(looks2, 0, "pod events arrive: no looks");
   stop2.abort();
   await running2;
+});
+
+Deno.test("a burst of deletions of unknown pods while a scan runs costs at most one more scan", async () => {
+  const h = harness({});
+  const stop = new AbortController();
+  const release = h.hold();
+  const scanning = h.engine.scanOnce(stop.signal, { start: true, reason: "pod added" });
+  const pulls = Array.from(
+    { length: 20 },
+    (_, i) => h.engine.finalPull(`uid-gone-${i}`, "pod deleted", stop.signal),
+  );
+  release();
+  await scanning;
+  const reports = await Promise.all(pulls);
+  assert.ok(h.scans() <= 2, `${h.scans()} scans for 20 deletions`);
+  assert.deepEqual(reports.flat(), []);
+  // and a deletion after the burst still gets a scan of its own
+  await h.engine.finalPull("uid-late", "pod deleted", stop.signal);
+  assert.equal(h.scans(), 3);
+  stop.abort();
+});
+
+Deno.test("probe retries wait on the monotonic clock: the wall clock set back or forward by hours neither stalls nor bursts them", async () => {
+  const HOURS = 3 * 3_600_000;
+  const h = harness({ 53705: "silent" });
+  h.setView({ candidates: [cand(null, 53705, 9)] });
+  const s = new AbortController().signal;
+  await h.engine.scanOnce(s);
+  h.clock.now += HOURS; // forward: the 5 s back-off still holds
+  await h.engine.scanOnce(s);
+  assert.equal(h.probed.length, 1, "no burst after a jump forward");
+  h.clock.mono += 5_000;
+  h.clock.now -= 2 * HOURS; // back: the retry still comes after 5 s
+  await h.engine.scanOnce(s);
+  assert.equal(h.probed.length, 2, "no stall after a jump back");
+  h.clock.mono += 9_000;
+  h.clock.now += HOURS;
+  await h.engine.scanOnce(s);
+  assert.equal(h.probed.length, 2, "the next wait is 10 s");
+  h.clock.mono += 1_000;
+  await h.engine.scanOnce(s);
+  assert.equal(h.probed.length, 3);
 });

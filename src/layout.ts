@@ -111,15 +111,45 @@ export function writtenOnce(key: string): boolean {
   return name.startsWith("covmeta.") || name === "info.json";
 }
 
+/** Who a stored object belongs to: its pod (the unit a spool shares out) and its server. */
+export interface StoreOwner {
+  /** `{host}/{ns}/{pod}`; for a server outside any container `{host}/_host_/{binary}`. */
+  pod: string;
+  /** The key's prefix: one server's files. */
+  server: string;
+}
+
+/**
+ * The owner of a key of this layout (see prefixFor). A namespace is a DNS label, so `_host_`
+ * in the second segment is always a host server; a key of another shape is its own pod.
+ *
+ * @example storeOwnerOf("n/ns/p/c/20261122T100005Z/img/app/info.json").pod // "n/ns/p"
+ * @example storeOwnerOf("n/_host_/20261122T100005Z/app/covmeta.ab").pod // "n/_host_/app"
+ */
+export function storeOwnerOf(key: string): StoreOwner {
+  // Called for every spooled object on every spooled write: slash positions, no split.
+  const at: number[] = [];
+  for (let i = key.indexOf("/"); i >= 0 && at.length < 8; i = key.indexOf("/", i + 1)) at.push(i);
+  const server = key.slice(0, Math.max(0, key.lastIndexOf("/")));
+  if (at.length === 4 && key.slice(at[0] + 1, at[1]) === "_host_") {
+    return { pod: key.slice(0, at[1]) + key.slice(at[2], at[3]), server };
+  }
+  if (at.length === 7) return { pod: key.slice(0, at[2]), server };
+  return { pod: server, server };
+}
+
 /** Facts for info.json that the target does not carry. */
 export interface InfoExtra {
   hostname: string;
   nodeName?: string;
+  /** /proc/sys/kernel/random/boot_id: with hostPid and hostStartTime it names one process. */
+  bootId?: string;
 }
 
 /**
  * The info.json of a target: `binary`, `host`, `port`, `pid` (the server's own PID), every extra
- * identity header, and the owner's facts for a reader.
+ * identity header, and the owner's facts for a reader; `hostPid`, `hostStartTime` and `bootId`
+ * name the process (`report` merges two prefixes of one process: src/report/processes.ts).
  *
  * @example infoJson(target, { hostname: "worker-1" }) // '{\n  "source_commit": "abc",\n  "binary": ...'
  */
@@ -132,6 +162,8 @@ export function infoJson(target: Target, extra: InfoExtra): string {
     port: target.port,
     pid: target.identity.pid,
     hostPid: target.hostPid,
+    hostStartTime: target.hostStartTime,
+    bootId: extra.bootId,
     owner: target.owner.kind,
     podUid: c?.podUid,
     namespace: c?.namespace,

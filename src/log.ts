@@ -1,6 +1,7 @@
 /** Structured logging: one line per event, logfmt or JSON, with bound fields. */
 
 import { secrets } from "./secrets.ts";
+import { firstUnsafe, safeJson, safeText } from "./terminal_text.ts";
 
 export type Level = "debug" | "info" | "warn" | "error";
 export type Fields = Record<string, unknown>;
@@ -76,7 +77,7 @@ export function createLogger(opts: LoggerOptions = {}, bound: Fields = {}): Logg
       record[k] = SECRET_KEY.test(k) ? "[redacted]" : boundedField(v);
     }
     // Known secret values never leave, whatever a field or a peer's quoted message holds.
-    write(secrets.redact(format === "json" ? JSON.stringify(record, jsonValue) : toLogfmt(record)));
+    write(secrets.redact(format === "json" ? safeJson(record, jsonValue) : toLogfmt(record)));
   };
   return {
     debug: (m, f) => emit("debug", m, f),
@@ -93,11 +94,6 @@ function jsonValue(_key: string, v: unknown): unknown {
   return v;
 }
 
-function hasControl(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x20) return true;
-  return false;
-}
-
 function logfmtValue(v: unknown): string {
   const s = v instanceof Error
     ? v.message
@@ -106,12 +102,13 @@ function logfmtValue(v: unknown): string {
     : typeof v === "object" && v !== null
     ? JSON.stringify(v, jsonValue)
     : String(v);
-  return s === "" || /[\s"=\\]/.test(s) || hasControl(s) ? JSON.stringify(s) : s;
+  // A control (C0, DEL, C1, U+2028/2029) is quoted and escaped: never a raw byte to a terminal.
+  return s === "" || /[\s"=\\]/.test(s) || firstUnsafe(s) >= 0 ? safeJson(s) : s;
 }
 
 /** Renders a record as `k=v k2="v 2"`. @example toLogfmt({a: 1, b: "x y"}) // 'a=1 b="x y"' */
 export function toLogfmt(record: Fields): string {
-  return Object.entries(record).map(([k, v]) => `${k}=${logfmtValue(v)}`).join(" ");
+  return Object.entries(record).map(([k, v]) => `${safeText(k)}=${logfmtValue(v)}`).join(" ");
 }
 
 /** A logger that writes nothing, for tests and library defaults. */

@@ -1,5 +1,7 @@
 /** Counters and gauges, rendered in the Prometheus text exposition format (version 0.0.4). */
 
+import { safeText } from "./terminal_text.ts";
+
 export type Labels = Record<string, string>;
 
 interface Family {
@@ -13,8 +15,12 @@ function labelKey(labels: Labels): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/**
+ * A label value: controls (newline too) written visibly by safeText, then the exposition escapes
+ * of backslash and quote, so a scraper reads `\x1b` as text and no control reaches its terminal.
+ */
 function escapeLabel(v: string): string {
-  return v.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll('"', '\\"');
+  return safeText(v).replaceAll("\\", "\\\\").replaceAll('"', '\\"');
 }
 
 function renderLabels(labels: Labels): string {
@@ -92,7 +98,7 @@ export class Metrics {
   render(): string {
     const lines: string[] = [];
     for (const [name, f] of this.#families) {
-      lines.push(`# HELP ${name} ${f.help.replaceAll("\\", "\\\\").replaceAll("\n", "\\n")}`);
+      lines.push(`# HELP ${name} ${safeText(f.help).replaceAll("\\", "\\\\")}`);
       lines.push(`# TYPE ${name} ${f.type}`);
       const samples = f.collect ? f.collect() : [...f.values.values()];
       for (const s of samples) {

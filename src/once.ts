@@ -7,11 +7,12 @@ import type { PullReport } from "./engine.ts";
 import { Health } from "./health.ts";
 import { Metrics } from "./metrics.ts";
 import { nodeHostname } from "./hostname.ts";
-import { buildEngine } from "./parts.ts";
+import { buildEngine, openPrefixMemory } from "./parts.ts";
 import { onShutdownSignals } from "./shutdown.ts";
 import { createSink } from "./sink/select.ts";
 import type { Sink } from "./sink/sink.ts";
 import { createSystem, sleep } from "./system.ts";
+import { safeText } from "./terminal_text.ts";
 import { hostPort, type Target } from "./target.ts";
 
 /** One row of the summary. */
@@ -26,8 +27,18 @@ export interface OnceRow {
 }
 
 /** Renders rows as an aligned text table. @example renderTable([]) // "no coverage servers found" */
-export function renderTable(rows: OnceRow[]): string {
-  if (rows.length === 0) return "no coverage servers found";
+export function renderTable(found: OnceRow[]): string {
+  if (found.length === 0) return "no coverage servers found";
+  // Cells are what pods call themselves (a header byte 0x9b arrives as C1 CSI): escape them.
+  const rows = found.map((r): OnceRow => ({
+    namespace: safeText(r.namespace),
+    pod: safeText(r.pod),
+    container: safeText(r.container),
+    binary: safeText(r.binary),
+    address: safeText(r.address),
+    result: safeText(r.result),
+    detail: safeText(r.detail),
+  }));
   const head: OnceRow = {
     namespace: "NAMESPACE",
     pod: "POD",
@@ -80,7 +91,9 @@ export async function runOnce(config: Config, stdout: (s: string) => void): Prom
   try {
     const sink = await createSink(deps);
     const hostname = await nodeHostname(system, config.hostname);
-    const engine = buildEngine(deps, sink, hostname, () => config.nodeName || undefined);
+    const memory = await openPrefixMemory(deps, hostname);
+    const nodeName = () => config.nodeName || undefined;
+    const engine = buildEngine(deps, sink, hostname, nodeName, undefined, memory);
     const signal = shutdown.signal;
     const targets = await engine.scanOnce(signal);
     const rows = await Promise.all(targets.map(async (t) => {

@@ -7,10 +7,26 @@ import { Discoverer } from "./discover/discoverer.ts";
 import { type CollectorHandle, Engine } from "./engine.ts";
 import { nodeHostname } from "./hostname.ts";
 import { createKubePart } from "./kube/part.ts";
+import { PrefixMemory } from "./prefix_memory.ts";
 import { attribute, probe } from "./probe.ts";
 import { createSink } from "./sink/select.ts";
 import type { Sink } from "./sink/sink.ts";
 import type { Target } from "./target.ts";
+import { join } from "node:path";
+
+/**
+ * The prefix memory under `<state-dir>/prefixes` (null when it cannot be used; logged).
+ *
+ * @example const memory = await openPrefixMemory(deps, "worker-1");
+ */
+export function openPrefixMemory(deps: Deps, hostname: string): Promise<PrefixMemory | null> {
+  return PrefixMemory.open({
+    dir: join(deps.config.stateDir, "prefixes"),
+    system: deps.system,
+    log: deps.log,
+    hostname,
+  });
+}
 
 /** The engine over the real discovery, probe and collectors, storing into `sink`. */
 export function buildEngine(
@@ -19,6 +35,7 @@ export function buildEngine(
   hostname: string,
   nodeName: () => string | undefined = () => undefined,
   watchingPods: () => boolean = () => false,
+  memory: PrefixMemory | null = null,
 ): Engine {
   const { system, config, log, metrics } = deps;
   const discoverer = new Discoverer(deps);
@@ -29,15 +46,34 @@ export function buildEngine(
     attribute: (candidate, identity) => attribute(system, candidate, identity),
     changed: (signal) => discoverer.changed(signal),
     watchingPods,
-    sizes: () => discoverer.sizes(),
+    sizes: () => ({ ...discoverer.sizes(), "prefixes.remembered": memory?.size ?? 0 }),
+    recall: (target) => memory?.recall(target),
     collector: (target: Target): CollectorHandle => {
+      const remember = memory
+        ? (at: Date, hash: string) => memory.remember(target, at, hash)
+        : undefined;
       const c = new Collector(
         target,
-        { sink, system, log, metrics, config, hostname, nodeName, gate },
+        {
+          sink,
+          system,
+          log,
+          metrics,
+          config,
+          hostname,
+          nodeName,
+          gate,
+          remember,
+          bootId: memory?.bootId,
+        },
         { refreshMs: config.storeRefresh },
       );
       return {
-        run: (signal) => c.run(signal),
+        run: async (signal) => {
+          const end = await c.run(signal);
+          if (end === "pid-gone") await memory?.forget(target);
+          return end;
+        },
         pullNow: async (reason, signal) => {
           const out = await c.pullNow(reason, signal);
           const stored = out.result === "stored" || out.result === "unchanged";
@@ -63,7 +99,8 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
   const kubeRef: { part?: Part } = {};
   const watchingPods = () =>
     (kubeRef.part?.status?.() as { mode?: string } | undefined)?.mode === "full";
-  const engine = buildEngine(deps, sink, hostname, () => nodeName, watchingPods);
+  const memory = await openPrefixMemory(deps, hostname);
+  const engine = buildEngine(deps, sink, hostname, () => nodeName, watchingPods, memory);
   const kube = createKubePart(deps, {
     triggerScan: (reason) => engine.triggerScan(reason),
     finalPull: async (podUid, reason) => {

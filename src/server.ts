@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import type { Health } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
 import { secrets } from "./secrets.ts";
+import { safeJson, safeText } from "./terminal_text.ts";
 
 export interface ServerDeps {
   health: Health;
@@ -29,7 +30,7 @@ export function createApp(deps: ServerDeps): Hono {
   });
   app.get("/readyz", (c) => {
     const ready = deps.health.ready();
-    const reasons = deps.health.reasons();
+    const reasons = deps.health.reasons().map(safeText); // reasons may quote a peer
     const body = ready
       ? `ready${reasons.length ? "\n" + reasons.join("\n") : ""}\n`
       : `not ready\n${reasons.join("\n")}\n`;
@@ -39,13 +40,18 @@ export function createApp(deps: ServerDeps): Hono {
     c.body(deps.metrics.render(), 200, {
       "content-type": "text/plain; version=0.0.4; charset=utf-8",
     }));
+  // safeJson: JSON.stringify leaves C1 controls and U+2028/2029 raw; a peer's name may hold them.
   app.get("/status", (c) =>
-    c.json({
-      ready: deps.health.ready(),
-      degraded: deps.health.degraded(),
-      conditions: deps.health.snapshot(),
-      ...deps.status(),
-    }));
+    c.body(
+      safeJson({
+        ready: deps.health.ready(),
+        degraded: deps.health.degraded(),
+        conditions: deps.health.snapshot(),
+        ...deps.status(),
+      }),
+      200,
+      { "content-type": "application/json" },
+    ));
   app.notFound((c) => c.text("not found: try /healthz /readyz /metrics /status\n", 404));
   return app;
 }

@@ -15,6 +15,11 @@ export interface RunResult {
 export interface RunOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * The child's whole environment when set (nothing of ours is inherited): a helper program
+   * never sees the collector's secrets (S3 keys, tokens) by accident.
+   */
+  env?: Record<string, string>;
 }
 
 /** A program could not be run, or did not finish in time. */
@@ -38,12 +43,20 @@ export interface System {
   readText(path: string): Promise<string>;
   readBytes(path: string): Promise<Uint8Array>;
   readLink(path: string): Promise<string>;
-  /** Names in a host directory. */
-  readDir(path: string): Promise<string[]>;
+  /**
+   * Names in a host directory; with `limit`, at most that many (the directory is streamed and the
+   * read stops there, so a huge directory costs no more than `limit` names).
+   */
+  readDir(path: string, limit?: number): Promise<string[]>;
   /** Runs a program with an argv array (never a shell); kills it at the timeout. */
   run(command: string, args: string[], opts: RunOptions): Promise<RunResult>;
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch: for names and for what people read, never for waits. */
   now(): number;
+  /**
+   * Milliseconds on a clock that only goes forward at a steady pace (not the wall clock, which
+   * NTP or a person may set back or forward by hours): for schedules, retries and ages.
+   */
+  monotonic(): number;
 }
 
 /** The real system under `hostRoot`. */
@@ -55,13 +68,18 @@ export function createSystem(hostRoot = "/"): System {
     readText: (p) => Deno.readTextFile(hostPath(p)),
     readBytes: (p) => Deno.readFile(hostPath(p)),
     readLink: (p) => Deno.readLink(hostPath(p)),
-    async readDir(p) {
+    async readDir(p, limit = Infinity) {
       const names: string[] = [];
-      for await (const e of Deno.readDir(hostPath(p))) names.push(e.name);
+      if (limit <= 0) return names;
+      for await (const e of Deno.readDir(hostPath(p))) {
+        names.push(e.name);
+        if (names.length >= limit) break;
+      }
       return names;
     },
     run: runProgram,
     now: () => Date.now(),
+    monotonic: () => performance.now(),
   };
 }
 
@@ -69,7 +87,7 @@ export function createSystem(hostRoot = "/"): System {
 export async function runProgram(
   command: string,
   args: string[],
-  { timeoutMs, signal }: RunOptions,
+  { timeoutMs, signal, env }: RunOptions,
 ): Promise<RunResult> {
   const timeout = AbortSignal.timeout(timeoutMs);
   const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -81,6 +99,7 @@ export async function runProgram(
       stdout: "piped",
       stderr: "piped",
       signal: both,
+      ...(env ? { env, clearEnv: true } : {}),
     }).spawn();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {

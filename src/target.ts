@@ -68,6 +68,12 @@ export interface Target {
   hostStartTime?: string;
   /** When the collector first saw it (names the discovery-time path segment). */
   discoveredAt: Date;
+  /**
+   * Set when the process was stored before a restart (src/prefix_memory.ts): discoveredAt is the
+   * remembered time, `metaHash` what its prefix holds, and `freshAt` the time to use instead when
+   * the server's meta hash turns out to differ (another build: another prefix).
+   */
+  remembered?: { metaHash: string; freshAt: Date };
 }
 
 /** A short text naming a target for logs: `ns/pod/container:port` or `_host_:port`. */

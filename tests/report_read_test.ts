@@ -1,17 +1,18 @@
 /**
  * readStore's reading discipline with a store that records what it is asked: bounded
- * concurrency, a progress line on long reads, the meta-data read once per hash, and a stop.
+ * concurrency, a progress line on long reads, every prefix's meta-data checked (decoded once per
+ * hash), and a stop.
  */
 
 import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
+import type { ParsedMeta } from "../src/coverage/meta.ts";
 import { readStore } from "../src/report/read.ts";
 import type { StoreReader } from "../src/report/store.ts";
 import { encodeCounterFile } from "./harness/counterfile.ts";
-import { encodeMetaFile } from "./harness/metafile.ts";
+import { encodeMetaFile, realHash } from "./harness/metafile.ts";
 
-const HASH = "aa".repeat(16);
-const META = encodeMetaFile({
-  hash: HASH,
+const BUILD: ParsedMeta = {
+  hash: "",
   mode: "count",
   granularity: 1,
   packages: [{
@@ -25,7 +26,9 @@ const META = encodeMetaFile({
       units: [{ stLine: 1, stCol: 1, enLine: 2, enCol: 1, stmts: 4 }],
     }],
   }],
-});
+};
+const META = encodeMetaFile(BUILD);
+const HASH = realHash(BUILD);
 
 /** n prefixes in pages of 100 keys; reads resolve on the next macrotask, in-flight counted. */
 class MemoryStore implements StoreReader {
@@ -61,12 +64,13 @@ class MemoryStore implements StoreReader {
   }
 }
 
-Deno.test("readStore reads at most `concurrency` objects at once and the meta-data once", async () => {
+Deno.test("readStore reads at most `concurrency` objects at once and each prefix's meta-data", async () => {
   const store = new MemoryStore(300);
   const r = await readStore(store, { concurrency: 7 });
   assertEquals([r.found, r.taken, r.errors.length], [300, 300, 0]);
   ok(store.maxInFlight <= 7 && store.maxInFlight >= 2, `max in flight ${store.maxInFlight}`);
-  assertEquals(store.metaReads, 1);
+  // Each prefix's copy is read and compared with the one decoded (a forged copy is its error).
+  assertEquals(store.metaReads, 300);
   assertEquals(r.binaries[0].processes, 300);
   assertEquals([...r.binaries[0].profile.funcs[0][0]!], [150]);
 });

@@ -225,6 +225,7 @@ Deno.test(
             outputDir: join(root, "out"),
             stateDir: join(root, "state"),
             spoolMax: 1 << 20,
+            spoolPodMax: 1 << 20,
             credentialsFile: "",
             s3Endpoint: s3.endpoint,
             s3PathStyle: true,

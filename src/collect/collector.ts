@@ -18,10 +18,16 @@ import {
   type StatementTables,
 } from "../coverage/live.ts";
 import { type CoveredUnits, statementsCovered } from "../coverage/covered_units.ts";
-import { checkCoverage, CoverageError, type DecodedCoverage } from "./coverage.ts";
+import {
+  checkCoverage,
+  CoverageError,
+  type DecodedCoverage,
+  type MetaFile,
+  verifyMeta,
+} from "./coverage.ts";
 import type { PullGate, PullSlot } from "./gate.ts";
 import { pullCoverage, PullError } from "./pull.ts";
-import { nextDelay } from "./schedule.ts";
+import { nextDelay, serverAge } from "./schedule.ts";
 import * as rule from "./store_rule.ts";
 
 /** Why a collector's run ended. */
@@ -69,8 +75,13 @@ export interface CollectorDeps {
   nodeName?: () => string | undefined;
   /** Node-wide bounds on pulls in flight and body bytes held (held from pull to store). */
   gate?: PullGate;
-  /** Statement tables shared per meta hash (default: the process's). */
+  /** Statement tables shared per checked meta-data file (default: the process's). */
   tables?: StatementTables;
+  /** The node's boot ID (for info.json: with the start time it names the process). */
+  bootId?: string;
+  /** Called once the meta-data is stored: the prefix's discovery time and meta hash (the
+   * prefix memory keeps them across restarts). */
+  remember?: (discoveredAt: Date, metaHash: string) => Promise<void> | void;
 }
 
 /** Tuning of one collector (not a setting: tests and benchmarks change it). */
@@ -85,11 +96,18 @@ const STORES = "coverage_collector_stores_total";
 const STORES_HELP = "Objects stored by result";
 const BYTES = "coverage_collector_stored_bytes_total";
 const BYTES_HELP = "Bytes of coverage objects stored";
+const PID_MISMATCH = "coverage_collector_counters_pid_mismatch_total";
+const PID_MISMATCH_HELP =
+  "Pulls whose counters_filename named another PID than X-Art-Coverage-Pid (stored under the latter)";
 const SKIPPED = "coverage_collector_skipped_unchanged_total";
 const SKIPPED_HELP =
   "Pulls not stored: counters identical to the last stored, or no block covered that it lacked";
 const REFUSED = "coverage_collector_counters_refused_total";
 const REFUSED_HELP = "Counters not stored: they do not fit the server's meta-data, by kind";
+const META_MISMATCH = "coverage_collector_meta_hash_mismatch_total";
+const META_MISMATCH_HELP =
+  "Pulls refused because a meta hash a server sent is not the one its meta-data contents give " +
+  "(file: meta, the meta-data's own claim; counters, what the counters name)";
 
 /**
  * Collects one coverage server until it goes away, changes identity, or the signal aborts.
@@ -98,12 +116,16 @@ const REFUSED_HELP = "Counters not stored: they do not fit the server's meta-dat
  */
 export class Collector {
   /** The key prefix of this server's files (safe, bounded segments: see prefixFor). */
-  readonly prefix: string;
+  #prefix: string;
+  /** The discovery time the prefix carries (see Target.remembered). */
+  #prefixTime: Date;
   readonly #target: Target;
   readonly #deps: CollectorDeps;
   readonly #log: Logger;
   readonly #once = new OnceLog();
   #metaHash: string | undefined;
+  /** The names a server may give the build's counters (MetaFile.names). */
+  #metaNames: readonly string[] | undefined;
   #metaStored = false;
   #infoStored = false;
   readonly #refreshMs: number;
@@ -131,13 +153,21 @@ export class Collector {
     this.#target = target;
     this.#deps = deps;
     this.#refreshMs = options.refreshMs ?? rule.DEFAULT_REFRESH_MS;
-    this.prefix = prefixFor(target, deps.hostname);
+    this.#prefixTime = target.discoveredAt;
+    this.#prefix = prefixFor(target, deps.hostname);
     this.#log = deps.log.with({ ...targetFields(target), binary: target.identity.binary });
     deps.metrics.counter(PULLS, PULLS_HELP);
     deps.metrics.counter(STORES, STORES_HELP);
     deps.metrics.counter(BYTES, BYTES_HELP);
     deps.metrics.counter(SKIPPED, SKIPPED_HELP);
     deps.metrics.counter(REFUSED, REFUSED_HELP);
+    deps.metrics.counter(META_MISMATCH, META_MISMATCH_HELP);
+    deps.metrics.counter(PID_MISMATCH, PID_MISMATCH_HELP);
+  }
+
+  /** The key prefix of this server's files (safe, bounded segments: see prefixFor). */
+  get prefix(): string {
+    return this.#prefix;
   }
 
   /** The reason the collector ended, if it has. */
@@ -148,11 +178,11 @@ export class Collector {
   /** Pulls on the schedule (by time since discovery) until the server is gone or `signal` aborts. */
   async run(signal: AbortSignal): Promise<EndReason> {
     const stop = AbortSignal.any([signal, this.#endNow.signal]);
+    const age = serverAge(this.#deps.system, this.#target.discoveredAt);
     while (!stop.aborted) {
       await this.pullNow(rule.SCHEDULE_REASON, signal);
       if (this.#ended) return this.#ended;
-      const age = this.#deps.system.now() - this.#target.discoveredAt.getTime();
-      if (!await sleep(nextDelay(this.#deps.config.pullSchedule, age), stop)) break;
+      if (!await sleep(nextDelay(this.#deps.config.pullSchedule, age()), stop)) break;
     }
     return this.#ended ?? "stopped";
   }
@@ -291,14 +321,35 @@ export class Collector {
       });
       if (!this.#same(res.identity)) return this.#identityChanged(res.identity);
       this.#lastBody[nometa ? "nometa" : "full"] = res.bodyBytes;
-      decoded = checkCoverage(res.body, { expectMeta: !nometa, metaHash: this.#metaHash });
+      // The whole meta-data is decoded and its hashes checked, yielding as it goes (a large
+      // file must not stall /healthz or the other servers); a build seen before is not redone.
+      let meta: MetaFile | undefined;
+      if (res.body.meta_data.byteLength > 0) {
+        meta = await verifyMeta(res.body.meta_data, {
+          tables: this.#deps.tables ?? sharedTables,
+          signal,
+        });
+      }
+      decoded = checkCoverage(res.body, {
+        expectMeta: !nometa,
+        metaHash: this.#metaHash,
+        metaNames: this.#metaNames,
+        meta,
+      });
     } catch (e) {
+      if (signal.aborted && !(e instanceof PullError || e instanceof CoverageError)) {
+        metrics.inc(PULLS, PULLS_HELP, { result: "aborted" });
+        return { result: "aborted", error: errorText(e) };
+      }
       const answered = e instanceof PullError || e instanceof CoverageError;
       if (answered && e.status !== undefined && !this.#same(e.identity)) {
         return this.#identityChanged(e.identity);
       }
       const kind = e instanceof PullError || e instanceof CoverageError ? e.kind : "error";
       metrics.inc(PULLS, PULLS_HELP, { result: kind });
+      if (e instanceof CoverageError && e.file) {
+        metrics.inc(META_MISMATCH, META_MISMATCH_HELP, { file: e.file });
+      }
       if (kind === "aborted") return { result: "aborted", error: errorText(e) };
       if (e instanceof PullError && !await this.#alive()) {
         return this.#end("pid-gone", `host PID ${this.#target.hostPid} after: ${e.message}`);
@@ -309,19 +360,6 @@ export class Collector {
     metrics.inc(PULLS, PULLS_HELP, { result: "ok" });
     if (this.#once.cleared("pull")) this.#log.info("pull recovered", { reason });
     return { decoded };
-  }
-
-  /** Live coverage: the build's statement table, decoded once per meta hash. */
-  #useMeta(hash: string, bytes: Uint8Array): void {
-    const t = (this.#deps.tables ?? sharedTables).tryGet(hash, () => bytes);
-    if (typeof t === "string") {
-      if (this.#once.changed("meta", t)) {
-        this.#log.warn("meta-data not decoded: no live coverage", { error: t });
-      }
-      return;
-    }
-    this.#table = t;
-    this.#measuredKeys = -1;
   }
 
   #measure(covered: CoveredUnits | null, now: number): void {
@@ -372,6 +410,21 @@ export class Collector {
     }
   }
 
+  /**
+   * Before anything is stored: a remembered process whose build (meta hash) is not the one its
+   * prefix holds (it exec'd another build under the same name) is a new process to the store.
+   */
+  #checkRemembered(hash: string): void {
+    const r = this.#target.remembered;
+    if (!r || this.#stores > 0 || r.metaHash === hash) return;
+    this.#log.info("remembered process has another build: new prefix", {
+      remembered: r.metaHash,
+      hash,
+    });
+    this.#prefixTime = r.freshAt;
+    this.#prefix = prefixFor({ ...this.#target, discoveredAt: r.freshAt }, this.#deps.hostname);
+  }
+
   async #put(key: string, data: Uint8Array, signal: AbortSignal): Promise<void> {
     const { sink, metrics } = this.#deps;
     try {
@@ -387,28 +440,58 @@ export class Collector {
     this.#lastStore = this.#deps.system.now();
   }
 
+  /**
+   * The PID in counters names: always the identity's (X-Art-Coverage-Pid, matched to the host
+   * process's NSpid at discovery and checked on every answer), never the one the server puts in
+   * its counters_filename: a new PID there each pull would be a new object each pull. A name
+   * that disagrees is logged (once per value) and counted, and its data kept.
+   */
+  #countersPid(named: number): number {
+    const pid = this.#target.identity.pid;
+    if (named !== pid) {
+      this.#deps.metrics.inc(PID_MISMATCH, PID_MISMATCH_HELP);
+      if (this.#once.changed("counters-pid", String(named))) {
+        this.#log.warn("counters_filename names another PID than the server's identity", {
+          namedPid: named,
+          pid,
+        });
+      }
+    }
+    return pid;
+  }
+
   async #store(d: DecodedCoverage, reason: string, signal: AbortSignal): Promise<PullOutcome> {
-    if (d.meta) this.#metaHash = d.meta.hash;
-    if (d.meta && this.#table?.hash !== d.meta.hash) this.#useMeta(d.meta.hash, d.meta.bytes);
+    if (d.meta) {
+      // Keyed by the hash computed from the contents (verifyMeta), never by a claimed one.
+      this.#metaHash = d.meta.hash;
+      this.#metaNames = d.meta.names;
+      if (this.#table !== d.meta.table) {
+        this.#table = d.meta.table;
+        this.#measuredKeys = -1;
+      }
+    }
     const hash = this.#metaHash!;
     const counters = d.counters.bytes;
+    this.#checkRemembered(hash);
     try {
       if (!this.#metaStored && d.meta) {
         await this.#put(metaKey(this.prefix, hash), d.meta.bytes, signal);
         this.#metaStored = true;
+        await this.#deps.remember?.(this.#prefixTime, hash);
         this.#log.info("collecting", { prefix: this.prefix, hash, reason });
       }
       if (!this.#infoStored) {
-        const info = infoJson(this.#target, {
+        const info = infoJson({ ...this.#target, discoveredAt: this.#prefixTime }, {
           hostname: this.#deps.hostname,
           nodeName: this.#deps.nodeName?.(),
+          bootId: this.#deps.bootId,
         });
         await this.#put(infoKey(this.prefix), new TextEncoder().encode(info), signal);
         this.#infoStored = true;
       }
       const now = this.#deps.system.now();
       const decision = await rule.decideStoreAsync(counters, this.#lastCounters, {
-        now,
+        now: this.#deps.system.monotonic(), // the refresh waits on it, never on the wall clock
         refreshMs: this.#refreshMs,
         final: reason !== rule.SCHEDULE_REASON,
         layout: this.#table?.hash === hash ? this.#table : undefined,
@@ -435,9 +518,13 @@ export class Collector {
       if (error && this.#once.changed("parse", error)) {
         this.#log.warn("counters not parsed: stored whenever their bytes change", { error });
       }
-      const key = countersKey(this.prefix, hash, d.counters.pid, this.#slot);
+      const key = countersKey(this.prefix, hash, this.#countersPid(d.counters.pid), this.#slot);
       await this.#put(key, counters, signal);
-      this.#lastCounters = { bytes: counters, covered: decision.covered, at: now };
+      this.#lastCounters = {
+        bytes: counters,
+        covered: decision.covered,
+        at: this.#deps.system.monotonic(),
+      };
       this.#lastCountersKey = key;
       this.#slot = this.#slot === 1 ? 2 : 1;
     } catch (e) {

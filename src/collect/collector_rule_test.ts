@@ -8,15 +8,23 @@ import { SCHEDULE_REASON } from "./store_rule.ts";
 import { silentLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
 import type { System } from "../system.ts";
-import { makeTarget, MemorySink, startFakeCoverageServer } from "../../tests/harness/covfiles.ts";
+import {
+  fakeBuild,
+  makeTarget,
+  MemorySink,
+  startFakeCoverageServer,
+} from "../../tests/harness/covfiles.ts";
 
-const HASH = "00112233445566778899aabbccddeeff";
+// A build the counters below fit: app code (pkg 0 func 0, 2 units), the server's handler (pkg 1
+// func 4, 3 units).
+const HASH = fakeBuild("app", 0, [[2], [1, 1, 1, 1, 3]]).hash;
 const REFRESH = 60_000;
 
-/** A live /proc entry for PID 4242 and a clock the test moves. */
-function clockSystem(): System & { time: number } {
+/** A live /proc entry for PID 4242 and a clock the test moves (`wallJump`: the wall clock set). */
+function clockSystem(): System & { time: number; wallJump: number } {
   const sys = {
     time: 1_000_000,
+    wallJump: 0,
     hostRoot: "/",
     hostPath: (p: string) => p,
     readText: (path: string) =>
@@ -27,7 +35,8 @@ function clockSystem(): System & { time: number } {
     readLink: () => Promise.reject(new Error("unused")),
     readDir: () => Promise.reject(new Error("unused")),
     run: () => Promise.reject(new Error("unused")),
-    now: () => sys.time,
+    now: () => sys.time + sys.wallJump,
+    monotonic: () => sys.time,
   };
   return sys;
 }
@@ -44,7 +53,7 @@ async function withCollector(
   fn: (t: {
     server: ReturnType<typeof startFakeCoverageServer>;
     sink: MemorySink;
-    system: System & { time: number };
+    system: System & { time: number; wallJump: number };
     metrics: Metrics;
     collector: Collector;
     pull: (reason?: string) => Promise<string>;
@@ -110,7 +119,7 @@ Deno.test("a newly covered block is stored on the next periodic pull, then skipp
   });
 });
 
-Deno.test("changed counters are stored once the last store is refreshMs old (System.now)", async () => {
+Deno.test("changed counters are stored once the last store is refreshMs old (System.monotonic)", async () => {
   await withCollector(async ({ server, system, pull, counterPuts }) => {
     assertEquals(await pull(), "stored");
     server.state.functions = funcs([1, 0], 2);
@@ -122,6 +131,19 @@ Deno.test("changed counters are stored once the last store is refreshMs old (Sys
     server.state.functions = funcs([1, 0], 3);
     system.time += REFRESH - 1;
     assertEquals(await pull(), "unchanged");
+    assertEquals(counterPuts(), 2);
+  });
+});
+
+Deno.test("the refresh ignores the wall clock: set forward by hours no store at once, set back no stall", async () => {
+  await withCollector(async ({ server, system, pull, counterPuts }) => {
+    assertEquals(await pull(), "stored");
+    server.state.functions = funcs([1, 0], 2);
+    system.wallJump = 3 * 3_600_000;
+    assertEquals(await pull(), "unchanged", "a jump forward is not a refresh");
+    system.wallJump = -3 * 3_600_000;
+    system.time += REFRESH;
+    assertEquals(await pull(), "stored", "a jump back does not hold the refresh off");
     assertEquals(counterPuts(), 2);
   });
 });

@@ -5,6 +5,7 @@ import { silentLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
 import type { System } from "../system.ts";
 import {
+  fakeBuild,
   makeCounters,
   makeMeta,
   makeTarget,
@@ -12,7 +13,7 @@ import {
   startFakeCoverageServer,
 } from "../../tests/harness/covfiles.ts";
 
-const HASH = "00112233445566778899aabbccddeeff";
+const HASH = fakeBuild("app").hash;
 const PREFIX = "worker-1/demo/app-7d9f/app/20261122T100005Z/quay.io-ocp-app-sha256-abcd/app";
 
 /** A System whose /proc/<pid>/status exists while `alive` is true (and `readsLeft` lasts). */
@@ -44,6 +45,7 @@ function fakeSystem(
     readDir: () => Promise.reject(new Error("unused")),
     run: () => Promise.reject(new Error("unused")),
     now: () => Date.now(),
+    monotonic: () => performance.now(),
   };
   return sys;
 }
@@ -312,6 +314,29 @@ Deno.test("a pull does not wait for the store of the pull before it (a final pul
     assertEquals(server.maxConcurrent, 1, "still one pull at a time");
   } finally {
     open();
+    await server.close();
+  }
+});
+
+Deno.test("the wall clock set forward by hours does not stall the pull schedule (ages count on the monotonic clock)", async () => {
+  const { server, system, collector } = setup("100ms@1m,1h");
+  // the target was found a second ago (makeTarget's discovery time) ...
+  const found = makeTarget({}).discoveredAt.getTime() + 1_000 - performance.now();
+  let jump = 0;
+  system.now = () => found + performance.now() + jump;
+  const ac = new AbortController();
+  const running = collector.run(ac.signal);
+  let guard: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await server.waitRequests(1);
+    jump = 3 * 3_600_000; // the server is seconds old, not 3 h: pulls stay 100 ms apart
+    const stalled = new Promise<string>((r) => guard = setTimeout(() => r("stalled"), 30_000));
+    const got = await Promise.race([server.waitRequests(3).then(() => "pulled"), stalled]);
+    assertEquals(got, "pulled");
+  } finally {
+    clearTimeout(guard);
+    ac.abort();
+    await running;
     await server.close();
   }
 });

@@ -1,6 +1,13 @@
 /** The /coverage JSON of a coverage server and the Go coverage files inside it: decode and check. */
 
 import type { Identity } from "../target.ts";
+import { MetaParseError } from "../coverage/meta.ts";
+import {
+  sharedTables,
+  type StatementTable,
+  statementTable,
+  type StatementTables,
+} from "../coverage/live.ts";
 import { BodyError, CoverageBodyReader, type CoverageFields } from "./body_reader.ts";
 
 /** What was wrong with a coverage response. */
@@ -10,6 +17,7 @@ export type CoverageErrorKind =
   | "magic"
   | "truncated"
   | "hash"
+  | "meta"
   | "name"
   | "size";
 
@@ -19,17 +27,25 @@ export class CoverageError extends Error {
   identity?: Identity | null;
   /** Set by a pull: the HTTP status of that response. */
   status?: number;
+  /** With kind `hash`: whose hash was not the computed one (the metric label). */
+  file?: "meta" | "counters";
   constructor(readonly kind: CoverageErrorKind, message: string) {
     super(message);
     this.name = "CoverageError";
   }
 }
 
-/** The meta-data file (`covmeta.<hash>`). */
+/** The meta-data file (`covmeta.<hash>`), decoded and its hashes checked. */
 export interface MetaFile {
   bytes: Uint8Array;
-  /** Lower-case hex of MetaFileHash (bytes 24..40): the `<hash>` of file names. */
+  /** Lower-case hex of MetaFileHash, computed from the contents (and equal to the one bytes
+   * 24..40 claim): the `<hash>` of file names. */
   hash: string;
+  /** Statements per unit (live coverage); shared by every server of the build. */
+  table: StatementTable;
+  /** The names a server may give the build's files: the hash, and the hex of bytes 16..32
+   * that the field's servers take by mistake (reference §2). */
+  names: string[];
 }
 
 /** The counter-data file (`covcounters.<hash>.<pid>.<n>`). */
@@ -55,6 +71,10 @@ export interface DecodeOptions {
   expectMeta: boolean;
   /** The meta hash known from an earlier full pull, checked against nometa counters. */
   metaHash?: string;
+  /** Names of that build (MetaFile.names) a nometa counters file name may carry. */
+  metaNames?: readonly string[];
+  /** The body's meta-data, already decoded and checked (verifyMeta): not decoded again. */
+  meta?: MetaFile;
 }
 
 const META_MAGIC = [0x00, 0x63, 0x76, 0x6d];
@@ -74,12 +94,8 @@ function hasMagic(bytes: Uint8Array, magic: number[]): boolean {
   return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
 }
 
-/**
- * Checks a meta-data file: magic, header size, total length in the header equal to its size.
- *
- * @example decodeMeta(metaBytes).hash // "0123456789abcdef0123456789abcdef"
- */
-export function decodeMeta(bytes: Uint8Array): MetaFile {
+/** The header checks, before any decoding: magic, header size, total length = its size. */
+function checkMetaHeader(bytes: Uint8Array): void {
   if (!hasMagic(bytes, META_MAGIC)) {
     throw new CoverageError(
       "magic",
@@ -106,7 +122,53 @@ export function decodeMeta(bytes: Uint8Array): MetaFile {
       `meta_data is ${bytes.length} bytes but its header says ${total}`,
     );
   }
-  return { bytes, hash: toHex(bytes.subarray(24, 40)) };
+}
+
+/** A MetaParseError as the CoverageError a pull counts: `hash` when a hash is not the computed
+ * one, `meta` for anything else malformed. */
+function asMetaError(e: unknown): unknown {
+  if (!(e instanceof MetaParseError)) return e;
+  const err = new CoverageError(e.kind === "hash" ? "hash" : "meta", `meta_data: ${e.message}`);
+  if (e.kind === "hash") err.file = "meta";
+  return err;
+}
+
+function metaFile(bytes: Uint8Array, table: StatementTable): MetaFile {
+  const names = [table.hash, toHex(bytes.subarray(16, 32))];
+  return { bytes, hash: table.hash, table, names };
+}
+
+/**
+ * Checks a meta-data file: header, then the whole file decoded (bounded, linear) and its hashes
+ * computed: a file the Go runtime could not have written is refused.
+ *
+ * @example decodeMeta(metaBytes).hash // "35a61003cb4b085d49d535d4f1f0be5e"
+ */
+export function decodeMeta(bytes: Uint8Array): MetaFile {
+  checkMetaHeader(bytes);
+  try {
+    return metaFile(bytes, statementTable(bytes));
+  } catch (e) {
+    throw asMetaError(e);
+  }
+}
+
+/**
+ * As decodeMeta, yielding to the event loop while it decodes (a large file does not stall the
+ * daemon), and sharing the build's table from `tables` when these bytes were checked before.
+ *
+ * @example const meta = await verifyMeta(bytes, { signal }); meta.hash // computed
+ */
+export async function verifyMeta(
+  bytes: Uint8Array,
+  { tables = sharedTables, signal }: { tables?: StatementTables; signal?: AbortSignal } = {},
+): Promise<MetaFile> {
+  checkMetaHeader(bytes);
+  try {
+    return metaFile(bytes, await tables.verify(bytes, { signal }));
+  } catch (e) {
+    throw asMetaError(e);
+  }
 }
 
 /**
@@ -142,6 +204,12 @@ export function decodeCounters(bytes: Uint8Array, filename: string): CountersFil
   };
 }
 
+function countersMismatch(message: string): CoverageError {
+  const e = new CoverageError("hash", message);
+  e.file = "counters";
+  return e;
+}
+
 /**
  * Decodes and checks a /coverage body given whole (its text or bytes, or parsed JSON): see
  * CoverageBodyReader for the streaming read a pull uses, and checkCoverage for the checks.
@@ -171,15 +239,15 @@ export function asCoverageError(e: unknown): unknown {
 
 /**
  * Checks the decoded fields of a /coverage body. The hash of names is computed from the meta
- * bytes, never taken from the server's file names (servers in the field name files from the
- * wrong bytes).
+ * contents, never taken from the server's file names or the header's claim (servers in the field
+ * name files from the wrong bytes); counters must belong to it by their header and their name.
  *
  * @example checkCoverage(reader.finish(), { expectMeta: false, metaHash }).counters.pid // 1
  */
 export function checkCoverage(data: CoverageFields, opts: DecodeOptions): DecodedCoverage {
-  let meta: MetaFile | undefined;
-  if (data.meta_data.byteLength > 0) meta = decodeMeta(data.meta_data);
-  else if (opts.expectMeta) {
+  let meta: MetaFile | undefined = opts.meta;
+  if (meta === undefined && data.meta_data.byteLength > 0) meta = decodeMeta(data.meta_data);
+  else if (meta === undefined && opts.expectMeta) {
     throw new CoverageError("json", "meta_data is empty in a full (not nometa) pull");
   }
   if (data.counters_data.byteLength === 0) {
@@ -194,9 +262,17 @@ export function checkCoverage(data: CoverageFields, opts: DecodeOptions): Decode
   }
   const expected = meta?.hash ?? opts.metaHash;
   if (expected !== undefined && counters.metaHash !== expected) {
-    throw new CoverageError(
-      "hash",
+    throw countersMismatch(
       `counters_data belongs to meta hash ${counters.metaHash}, not ${expected}`,
+    );
+  }
+  // The server's name for the counters must be one the build goes by (or "unknown": an old
+  // server before its first full pull).
+  const names = meta?.names ?? opts.metaNames;
+  const named = COUNTERS_NAME.exec(data.counters_filename)?.[1];
+  if (names && named !== undefined && named !== "unknown" && !names.includes(named)) {
+    throw countersMismatch(
+      `counters_filename names meta hash ${named.slice(0, 64)}, not ${names.join(" or ")}`,
     );
   }
   return { meta, counters, timestamp: data.timestamp };

@@ -1,9 +1,17 @@
 import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
-import { CoverageError, decodeCoverage, decodeMeta, toHex } from "./coverage.ts";
-import { b64, coverageBody, makeCounters, makeMeta } from "../../tests/harness/covfiles.ts";
+import { CoverageError, decodeCoverage, decodeMeta, toHex, verifyMeta } from "./coverage.ts";
+import {
+  b64,
+  coverageBody,
+  fakeBuild,
+  makeCounters,
+  makeMeta,
+} from "../../tests/harness/covfiles.ts";
+import { encodeMetaFile, overlappingMeta } from "../../tests/harness/metafile.ts";
+import { StatementTables } from "../coverage/live.ts";
 
-const HASH = "00112233445566778899aabbccddeeff";
-const OTHER = "ffeeddccbbaa99887766554433221100";
+const HASH = fakeBuild("app").hash;
+const OTHER = fakeBuild("other").hash;
 
 function kindOf(fn: () => unknown): string {
   try {
@@ -20,7 +28,7 @@ Deno.test("the body may be given as text", () => {
   assertEquals(decodeCoverage(text, { expectMeta: true }).meta?.hash, HASH);
 });
 
-Deno.test("a full pull decodes meta and counters and names the hash from bytes 24..40", () => {
+Deno.test("a full pull decodes meta and counters and computes the hash from the contents", () => {
   const d = decodeCoverage(coverageBody(makeMeta(HASH), makeCounters(HASH, 7), 42), {
     expectMeta: true,
   });
@@ -77,7 +85,7 @@ Deno.test("a meta-data file of another hash than the first pull's is rejected", 
 });
 
 Deno.test("truncated meta-data is rejected", () => {
-  const meta = makeMeta(HASH, 100);
+  const meta = makeMeta(HASH);
   assertEquals(kindOf(() => decodeMeta(meta.subarray(0, 120))), "truncated");
   assertEquals(kindOf(() => decodeMeta(meta.subarray(0, 40))), "truncated");
   const body = coverageBody(meta, makeCounters(HASH));
@@ -131,6 +139,60 @@ Deno.test("an old server's `unknown` hash in names is fine: the hash comes from 
   const body = coverageBody(null, makeCounters(HASH), 9);
   assertEquals(String(body.counters_filename).startsWith("covcounters.unknown.9."), true);
   assertEquals(decodeCoverage(body, { expectMeta: false }).counters.pid, 9);
+});
+
+Deno.test("a meta-data file claiming a hash its contents do not give is refused (kind hash)", async () => {
+  // The 253-byte forgery: a small build's file whose header claims the real build's hash.
+  const small = {
+    hash: "",
+    mode: "atomic" as const,
+    granularity: 1,
+    packages: [{
+      path: "x",
+      name: "main",
+      modulePath: "x",
+      functions: [{
+        name: "main",
+        file: "x/main.go",
+        literal: false,
+        units: [{ stLine: 1, stCol: 1, enLine: 2, enCol: 1, stmts: 3 }],
+      }],
+    }],
+  };
+  const forged = encodeMetaFile(small, { claim: HASH });
+  const body = coverageBody(forged, makeCounters(HASH));
+  assertEquals(kindOf(() => decodeCoverage(body, { expectMeta: true })), "hash");
+  const e = await verifyMeta(forged, { tables: new StatementTables() }).catch((e) => e);
+  assertEquals([e instanceof CoverageError, e.kind], [true, "hash"]);
+});
+
+Deno.test("meta-data whose function offsets overlap is refused (kind meta)", async () => {
+  const hostile = overlappingMeta(300, 300);
+  assertEquals(kindOf(() => decodeMeta(hostile)), "meta");
+  const e = await verifyMeta(hostile, { tables: new StatementTables() }).catch((e) => e);
+  assertEquals([e instanceof CoverageError, e.kind], [true, "meta"]);
+});
+
+Deno.test("a counters file name must name the build: its hash, the field's bytes 16..32, or unknown", () => {
+  const body = coverageBody(makeMeta(HASH), makeCounters(HASH));
+  assertEquals(decodeCoverage(body, { expectMeta: true }).meta?.names.length, 2);
+  body.counters_filename = `covcounters.${HASH}.1.1`;
+  assertEquals(decodeCoverage(body, { expectMeta: true }).counters.pid, 1);
+  body.counters_filename = `covcounters.${OTHER}.1.1`;
+  assertEquals(kindOf(() => decodeCoverage(body, { expectMeta: true })), "hash");
+  // A nometa pull: checked against the names of the first pull's build.
+  const names = decodeMeta(makeMeta(HASH)).names;
+  const nometa = coverageBody(null, makeCounters(HASH));
+  nometa.counters_filename = `covcounters.${names[1]}.1.1`;
+  assertEquals(
+    decodeCoverage(nometa, { expectMeta: false, metaHash: HASH, metaNames: names }).counters.pid,
+    1,
+  );
+  nometa.counters_filename = `covcounters.${OTHER}.1.1`;
+  assertEquals(
+    kindOf(() => decodeCoverage(nometa, { expectMeta: false, metaHash: HASH, metaNames: names })),
+    "hash",
+  );
 });
 
 Deno.test("toHex is lower-case", () => {

@@ -1,5 +1,6 @@
 /** The adaptive pull schedule: frequent pulls while a server is young, sparse when it is old. */
 
+import type { System } from "../system.ts";
 import { formatDuration, parseDuration } from "../units.ts";
 
 /** One step: pull every `everyMs` until the server is `untilMs` old (the last step never ends). */
@@ -61,4 +62,19 @@ export function nextDelay(steps: ScheduleStep[], ageMs: number): number {
     if (ageMs < step.untilMs) return step.everyMs;
   }
   return steps[steps.length - 1].everyMs;
+}
+
+/**
+ * A server's age as the schedule sees it: read off the wall clock once (how long ago it was
+ * discovered), then counted on the monotonic clock, so the wall clock set back or forward by
+ * hours neither bursts nor stalls the pulls.
+ *
+ * @example const age = serverAge(system, target.discoveredAt); nextDelay(steps, age())
+ */
+export function serverAge(
+  system: Pick<System, "now" | "monotonic">,
+  discoveredAt: Date,
+): () => number {
+  const born = system.monotonic() - Math.max(0, system.now() - discoveredAt.getTime());
+  return () => system.monotonic() - born;
 }

@@ -35,7 +35,7 @@ export const SCHEDULE_REASON = "schedule";
 export interface StoredSnapshot {
   bytes: Uint8Array;
   covered: CoveredUnits | null;
-  /** When they were stored (ms, System.now). */
+  /** When they were stored (ms, System.monotonic). */
   at: number;
 }
 

@@ -1,11 +1,11 @@
 /**
  * Live coverage of a running server: statements covered / total from the counters the collector
- * already pulled. The meta-data is decoded once per meta hash into a compact table (statements
- * per unit, flat typed arrays) shared by every server of that build; nothing else of it is kept.
+ * already pulled. The meta-data is decoded (and its hashes checked) once per distinct file into a
+ * compact table (statements per unit, flat typed arrays) shared by every server of that build;
+ * nothing else of it is kept.
  */
 
-import { errorText } from "../errors.ts";
-import { parseMeta } from "./meta.ts";
+import { type MetaVisitor, type ParseMetaAsyncOptions, visitMeta, visitMetaAsync } from "./meta.ts";
 
 /** Statements per unit of one build, flat: unit `i` of function `f` of package `p` is at
  * `stmts[fnStart[pkgStart[p] + f] + i]`. */
@@ -24,38 +24,63 @@ export interface LiveCoverage {
   percent: number;
 }
 
+/** Builds a table as the decoder walks the file (no object per function or unit). */
+class TableBuilder implements MetaVisitor {
+  readonly names = false;
+  pkgStart: number[] = [];
+  fnStart: number[] = [];
+  stmts = new Uint32Array(1024);
+  units = 0;
+  total = 0;
+  package(): void {
+    this.pkgStart.push(this.fnStart.length);
+  }
+  func(_name: string, _file: string, numUnits: number): void {
+    this.fnStart.push(this.units);
+    if (this.units + numUnits > this.stmts.length) {
+      const grown = new Uint32Array(Math.max(2 * this.stmts.length, this.units + numUnits));
+      grown.set(this.stmts);
+      this.stmts = grown;
+    }
+  }
+  unit(_sl: number, _sc: number, _el: number, _ec: number, stmts: number): void {
+    this.stmts[this.units++] = stmts;
+    this.total += stmts;
+  }
+  end(): void {}
+  table(hash: string): StatementTable {
+    return {
+      hash,
+      total: this.total,
+      pkgStart: Uint32Array.from([...this.pkgStart, this.fnStart.length]),
+      fnStart: Uint32Array.from([...this.fnStart, this.units]),
+      stmts: this.stmts.slice(0, this.units),
+    };
+  }
+}
+
 /**
- * The compact table of a meta-data file (throws MetaParseError when it is malformed).
+ * The compact table of a meta-data file, its hash computed and checked (throws MetaParseError
+ * when it is malformed or its hashes are not what its contents give).
  *
  * @example statementTable(metaBytes).total // 275
  */
 export function statementTable(metaBytes: Uint8Array): StatementTable {
-  const meta = parseMeta(metaBytes);
-  const nFuncs = meta.packages.reduce((s, p) => s + p.functions.length, 0);
-  const pkgStart = new Uint32Array(meta.packages.length + 1);
-  const fnStart = new Uint32Array(nFuncs + 1);
-  let f = 0, u = 0;
-  meta.packages.forEach((p, i) => {
-    pkgStart[i] = f;
-    for (const fn of p.functions) {
-      fnStart[f++] = u;
-      u += fn.units.length;
-    }
-  });
-  pkgStart[meta.packages.length] = f;
-  fnStart[nFuncs] = u;
-  const stmts = new Uint32Array(u);
-  let total = 0;
-  let k = 0;
-  for (const p of meta.packages) {
-    for (const fn of p.functions) {
-      for (const unit of fn.units) {
-        stmts[k++] = unit.stmts;
-        total += unit.stmts;
-      }
-    }
-  }
-  return { hash: meta.hash, total, pkgStart, fnStart, stmts };
+  const b = new TableBuilder();
+  return b.table(visitMeta(metaBytes, b).hash);
+}
+
+/**
+ * As statementTable, yielding to the event loop every `budgetMs` of decoding.
+ *
+ * @example await statementTableAsync(metaBytes, { signal }) // { hash, total, ... }
+ */
+export async function statementTableAsync(
+  metaBytes: Uint8Array,
+  opts: ParseMetaAsyncOptions = {},
+): Promise<StatementTable> {
+  const b = new TableBuilder();
+  return b.table((await visitMetaAsync(metaBytes, b, opts)).hash);
 }
 
 /**
@@ -87,35 +112,37 @@ export function liveCoverage(table: StatementTable, covered: ReadonlySet<string>
   };
 }
 
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /**
- * Tables shared by hash while any server of that build holds one (weakly kept: a build with no
- * server left is collected).
+ * Tables shared by every server of a build while any of them holds one (weakly kept: a build with
+ * no server left is collected). Keyed by the SHA-256 of the meta-data bytes, not by the hash they
+ * claim: bytes seen before were checked before; new bytes are decoded and checked (a forged file
+ * claiming a real build's hash never gets, or replaces, that build's table).
  *
- * @example const t = sharedTables.get(hash, () => metaBytes);
+ * @example const t = await sharedTables.verify(metaBytes, { signal }); t.hash // computed
  */
 export class StatementTables {
   readonly #tables = new Map<string, WeakRef<StatementTable>>();
-  /** Tables computed (a test and benchmark figure: once per new hash). */
+  /** Tables computed (a test and benchmark figure: once per new meta-data file). */
   computed = 0;
 
-  /** The table of `hash`, computed from `metaBytes()` only when no live server holds it. */
-  get(hash: string, metaBytes: () => Uint8Array): StatementTable {
-    const have = this.#tables.get(hash)?.deref();
+  /** The checked table of `metaBytes` (rejects with MetaParseError when they are not Go's). */
+  async verify(metaBytes: Uint8Array, opts: ParseMetaAsyncOptions = {}): Promise<StatementTable> {
+    const key = await sha256(metaBytes);
+    const have = this.#tables.get(key)?.deref();
     if (have) return have;
-    for (const [h, ref] of this.#tables) if (ref.deref() === undefined) this.#tables.delete(h);
-    const table = statementTable(metaBytes());
+    const table = await statementTableAsync(metaBytes, opts);
+    for (const [k, ref] of this.#tables) if (ref.deref() === undefined) this.#tables.delete(k);
     this.computed++;
-    this.#tables.set(hash, new WeakRef(table));
+    // Another server of the build may have finished first: share its table.
+    const now = this.#tables.get(key)?.deref();
+    if (now) return now;
+    this.#tables.set(key, new WeakRef(table));
     return table;
-  }
-
-  /** Like get, but a malformed meta-data file gives its error text instead of throwing. */
-  tryGet(hash: string, metaBytes: () => Uint8Array): StatementTable | string {
-    try {
-      return this.get(hash, metaBytes);
-    } catch (e) {
-      return errorText(e);
-    }
   }
 }
 

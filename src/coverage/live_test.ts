@@ -1,7 +1,7 @@
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
 import { liveCoverage, statementTable, StatementTables } from "./live.ts";
-import { encodeMetaFile } from "../../tests/harness/metafile.ts";
-import type { ParsedMeta } from "./meta.ts";
+import { encodeMetaFile, realHash } from "../../tests/harness/metafile.ts";
+import { MetaParseError, type ParsedMeta } from "./meta.ts";
 
 const u = (stmts: number) => ({ stLine: 1, stCol: 1, enLine: 2, enCol: 1, stmts });
 const META: ParsedMeta = {
@@ -49,12 +49,23 @@ Deno.test("live coverage sums the statements of covered blocks; foreign keys cou
   assertEquals(liveCoverage(t, junk).covered, 0);
 });
 
-Deno.test("a table is computed once per meta hash while a holder keeps it", () => {
+Deno.test("a table is computed once per meta-data file while a holder keeps it", async () => {
   const tables = new StatementTables();
   const bytes = encodeMetaFile(META);
-  let reads = 0;
-  const a = tables.get(META.hash, () => (reads++, bytes));
-  const b = tables.get(META.hash, () => (reads++, bytes));
-  assertEquals([a === b, reads, tables.computed], [true, 1, 1]);
-  assertEquals(typeof tables.tryGet("ff".repeat(16), () => bytes.subarray(0, 10)), "string");
+  const a = await tables.verify(bytes);
+  const b = await tables.verify(bytes.slice());
+  assertEquals([a === b, tables.computed, a.hash], [true, 1, realHash(META)]);
+  assertEquals(a, statementTable(bytes));
+  await rejects(tables.verify(bytes.subarray(0, 10)), MetaParseError);
+});
+
+Deno.test("a forged file claiming a build's hash gets no table, and leaves the build's alone", async () => {
+  const tables = new StatementTables();
+  const real = await tables.verify(encodeMetaFile(META));
+  // The forgery: one package of 3 statements, its header claiming the real build's hash.
+  const small: ParsedMeta = { ...META, packages: [META.packages[0]] };
+  const forged = encodeMetaFile(small, { claim: real.hash });
+  const e = await tables.verify(forged).catch((e) => e);
+  ok(e instanceof MetaParseError && e.kind === "hash", String(e));
+  assertEquals((await tables.verify(encodeMetaFile(META))).total, 10);
 });

@@ -13,171 +13,51 @@
  *   length + bytes per string), then the functions;
  * - a function: ULEB128 numUnits, name index, file index, then per unit start line, start column,
  *   end line, end column and statement count, then a ULEB128 "is a function literal" flag.
+ *
+ * Nothing a server sends is believed: the runtime writes every package slot once, in order, after
+ * the offset tables, and every function once, in order, after its package's string table; so
+ * slots that overlap or go backwards (which would make a few KB decode as GBs) are refused, and
+ * the work done is linear in the bytes (every unit decoded comes from bytes of its own). The
+ * hashes are computed from the contents as the runtime computes them (meta_hash.ts) and must equal
+ * the ones the file claims.
  */
 
-import { type ByteFaultKind, ByteReader, readStrings } from "./byte_reader.ts";
+import { metaFileHash } from "./meta_hash.ts";
+import { hex, type MetaVisitor, parsePackage } from "./meta_package.ts";
+import type { CounterMode, MetaFunction, MetaPackage, MetaWork, ParsedMeta } from "./meta_types.ts";
+import { MetaParseError } from "./meta_types.ts";
 
-/** What was wrong with a meta-data file. */
-export type MetaErrorKind =
-  | "magic"
-  | "version"
-  | "mode"
-  | "truncated"
-  | "package"
-  | "strtab"
-  | "function"
-  | "value";
+export type { MetaVisitor } from "./meta_package.ts";
 
-/** A meta-data file is malformed; `offset` is the byte (of the file) where it was seen. */
-export class MetaParseError extends Error {
-  constructor(readonly kind: MetaErrorKind, readonly offset: number, message: string) {
-    super(`meta-data: ${message} (at byte ${offset})`);
-    this.name = "MetaParseError";
-  }
-}
-
-/** One coverable unit (a basic block): source span and statement count. */
-export interface MetaUnit {
-  stLine: number;
-  stCol: number;
-  enLine: number;
-  enCol: number;
-  stmts: number;
-}
-
-/** One function of a package: its units are indexed like its counters. */
-export interface MetaFunction {
-  name: string;
-  file: string;
-  /** A function literal (closure). */
-  literal: boolean;
-  units: MetaUnit[];
-}
-
-export interface MetaPackage {
-  path: string;
-  name: string;
-  modulePath: string;
-  functions: MetaFunction[];
-}
-
-/** Counter modes of the meta-data header. */
-export type CounterMode = "set" | "count" | "atomic";
-
-/** A decoded meta-data file; packages are in file order (what counter files index). */
-export interface ParsedMeta {
-  /** MetaFileHash as 32 hex digits (what `covmeta.<hash>` names). */
-  hash: string;
-  mode: CounterMode;
-  /** 1 per block, 2 per function. */
-  granularity: number;
-  packages: MetaPackage[];
-}
+export type {
+  CounterMode,
+  MetaErrorKind,
+  MetaFunction,
+  MetaPackage,
+  MetaUnit,
+  MetaWork,
+  ParsedMeta,
+} from "./meta_types.ts";
+export { MetaParseError } from "./meta_types.ts";
 
 export const META_MAGIC = [0x00, 0x63, 0x76, 0x6d];
 const FILE_HEADER = 56;
-const PKG_HEADER = 44;
 const MODES: Record<number, CounterMode> = { 1: "set", 2: "count", 3: "atomic" };
 
-const metaError = (kind: ByteFaultKind, offset: number, message: string) =>
-  new MetaParseError(kind, offset, message);
-
-function str(table: string[], idx: number, what: string, at: number): string {
-  const s = table[idx];
-  if (idx >= table.length || s === undefined) {
-    throw new MetaParseError(
-      "strtab",
-      at,
-      `${what} is string ${idx} of a table of ${table.length}`,
-    );
-  }
-  return s;
+/** What a meta-data file says of itself once its hashes are checked. */
+export interface MetaHeader {
+  /** MetaFileHash, computed (and equal to the one claimed), 32 hex digits. */
+  hash: string;
+  mode: CounterMode;
+  granularity: number;
 }
 
-function hex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
-}
-
-function parsePackage(bytes: Uint8Array, view: DataView, off: number, len: number, idx: number) {
-  const what = `package ${idx}`;
-  const c = new ByteReader(bytes, off, off + len, metaError, view);
-  c.need(PKG_HEADER, `${what} header`);
-  const blobLen = view.getUint32(off, true);
-  if (blobLen > len) {
-    throw new MetaParseError(
-      "package",
-      off,
-      `${what} says ${blobLen} bytes, its slot holds ${len}`,
-    );
-  }
-  const nameIdx = view.getUint32(off + 4, true);
-  const pathIdx = view.getUint32(off + 8, true);
-  const modIdx = view.getUint32(off + 12, true);
-  const numFuncs = view.getUint32(off + 40, true);
-  c.pos = off + PKG_HEADER;
-  if (numFuncs * 4 > len - PKG_HEADER) {
-    throw new MetaParseError(
-      "package",
-      off + 40,
-      `${what} says ${numFuncs} functions, more than its bytes can hold`,
-    );
-  }
-  const funcOffsets = new Array<number>(numFuncs);
-  for (let i = 0; i < numFuncs; i++) funcOffsets[i] = c.u32(() => `${what} function offset ${i}`);
-  const strings = readStrings(c, `${what} string table`);
-  const functions = new Array<MetaFunction>(numFuncs);
-  for (let i = 0; i < numFuncs; i++) {
-    const fo = funcOffsets[i];
-    const fw = `${what} function ${i}`;
-    if (fo < PKG_HEADER + 4 * numFuncs || fo >= len) {
-      throw new MetaParseError(
-        "function",
-        off + PKG_HEADER + 4 * i,
-        `${fw} offset ${fo} is outside`,
-      );
-    }
-    c.pos = off + fo;
-    const at = c.pos;
-    const numUnits = c.uleb(`${fw} unit count`);
-    // Every unit takes at least 5 bytes.
-    if (numUnits * 5 > c.end - c.pos) {
-      throw new MetaParseError("truncated", at, `${fw} says ${numUnits} units, more than fit`);
-    }
-    const name = str(strings, c.uleb(`${fw} name`), `${fw} name`, at);
-    const file = str(strings, c.uleb(`${fw} file`), `${fw} file`, at);
-    const units = new Array<MetaUnit>(numUnits);
-    let u = 0;
-    const unit = () => `${fw} unit ${u}`;
-    for (; u < numUnits; u++) {
-      units[u] = {
-        stLine: c.uleb(unit),
-        stCol: c.uleb(unit),
-        enLine: c.uleb(unit),
-        enCol: c.uleb(unit),
-        stmts: c.uleb(unit),
-      };
-    }
-    const literal = c.uleb(`${fw} literal flag`) !== 0;
-    functions[i] = { name, file, literal, units };
-  }
-  return {
-    path: str(strings, pathIdx, `${what} path`, off + 8),
-    name: str(strings, nameIdx, `${what} name`, off + 4),
-    modulePath: str(strings, modIdx, `${what} module path`, off + 12),
-    functions,
-  };
-}
-
-/**
- * Decodes a meta-data file. Throws MetaParseError (with `kind` and byte offset) on anything
- * malformed: bad magic or version, unknown counter mode, a length or offset past the data, a
- * string index past its table.
- *
- * @example parseMeta(bytes).packages[0].functions[0] // { name: "main", file: "x/main.go", literal: false, units: [...] }
- */
-export function parseMeta(bytes: Uint8Array): ParsedMeta {
+/** The whole decode, as steps (a step ends every few thousand units). */
+function* decode(
+  bytes: Uint8Array,
+  work: MetaWork,
+  visit: MetaVisitor,
+): Generator<void, MetaHeader> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < FILE_HEADER) {
     throw new MetaParseError(
@@ -212,19 +92,154 @@ export function parseMeta(bytes: Uint8Array): ParsedMeta {
   if (mode === undefined) {
     throw new MetaParseError("mode", 48, `counter mode ${bytes[48]} is not set, count or atomic`);
   }
+  const granularity = bytes[49];
+  if (granularity !== 1 && granularity !== 2) {
+    throw new MetaParseError("mode", 49, `granularity ${granularity} is not 1 or 2`);
+  }
   const n = Number(entries);
-  const packages = new Array<MetaPackage>(n);
+  const hashes = new Array<Uint8Array>(n);
+  // Slots in order, disjoint, after the offset tables: each package's bytes are decoded once.
+  let floor = BigInt(FILE_HEADER + 16 * n);
   for (let i = 0; i < n; i++) {
     const off = view.getBigUint64(FILE_HEADER + 8 * i, true);
     const len = view.getBigUint64(FILE_HEADER + 8 * (n + i), true);
-    if (off + len > BigInt(end) || off < BigInt(FILE_HEADER + 16 * n)) {
+    if (off + len > BigInt(end) || off < floor) {
       throw new MetaParseError(
         "package",
         FILE_HEADER + 8 * i,
-        `package ${i} at ${off}+${len} is outside the file's ${end} bytes`,
+        `package ${i} at ${off}+${len} is outside the file's ${end} bytes or overlaps what comes ` +
+          `before it (byte ${floor})`,
       );
     }
-    packages[i] = parsePackage(bytes, view, Number(off), Number(len), i);
+    floor = off + len;
+    hashes[i] = yield* parsePackage(bytes, view, Number(off), Number(len), i, work, visit);
   }
-  return { hash: hex(bytes.subarray(24, 40)), mode, granularity: bytes[49], packages };
+  const hash = metaFileHash(hashes, bytes[48], granularity);
+  const claimed = hex(bytes.subarray(24, 40));
+  // Refused, not stored under the computed hash: a file whose bytes do not give the hash it
+  // claims was not written by the Go runtime, and its claim is what would mislead a reader.
+  if (claimed !== hash) {
+    throw new MetaParseError(
+      "hash",
+      24,
+      `header claims MetaFileHash ${claimed}, the contents hash to ${hash}`,
+    );
+  }
+  return { hash, mode, granularity };
+}
+
+function runSync<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+async function runAsync<T>(
+  steps: Generator<void, T>,
+  { signal, budgetMs = 10 }: { signal?: AbortSignal; budgetMs?: number },
+): Promise<T> {
+  let started = performance.now();
+  for (;;) {
+    signal?.throwIfAborted();
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - started >= budgetMs) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      started = performance.now();
+    }
+  }
+}
+
+/** A visitor that builds the packages of a ParsedMeta. */
+function collect(): MetaVisitor & { packages: MetaPackage[] } {
+  let functions: MetaFunction[] = [];
+  let fn: MetaFunction = { name: "", file: "", literal: false, units: [] };
+  const packages: MetaPackage[] = [];
+  return {
+    packages,
+    package(path, name, modulePath) {
+      functions = [];
+      packages.push({ path, name, modulePath, functions });
+    },
+    func(name, file) {
+      fn = { name, file, literal: false, units: [] };
+      functions.push(fn);
+    },
+    unit(stLine, stCol, enLine, enCol, stmts) {
+      fn.units.push({ stLine, stCol, enLine, enCol, stmts });
+    },
+    end(literal) {
+      fn.literal = literal;
+    },
+  };
+}
+
+/**
+ * Decodes a meta-data file into `visit` and checks its hashes (see parseMeta for the errors);
+ * `visit` sees the file in order, before the check: use what it built only when this returns.
+ *
+ * @example const header = visitMeta(bytes, tableBuilder) // { hash, mode, granularity }
+ */
+export function visitMeta(
+  bytes: Uint8Array,
+  visit: MetaVisitor,
+  work: MetaWork = { functions: 0, units: 0 },
+): MetaHeader {
+  return runSync(decode(bytes, work, visit));
+}
+
+/**
+ * As visitMeta, yielding to the event loop whenever it has decoded for `budgetMs` (a large file
+ * does not stall health checks or other servers' pulls); rejects with the signal's reason when it
+ * aborts.
+ *
+ * @example const header = await visitMetaAsync(bytes, tableBuilder, { signal });
+ */
+export function visitMetaAsync(
+  bytes: Uint8Array,
+  visit: MetaVisitor,
+  { signal, budgetMs, work = { functions: 0, units: 0 } }: ParseMetaAsyncOptions = {},
+): Promise<MetaHeader> {
+  return runAsync(decode(bytes, work, visit), { signal, budgetMs });
+}
+
+/**
+ * Decodes a meta-data file and checks its hashes. Throws MetaParseError (with `kind` and byte
+ * offset) on anything malformed: bad magic or version, unknown counter mode or granularity, a
+ * length or offset past the data, package slots or functions that overlap or go backwards, a
+ * string index past its table, a hash that is not the one its contents give (`hash`). `work`
+ * counts what was decoded.
+ *
+ * @example parseMeta(bytes).packages[0].functions[0] // { name: "main", file: "x/main.go", literal: false, units: [...] }
+ */
+export function parseMeta(
+  bytes: Uint8Array,
+  work: MetaWork = { functions: 0, units: 0 },
+): ParsedMeta {
+  const c = collect();
+  return { ...visitMeta(bytes, c, work), packages: c.packages };
+}
+
+/** Options of parseMetaAsync. */
+export interface ParseMetaAsyncOptions {
+  signal?: AbortSignal;
+  /** Longest run of decoding without yielding to the event loop, in ms. */
+  budgetMs?: number;
+  work?: MetaWork;
+}
+
+/**
+ * As parseMeta, yielding to the event loop whenever it has decoded for `budgetMs` (a large file
+ * does not stall health checks or other servers' pulls); rejects with the signal's reason when it
+ * aborts.
+ *
+ * @example const meta = await parseMetaAsync(bytes, { signal, budgetMs: 10 });
+ */
+export async function parseMetaAsync(
+  bytes: Uint8Array,
+  opts: ParseMetaAsyncOptions = {},
+): Promise<ParsedMeta> {
+  const c = collect();
+  return { ...await visitMetaAsync(bytes, c, opts), packages: c.packages };
 }

@@ -1,7 +1,13 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import fc from "fast-check";
-import { MetaParseError, type ParsedMeta, parseMeta } from "./meta.ts";
-import { encodeMetaFile } from "../../tests/harness/metafile.ts";
+import {
+  MetaParseError,
+  type MetaWork,
+  type ParsedMeta,
+  parseMeta,
+  parseMetaAsync,
+} from "./meta.ts";
+import { encodeMetaFile, overlappingMeta, withRealHash } from "../../tests/harness/metafile.ts";
 import { kindOf } from "../../tests/harness/fuzz.ts";
 
 const META: ParsedMeta = {
@@ -33,7 +39,7 @@ const META: ParsedMeta = {
 const kind = (bytes: Uint8Array) => kindOf(() => parseMeta(bytes), MetaParseError);
 
 Deno.test("parseMeta decodes packages, functions and units (literals, non-ASCII, big ULEB128)", () => {
-  assertEquals(parseMeta(encodeMetaFile(META)), META);
+  assertEquals(parseMeta(encodeMetaFile(META)), withRealHash(META));
   for (const mode of ["set", "count"] as const) {
     assertEquals(parseMeta(encodeMetaFile({ ...META, mode })).mode, mode);
   }
@@ -73,6 +79,77 @@ Deno.test("malformed meta-data throws MetaParseError with its kind and byte", ()
   ok(e instanceof MetaParseError && /counter mode 9.*at byte 48/.test(e.message), String(e));
 });
 
+Deno.test("function offsets into one function are refused after decoding it once", () => {
+  // 300 offsets into one function of 300 units: 90,000 units if believed, from 2 KB.
+  const bytes = overlappingMeta(300, 300);
+  const work: MetaWork = { functions: 0, units: 0 };
+  assertEquals(kindOf(() => parseMeta(bytes, work), MetaParseError), "function");
+  assertEquals(work, { functions: 1, units: 300 });
+  ok(5 * work.units <= bytes.length);
+});
+
+Deno.test("package slots that overlap or go backwards are refused", () => {
+  const two = { ...META, packages: [META.packages[0], META.packages[0]] };
+  const good = encodeMetaFile(two);
+  const v = (b: Uint8Array) => new DataView(b.buffer);
+  const first = v(good).getBigUint64(56, true);
+  // Package 1 in package 0's slot: the same bytes twice.
+  const same = good.slice();
+  v(same).setBigUint64(64, first, true);
+  assertEquals(kind(same), "package");
+  // A slot inside the offset tables.
+  const early = good.slice();
+  v(early).setBigUint64(56, 60n, true);
+  assertEquals(kind(early), "package");
+  assertEquals(parseMeta(good).packages.length, 2);
+});
+
+Deno.test("hashes are computed: a claimed MetaFileHash or MetaHash the contents do not give is refused", () => {
+  const real = withRealHash(META);
+  // What `go build -cover` of the fixture writes (its real file's name, computed here).
+  ok(/^[0-9a-f]{32}$/.test(real.hash));
+  const forged = encodeMetaFile(META, { claim: "00112233445566778899aabbccddeeff" });
+  const e = (() => {
+    try {
+      parseMeta(forged);
+    } catch (e) {
+      return e;
+    }
+  })();
+  ok(e instanceof MetaParseError && e.kind === "hash" && e.offset === 24, String(e));
+  ok(e.message.includes(real.hash), e.message);
+  // One unit's statement count changed: package 0's MetaHash no longer matches.
+  const edited = encodeMetaFile({
+    ...META,
+    packages: [{
+      ...META.packages[0],
+      functions: [{
+        ...META.packages[0].functions[0],
+        units: [
+          { ...META.packages[0].functions[0].units[0], stmts: 3 },
+          META.packages[0].functions[0].units[1],
+        ],
+      }, META.packages[0].functions[1]],
+    }, META.packages[1]],
+  });
+  const good = encodeMetaFile(META);
+  const pkg0 = Number(new DataView(good.buffer).getBigUint64(56, true));
+  edited.set(good.subarray(pkg0 + 16, pkg0 + 32), pkg0 + 16);
+  assertEquals(kind(edited), "hash");
+  const g = good.slice();
+  g[49] = 3;
+  assertEquals(kind(g), "mode");
+});
+
+Deno.test("parseMetaAsync gives what parseMeta gives, and stops when its signal aborts", async () => {
+  const bytes = encodeMetaFile(META);
+  assertEquals(await parseMetaAsync(bytes, { budgetMs: 0 }), parseMeta(bytes));
+  const ac = new AbortController();
+  ac.abort(new Error("stop"));
+  const e = await parseMetaAsync(bytes, { signal: ac.signal }).catch((e) => e);
+  ok(e instanceof Error && e.message === "stop", String(e));
+});
+
 const rec = <T>(r: { [K in keyof T]: fc.Arbitrary<T[K]> }) =>
   fc.record(r, { noNullPrototype: true });
 const unit = rec({
@@ -110,7 +187,7 @@ const meta: fc.Arbitrary<ParsedMeta> = rec({
 Deno.test("fuzz: any meta-data file round-trips through parseMeta", () => {
   fc.assert(
     fc.property(meta, (m) => {
-      assertEquals(parseMeta(encodeMetaFile(m)), m);
+      assertEquals(parseMeta(encodeMetaFile(m)), withRealHash(m));
     }),
     { numRuns: 300 },
   );

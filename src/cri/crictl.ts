@@ -30,6 +30,29 @@ export interface CrictlOptions {
   /** Kill a run after this (config.crictlTimeout). */
   timeoutMs: number;
   metrics?: Metrics;
+  /** The environment crictl's variables are taken from (default: the collector's). */
+  env?: Record<string, string>;
+}
+
+/**
+ * The only variables crictl is given (it is run with a clear environment): PATH and HOME, and the
+ * ones crictl itself reads (its endpoints and config file). Nothing else of the collector's
+ * (S3 keys, tokens) reaches it.
+ */
+const CRICTL_ENV = [
+  "PATH",
+  "HOME",
+  "CONTAINER_RUNTIME_ENDPOINT",
+  "IMAGE_SERVICE_ENDPOINT",
+  "CRI_CONFIG_FILE",
+];
+
+/** The environment for crictl: the allowed names of `from` (the collector's). */
+export function crictlEnv(from: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of CRICTL_ENV) if (from[name] !== undefined) env[name] = from[name];
+  env.PATH ??= "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  return env;
 }
 
 const RUNS = "coverage_collector_crictl_runs_total";
@@ -48,10 +71,12 @@ export class Crictl {
   #system: System;
   #opts: CrictlOptions;
   #inspectp = new Map<string, Inspectp>();
+  #env: Record<string, string>;
 
   constructor(system: System, opts: CrictlOptions) {
     this.#system = system;
     this.#opts = opts;
+    this.#env = crictlEnv(opts.env ?? Deno.env.toObject());
     opts.metrics?.counter(RUNS, RUNS_HELP);
   }
 
@@ -156,7 +181,7 @@ export class Crictl {
     };
     let res;
     try {
-      res = await this.#system.run(command, argv, { timeoutMs, signal });
+      res = await this.#system.run(command, argv, { timeoutMs, signal, env: this.#env });
     } catch (e) {
       if (!(e instanceof RunError) || e.kind === "aborted") throw e;
       if (e.kind === "timeout") throw fail("timeout", `no answer within ${timeoutMs}ms; killed`);

@@ -29,6 +29,7 @@ function printing(stdout: string): System {
     readDir: no,
     run: () => Promise.resolve({ code: 0, stdout, stderr: "" }),
     now: () => 0,
+    monotonic: () => 0,
   };
 }
 

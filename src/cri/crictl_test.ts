@@ -184,3 +184,25 @@ Deno.test("inspectMany asks for every ID in one run; a gone ID costs a few halvi
   const runs = fake.calls().length - before;
   ok(runs <= 2 * Math.ceil(Math.log2(mixed.length)) + 1, `${runs} runs`);
 });
+
+Deno.test("crictl runs with a minimal environment: the collector's secrets do not reach it", async () => {
+  using fake = fakeCrictl(`env > "$(dirname "$0")/env"; cat "$S/crictl-ps.json"`);
+  const saved = Deno.env.toObject();
+  Deno.env.set("AWS_SECRET_ACCESS_KEY", "s3cr3t-key-from-the-collector");
+  Deno.env.set("KUBECONFIG_TOKEN_TEST", "tok-abc");
+  Deno.env.set("CONTAINER_RUNTIME_ENDPOINT", "unix:///run/test/crio.sock");
+  try {
+    await new Crictl(createSystem(), { command: fake.path, timeoutMs: 5000 }).ps();
+  } finally {
+    for (const k of ["AWS_SECRET_ACCESS_KEY", "KUBECONFIG_TOKEN_TEST"]) Deno.env.delete(k);
+    if (saved.CONTAINER_RUNTIME_ENDPOINT === undefined) {
+      Deno.env.delete("CONTAINER_RUNTIME_ENDPOINT");
+    } else Deno.env.set("CONTAINER_RUNTIME_ENDPOINT", saved.CONTAINER_RUNTIME_ENDPOINT);
+  }
+  const env = Deno.readTextFileSync(join(fake.path, "..", "env"));
+  ok(!env.includes("s3cr3t-key-from-the-collector"), env);
+  ok(!env.includes("AWS_SECRET_ACCESS_KEY"), env);
+  ok(!env.includes("tok-abc"), env);
+  ok(env.includes("CONTAINER_RUNTIME_ENDPOINT=unix:///run/test/crio.sock"), env);
+  ok(/^PATH=/m.test(env), env);
+});

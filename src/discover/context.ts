@@ -1,5 +1,6 @@
 /** What one scan reads from /proc, read at most once per scan and shared by its steps. */
 
+import type { Logger } from "../log.ts";
 import type { System } from "../system.ts";
 import { isGone } from "../procfs/gone.ts";
 import { listeningSockets, type TcpSocket } from "../procfs/net.ts";
@@ -22,7 +23,7 @@ export class ScanContext {
   #fds = new Map<number, Promise<Set<number>>>();
   #local = new Map<string, Promise<Set<string>>>();
 
-  constructor(readonly system: System, readonly signal: AbortSignal) {}
+  constructor(readonly system: System, readonly signal: AbortSignal, readonly log?: Logger) {}
 
   /** Tells the scan the network namespace of `pid`, known from an earlier scan (no readlink). */
   seedNetns(pid: number, ns: string): void {
@@ -87,7 +88,7 @@ export class ScanContext {
   socketsOf(pid: number): Promise<Set<number>> {
     let p = this.#fds.get(pid);
     if (!p) {
-      p = socketInodesOf(this.system, pid);
+      p = socketInodesOf(this.system, pid, { log: this.log, signal: this.signal });
       this.#fds.set(pid, p);
     }
     return p;

@@ -76,7 +76,9 @@ export class Discoverer {
       timeoutMs: config.crictlTimeout,
       metrics,
     });
-    this.#host = new HostScanner(config.portStart, config.portSpan, { now: () => system.now() });
+    this.#host = new HostScanner(config.portStart, config.portSpan, {
+      now: () => system.monotonic(),
+    });
     this.#scanner = new ContainerScanner(config.portSpan);
     metrics.counter(SCANS, SCANS_HELP);
   }
@@ -101,7 +103,7 @@ export class Discoverer {
     const { system, metrics } = this.#deps;
     const view = await this.#containers(signal);
     this.#scanner.retain(new Set(view.containers.map((c) => c.id)));
-    const ctx = new ScanContext(system, signal);
+    const ctx = new ScanContext(system, signal, this.#deps.log);
     if (this.#hostNs) ctx.seedNetns(1, this.#hostNs);
     else this.#hostNs = await ctx.netnsOf(1) ?? undefined;
     const unsure = view.crictlOk ? view.unsure : { has: () => true };
@@ -127,7 +129,7 @@ export class Discoverer {
       if (e instanceof CrictlError) return false; // the next scan reports it
       throw e;
     }
-    this.#prefetched = { ps, at: this.#deps.system.now() };
+    this.#prefetched = { ps, at: this.#deps.system.monotonic() };
     return ps.length !== this.#listed.size || ps.some((p) => !this.#listed.has(p.id));
   }
 
@@ -141,7 +143,7 @@ export class Discoverer {
     const pre = this.#prefetched;
     this.#prefetched = null;
     try {
-      ps = pre && system.now() - pre.at < PREFETCH_FRESH_MS
+      ps = pre && system.monotonic() - pre.at < PREFETCH_FRESH_MS
         ? pre.ps
         : await this.#crictl.ps(signal);
     } catch (e) {

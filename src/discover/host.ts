@@ -28,7 +28,7 @@ export interface HostScannerOptions {
    * (an fd walk over /proc) at most once per this many ms; default WIDE_LEARN_MS.
    */
   learnEveryMs?: number;
-  /** Clock in ms (System.now). */
+  /** Clock in ms (System.monotonic: ages of ranges and pauses, never the wall clock). */
   now?: () => number;
 }
 
@@ -73,7 +73,7 @@ export class HostScanner {
     opts: HostScannerOptions = {},
   ) {
     this.#learnEveryMs = opts.learnEveryMs ?? WIDE_LEARN_MS;
-    this.#now = opts.now ?? Date.now;
+    this.#now = opts.now ?? (() => performance.now());
   }
 
   /** The host candidates; `claimed` are socket inodes already filed under a container. */

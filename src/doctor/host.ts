@@ -1,7 +1,7 @@
 /** Doctor checks of this host: root, the host root, crictl, the health address (/proc: procaccess.ts). */
 
 import type { Config } from "../config.ts";
-import { Crictl, CrictlError } from "../cri/crictl.ts";
+import { Crictl, crictlEnv, CrictlError } from "../cri/crictl.ts";
 import { RunError, type System } from "../system.ts";
 import { type CheckResult, errorText, fail, ok, warn } from "./report.ts";
 
@@ -61,6 +61,7 @@ export async function checkCrictl(
     const v = await system.run(config.crictl, [...endpoint, "version"], {
       timeoutMs: config.crictlTimeout,
       signal,
+      env: crictlEnv(Deno.env.toObject()),
     });
     if (v.code !== 0) {
       const first = (v.stderr.trim() || v.stdout.trim()).split("\n")[0];

@@ -1,6 +1,7 @@
 /** What `doctor` found: one result per check, the exit code, and a one-line-per-check table. */
 
 import { errorText as baseErrorText } from "../errors.ts";
+import { safeText } from "../terminal_text.ts";
 
 export type CheckStatus = "OK" | "WARN" | "FAIL";
 
@@ -53,10 +54,11 @@ export function report(checks: CheckResult[]): DoctorReport {
  * @example renderReport(report([ok("root", "uid 0")])) // "OK    root  uid 0\ndoctor: 1 OK, 0 WARN, 0 FAIL"
  */
 export function renderReport(r: DoctorReport): string {
-  const width = Math.max(0, ...r.checks.map((c) => c.name.length));
+  const width = Math.max(0, ...r.checks.map((c) => safeText(c.name).length));
   const lines = r.checks.map((c) => {
-    const fix = c.status === "OK" || c.fix === "" ? "" : ` — fix: ${c.fix}`;
-    return `${c.status.padEnd(5)} ${c.name.padEnd(width)}  ${c.detail}${fix}`;
+    // A detail may quote what a pod calls itself: no control of it reaches the terminal.
+    const fix = c.status === "OK" || c.fix === "" ? "" : ` — fix: ${safeText(c.fix)}`;
+    return `${c.status.padEnd(5)} ${safeText(c.name).padEnd(width)}  ${safeText(c.detail)}${fix}`;
   });
   const count = (s: CheckStatus) => r.checks.filter((c) => c.status === s).length;
   lines.push(`doctor: ${count("OK")} OK, ${count("WARN")} WARN, ${count("FAIL")} FAIL`);

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import type { Config } from "../config.ts";
 import { CredentialsError, findCredentials } from "../creds.ts";
 import { encodeCounters } from "../coverage/encode_counters.ts";
-import { UnitTable } from "../coverage/summary.ts";
 import { errorText } from "../errors.ts";
 import { s3SinkFor } from "../sink/select.ts";
 import { createSystem } from "../system.ts";
+import { safeJson, safeText } from "../terminal_text.ts";
 import { UsageError } from "../cli.ts";
 import { diffReads, renderDiffText } from "./diff.ts";
 import { renderHtml } from "./html.ts";
@@ -15,7 +15,8 @@ import { buildReport, renderText } from "./model.ts";
 import type { PrefixFilter } from "./prefixes.ts";
 import { segmentTime } from "./prefixes.ts";
 import { type ReadResult, readStore } from "./read.ts";
-import { DirReader, parseS3Url, S3Reader, type StoreReader } from "./store.ts";
+import { DirReader, parseS3Url, S3ListError, S3Reader, type StoreReader } from "./store.ts";
+import { refusedLine, textfmtOf } from "./textfmt.ts";
 
 export const REPORT_FORMATS = ["text", "json", "html", "textfmt", "covdata"] as const;
 export type ReportFormat = typeof REPORT_FORMATS[number];
@@ -96,7 +97,9 @@ export async function runReport(ctx: {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
 }): Promise<number> {
-  const { extra, stderr } = ctx;
+  const { extra } = ctx;
+  // Messages quote stored paths and names: no control of them reaches the terminal.
+  const stderr = (s: string) => ctx.stderr(safeText(s));
   const format = (str(extra.format) ?? "text") as ReportFormat;
   if (!REPORT_FORMATS.includes(format)) {
     throw new UsageError(
@@ -137,19 +140,33 @@ export async function runReport(ctx: {
       },
     });
   };
-  const here = await read(source);
+  const listed = async (src: string): Promise<ReadResult | undefined> => {
+    try {
+      return await read(src);
+    } catch (e) {
+      if (!(e instanceof S3ListError)) throw e;
+      stderr(`report: ${e.message}`);
+      return undefined;
+    }
+  };
+  const here = await listed(source);
+  if (here === undefined) return 1;
   const emit = async (text: string) => {
     if (out === undefined) ctx.stdout(text.replace(/\n$/, ""));
     else await Deno.writeTextFile(out, text);
   };
   const diffWith = str(extra.diff);
   if (diffWith !== undefined) {
-    const there = await read(diffWith);
+    const there = await listed(diffWith);
+    if (there === undefined) return 1;
     const diffs = diffReads(here, there);
     if (format === "json") {
-      await emit(JSON.stringify({ source, other: diffWith, binaries: diffs }, null, 2) + "\n");
+      await emit(safeJson({ source, other: diffWith, binaries: diffs }, undefined, 2) + "\n");
     } else if (format === "text") await emit(renderDiffText(diffs, source, diffWith) + "\n");
     else throw new UsageError(`--diff writes text or json, not ${format}`, HINT);
+    for (const e of [...here.errors, ...there.errors]) {
+      stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+    }
     return here.errors.length + there.errors.length > 0 ? 1 : 0;
   }
   const report = buildReport(here);
@@ -158,7 +175,7 @@ export async function runReport(ctx: {
       await emit(renderText(report) + "\n");
       break;
     case "json":
-      await emit(JSON.stringify(report, null, 2) + "\n");
+      await emit(safeJson(report, undefined, 2) + "\n");
       break;
     case "html":
       await emit(renderHtml(report));
@@ -173,10 +190,11 @@ export async function runReport(ctx: {
           HINT,
         );
       }
-      const t = new UnitTable([...modes][0] ?? "set");
-      for (const b of here.binaries) t.addProfile(b.profile);
-      await emit(t.textfmt());
-      break;
+      const { text, refused } = textfmtOf(here.binaries, [...modes][0] ?? "set");
+      await emit(text);
+      for (const r of refused) ctx.stderr(refusedLine(r));
+      for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+      return here.errors.length + refused.length > 0 ? 1 : 0;
     }
     case "covdata": {
       await Deno.mkdir(out!, { recursive: true });

@@ -2,6 +2,7 @@
 
 import type { MergedBinary, ReadResult } from "./read.ts";
 import { table, tableOf } from "./model.ts";
+import { safeText } from "../terminal_text.ts";
 
 export interface PackageDiff {
   path: string;
@@ -70,9 +71,9 @@ export function renderDiffText(diffs: BinaryDiff[], here: string, there: string)
   const notes: string[] = [];
   for (const d of diffs) {
     if (d.in !== "both") {
-      notes.push(
+      notes.push(safeText(
         `${d.binary} (${d.hash.slice(0, 12)}) is only in ${d.in === "source" ? here : there}`,
-      );
+      ));
       continue;
     }
     for (const p of d.packages) {

@@ -1,11 +1,17 @@
 /** The HTML report: one self-contained page (no external assets, no script). */
 
 import { percentText } from "../coverage/summary.ts";
+import { safeText } from "../terminal_text.ts";
 import type { Report } from "./model.ts";
 
-/** Escapes text for HTML content and attributes. @example esc("<a>") // "&lt;a&gt;" */
+/**
+ * Escapes text for HTML content and attributes, controls written visibly first (the page may be
+ * read with `cat`).
+ *
+ * @example esc("<a>") // "&#60;a&#62;"
+ */
 export function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return safeText(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function bar(covered: number, statements: number): string {

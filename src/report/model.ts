@@ -2,6 +2,7 @@
 
 import type { CounterMode } from "../coverage/meta.ts";
 import { type PackageFigures, percentText, UnitTable } from "../coverage/summary.ts";
+import { safeText } from "../terminal_text.ts";
 import type { MergedBinary, PrefixError, ReadResult } from "./read.ts";
 
 export interface BinaryReport {
@@ -64,11 +65,13 @@ export function buildReport(r: ReadResult): Report {
 }
 
 /**
- * Rows padded into columns (the first row is the header).
+ * Rows padded into columns (the first row is the header); cells pass safeText, since names are
+ * what pods and stored paths chose.
  *
  * @example table([["a", "b"], ["1", "22"]]) // "a  b\n1  22"
  */
-export function table(rows: string[][], right: Set<number> = new Set()): string {
+export function table(cells: string[][], right: Set<number> = new Set()): string {
+  const rows = cells.map((r) => r.map(safeText));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) =>
     r.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
@@ -97,7 +100,9 @@ export function renderText(r: Report): string {
   const out = [
     r.binaries.length > 0 ? table(rows, new Set([2, 3, 4, 5, 6])) : "no coverage data found",
     "",
-    `${r.prefixes.taken} of ${r.prefixes.found} prefixes in ${r.source}; ${r.prefixes.unreadable} unreadable`,
+    `${r.prefixes.taken} of ${r.prefixes.found} prefixes in ${
+      safeText(r.source)
+    }; ${r.prefixes.unreadable} unreadable`,
   ];
   return out.join("\n");
 }

@@ -6,7 +6,7 @@
 
 import { errorText } from "../errors.ts";
 import { parseCounters, type ParsedCounters } from "../coverage/counters.ts";
-import { parseMeta } from "../coverage/meta.ts";
+import { MetaParseError, parseMeta } from "../coverage/meta.ts";
 import {
   addCounters,
   checkCounters,
@@ -15,6 +15,7 @@ import {
   type Profile,
 } from "../coverage/profile.ts";
 import { groupPrefixes, matches, type PrefixFilter, type StoredPrefix } from "./prefixes.ts";
+import { MAX_INFO_BYTES, parseInfoFacts, Twins } from "./processes.ts";
 import type { StoreReader } from "./store.ts";
 
 /** A merged binary: its profile and where its data came from. */
@@ -57,6 +58,12 @@ export interface ReadOptions {
 
 const COUNTERS_HASH = { from: 8, to: 24 };
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function hexOf(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -88,44 +95,49 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
   const taken = [...grouped.values()].filter((p) => matches(p, opts.filter ?? {}))
     .sort((a, b) => (a.dir < b.dir ? -1 : 1));
   const byHash = new Map<string, MergedBinary>();
-  const metaReads = new Map<string, Promise<MergedBinary>>();
   const errors: PrefixError[] = [];
+  // One process stored under two prefixes is merged by maximum, not added (see processes.ts).
+  const twins = new Twins<MergedBinary>(taken);
 
-  const binaryFor = (hash: string, key: string): Promise<MergedBinary> => {
-    let p = metaReads.get(hash);
-    if (!p) {
-      p = (async () => {
-        const bytes = await store.read(key, signal, maxBytes);
-        const meta = parseMeta(bytes);
-        if (meta.hash !== hash) throw new Error(`${key} holds the meta-data of ${meta.hash}`);
-        const b: MergedBinary = {
-          hash,
-          names: new Set(),
-          profile: emptyProfile(meta, bytes),
-          prefixes: 0,
-          processes: 0,
-          nodes: new Set(),
-          pods: new Set(),
-        };
-        byHash.set(hash, b);
-        return b;
-      })();
-      metaReads.set(hash, p);
-      // A broken meta file in one prefix must not poison the hash for the others.
-      p.catch(() => metaReads.delete(hash));
+  // Every prefix's covmeta is read and must hash to its name: a forged copy (one claiming a real
+  // build's hash) is that prefix's error, and never stands in for, or poisons, the real one.
+  const binaryFor = async (hash: string, key: string): Promise<MergedBinary> => {
+    const bytes = await store.read(key, signal, maxBytes);
+    const have = byHash.get(hash);
+    if (have && sameBytes(have.profile.metaBytes, bytes)) return have;
+    let meta;
+    try {
+      meta = parseMeta(bytes);
+    } catch (e) {
+      throw e instanceof MetaParseError ? new Error(`${key}: ${e.message}`) : e;
     }
-    return p;
+    if (meta.hash !== hash) throw new Error(`${key} holds the meta-data of ${meta.hash}`);
+    if (have) return have;
+    const b: MergedBinary = {
+      hash,
+      names: new Set(),
+      profile: emptyProfile(meta, bytes),
+      prefixes: 0,
+      processes: 0,
+      nodes: new Set(),
+      pods: new Set(),
+    };
+    byHash.set(hash, b);
+    return b;
   };
 
   const readPrefix = async (p: StoredPrefix) => {
     if (p.counters.size === 0) throw new Error("no counter files");
     // Read and check everything first, then merge: a bad file leaves nothing half-merged.
-    const pending: { b: MergedBinary; counters: ParsedCounters }[] = [];
+    const pending: { b: MergedBinary; counters: ParsedCounters; id: string }[] = [];
+    const checked = new Map<string, MergedBinary>();
     for (const [id, keys] of p.counters) {
       const hash = id.slice(0, 32);
       const metaKey = p.metas.get(hash);
       if (metaKey === undefined) throw new Error(`counters of ${hash} without covmeta.${hash}`);
-      const b = await binaryFor(hash, metaKey);
+      // One read of the prefix's covmeta however many processes it holds.
+      const b = checked.get(hash) ?? await binaryFor(hash, metaKey);
+      checked.set(hash, b);
       const snapshots: ParsedCounters[] = [];
       for (const key of keys) {
         const bytes = await store.read(key, signal, maxBytes);
@@ -136,11 +148,19 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       }
       const counters = latestOf(snapshots);
       checkCounters(b.profile, counters);
-      pending.push({ b, counters });
+      pending.push({ b, counters, id });
     }
-    for (const { b, counters } of pending) {
-      addCounters(b.profile, counters);
-      b.processes++;
+    const facts = twins.any(p)
+      ? parseInfoFacts(
+        await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null),
+      )
+      : {};
+    for (const { b, counters, id } of pending) {
+      if (twins.has(p, id)) twins.hold(p, id, facts, counters, b);
+      else {
+        addCounters(b.profile, counters);
+        b.processes++;
+      }
     }
     for (const b of new Set(pending.map((x) => x.b))) {
       b.prefixes++;
@@ -168,6 +188,10 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
   };
   const n = Math.max(1, Math.min(opts.concurrency ?? 16, taken.length));
   await Promise.all(Array.from({ length: n }, worker));
+  for (const { binary, counters } of twins.processes()) {
+    addCounters(binary.profile, counters);
+    binary.processes++;
+  }
   errors.sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
   const binaries = [...byHash.values()].filter((b) => b.prefixes > 0)
     .sort((a, b) => {

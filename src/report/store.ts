@@ -2,6 +2,7 @@
 
 import { basename, join } from "node:path";
 import type { S3Sink } from "../sink/s3.ts";
+import { safeText } from "../terminal_text.ts";
 
 /** A read-only view of stored objects, keyed by paths relative to the source. */
 export interface StoreReader {
@@ -55,26 +56,106 @@ export class DirReader implements StoreReader {
   }
 }
 
+/** A listing that cannot end well: the store's pagination loops, stops short, or grows past bounds. */
+export class S3ListError extends Error {
+  constructor(readonly description: string, what: string) {
+    super(`listing ${description}: ${what}`);
+    this.name = "S3ListError";
+  }
+}
+
+/** Bounds of one listing: a store that pages on forever is stopped (defaults in S3_LIST_LIMITS). */
+export interface S3ListLimits {
+  /** List calls at most. */
+  maxPages?: number;
+  /** Keys at most (readStore holds every key listed). */
+  maxKeys?: number;
+}
+
+/**
+ * 1 M keys (~200 k servers' prefixes, ~460 MiB held while grouped) in at most 10 k calls (AWS
+ * gives 1000 a page): far past a CI run's store; a larger one wants a narrower prefix.
+ */
+export const S3_LIST_LIMITS: Required<S3ListLimits> = { maxPages: 10_000, maxKeys: 1_000_000 };
+
+/** Longest continuation token taken (AWS's are a few hundred characters). */
+const MAX_TOKEN_CHARS = 1024;
+
+function tokenText(token: string): string {
+  return `"${safeText(token.length > 80 ? `${token.slice(0, 80)}…` : token)}"`;
+}
+
 /** An S3 location, listed with pagination. @example new S3Reader(new S3Sink({...})) */
 export class S3Reader implements StoreReader {
   readonly description: string;
   readonly leafName: string;
   /** List calls made (pagination is tested with it). */
   pages = 0;
+  readonly #limits: Required<S3ListLimits>;
   /** `pageSize`: keys per list call (default: the store's, 1000 on AWS). */
-  constructor(readonly s3: S3Sink, readonly pageSize?: number) {
+  constructor(readonly s3: S3Sink, readonly pageSize?: number, limits: S3ListLimits = {}) {
     this.description = s3.description;
     this.leafName = s3.description.split("/").pop() || "unknown";
+    this.#limits = { ...S3_LIST_LIMITS, ...limits };
   }
 
+  /**
+   * Every key, page by page. A continuation token seen before (a loop), a truncated page without
+   * a token, or more pages or keys than the limits is an S3ListError naming bucket, prefix and token.
+   */
   async *list(signal: AbortSignal): AsyncIterable<string[]> {
+    const seen = new Set<string>();
     let token: string | undefined;
-    do {
+    let keys = 0;
+    for (let calls = 0;; calls++) {
+      signal.throwIfAborted();
+      if (calls >= this.#limits.maxPages) {
+        throw new S3ListError(
+          this.description,
+          `still truncated after ${calls} list calls (at most ${this.#limits.maxPages}); ` +
+            `${keys} keys so far, last token ${tokenText(token ?? "")}`,
+        );
+      }
       const page = await this.s3.listPage(token, signal, this.pageSize);
       this.pages++;
+      keys += page.keys.length;
+      if (keys > this.#limits.maxKeys) {
+        throw new S3ListError(
+          this.description,
+          `more than ${this.#limits.maxKeys} keys (after ${
+            calls + 1
+          } list calls); list a narrower prefix`,
+        );
+      }
       if (page.keys.length > 0) yield page.keys;
-      token = page.next;
-    } while (token !== undefined);
+      if (!page.truncated) return;
+      const next = page.next;
+      if (next === undefined) {
+        throw new S3ListError(
+          this.description,
+          `list call ${calls + 1} answered IsTruncated=true without a NextContinuationToken ` +
+            `(asked with token ${tokenText(token ?? "")}); the listing would stop short`,
+        );
+      }
+      if (next.length > MAX_TOKEN_CHARS) {
+        throw new S3ListError(
+          this.description,
+          `list call ${calls + 1} gave a ${next.length}-character continuation token ${
+            tokenText(next)
+          } (at most ${MAX_TOKEN_CHARS})`,
+        );
+      }
+      if (seen.has(next) || next === token) {
+        throw new S3ListError(
+          this.description,
+          `list call ${calls + 1} gave continuation token ${
+            tokenText(next)
+          } again: the store's pagination loops`,
+        );
+      }
+      seen.add(next);
+      token = next;
+    }
   }
 
   async read(key: string, signal: AbortSignal, maxBytes: number): Promise<Uint8Array> {

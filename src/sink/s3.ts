@@ -7,7 +7,7 @@
 
 import { type Sink, SinkError } from "./sink.ts";
 import { encodeKey } from "./key.ts";
-import { parseListPage } from "./s3_list.ts";
+import { type ListPage, parseListPage } from "./s3_list.ts";
 import { type S3RequestOptions, S3Requests } from "./s3_request.ts";
 
 export interface S3SinkOptions extends S3RequestOptions {
@@ -135,7 +135,7 @@ export class S3Sink implements Sink {
     token?: string,
     signal?: AbortSignal,
     maxKeys?: number,
-  ): Promise<{ keys: string[]; next?: string }> {
+  ): Promise<ListPage> {
     const base = this.description.slice(`s3://${this.bucket}`.length + 1);
     const prefix = base === "" ? "" : base + "/";
     const q = new URLSearchParams({ "list-type": "2", prefix });

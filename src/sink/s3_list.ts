@@ -12,12 +12,20 @@ function xmlText(s: string): string {
   });
 }
 
+/** One page of a listing: keys relative to the prefix; `truncated` when the store says more follow
+ * (`next` is its continuation token, absent when the store gave none). */
+export interface ListPage {
+  keys: string[];
+  next?: string;
+  truncated: boolean;
+}
+
 /**
  * Keys (relative to `prefix`) and the continuation token of a ListObjectsV2 answer.
  *
- * @example parseListPage("<Key>b/x</Key>", "b/") // { keys: ["x"], next: undefined }
+ * @example parseListPage("<Key>b/x</Key>", "b/") // { keys: ["x"], next: undefined, truncated: false }
  */
-export function parseListPage(xml: string, prefix: string): { keys: string[]; next?: string } {
+export function parseListPage(xml: string, prefix: string): ListPage {
   const keys: string[] = [];
   for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) {
     const key = xmlText(m[1]);
@@ -25,5 +33,5 @@ export function parseListPage(xml: string, prefix: string): { keys: string[]; ne
   }
   const truncated = /<IsTruncated>\s*true\s*<\/IsTruncated>/.test(xml);
   const token = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
-  return { keys, next: truncated && token ? xmlText(token) : undefined };
+  return { keys, next: truncated && token ? xmlText(token) : undefined, truncated };
 }

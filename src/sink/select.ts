@@ -16,7 +16,15 @@ import type { Sink } from "./sink.ts";
 import { DirSink } from "./dir.ts";
 import { S3Sink, type S3SinkOptions } from "./s3.ts";
 import { SpoolingSink } from "./spool.ts";
-import { writtenOnce } from "../layout.ts";
+import { storeOwnerOf, writtenOnce } from "../layout.ts";
+
+/**
+ * A server writes four objects (meta-data, info.json, two counters slots); a few more leave room
+ * for a changed meta hash and an earlier run's keys, not for one object per pull.
+ */
+const SPOOL_SERVER_MAX_OBJECTS = 8;
+/** Room for 64 servers' objects in one pod's share (containers, restarts, ports). */
+const SPOOL_POD_MAX_OBJECTS = 256;
 
 export interface SinkDeps {
   config: Pick<
@@ -25,6 +33,7 @@ export interface SinkDeps {
     | "outputDir"
     | "stateDir"
     | "spoolMax"
+    | "spoolPodMax"
     | "credentialsFile"
     | "s3Endpoint"
     | "s3PathStyle"
@@ -74,6 +83,10 @@ export async function createSink(deps: SinkDeps, tuning: S3Tuning = {}): Promise
     dir: join(config.stateDir, "spool"),
     maxBytes: config.spoolMax,
     writtenOnce,
+    ownerOf: storeOwnerOf,
+    podMaxBytes: config.spoolPodMax || config.spoolMax,
+    podMaxObjects: SPOOL_POD_MAX_OBJECTS,
+    serverMaxObjects: SPOOL_SERVER_MAX_OBJECTS,
     log: log.with({ part: "sink" }),
     metrics: deps.metrics,
     health,
@@ -86,8 +99,8 @@ export async function createSink(deps: SinkDeps, tuning: S3Tuning = {}): Promise
   return spool;
 }
 
-function dirSink({ config, health }: SinkDeps): DirSink {
-  const sink = new DirSink(config.outputDir);
+function dirSink({ config, health, log }: SinkDeps): DirSink {
+  const sink = new DirSink(config.outputDir, { log });
   health.set("sink", { ready: true });
   return sink;
 }

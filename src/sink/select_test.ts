@@ -28,6 +28,7 @@ async function setup(
       outputDir: join(root, "out"),
       stateDir: join(root, "state"),
       spoolMax: 1 << 20,
+      spoolPodMax: 1 << 20,
       credentialsFile: "",
       s3Endpoint: "",
       s3PathStyle: false,
@@ -108,3 +109,24 @@ Deno.test("the endpoint override with path style changes the URL", () =>
       assert.equal((sink as SpoolingSink).status().url, "http://127.0.0.1:9000/bkt/");
     },
   ));
+
+Deno.test("the S3 spool is shared out per pod: an object past --spool-pod-max is not spooled", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = l.addr.port;
+  l.close(); // nothing listens there: every PUT is refused, so it goes to the spool
+  await setup(
+    { s3Endpoint: `http://127.0.0.1:${port}`, s3PathStyle: true, spoolPodMax: 100 },
+    authFile(GOOD),
+    async (deps) => {
+      const sink = await createSink(deps, { retry: { attempts: 1 } });
+      const pod = "n/ns/p/c/20261122T100005Z/img/app";
+      await sink.put(`${pod}/covcounters.ab.1.1`, new Uint8Array(100));
+      await assert.rejects(
+        sink.put(`${pod}/covcounters.ab.1.2`, new Uint8Array(101)),
+        /exceed one pod's share of the spool \(100 bytes for n\/ns\/p\)/,
+      );
+      await sink.put(`${pod}/covcounters.ab.1.2`, new Uint8Array(60)); // the pod's older one goes
+      assert.deepEqual((sink as SpoolingSink).spooled(), [`${pod}/covcounters.ab.1.2`]);
+    },
+  );
+});

@@ -8,7 +8,7 @@ import { errorText } from "../errors.ts";
 import { KeyRejectedError, type Sink, SinkError } from "./sink.ts";
 import { keySegments } from "./key.ts";
 import { SpoolCondition } from "./spool_condition.ts";
-import { evictionVictims } from "./spool_eviction.ts";
+import type { SpoolOwner } from "./spool_eviction.ts";
 import { SpoolIndex } from "./spool_index.ts";
 import { SpoolLosses } from "./spool_losses.ts";
 import { fullJitter } from "../backoff.ts";
@@ -30,6 +30,18 @@ export interface SpoolOptions {
    * nothing else is left to evict, so later objects are not stored without them.
    */
   writtenOnce?: (key: string) => boolean;
+  /**
+   * The pod and server an object belongs to (storeOwnerOf in layout.ts): the bounds below hold
+   * per owner, and a full spool takes from the pod spooling the most counters first. Default:
+   * everything is one owner's (oldest first).
+   */
+  ownerOf?: (key: string) => SpoolOwner;
+  /** Most bytes one pod keeps spooled (default: maxBytes); a larger object is not spooled. */
+  podMaxBytes?: number;
+  /** Most objects one pod keeps spooled (default: unbounded). */
+  podMaxObjects?: number;
+  /** Most objects one server keeps spooled (default: unbounded). */
+  serverMaxObjects?: number;
   log?: Logger;
   metrics?: Metrics;
   health?: Health;
@@ -52,7 +64,9 @@ const M_PUTS = "coverage_collector_sink_puts_total";
 export class SpoolingSink implements Sink {
   readonly description: string;
   #inner: Sink;
-  #o: Required<Omit<SpoolOptions, "metrics" | "health">> & Pick<SpoolOptions, "metrics" | "health">;
+  #o:
+    & Required<Omit<SpoolOptions, "metrics" | "health" | "podMaxObjects" | "serverMaxObjects">>
+    & Pick<SpoolOptions, "metrics" | "health" | "podMaxObjects" | "serverMaxObjects">;
   #losses: SpoolLosses;
   #index: SpoolIndex;
   #condition: SpoolCondition;
@@ -69,8 +83,10 @@ export class SpoolingSink implements Sink {
       backoff: opts.backoff ?? { baseMs: 1000, maxMs: 60_000 },
       permanentRetryMs: opts.permanentRetryMs ?? 300_000,
       writtenOnce: opts.writtenOnce ?? (() => false),
+      ownerOf: opts.ownerOf ?? (() => ({ pod: "", server: "" })),
+      podMaxBytes: Math.min(opts.podMaxBytes ?? opts.maxBytes, opts.maxBytes),
     };
-    this.#index = new SpoolIndex(opts.dir);
+    this.#index = new SpoolIndex(opts.dir, this.#o);
     this.#losses = new SpoolLosses(this.#o.log, opts.metrics);
     this.#condition = new SpoolCondition(this.description, this.#o.log, opts.metrics, opts.health);
     opts.metrics?.counter(M_EVICT, "Spooled objects dropped to keep the spool under its limit");
@@ -252,11 +268,16 @@ export class SpoolingSink implements Sink {
 
   #spool(key: string, data: Uint8Array, why: string): Promise<void> {
     return this.#locked(async () => {
-      if (data.length > this.#o.maxBytes) {
+      const { maxBytes, podMaxBytes } = this.#o;
+      if (data.length > podMaxBytes) {
         this.#count("failed");
+        const pod = this.#o.ownerOf(key).pod;
+        const limit = podMaxBytes < maxBytes
+          ? `one pod's share of the spool (${podMaxBytes} bytes for ${pod})`
+          : `the spool limit of ${maxBytes}`;
         throw new SinkError(
           `${this.description}: ${key} not stored (${why}) and its ${data.length} bytes exceed ` +
-            `the spool limit of ${this.#o.maxBytes}`,
+            limit,
           false,
         );
       }
@@ -273,16 +294,18 @@ export class SpoolingSink implements Sink {
    * writer is told of each through `dropped`, so that it writes it again.
    */
   async #evict(keep?: string): Promise<void> {
-    const { maxBytes, writtenOnce: once } = this.#o;
-    const victims = evictionVictims(this.#index.entries(), this.#index.bytes, maxBytes, once, keep);
+    const { writtenOnce: once, ownerOf } = this.#o;
+    const victims = this.#index.victims(this.#o, keep);
     for (const e of victims) {
       await this.#index.remove(e);
       this.#losses.dropped(e.key);
       this.#o.metrics?.inc(M_EVICT, "Spooled objects dropped to keep the spool under its limit");
       this.#o.log.warn("spool full; oldest object dropped", {
         object: e.key,
+        pod: ownerOf(e.key).pod,
         bytes: e.bytes,
         spoolMax: this.#o.maxBytes,
+        podMax: this.#o.podMaxBytes,
         writtenOnce: once(e.key),
       });
     }

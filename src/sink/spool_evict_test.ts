@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type Sink, SinkError } from "./sink.ts";
 import { SpoolingSink } from "./spool.ts";
-import { writtenOnce } from "../layout.ts";
+import { storeOwnerOf, writtenOnce } from "../layout.ts";
 import { Metrics } from "../metrics.ts";
 
 /** A store that is down: every write is spooled. */
@@ -43,3 +43,54 @@ Deno.test("meta-data goes only when nothing else is left, and the writer is told
     assert.equal(s.dropped("p/covmeta.ab"), false);
     assert.equal((s.status() as { droppedKeysRemembered: number }).droppedKeysRemembered, 0);
   }));
+
+const A = "n/ns/a/c/20261122T100005Z/img/app";
+const B = "n/ns/b/c/20261122T100005Z/img/app";
+
+Deno.test("a pod spooling a new counters name each pull loses its own, not another pod's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spool-evict-" });
+  try {
+    const s = await SpoolingSink.open(down, {
+      dir,
+      maxBytes: 100,
+      writtenOnce,
+      ownerOf: storeOwnerOf,
+    });
+    await s.put(`${B}/covmeta.ab`, bytes(20));
+    await s.put(`${B}/covcounters.ab.1.1`, bytes(20)); // the final pull of pod b
+    for (let pid = 70000; pid < 70010; pid++) {
+      await s.put(`${A}/covcounters.ab.${pid}.1`, bytes(20));
+    }
+    assert.deepEqual(s.spooled().filter((k) => k.startsWith(B)), [
+      `${B}/covmeta.ab`,
+      `${B}/covcounters.ab.1.1`,
+    ]);
+    assert.equal(s.dropped(`${B}/covcounters.ab.1.1`), false);
+    assert.equal(s.spooled().length, 5);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an object larger than one pod's share is not spooled; the error names the pod", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spool-evict-" });
+  try {
+    const s = await SpoolingSink.open(down, {
+      dir,
+      maxBytes: 100,
+      podMaxBytes: 30,
+      writtenOnce,
+      ownerOf: storeOwnerOf,
+    });
+    await s.put(`${B}/covcounters.ab.1.1`, bytes(30));
+    await assert.rejects(
+      s.put(`${A}/covcounters.ab.1.1`, bytes(31)),
+      /31 bytes exceed one pod's share of the spool \(30 bytes for n\/ns\/a\)/,
+    );
+    await s.put(`${A}/covcounters.ab.1.2`, bytes(20));
+    await s.put(`${A}/covcounters.ab.1.1`, bytes(20)); // 40 bytes of pod a: its oldest goes
+    assert.deepEqual(s.spooled(), [`${B}/covcounters.ab.1.1`, `${A}/covcounters.ab.1.1`]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -3,10 +3,11 @@
  * (`{key, at}`, so the key is known after a restart), each written atomically.
  */
 
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { SinkError } from "./sink.ts";
 import { writeAtomic } from "./dir.ts";
+import { ensureDirUnder, refuseLink } from "./no_follow.ts";
 import type { Logger } from "../log.ts";
 
 const Meta = z.object({ key: z.string().min(1), at: z.number() });
@@ -39,7 +40,7 @@ export async function writeSpooled(
   at: number,
 ): Promise<string> {
   const name = await spoolName(key);
-  await Deno.mkdir(dir, { recursive: true });
+  await ensureDirUnder(dirname(dir), [basename(dir)]); // 0700; a symlink there is refused
   await writeAtomic(join(dir, `${name}.data`), data);
   await writeAtomic(
     join(dir, `${name}.json`),
@@ -53,9 +54,11 @@ export async function removeSpooled(dir: string, name: string): Promise<void> {
   for (const ext of [".json", ".data"]) await Deno.remove(join(dir, name + ext)).catch(() => {});
 }
 
-/** Reads an object's bytes. */
-export function readSpooled(dir: string, name: string): Promise<Uint8Array> {
-  return Deno.readFile(join(dir, `${name}.data`));
+/** Reads an object's bytes (a symlink planted in its place is refused, never read through). */
+export async function readSpooled(dir: string, name: string): Promise<Uint8Array> {
+  const path = join(dir, `${name}.data`);
+  await refuseLink(path);
+  return await Deno.readFile(path);
 }
 
 /**
@@ -66,8 +69,14 @@ export function readSpooled(dir: string, name: string): Promise<Uint8Array> {
  */
 export async function scanSpool(dir: string, log: Logger): Promise<SpooledFile[]> {
   const names = new Set<string>();
+  if ((await Deno.lstat(dir).catch(() => null))?.isSymlink) {
+    throw new SinkError(`spool ${dir} is a symlink; refusing to read or write through it`, true);
+  }
   try {
-    for await (const f of Deno.readDir(dir)) names.add(f.name);
+    for await (const f of Deno.readDir(dir)) {
+      if (f.isFile) names.add(f.name);
+      else if (f.isSymlink) await Deno.remove(join(dir, f.name)).catch(() => {}); // planted
+    }
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return [];
     throw new SinkError(`cannot read spool ${dir}: ${(e as Error).message}`, true);

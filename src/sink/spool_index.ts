@@ -12,6 +12,7 @@ import {
   type SpooledFile,
   writeSpooled,
 } from "./spool_files.ts";
+import { type SpoolBounds, type SpoolPolicy, SpoolTally } from "./spool_eviction.ts";
 
 /** A spooled object as the index knows it. */
 export interface SpoolEntry extends SpooledFile {
@@ -31,9 +32,23 @@ export class SpoolIndex {
   #entries = new Map<string, SpoolEntry>();
   #bytes = 0;
   #seq = 0;
+  #tally: SpoolTally<SpoolEntry>;
 
-  constructor(dir: string) {
+  /** `policy` says whose each object is, for `victims` (default: one owner, nothing once). */
+  constructor(
+    dir: string,
+    policy: SpoolPolicy = { writtenOnce: () => false, ownerOf: () => ({ pod: "", server: "" }) },
+  ) {
     this.#dir = dir;
+    this.#tally = new SpoolTally(policy);
+  }
+
+  /**
+   * What to drop so that `bounds` hold, never `keep` (see spool_eviction.ts); the caller removes
+   * each with `remove`.
+   */
+  victims(bounds: SpoolBounds, keep?: string): SpoolEntry[] {
+    return this.#tally.victims(bounds, keep);
   }
 
   /** Takes up what the directory holds (an earlier run's spool); resolves with how many. */
@@ -57,6 +72,7 @@ export class SpoolIndex {
   /** Forgets an object and removes its files. */
   async remove(e: SpoolEntry): Promise<void> {
     this.#entries.delete(e.key);
+    this.#tally.remove(e.key);
     this.#bytes -= e.bytes;
     await removeSpooled(this.#dir, e.name);
   }
@@ -97,7 +113,9 @@ export class SpoolIndex {
     const old = this.#entries.get(file.key);
     if (old) this.#bytes -= old.bytes;
     this.#entries.delete(file.key); // re-inserted as the newest
-    this.#entries.set(file.key, { ...file, seq: ++this.#seq });
+    const entry = { ...file, seq: ++this.#seq };
+    this.#entries.set(file.key, entry);
+    this.#tally.add(entry);
     this.#bytes += file.bytes;
   }
 }

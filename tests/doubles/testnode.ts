@@ -127,6 +127,7 @@ export function testNode(wrap: (s: System) => System = (s) => s) {
     readText: (p) => (ops.push(`readText ${p}`), base.readText(p)),
     readLink: (p) => (ops.push(`readLink ${p}`), base.readLink(p)),
     now: () => clock.now,
+    monotonic: () => clock.now, // one test clock for both: tests move it by hand
   };
   const crictl = cri.system(counted);
   const system: System = {

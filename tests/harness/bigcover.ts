@@ -93,7 +93,11 @@ export interface BigServer {
  * port, its coverage server on the first free of `coveragePort`..+49.
  * @example const s = await startBigServer(bin, 54350); ... await s.stop();
  */
-export async function startBigServer(bin: string, coveragePort: number): Promise<BigServer> {
+export async function startBigServer(
+  bin: string,
+  coveragePort: number,
+  env: Record<string, string> = {},
+): Promise<BigServer> {
   const dir = await Deno.makeTempDir({ prefix: "bigcover-" });
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
@@ -110,7 +114,7 @@ export async function startBigServer(bin: string, coveragePort: number): Promise
       "posix",
       dir,
     ],
-    env: { COVERAGE_PORT: String(coveragePort) },
+    env: { ...env, COVERAGE_PORT: String(coveragePort) },
     stdin: "null",
     stdout: "null",
     stderr: "piped",

@@ -4,27 +4,62 @@ import { hexBytes } from "../../src/coverage/byte_writer.ts";
 import type { FunctionCounters } from "../../src/coverage/counters.ts";
 import type { Sink } from "../../src/sink/sink.ts";
 import { encodeCounterFile } from "./counterfile.ts";
+import { encodeMetaFile, realHash } from "./metafile.ts";
+import type { ParsedMeta } from "../../src/coverage/meta.ts";
 import type { ContainerInfo, Target } from "../../src/target.ts";
 
+/** The meta-data files fakeBuild made, by their (computed) hash. */
+const builds = new Map<string, Uint8Array>();
+
 /**
- * A meta-data file with a valid header (magic, version 1, total length, hash at 24..40) and
- * `bodyLen` bytes of payload after the header.
+ * A real-shaped meta-data file of a one-package build named `label` (hashes computed as the Go
+ * runtime does, so the collector takes it), of at least `size` bytes (units added to reach it).
+ * makeMeta(hash) gives its bytes again.
+ *
+ * @example const APP = fakeBuild("app"); makeMeta(APP.hash) // the same bytes
  */
-export function makeMeta(hashHex: string, bodyLen = 24): Uint8Array {
-  const total = 56 + bodyLen;
-  const b = new Uint8Array(total);
-  const v = new DataView(b.buffer);
-  b.set([0x00, 0x63, 0x76, 0x6d], 0);
-  v.setUint32(4, 1, true);
-  v.setBigUint64(8, BigInt(total), true);
-  v.setBigUint64(16, 1n, true);
-  b.set(hexBytes(hashHex), 24);
-  v.setUint32(40, 56, true);
-  v.setUint32(44, bodyLen, true);
-  b[48] = 3;
-  b[49] = 1;
-  for (let i = 56; i < total; i++) b[i] = i & 0xff;
-  return b;
+export function fakeBuild(
+  label: string,
+  size = 0,
+  /** Units of function f of package p (`[[1]]`: one function of one unit); counters the fake
+   * server sends must fit them. */
+  shape: number[][] = [[1]],
+): { hash: string; bytes: Uint8Array } {
+  const unit = { stLine: 1, stCol: 1, enLine: 2, enCol: 1, stmts: 1 };
+  const meta: ParsedMeta = {
+    hash: "",
+    mode: "atomic",
+    granularity: 1,
+    packages: shape.map((fns, p) => ({
+      path: `example.test/${label}${p === 0 ? "" : `/p${p}`}`,
+      name: p === 0 ? "main" : `p${p}`,
+      modulePath: "example.test",
+      functions: fns.map((n, f) => ({
+        name: f === 0 ? "main" : `f${f}`,
+        file: p === 0 ? `${label}/main.go` : `${label}/p${p}.go`,
+        literal: false,
+        units: new Array(n).fill(unit),
+      })),
+    })),
+  };
+  const base = encodeMetaFile(meta).length;
+  // Each added unit takes 5 bytes (five one-byte ULEB128 values).
+  const more = Math.max(0, Math.ceil((size - base) / 5));
+  if (more > 0) meta.packages[0].functions[0].units = new Array(1 + more).fill(unit);
+  const bytes = encodeMetaFile(meta);
+  const hash = realHash(meta);
+  builds.set(hash, bytes);
+  return { hash, bytes: bytes.slice() };
+}
+
+/**
+ * A copy of the meta-data file of the fakeBuild whose hash is `hash` (an error for any other:
+ * a made-up hash is no longer a file the collector takes).
+ */
+export function makeMeta(hash: string): Uint8Array {
+  const bytes = builds.get(hash);
+  if (!bytes) throw new Error(`no fakeBuild has hash ${hash}: make one with fakeBuild(label)`);
+  return bytes.slice();
 }
 
 /** A counter-data file for meta hash `hashHex` whose payload carries `value`. */

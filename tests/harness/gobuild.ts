@@ -30,6 +30,8 @@ export interface BuildGoOptions {
   cover: boolean;
   /** With cover: `-coverpkg` (e.g. `all`: every package, the standard library too). */
   coverpkg?: string;
+  /** With cover: `-covermode` (default atomic, as the field builds). */
+  covermode?: "set" | "count" | "atomic";
   /** Build without cgo (CGO_ENABLED=0): a static binary that runs in an image with no libc. */
   static?: boolean;
 }
@@ -164,14 +166,14 @@ async function build(
  * const bin = await buildGo({ dir: join(repoRoot, "tests/fixtures/covserver"), name: "x", cover: true });
  */
 export function buildGo(
-  { dir, name, cover, coverpkg, static: staticBuild }: BuildGoOptions,
+  { dir, name, cover, coverpkg, covermode = "atomic", static: staticBuild }: BuildGoOptions,
 ): Promise<string> {
   if (name === "" || name.includes("/") || name.startsWith(".")) {
     return Promise.reject(
       new GoBuildError("go build", dir, `bad binary name ${JSON.stringify(name)}`),
     );
   }
-  const flags = cover ? ["-cover", "-covermode=atomic"] : [];
+  const flags = cover ? ["-cover", `-covermode=${covermode}`] : [];
   if (cover && coverpkg) flags.push(`-coverpkg=${coverpkg}`);
   // The key covers cgo too: a static build is a different binary.
   const keyFlags = staticBuild ? [...flags, "CGO_ENABLED=0"] : flags;

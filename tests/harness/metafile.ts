@@ -2,6 +2,35 @@
 
 import { ByteWriter, hexBytes } from "../../src/coverage/byte_writer.ts";
 import type { MetaPackage, ParsedMeta } from "../../src/coverage/meta.ts";
+import { metaFileHash, PackageHash } from "../../src/coverage/meta_hash.ts";
+
+const MODE_BYTES = { set: 1, count: 2, atomic: 3 } as const;
+const utf8 = new TextEncoder();
+
+/** A package's MetaHash, as the runtime computes it. */
+function packageHash(p: MetaPackage): Uint8Array {
+  const h = new PackageHash(utf8.encode(p.path), utf8.encode(p.name), utf8.encode(p.modulePath));
+  for (const f of p.functions) {
+    h.func(utf8.encode(f.name), utf8.encode(f.file));
+    for (const u of f.units) h.unit(u.stLine, u.stCol, u.enLine, u.enCol, u.stmts);
+    h.end(f.literal);
+  }
+  return h.digest();
+}
+
+/**
+ * The MetaFileHash the runtime would give `meta` (its `hash` field is not read).
+ *
+ * @example encodeMetaFile(m) // has realHash(m) at bytes 24..40
+ */
+export function realHash(meta: ParsedMeta): string {
+  return metaFileHash(meta.packages.map(packageHash), MODE_BYTES[meta.mode], meta.granularity);
+}
+
+/** `meta` with `hash` set to what its contents give (what parseMeta of its file returns). */
+export function withRealHash(meta: ParsedMeta): ParsedMeta {
+  return { ...meta, hash: realHash(meta) };
+}
 
 function packageBlob(p: MetaPackage): number[] {
   const strings: string[] = [];
@@ -35,7 +64,7 @@ function packageBlob(p: MetaPackage): number[] {
   blob.u32(nameIdx);
   blob.u32(pathIdx);
   blob.u32(modIdx);
-  for (let i = 0; i < 16; i++) blob.push([i]);
+  blob.push(packageHash(p));
   blob.push([0, 0, 0, 0]);
   blob.u32(strings.length);
   blob.u32(funcs.length);
@@ -46,11 +75,12 @@ function packageBlob(p: MetaPackage): number[] {
 }
 
 /**
- * A meta-data file for `meta` (hash from `meta.hash`, modes set/count/atomic).
+ * A meta-data file for `meta` as the Go runtime writes it, hashes computed (`meta.hash` is not
+ * read; `claim` puts that hash in the header instead: a forgery). Modes set/count/atomic.
  *
- * @example parseMeta(encodeMetaFile(meta)) // deep-equals meta
+ * @example parseMeta(encodeMetaFile(meta)) // deep-equals withRealHash(meta)
  */
-export function encodeMetaFile(meta: ParsedMeta): Uint8Array {
+export function encodeMetaFile(meta: ParsedMeta, { claim }: { claim?: string } = {}): Uint8Array {
   const blobs = meta.packages.map(packageBlob);
   const fileStrings = new ByteWriter();
   fileStrings.strings([]);
@@ -62,10 +92,10 @@ export function encodeMetaFile(meta: ParsedMeta): Uint8Array {
   v.setUint32(4, 1, true);
   v.setBigUint64(8, BigInt(total), true);
   v.setBigUint64(16, BigInt(blobs.length), true);
-  out.set(hexBytes(meta.hash), 24);
+  out.set(hexBytes(claim ?? realHash(meta)), 24);
   v.setUint32(40, pre, true);
   v.setUint32(44, fileStrings.length, true);
-  out[48] = { set: 1, count: 2, atomic: 3 }[meta.mode];
+  out[48] = MODE_BYTES[meta.mode];
   out[49] = meta.granularity;
   let off = pre + fileStrings.length;
   blobs.forEach((b, i) => {
@@ -75,5 +105,48 @@ export function encodeMetaFile(meta: ParsedMeta): Uint8Array {
     off += b.length;
   });
   out.set(fileStrings.bytes, pre);
+  return out;
+}
+
+/**
+ * A hostile meta-data file: one package of `funcs` functions whose offsets all point at the first
+ * one, of `units` units (decoded as written, `funcs × units` units out of a few KB). Its header
+ * claims the hash a decoder that believed the offsets would compute.
+ *
+ * @example overlappingMeta(2000, 2000).length // ~18 KB, 4 million units if believed
+ */
+export function overlappingMeta(funcs: number, units: number): Uint8Array {
+  const unit = { stLine: 1, stCol: 1, enLine: 1, enCol: 1, stmts: 1 };
+  const fn = { name: "f", file: "f.go", literal: false, units: new Array(units).fill(unit) };
+  const believed: ParsedMeta = {
+    hash: "",
+    mode: "atomic",
+    granularity: 1,
+    packages: [{
+      path: "example.test/hostile",
+      name: "hostile",
+      modulePath: "example.test",
+      functions: new Array(funcs).fill(fn),
+    }],
+  };
+  const one = { ...believed, packages: [{ ...believed.packages[0], functions: [fn] }] };
+  const small = encodeMetaFile(one);
+  const v = new DataView(small.buffer);
+  const pkg = Number(v.getBigUint64(56, true));
+  const first = v.getUint32(pkg + 44, true);
+  // The same file with funcs offsets (4 bytes each) in place of one: everything after moves.
+  const grow = 4 * (funcs - 1);
+  const out = new Uint8Array(small.length + grow);
+  out.set(small.subarray(0, pkg + 48), 0);
+  out.set(small.subarray(pkg + 48), pkg + 48 + grow);
+  const w = new DataView(out.buffer);
+  w.setBigUint64(8, BigInt(out.length), true);
+  w.setBigUint64(64, BigInt(out.length - pkg), true);
+  w.setUint32(pkg, out.length - pkg, true);
+  w.setUint32(pkg + 40, funcs, true);
+  for (let i = 0; i < funcs; i++) w.setUint32(pkg + 44 + 4 * i, first + grow, true);
+  const claimed = encodeMetaFile(believed);
+  out.set(claimed.subarray(pkg + 16, pkg + 32), pkg + 16);
+  out.set(claimed.subarray(24, 40), 24);
   return out;
 }
