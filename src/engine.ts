@@ -44,7 +44,8 @@ export interface CollectorHandle {
 /** The engine's seams: discovery, probe, attribution and collectors are passed in. */
 export interface EngineParts {
   scan(signal: AbortSignal): Promise<ScanView>;
-  probe(candidate: Candidate, signal: AbortSignal): Promise<ProbeResult>;
+  /** `timeoutMs`: how long this probe may take (the judge gives new candidates less). */
+  probe(candidate: Candidate, signal: AbortSignal, timeoutMs: number): Promise<ProbeResult>;
   /** The host PID of the server among the owner's processes, or null (refuse). */
   attribute(candidate: Candidate, identity: Identity): Promise<number | null>;
   collector(target: Target): CollectorHandle;
@@ -59,6 +60,8 @@ export interface EngineParts {
   sizes?(): Record<string, number>;
 }
 
+type LastScan = { at: string; ms: number; candidates: number; carried: number; crictlOk: boolean };
+
 interface Running {
   target: Target;
   collector: CollectorHandle;
@@ -68,6 +71,8 @@ interface Running {
 
 /** Without pod events, how often to look for new containers between scans. */
 const CHANGE_CHECK_MS = 1_000;
+/** How soon to scan again when a scan's probe budget left candidates for the next. */
+const CARRIED_RESCAN_MS = 1_000;
 
 /**
  * Finds coverage servers and keeps one collector running per server.
@@ -84,7 +89,7 @@ export class Engine {
   #wake: (() => void) | null = null;
   #pendingReasons: string[] = [];
   #scans = 0;
-  #lastScan: { at: string; ms: number; candidates: number; crictlOk: boolean } | null = null;
+  #lastScan: LastScan | null = null;
   #collectorsSignal: AbortSignal | null = null;
   #scanInFlight: Promise<unknown> = Promise.resolve();
 
@@ -115,7 +120,12 @@ export class Engine {
         this.#log.error("scan failed", { error: e });
       }
       if (this.#pendingReasons.length > 0) continue;
-      await this.#idle(this.#pacer.nextDelay(this.#deps.config.scanInterval), signal);
+      const interval = this.#deps.config.scanInterval;
+      const carried = (this.#lastScan?.carried ?? 0) > 0;
+      await this.#idle(
+        carried ? Math.min(CARRIED_RESCAN_MS, interval) : this.#pacer.nextDelay(interval),
+        signal,
+      );
     }
     await Promise.all([...this.#running.values()].map((r) => r.done));
   }
@@ -144,7 +154,7 @@ export class Engine {
     const view = await this.#parts.scan(signal);
     this.#pacer.note(view, this.#scans === 0, this.#deps.system.now());
     const found: Target[] = [];
-    await this.#judge.judgeAll(view.candidates, signal, (t) => {
+    const { carried } = await this.#judge.judgeAll(view.candidates, signal, (t) => {
       found.push(t);
       if (!start) return;
       // At once, not after the scan's slowest probe (a server that answers slowly or not at all
@@ -162,6 +172,7 @@ export class Engine {
       at: new Date(this.#deps.system.now()).toISOString(),
       ms,
       candidates: view.candidates.length,
+      carried,
       crictlOk: view.crictlOk,
     };
     this.#deps.metrics.inc("coverage_collector_scans_total", "Discovery scans by result", {
@@ -173,6 +184,7 @@ export class Engine {
       ms,
       candidates: view.candidates.length,
       new: found.length,
+      carried,
       targets: this.#running.size,
     });
     return found;
