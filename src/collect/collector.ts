@@ -272,7 +272,10 @@ export class Collector {
         owner: this.#target.owner.kind === "container"
           ? this.#target.owner.container.podUid
           : this.#target.key,
-        priority: () => this.#finalAsked > 0 ? "final" : this.#suspect ? "suspect" : "periodic",
+        priority: () =>
+          this.#finalAsked > 0
+            ? (this.#suspect ? "final-suspect" : "final")
+            : (this.#suspect ? "suspect" : "periodic"),
       });
     } catch {
       return { result: "aborted", error: "stopped while waiting for a pull slot" };

@@ -4,10 +4,20 @@
  */
 
 /**
- * How urgent a pull is. `final`: the last pull of a pod being deleted or of shutdown; `suspect`:
- * a server whose last pull was cut for slowness or timed out; `periodic`: the rest.
+ * How urgent a pull is, most urgent first. `final`: the last pull of a pod being deleted or of
+ * shutdown; `suspect`: of a server whose last pull was cut for slowness or timed out (its final
+ * pull is `final-suspect`); `periodic`: the rest.
  */
-export type PullPriority = "final" | "periodic" | "suspect";
+export type PullPriority = "final" | "final-suspect" | "periodic" | "suspect";
+
+const RANK: Record<PullPriority, number> = {
+  "final": 0,
+  "final-suspect": 1,
+  "periodic": 2,
+  "suspect": 3,
+};
+const isFinal = (p: PullPriority) => p === "final" || p === "final-suspect";
+const isSuspect = (p: PullPriority) => p === "suspect" || p === "final-suspect";
 
 /** Who asks for a slot, and how urgently (asked again each time the gate picks a waiter). */
 export interface SlotRequest {
@@ -60,9 +70,9 @@ interface Holder {
  * At most `maxPulls` slots at once, and about `maxBytes` held across them.
  *
  * - Slots: final pulls are served first and may use every slot; periodic pulls leave
- *   `finalReserve` slots free for them; suspect pulls (a server that was slow last time) use at
- *   most half of the periodic slots, so slow servers cannot take every slot from healthy ones.
- *   Among waiters of one priority, an owner holding fewer slots goes first, then first come.
+ *   `finalReserve` slots free for them; suspect pulls (a server that was slow last time, final or
+ *   not) use at most `suspectMax` slots, so slow servers cannot take every slot from healthy
+ *   ones. Among waiters of one priority, an owner holding fewer slots goes first, then first come.
  * - Bytes: a pull reserves at most `maxBytes / maxPulls` up front (an announced length is not
  *   believed beyond that) and takes the rest as it arrives; while the budget is full it waits
  *   before reading on, except the oldest holder, which always proceeds (the held total is then
@@ -110,8 +120,12 @@ export class PullGate {
 
   /** Slots in use by pulls of `priority`. */
   inUse(priority: PullPriority): number {
+    return this.#count((p) => p === priority);
+  }
+
+  #count(which: (p: PullPriority) => boolean): number {
     let n = 0;
-    for (const h of this.#holders) if (h.priority === priority) n++;
+    for (const h of this.#holders) if (which(h.priority)) n++;
     return n;
   }
 
@@ -167,15 +181,13 @@ export class PullGate {
 
   #admits(priority: PullPriority): boolean {
     if (this.#holders.size >= this.maxPulls) return false;
-    if (priority === "final") return true;
-    const nonFinal = this.#holders.size - this.inUse("final");
-    if (nonFinal >= this.maxPulls - this.finalReserve) return false;
-    return priority !== "suspect" || this.inUse("suspect") < this.suspectMax;
+    if (isSuspect(priority) && this.#count(isSuspect) >= this.suspectMax) return false;
+    if (isFinal(priority)) return true;
+    return this.#holders.size - this.#count(isFinal) < this.maxPulls - this.finalReserve;
   }
 
   /** The waiter to serve next: final first, then owners holding fewest slots, then FIFO. */
   #nextSlotWaiter(): number {
-    const rank = { final: 0, periodic: 1, suspect: 2 } as const;
     const heldBy = new Map<string, number>();
     for (const h of this.#holders) heldBy.set(h.owner, (heldBy.get(h.owner) ?? 0) + 1);
     let best = -1;
@@ -183,7 +195,7 @@ export class PullGate {
     this.#slotQueue.forEach((w, i) => {
       const p = w.req.priority();
       if (!this.#admits(p)) return;
-      const key: [number, number, number] = [rank[p], heldBy.get(w.req.owner) ?? 0, w.seq];
+      const key: [number, number, number] = [RANK[p], heldBy.get(w.req.owner) ?? 0, w.seq];
       if (
         key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1]) ||
         (key[0] === bestKey[0] && key[1] === bestKey[1] && key[2] < bestKey[2])
@@ -226,7 +238,7 @@ export class PullGate {
     }
     return new Promise<void>((resolve, reject) => {
       const waiter: ByteWaiter = {
-        final: h.priority === "final",
+        final: isFinal(h.priority),
         ready,
         wake: () => {
           signal?.removeEventListener("abort", onAbort);

@@ -183,3 +183,28 @@ Deno.test("a slot holder asking for bytes is not queued behind pulls waiting for
   (await third).release();
   assertEquals([gate.inFlight, gate.bytes], [0, 0]);
 });
+
+Deno.test("final pulls of healthy servers go before final pulls of suspect ones, which stay within suspectMax", async () => {
+  const gate = new PullGate(8, 1 << 20);
+  const slowFinals = Array.from(
+    { length: 6 },
+    (_, i) => gate.slot(undefined, as(`slow${i}`, "final-suspect")),
+  );
+  await settle();
+  assertEquals(gate.inUse("final-suspect"), 3); // suspectMax, final or not
+  const healthy = await gate.slot(undefined, as("healthy", "final")); // served beside them
+  const held = await Promise.all(slowFinals.slice(0, 3));
+  const order: string[] = [];
+  const later = [
+    gate.slot(undefined, as("later-slow", "final-suspect")).then((s) => (order.push("slow"), s)),
+    gate.slot(undefined, as("later-healthy", "final")).then((s) => (order.push("healthy"), s)),
+  ];
+  await settle();
+  assertEquals(order, ["healthy"]); // a free slot, and the suspect class is full
+  held[0].release(); // the suspect place goes to the suspect final that waited longest
+  await slowFinals[3];
+  assertEquals([order, gate.inUse("final-suspect")], [["healthy"], 3]);
+  for (const p of [...slowFinals, ...later]) (await p).release();
+  healthy.release();
+  assertEquals(gate.inFlight, 0);
+});
