@@ -49,6 +49,8 @@ export class Judge {
   #probeErrors = new Map<string, { failures: number; retryAt: number; firstMissed?: boolean }>();
   #refusedInScan: { candidate: Candidate; identity: Identity }[] = [];
   #clock = new DiscoveryClock();
+  /** Candidates of the scan under way that stayed silent for their short first probe. */
+  #firstMissed = 0;
 
   constructor(deps: Deps, parts: EngineParts, log: Logger) {
     this.#deps = deps;
@@ -60,8 +62,8 @@ export class Judge {
    * Judges the candidates of one scan that are due, at most PROBE_CONCURRENCY at once, and hands
    * each new target to `found` as soon as it is confirmed. Judgements of sockets no longer among
    * `candidates` are forgotten first. Never-probed candidates go first, then those silent longer
-   * and longer; no probe starts once the scan's budget is spent: `carried` due candidates wait
-   * for the next scan. A scan takes at most the budget plus one probe timeout, however many
+   * and longer; no probe starts once the scan's budget is spent. `carried`: candidates left for
+   * the next scan (not probed, or silent for their short first probe: a full one comes next). A scan takes at most the budget plus one probe timeout, however many
    * silent sockets there are.
    */
   async judgeAll(
@@ -88,7 +90,8 @@ export class Judge {
     }).map((c) => ({ c, u: urgency(c) })).sort((a, b) => a.u - b.u).map((x) => x.c);
     const budgetEnd = performance.now() + Math.max(SCAN_BUDGET_MS, this.#deps.config.probeTimeout);
     const inBudget = () => performance.now() < budgetEnd;
-    const carried = await forEachLimited(fresh, PROBE_CONCURRENCY, inBudget, async (c) => {
+    this.#firstMissed = 0;
+    const notStarted = await forEachLimited(fresh, PROBE_CONCURRENCY, inBudget, async (c) => {
       let t: Target | null;
       try {
         t = await this.#judge(c, signal);
@@ -99,8 +102,9 @@ export class Judge {
       }
       if (t) found(t);
     });
+    const carried = notStarted + this.#firstMissed;
     if (carried > 0) {
-      this.#log.debug("probe budget spent; candidates carried to the next scan", { carried });
+      this.#log.debug("candidates carried to the next scan", { carried, notStarted });
     }
     return { carried };
   }
@@ -182,6 +186,7 @@ export class Judge {
     if (verdict.kind === "error" && verdict.timedOut && first && FIRST_PROBE_MS < timeout) {
       // Silent for the short first probe: the full timeout at the next scan, before any backoff.
       this.#probeErrors.set(key, { failures: 0, retryAt: 0, firstMissed: true });
+      this.#firstMissed++;
       this.#log.debug("probe: no answer to the first short probe", { ...fields, host: c.host });
       return null;
     }

@@ -77,11 +77,8 @@ Deno.test({
       const status = engine.status() as { scans: number; lastScan: { carried: number } };
       assertEquals(status.scans, 1);
       ok(silent.some((s) => s.accepted > 0), "the silent sockets were probed");
-      const errors = deps.metrics.value("coverage_collector_probes_total", { result: "error" });
-      ok(
-        errors + status.lastScan.carried === 300,
-        `${errors} probe errors, ${status.lastScan.carried} carried`,
-      );
+      // Every silent socket had its short first probe; each gets a full one at the next scan.
+      assertEquals(status.lastScan.carried, 300);
     } finally {
       await Promise.all(silent.map((s) => s.close()));
     }
