@@ -223,7 +223,7 @@ export class PullGate {
   }
 
   #take(h: Holder, n: number): void {
-    if (n <= 0) return;
+    if (n <= 0 || !this.#holders.has(h)) return; // nothing is taken for a released slot
     if (h.held === 0) h.since = this.#seq++;
     h.held += n;
     this.#bytes += n;

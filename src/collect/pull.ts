@@ -194,8 +194,9 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
     if (slow.signal.aborted && floor) {
       return new PullError(
         "slow",
-        `${url}: ${pace.received} bytes in ${Math.round(pace.activeMs())}ms, under the floor ` +
-          `of ${floor.bytesPerSecond} bytes/s after ${floor.graceMs}ms: cut`,
+        // No counts in the text: the collector logs a failure again only when its text changes.
+        `${url}: answer under the floor of ${floor.bytesPerSecond} bytes/s after ` +
+          `${floor.graceMs}ms: cut (slow)`,
       );
     }
     if (opts.signal?.aborted) return new PullError("aborted", `${url}: stopped`);

@@ -188,6 +188,6 @@ Deno.test("a body under the rate floor is cut early (slow), not held until the p
     floor: { graceMs: 200, bytesPerSecond: 1000 },
   }).catch((e) => e);
   assertEquals(e instanceof PullError && e.kind, "slow", String(e));
-  match(e.message, /bytes in \d+ms, under the floor of 1000 bytes\/s after 200ms: cut/);
+  match(e.message, /answer under the floor of 1000 bytes\/s after 200ms: cut \(slow\)/);
   ok(liar.maxDrips < 100);
 });
