@@ -221,6 +221,11 @@ export class Engine {
     return this.#parts.collector(target);
   }
 
+  /** Candidates the last scan's probe budget left for the next (see Judge.judgeAll). */
+  carriedInLastScan(): number {
+    return this.#lastScan?.carried ?? 0;
+  }
+
   /** Coverage servers the last scan refused to file under their apparent owner. */
   refusedInLastScan(): { candidate: Candidate; identity: Identity }[] {
     return this.#judge.refusedInLastScan();
