@@ -191,6 +191,7 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
     if (timeout.signal.aborted) {
       return new PullError("timeout", `${url}: no complete answer within ${opts.timeoutMs}ms`);
     }
+    if (opts.signal?.aborted) return new PullError("aborted", `${url}: stopped`);
     if (slow.signal.aborted && floor) {
       return new PullError(
         "slow",
@@ -199,7 +200,6 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
           `${floor.graceMs}ms: cut (slow)`,
       );
     }
-    if (opts.signal?.aborted) return new PullError("aborted", `${url}: stopped`);
     const detail = errorText(e);
     return new PullError("network", `${url}: ${detail}`, undefined, undefined, { cause: e });
   };
