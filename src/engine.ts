@@ -71,8 +71,6 @@ interface Running {
 
 /** Without pod events, how often to look for new containers between scans. */
 const CHANGE_CHECK_MS = 1_000;
-/** How soon to scan again when a scan's probe budget left candidates for the next. */
-const CARRIED_RESCAN_MS = 1_000;
 
 /**
  * Finds coverage servers and keeps one collector running per server.
@@ -120,12 +118,8 @@ export class Engine {
         this.#log.error("scan failed", { error: e });
       }
       if (this.#pendingReasons.length > 0) continue;
-      const interval = this.#deps.config.scanInterval;
-      const carried = (this.#lastScan?.carried ?? 0) > 0;
-      await this.#idle(
-        carried ? Math.min(CARRIED_RESCAN_MS, interval) : this.#pacer.nextDelay(interval),
-        signal,
-      );
+      const carried = this.#lastScan?.carried ?? 0;
+      await this.#idle(this.#pacer.nextDelay(this.#deps.config.scanInterval, carried), signal);
     }
     await Promise.all([...this.#running.values()].map((r) => r.done));
   }
