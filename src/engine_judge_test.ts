@@ -22,7 +22,7 @@ function silentNode(silent: number) {
     log: silentLogger,
     metrics: new Metrics(),
     health: new Health(),
-    system: { ...createSystem("/"), now: () => clock.now },
+    system: { ...createSystem("/"), now: () => clock.now, monotonic: () => clock.now },
   };
   const cand = (port: number): Candidate => ({
     owner: { kind: "host" },
