@@ -136,7 +136,7 @@ export const SETTINGS = {
     "pull-memory",
     bytes(65536),
     "32MiB",
-    "Most coverage body bytes held at once, node-wide (a larger body runs alone)",
+    "Most coverage body bytes held at once, node-wide (taken as they arrive)",
   ),
   sink: setting(
     "sink",

@@ -44,7 +44,8 @@ export interface CollectorHandle {
 /** The engine's seams: discovery, probe, attribution and collectors are passed in. */
 export interface EngineParts {
   scan(signal: AbortSignal): Promise<ScanView>;
-  probe(candidate: Candidate, signal: AbortSignal): Promise<ProbeResult>;
+  /** `timeoutMs`: how long this probe may take (the judge gives new candidates less). */
+  probe(candidate: Candidate, signal: AbortSignal, timeoutMs: number): Promise<ProbeResult>;
   /** The host PID of the server among the owner's processes, or null (refuse). */
   attribute(candidate: Candidate, identity: Identity): Promise<number | null>;
   collector(target: Target): CollectorHandle;
@@ -63,6 +64,8 @@ export interface EngineParts {
   /** Entries of the parts' own long-lived maps (discovery's), for `sizes`. */
   sizes?(): Record<string, number>;
 }
+
+type LastScan = { at: string; ms: number; candidates: number; carried: number; crictlOk: boolean };
 
 interface Running {
   target: Target;
@@ -89,7 +92,7 @@ export class Engine {
   #wake: (() => void) | null = null;
   #pendingReasons: string[] = [];
   #scans = 0;
-  #lastScan: { at: string; ms: number; candidates: number; crictlOk: boolean } | null = null;
+  #lastScan: LastScan | null = null;
   #collectorsSignal: AbortSignal | null = null;
   #scanInFlight: Promise<unknown> = Promise.resolve();
   /** A scan asked for that has not begun yet (later askers join it). */
@@ -122,7 +125,8 @@ export class Engine {
         this.#log.error("scan failed", { error: e });
       }
       if (this.#pendingReasons.length > 0) continue;
-      await this.#idle(this.#pacer.nextDelay(this.#deps.config.scanInterval), signal);
+      const carried = this.#lastScan?.carried ?? 0;
+      await this.#idle(this.#pacer.nextDelay(this.#deps.config.scanInterval, carried), signal);
     }
     await Promise.all([...this.#running.values()].map((r) => r.done));
   }
@@ -160,7 +164,7 @@ export class Engine {
     const view = await this.#parts.scan(signal);
     this.#pacer.note(view, this.#scans === 0, this.#deps.system.monotonic());
     const found: Target[] = [];
-    await this.#judge.judgeAll(view.candidates, signal, (t) => {
+    const { carried } = await this.#judge.judgeAll(view.candidates, signal, (t) => {
       found.push(t);
       if (!start) return;
       // At once, not after the scan's slowest probe (a server that answers slowly or not at all
@@ -178,6 +182,7 @@ export class Engine {
       at: new Date(this.#deps.system.now()).toISOString(),
       ms,
       candidates: view.candidates.length,
+      carried,
       crictlOk: view.crictlOk,
     };
     this.#deps.metrics.inc("coverage_collector_scans_total", "Discovery scans by result", {
@@ -189,6 +194,7 @@ export class Engine {
       ms,
       candidates: view.candidates.length,
       new: found.length,
+      carried,
       targets: this.#running.size,
     });
     return found;
@@ -223,6 +229,11 @@ export class Engine {
   /** Creates collectors for targets without starting their loops (the `once` command). */
   collectorFor(target: Target): CollectorHandle {
     return this.#parts.collector(target);
+  }
+
+  /** Candidates the last scan's probe budget left for the next (see Judge.judgeAll). */
+  carriedInLastScan(): number {
+    return this.#lastScan?.carried ?? 0;
   }
 
   /** Coverage servers the last scan refused to file under their apparent owner. */

@@ -2,6 +2,8 @@
  * The engine's judgement of candidates: which listening sockets are due for a probe, the probe
  * and attribution that make one a target (or not), and the memory of every verdict, so that a
  * judged socket is not probed again while it lives and a silent one is tried less and less often.
+ * A scan's probes have a time budget: a socket that accepts and stays silent costs a short first
+ * probe, then backs off, and never makes a scan longer (what the budget leaves goes to the next).
  */
 
 import type { Deps } from "./agent.ts";
@@ -15,9 +17,16 @@ import { targetFields } from "./target.ts";
 /** Judged candidates are not probed again while their socket lives. */
 type Verdict = "collecting" | "not-coverage" | "refused";
 
-const PROBE_CONCURRENCY = 16;
+const PROBE_CONCURRENCY = 64;
 const PROBE_RETRY_MS = 5_000;
 const PROBE_RETRY_MAX_MS = 5 * 60_000;
+/**
+ * A candidate never probed gets this long (a coverage server answers HEAD in milliseconds); one
+ * that stayed silent that long is probed with the full probe timeout at the next scan.
+ */
+const FIRST_PROBE_MS = 500;
+/** No probe starts after this much of a scan (or the probe timeout, if longer). */
+const SCAN_BUDGET_MS = 2_000;
 
 const ownerKey = (o: Owner) => o.kind === "host" ? "_host_" : o.container.id;
 const candidateKey = (c: Candidate) => `${ownerKey(c.owner)}|${c.host}|${c.port}|${c.inode}`;
@@ -37,9 +46,11 @@ export class Judge {
   /** Target key → the candidate key it was judged under. */
   #candidateOf = new Map<string, string>();
   /** Candidates whose probe failed (no HTTP answer): when to try again. */
-  #probeErrors = new Map<string, { failures: number; retryAt: number }>();
+  #probeErrors = new Map<string, { failures: number; retryAt: number; firstMissed?: boolean }>();
   #refusedInScan: { candidate: Candidate; identity: Identity }[] = [];
   #clock = new DiscoveryClock();
+  /** Candidates of the scan under way that stayed silent for their short first probe. */
+  #firstMissed = 0;
 
   constructor(deps: Deps, parts: EngineParts, log: Logger) {
     this.#deps = deps;
@@ -50,13 +61,16 @@ export class Judge {
   /**
    * Judges the candidates of one scan that are due, at most PROBE_CONCURRENCY at once, and hands
    * each new target to `found` as soon as it is confirmed. Judgements of sockets no longer among
-   * `candidates` are forgotten first.
+   * `candidates` are forgotten first. Never-probed candidates go first, then those silent longer
+   * and longer; no probe starts once the scan's budget is spent. `carried`: candidates left for
+   * the next scan (not probed, or silent for their short first probe: a full one comes next). A scan takes at most the budget plus one probe timeout, however many
+   * silent sockets there are.
    */
   async judgeAll(
     candidates: Candidate[],
     signal: AbortSignal,
     found: (t: Target) => void,
-  ): Promise<void> {
+  ): Promise<{ carried: number }> {
     // Forget judgements of sockets that are gone. A running collector whose socket vanished from
     // one scan is not disturbed: if the socket comes back, its target key is already running.
     const live = new Set(candidates.map(candidateKey));
@@ -66,11 +80,18 @@ export class Judge {
     }
     this.#clock.forget(this.#deps.system.now());
     const now = this.#deps.system.monotonic(); // retries wait on it: a wall clock set back stalls
+    const urgency = (c: Candidate) => {
+      const e = this.#probeErrors.get(candidateKey(c));
+      return e === undefined ? 0 : e.firstMissed ? 1 : 1 + e.failures;
+    };
     const fresh = candidates.filter((c) => {
       const key = candidateKey(c);
       return !this.#verdicts.has(key) && (this.#probeErrors.get(key)?.retryAt ?? -Infinity) <= now;
-    });
-    await forEachLimited(fresh, PROBE_CONCURRENCY, async (c) => {
+    }).map((c) => ({ c, u: urgency(c) })).sort((a, b) => a.u - b.u).map((x) => x.c);
+    const budgetEnd = performance.now() + Math.max(SCAN_BUDGET_MS, this.#deps.config.probeTimeout);
+    const inBudget = () => performance.now() < budgetEnd;
+    this.#firstMissed = 0;
+    const notStarted = await forEachLimited(fresh, PROBE_CONCURRENCY, inBudget, async (c) => {
       let t: Target | null;
       try {
         t = await this.#judge(c, signal);
@@ -81,6 +102,11 @@ export class Judge {
       }
       if (t) found(t);
     });
+    const carried = notStarted + this.#firstMissed;
+    if (carried > 0) {
+      this.#log.debug("candidates carried to the next scan", { carried, notStarted });
+    }
+    return { carried };
   }
 
   /**
@@ -148,9 +174,22 @@ export class Judge {
   async #judge(c: Candidate, signal: AbortSignal): Promise<Target | null> {
     const key = candidateKey(c);
     const fields = targetFields(c);
-    const verdict = await this.#parts.probe(c, signal);
+    const timeout = this.#deps.config.probeTimeout;
+    const first = !this.#probeErrors.has(key);
+    const verdict = await this.#parts.probe(
+      c,
+      signal,
+      first ? Math.min(FIRST_PROBE_MS, timeout) : timeout,
+    );
     const m = this.#deps.metrics;
     m.inc("coverage_collector_probes_total", "Identity probes by result", { result: verdict.kind });
+    if (verdict.kind === "error" && verdict.timedOut && first && FIRST_PROBE_MS < timeout) {
+      // Silent for the short first probe: the full timeout at the next scan, before any backoff.
+      this.#probeErrors.set(key, { failures: 0, retryAt: 0, firstMissed: true });
+      this.#firstMissed++;
+      this.#log.debug("probe: no answer to the first short probe", { ...fields, host: c.host });
+      return null;
+    }
     if (verdict.kind === "error") {
       // A listener that does not answer HTTP is tried again later, less and less often.
       const failures = this.#retryLater(key);
@@ -207,15 +246,20 @@ export class Judge {
   }
 }
 
-/** Runs `fn` over `items`, at most `limit` at a time. */
+/**
+ * Runs `fn` over `items`, at most `limit` at a time, starting none once `more()` is false;
+ * resolves with how many were not started.
+ */
 async function forEachLimited<T>(
   items: T[],
   limit: number,
+  more: () => boolean,
   fn: (item: T) => Promise<void>,
-): Promise<void> {
+): Promise<number> {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
+    while (next < items.length && more()) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return items.length - next;
 }

@@ -1,7 +1,8 @@
 /**
  * When the engine scans next: at the scan interval, or within a second while a container that
  * appeared lately has not opened a coverage port yet (a new pod's server is found soon after it
- * listens, without scanning every second for ever).
+ * listens, without scanning every second for ever), or while the last scan's probe budget left
+ * candidates for the next.
  */
 
 import type { ScanView } from "./engine.ts";
@@ -41,9 +42,13 @@ export class ScanPacer {
     );
   }
 
-  /** Scan again soon while a new container has not shown a server yet; else the interval. */
-  nextDelay(scanInterval: number): number {
-    return this.#youngWithoutServer ? Math.min(FAST_RESCAN_MS, scanInterval) : scanInterval;
+  /**
+   * Scan again soon while a new container has not shown a server yet, or when the last scan
+   * `carried` candidates to the next; else the interval.
+   */
+  nextDelay(scanInterval: number, carried = 0): number {
+    const soon = this.#youngWithoutServer || carried > 0;
+    return soon ? Math.min(FAST_RESCAN_MS, scanInterval) : scanInterval;
   }
 
   /** Entries of the long-lived map (flat under churn). */

@@ -263,9 +263,9 @@ Deno.test("a server that never answers its probe does not delay the start of the
   const h = harness({ 53700: "coverage", 53701: "coverage" });
   const probe = h.parts.probe;
   const hung = Promise.withResolvers<void>();
-  h.parts.probe = async (c, signal) => {
+  h.parts.probe = async (c, signal, timeoutMs) => {
     if (c.port === 53700) await hung.promise; // answers only when released
-    return probe(c, signal);
+    return probe(c, signal, timeoutMs);
   };
   const make = h.parts.collector;
   const started = Promise.withResolvers<string>();

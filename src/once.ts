@@ -96,6 +96,13 @@ export async function runOnce(config: Config, stdout: (s: string) => void): Prom
     const engine = buildEngine(deps, sink, hostname, nodeName, undefined, memory);
     const signal = shutdown.signal;
     const targets = await engine.scanOnce(signal);
+    const refused = engine.refusedInLastScan();
+    // A scan's probe budget may leave candidates for the next (silent sockets): once wants all.
+    // Each is probed in full once at most, then backed off, so this ends.
+    while (!signal.aborted && engine.carriedInLastScan() > 0) {
+      targets.push(...await engine.scanOnce(signal));
+      refused.push(...engine.refusedInLastScan());
+    }
     const rows = await Promise.all(targets.map(async (t) => {
       try {
         return rowOf(t, await engine.collectorFor(t).pullNow("once", signal));
@@ -103,7 +110,7 @@ export async function runOnce(config: Config, stdout: (s: string) => void): Prom
         return rowOf(t, { stored: false, error: errorText(e) });
       }
     }));
-    for (const { candidate, identity } of engine.refusedInLastScan()) {
+    for (const { candidate, identity } of refused) {
       rows.push(rowOf({ ...candidate, identity }, {
         stored: false,
         result: "refused",

@@ -42,7 +42,7 @@ export function buildEngine(
   const gate = new PullGate(config.maxPulls, config.pullMemory);
   return new Engine(deps, {
     scan: (signal) => discoverer.scan(signal),
-    probe: (candidate, signal) => probe(candidate, { timeoutMs: config.probeTimeout, signal }),
+    probe: (candidate, signal, timeoutMs) => probe(candidate, { timeoutMs, signal }),
     attribute: (candidate, identity) => attribute(system, candidate, identity),
     changed: (signal) => discoverer.changed(signal),
     watchingPods,

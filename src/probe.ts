@@ -10,7 +10,7 @@ import { readStatus } from "./procfs/status.ts";
 export type ProbeResult =
   | { kind: "coverage"; identity: Identity }
   | { kind: "not-coverage"; status: number }
-  | { kind: "error"; error: string };
+  | { kind: "error"; error: string; timedOut?: boolean };
 
 export interface ProbeOptions {
   timeoutMs: number;
@@ -41,7 +41,11 @@ export async function probe(
     });
   } catch (e) {
     if (timeout.aborted) {
-      return { kind: "error", error: `HEAD ${url}: no answer within ${timeoutMs}ms` };
+      return {
+        kind: "error",
+        error: `HEAD ${url}: no answer within ${timeoutMs}ms`,
+        timedOut: true,
+      };
     }
     return { kind: "error", error: `HEAD ${url}: ${errorText(e)}` };
   }

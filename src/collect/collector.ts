@@ -26,7 +26,7 @@ import {
   verifyMeta,
 } from "./coverage.ts";
 import type { PullGate, PullSlot } from "./gate.ts";
-import { pullCoverage, PullError } from "./pull.ts";
+import { pullCoverage, PullError, type PullFloor } from "./pull.ts";
 import { nextDelay, serverAge } from "./schedule.ts";
 import * as rule from "./store_rule.ts";
 
@@ -88,6 +88,8 @@ export interface CollectorDeps {
 export interface CollectorOptions {
   /** Changed counters without new coverage are stored once the last store is this old. */
   refreshMs?: number;
+  /** The slowest answer a pull waits for (default: pull.ts DEFAULT_FLOOR; null: none). */
+  floor?: PullFloor | null;
 }
 
 const PULLS = "coverage_collector_pulls_total";
@@ -148,6 +150,11 @@ export class Collector {
   #table: StatementTable | undefined;
   #coverage: CollectorStatus["coverage"] = null;
   #measuredKeys = -1;
+  /** Final pulls asked for and not yet done: a pull of this server waiting for a slot is final. */
+  #finalAsked = 0;
+  /** The last pull was cut for slowness or timed out: the next waits in the suspect class. */
+  #suspect = false;
+  readonly #floor: PullFloor | null | undefined;
 
   constructor(target: Target, deps: CollectorDeps, options: CollectorOptions = {}) {
     this.#target = target;
@@ -155,6 +162,7 @@ export class Collector {
     this.#refreshMs = options.refreshMs ?? rule.DEFAULT_REFRESH_MS;
     this.#prefixTime = target.discoveredAt;
     this.#prefix = prefixFor(target, deps.hostname);
+    this.#floor = options.floor;
     this.#log = deps.log.with({ ...targetFields(target), binary: target.identity.binary });
     deps.metrics.counter(PULLS, PULLS_HELP);
     deps.metrics.counter(STORES, STORES_HELP);
@@ -192,7 +200,16 @@ export class Collector {
    * the store of the one before. Resolves once this pull is stored (or not).
    */
   pullNow(reason: string, signal: AbortSignal): Promise<PullOutcome> {
-    const pulled = this.#pulling.then(() => this.#pullOnce(reason, signal));
+    const final = reason !== rule.SCHEDULE_REASON;
+    if (final) {
+      // A scheduled pull of this server still waiting for a slot now waits as final too: the
+      // final pull comes right after it and must not wait behind other servers' periodic pulls.
+      this.#finalAsked++;
+      this.#deps.gate?.poke();
+    }
+    const pulled = this.#pulling.then(() => this.#pullOnce(reason, signal)).finally(() => {
+      if (final) this.#finalAsked--;
+    });
     this.#pulling = pulled.catch(() => {});
     const stored = Promise.all([pulled, this.#storing]).then(async ([p]) => {
       if (!("decoded" in p)) return p;
@@ -284,7 +301,15 @@ export class Collector {
     // The slot is held from the request until the decoded body is stored (see pullNow).
     let slot: PullSlot | undefined;
     try {
-      slot = await this.#deps.gate?.slot(signal);
+      slot = await this.#deps.gate?.slot(signal, {
+        owner: this.#target.owner.kind === "container"
+          ? this.#target.owner.container.podUid
+          : this.#target.key,
+        priority: () =>
+          this.#finalAsked > 0
+            ? (this.#suspect ? "final-suspect" : "final")
+            : (this.#suspect ? "suspect" : "periodic"),
+      });
     } catch {
       return { result: "aborted", error: "stopped while waiting for a pull slot" };
     }
@@ -318,7 +343,9 @@ export class Collector {
         signal,
         slot,
         expectBytes: nometa ? this.#lastBody.nometa : this.#lastBody.full,
+        floor: this.#floor,
       });
+      this.#suspect = false;
       if (!this.#same(res.identity)) return this.#identityChanged(res.identity);
       this.#lastBody[nometa ? "nometa" : "full"] = res.bodyBytes;
       // The whole meta-data is decoded and its hashes checked, yielding as it goes (a large
@@ -346,6 +373,7 @@ export class Collector {
         return this.#identityChanged(e.identity);
       }
       const kind = e instanceof PullError || e instanceof CoverageError ? e.kind : "error";
+      this.#suspect = kind === "slow" || kind === "timeout";
       metrics.inc(PULLS, PULLS_HELP, { result: kind });
       if (e instanceof CoverageError && e.file) {
         metrics.inc(META_MISMATCH, META_MISMATCH_HELP, { file: e.file });

@@ -8,7 +8,27 @@ import { CoverageError } from "./coverage.ts";
 import type { PullSlot } from "./gate.ts";
 
 /** Why a pull brought nothing usable; `kind` is the metric label. */
-export type PullErrorKind = "network" | "timeout" | "status" | "too-large" | "aborted";
+export type PullErrorKind =
+  | "network"
+  | "timeout"
+  | "slow"
+  | "status"
+  | "too-large"
+  | "aborted";
+
+/**
+ * The slowest answer a pull waits for: after `graceMs` (headers included), at least
+ * `bytesPerSecond` on average since then, or the pull is cut ("slow"). Time spent waiting for the
+ * gate's byte budget does not count. A real server sends its body from memory, megabytes a
+ * second even on a loaded node; a server dripping bytes would hold a slot for the whole timeout.
+ */
+export interface PullFloor {
+  graceMs: number;
+  bytesPerSecond: number;
+}
+
+/** Default floor: 3 s grace, then 32 KiB/s (a 1.35 MB field-size meta-data has 45 s). */
+export const DEFAULT_FLOOR: PullFloor = { graceMs: 3000, bytesPerSecond: 32 << 10 };
 
 /** A pull failed; carries the HTTP status and identity when a response came. */
 export class PullError extends Error {
@@ -34,10 +54,13 @@ export interface PullOptions {
   /** Largest body accepted; reading stops past it. */
   maxBody: number;
   signal?: AbortSignal;
-  /** The node-wide byte budget: the body's size is reserved before it is read. */
+  /** The node-wide byte budget: part of the body's size is reserved before it is read, the
+   * rest taken as it arrives. */
   slot?: PullSlot;
   /** Body size to reserve when the answer has no Content-Length (e.g. the last body's). */
   expectBytes?: number;
+  /** The slowest answer waited for (default DEFAULT_FLOOR; null: only the timeout). */
+  floor?: PullFloor | null;
 }
 
 export interface PullResult {
@@ -66,13 +89,47 @@ function identityOf(headers: Headers): Identity | null {
   }
 }
 
+/** How fast an answer comes, with the time spent waiting for the gate left out. */
+class Pace {
+  #start = performance.now();
+  #waited = 0;
+  #waitingSince: number | null = null;
+  received = 0;
+
+  /** Milliseconds of the pull not spent waiting for the gate. */
+  activeMs(): number {
+    const now = performance.now();
+    const waiting = this.#waitingSince === null ? 0 : now - this.#waitingSince;
+    return now - this.#start - this.#waited - waiting;
+  }
+
+  /** Awaits `p` with the clock stopped. */
+  async paused<T>(p: Promise<T>): Promise<T> {
+    this.#waitingSince = performance.now();
+    try {
+      return await p;
+    } finally {
+      this.#waited += performance.now() - this.#waitingSince;
+      this.#waitingSince = null;
+    }
+  }
+
+  /** True when fewer bytes came than the floor asks for by now. */
+  under(floor: PullFloor): boolean {
+    const late = this.activeMs() - floor.graceMs;
+    return late > 0 && this.received < floor.bytesPerSecond * late / 1000;
+  }
+}
+
 /** Reads the body into `reader` as it arrives, at most `maxBody` bytes; returns its size. */
 async function readCapped(
   body: ReadableStream<Uint8Array>,
   maxBody: number,
   url: string,
   reader: CoverageBodyReader,
+  pace: Pace,
   slot?: PullSlot,
+  signal?: AbortSignal,
 ): Promise<number> {
   const stream = body.getReader();
   let size = 0;
@@ -81,11 +138,15 @@ async function readCapped(
       const { done, value } = await stream.read();
       if (done) break;
       size += value.byteLength;
+      pace.received = size;
       if (size > maxBody) {
         throw new PullError("too-large", `${url}: body is over the ${maxBody}-byte limit`);
       }
-      if (slot && size > slot.held) slot.grow(size - slot.held);
       reader.push(value);
+      // Bytes are taken as they arrive (an announced length is not believed); while the budget
+      // is full, reading waits (the server's writes wait on TCP) instead of holding more.
+      if (slot && size > slot.held) slot.grow(size - slot.held);
+      if (slot) await pace.paused(slot.room(signal));
     }
   } catch (e) {
     await stream.cancel().catch(() => {});
@@ -114,13 +175,31 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
     () => timeout.abort(new DOMException("pull timed out", "TimeoutError")),
     opts.timeoutMs,
   );
-  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
+  const pace = new Pace();
+  const floor = opts.floor === undefined ? DEFAULT_FLOOR : opts.floor;
+  const slow = new AbortController();
+  const watch = floor === null ? undefined : setInterval(() => {
+    if (pace.under(floor)) slow.abort(new DOMException("pull too slow", "TimeoutError"));
+  }, Math.max(50, Math.min(1000, floor.graceMs / 4)));
+  const signal = AbortSignal.any([
+    ...(opts.signal ? [opts.signal] : []),
+    timeout.signal,
+    slow.signal,
+  ]);
   const failure = (e: unknown): PullError => {
     if (e instanceof PullError) return e;
     if (timeout.signal.aborted) {
       return new PullError("timeout", `${url}: no complete answer within ${opts.timeoutMs}ms`);
     }
     if (opts.signal?.aborted) return new PullError("aborted", `${url}: stopped`);
+    if (slow.signal.aborted && floor) {
+      return new PullError(
+        "slow",
+        // No counts in the text: the collector logs a failure again only when its text changes.
+        `${url}: answer under the floor of ${floor.bytesPerSecond} bytes/s after ` +
+          `${floor.graceMs}ms: cut (slow)`,
+      );
+    }
     const detail = errorText(e);
     return new PullError("network", `${url}: ${detail}`, undefined, undefined, { cause: e });
   };
@@ -176,8 +255,10 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
       const expect = Number.isFinite(declared) && declared >= 0
         ? declared
         : opts.expectBytes ?? DEFAULT_EXPECT;
-      await opts.slot?.reserve(Math.min(expect, opts.maxBody), signal);
-      if (res.body) size = await readCapped(res.body, opts.maxBody, url, reader, opts.slot);
+      if (opts.slot) await pace.paused(opts.slot.reserve(Math.min(expect, opts.maxBody), signal));
+      if (res.body) {
+        size = await readCapped(res.body, opts.maxBody, url, reader, pace, opts.slot, signal);
+      }
       return { status: res.status, identity, body: reader.finish(), bodyBytes: size };
     } catch (e) {
       if (e instanceof BodyError) {
@@ -189,5 +270,6 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
     }
   } finally {
     clearTimeout(timer);
+    clearInterval(watch);
   }
 }

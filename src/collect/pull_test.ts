@@ -1,8 +1,9 @@
-import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, match, ok, rejects } from "node:assert/strict";
 import { baseUrl, pullCoverage, PullError } from "./pull.ts";
 import { CoverageError } from "./coverage.ts";
 import { PullGate } from "./gate.ts";
 import { identityHeaders } from "../../tests/harness/covfiles.ts";
+import { startTrickler } from "../../tests/harness/hostile_listeners.ts";
 
 /** Serves `handler` on a free loopback port for the duration of `fn`. */
 async function withServer(
@@ -173,4 +174,20 @@ Deno.test("a pull reserves its body's Content-Length in the node-wide budget bef
       assertEquals(gate.bytes, 0);
     },
   );
+});
+
+Deno.test("a body under the rate floor is cut early (slow), not held until the pull timeout", async () => {
+  const stop = new AbortController();
+  // The bound: 100 drips (10 s) sent on the connection; a cut comes after about 3.
+  await using liar = startTrickler({ dripMs: 100, onDrip: (n) => n >= 100 && stop.abort() });
+  const e = await pullCoverage({
+    ...opts(liar.port),
+    timeoutMs: 600_000,
+    maxBody: 64 << 20,
+    signal: stop.signal,
+    floor: { graceMs: 200, bytesPerSecond: 1000 },
+  }).catch((e) => e);
+  assertEquals(e instanceof PullError && e.kind, "slow", String(e));
+  match(e.message, /answer under the floor of 1000 bytes\/s after 200ms: cut \(slow\)/);
+  ok(liar.maxDrips < 100);
 });

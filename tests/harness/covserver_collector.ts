@@ -4,7 +4,8 @@
  */
 
 import { dirname } from "node:path";
-import { Collector } from "../../src/collect/collector.ts";
+import { Collector, type CollectorOptions } from "../../src/collect/collector.ts";
+import type { PullGate } from "../../src/collect/gate.ts";
 import { parseSchedule } from "../../src/collect/schedule.ts";
 import { parseIdentity } from "../../src/identity.ts";
 import { infoKey } from "../../src/layout.ts";
@@ -42,6 +43,10 @@ export interface CollectorOfOptions {
   maxBody?: number;
   hostname?: string;
   metrics?: Metrics;
+  /** The node-wide gate shared with other collectors. */
+  gate?: PullGate;
+  /** Tuning of the collector (refresh, pull floor). */
+  tuning?: CollectorOptions;
 }
 
 /**
@@ -65,7 +70,8 @@ export function collectorOf(
       maxBody: o.maxBody ?? 64 << 20,
     },
     hostname: o.hostname ?? "test-node",
-  });
+    gate: o.gate,
+  }, o.tuning);
   return { collector, metrics };
 }
 

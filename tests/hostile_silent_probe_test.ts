@@ -1,0 +1,86 @@
+/**
+ * Discovery beside sockets that accept and never answer: 300 silent listeners on loopback and a
+ * real -cover server listed after them. The real server is found in the first scan, which does
+ * not wait out the silent sockets' probe timeouts.
+ */
+
+import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import type { Deps } from "../src/agent.ts";
+import { loadConfig } from "../src/config.ts";
+import { type CollectorHandle, Engine } from "../src/engine.ts";
+import { Health } from "../src/health.ts";
+import { silentLogger } from "../src/log.ts";
+import { Metrics } from "../src/metrics.ts";
+import { probe } from "../src/probe.ts";
+import { createSystem } from "../src/system.ts";
+import type { Candidate, Target } from "../src/target.ts";
+import { hasGo } from "./harness/gobuild.ts";
+import { startCovserver } from "./harness/covserver.ts";
+import { startSilent } from "./harness/hostile_listeners.ts";
+
+const noGo = !(await hasGo());
+
+const hostCandidate = (port: number, inode: number): Candidate => ({
+  owner: { kind: "host" },
+  host: "127.0.0.1",
+  port,
+  inode,
+  pids: [],
+});
+
+Deno.test({
+  name: "300 silent sockets beside a real server: it is found in the first scan, which does not " +
+    "wait out their probe timeouts",
+  ignore: noGo,
+  sanitizeResources: false, // fetch keeps pooled connections
+  sanitizeOps: false,
+  async fn() {
+    const silent = startSilent(300);
+    try {
+      await using good = await startCovserver({ name: "good-app" });
+      // A probe timeout far beyond what a scan may take: a scan that waits for silent sockets'
+      // timeouts cannot end before the guard below (which only stops a scan that would hang).
+      const probeTimeout = 30_000;
+      const deps: Deps = {
+        config: loadConfig({ "probe-timeout": "30s", "scan-interval": "1h" }, {}),
+        log: silentLogger,
+        metrics: new Metrics(),
+        health: new Health(),
+        system: createSystem("/"),
+      };
+      const candidates = [
+        ...silent.map((s, i) => hostCandidate(s.port, 1000 + i)),
+        hostCandidate(good.coveragePort, 1),
+      ];
+      const started: string[] = [];
+      const engine = new Engine(deps, {
+        scan: () => Promise.resolve({ candidates, containers: [], crictlOk: true }),
+        // (main gave no timeout: the setting then)
+        probe: (c, signal, timeoutMs) => probe(c, { timeoutMs: timeoutMs ?? probeTimeout, signal }),
+        attribute: () => Promise.resolve(good.pid),
+        collector: (t: Target): CollectorHandle => {
+          started.push(t.identity.binary);
+          return {
+            run: () => Promise.resolve("stopped"),
+            pullNow: () => Promise.resolve({ stored: true }),
+            status: () => ({}),
+          };
+        },
+      });
+      const guard = AbortSignal.timeout(probeTimeout);
+      const found = await engine.scanOnce(guard);
+      assertEquals(guard.aborted, false, "the first scan waited out the silent sockets' timeouts");
+      assertEquals(found.map((t) => [t.port, t.identity.binary]), [[
+        good.coveragePort,
+        "good-app",
+      ]]);
+      const status = engine.status() as { scans: number; lastScan: { carried: number } };
+      assertEquals(status.scans, 1);
+      ok(silent.some((s) => s.accepted > 0), "the silent sockets were probed");
+      // Every silent socket had its short first probe; each gets a full one at the next scan.
+      assertEquals(status.lastScan.carried, 300);
+    } finally {
+      await Promise.all(silent.map((s) => s.close()));
+    }
+  },
+});
