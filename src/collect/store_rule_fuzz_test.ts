@@ -8,7 +8,7 @@ import {
   type FunctionCounters,
   parseCounters,
 } from "../coverage/counters.ts";
-import { coveredKeys } from "../coverage/covered_units.ts";
+import { coveredKeys } from "../../tests/harness/covered_keys.ts";
 import { decideStore, decideStoreAsync, type StoredSnapshot } from "./store_rule.ts";
 import { encodeCounterFile, unitLayout } from "../../tests/harness/counterfile.ts";
 import { fuzzRuns } from "../../tests/harness/fuzz.ts";

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { FunctionCounters } from "../coverage/counters.ts";
-import { coveredKeys } from "../coverage/covered_units.ts";
+import { coveredKeys } from "../../tests/harness/covered_keys.ts";
 import { decideStore, type StoredSnapshot } from "./store_rule.ts";
 import { encodeCounterFile } from "../../tests/harness/counterfile.ts";
 import { makeCounters } from "../../tests/harness/covfiles.ts";

@@ -272,33 +272,6 @@ function fileCoversMore(a: FileCovered, b: FileCovered): boolean {
 }
 
 /**
- * The covered units as `pkgIdx:funcIdx:counterIndex` keys (what `coveredSet` makes), sorted:
- * for tests and debugging, not for the collector's hot path.
- *
- * @example coveredKeys(coveredUnits(bytes)) // ["0:1:1"]
- */
-export function coveredKeys(c: CoveredUnits): string[] {
-  const keys: string[] = [];
-  if (c.kind === "file") {
-    for (let k = 0; k < c.pkg.length; k++) {
-      for (let u = c.start[k]; u < c.start[k + 1]; u++) {
-        if (has(c.bits, u)) keys.push(`${c.pkg[k]}:${c.fn[k]}:${u - c.start[k]}`);
-      }
-    }
-  } else {
-    const { pkgStart, fnStart } = c.layout;
-    for (let p = 0; p + 1 < pkgStart.length; p++) {
-      for (let fi = pkgStart[p]; fi < pkgStart[p + 1]; fi++) {
-        for (let u = fnStart[fi]; u < fnStart[fi + 1]; u++) {
-          if (has(c.bits, u)) keys.push(`${p}:${fi - pkgStart[p]}:${u - fnStart[fi]}`);
-        }
-      }
-    }
-  }
-  return keys.sort();
-}
-
-/**
  * Statements covered by units judged against a table with statements per unit.
  *
  * @example statementsCovered(table, coveredUnits(bytes, table)) // 12

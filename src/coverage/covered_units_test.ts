@@ -2,7 +2,6 @@ import { deepStrictEqual as assertEquals, ok, rejects, throws } from "node:asser
 import { CountersParseError, type FunctionCounters } from "./counters.ts";
 import {
   CountersFitError,
-  coveredKeys,
   coveredUnits,
   coveredUnitsAsync,
   coversMoreUnits,
@@ -17,6 +16,7 @@ import {
   unitLayout as layoutOf,
 } from "../../tests/harness/counterfile.ts";
 import { kindOf } from "../../tests/harness/fuzz.ts";
+import { coveredKeys } from "../../tests/harness/covered_keys.ts";
 
 const HASH = "00112233445566778899aabbccddeeff";
 
