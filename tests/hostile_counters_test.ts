@@ -1,7 +1,8 @@
 /**
  * A hostile server whose counters do not fit its own (real) meta-data, beside a good one: its
- * counters are refused (not stored, counted by kind), the counters it stored before stay, the
- * good server is collected, and /healthz answers throughout.
+ * counters are refused (not stored, counted by kind) or, counters-only, cut at what the
+ * meta-data allows; the counters it stored before stay, the good server is collected, and
+ * /healthz answers throughout.
  */
 
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
@@ -99,22 +100,33 @@ Deno.test({
       const outside = await collector.pullNow("schedule", stop.signal);
       assertEquals(outside.result, "rejected", outside.error);
       match(outside.error ?? "", /does not fit its meta-data: function 1000000 of package 0/);
-      // 20 M counters for one function: refused at its entry (a string set of them was a
-      // RangeError), on a final pull too; /healthz is asked while it is judged.
+      // 20 M counters: a counters-only pull is cut at what fits the meta-data (before it is held
+      // or parsed); /healthz is asked meanwhile.
       counters = oneFunctionCounters(bad.hash, 0, 0, 20_000_000);
       const [huge, answer] = await Promise.all([
         collector.pullNow("shutdown", stop.signal),
         healthz(),
       ]);
-      assertEquals(huge.result, "rejected", huge.error);
+      assertEquals(huge.result, "failed", huge.error);
+      match(huge.error ?? "", /over the \d+-byte limit/);
       assertEquals(answer, [200, "ok\n"]);
       const refused = (kind: string) =>
         metrics.value("coverage_collector_counters_refused_total", { kind });
-      assertEquals([refused("function-index"), refused("function-counters")], [1, 1]);
+      assertEquals(refused("function-index"), 1);
+      assertEquals(metrics.value("coverage_collector_pulls_total", { result: "too-large" }), 1);
       match(
         metrics.render(),
         /coverage_collector_counters_refused_total\{kind="function-index"\} 1/,
       );
+
+      // The same body as a server's first answer (with its meta-data: not bounded before it is
+      // read) is refused at its entry: a string set of it was a RangeError.
+      const fresh = collectorOf(target, new DirSink(`${root}/fresh`), { metrics });
+      const first = await fresh.collector.pullNow("schedule", stop.signal);
+      assertEquals(first.result, "rejected", first.error);
+      match(first.error ?? "", /20000000 counters for function 0 of package 0/);
+      assertEquals(refused("function-counters"), 1);
+      assertEquals(tree(`${root}/fresh`).filter((p) => p.includes("/covcounters.")), []);
 
       // Only the fitting counters were stored; they are still the last stored (identical again).
       const stored = tree(`${root}/bad`).filter((p) => p.includes("/covcounters."));

@@ -17,7 +17,11 @@ import {
   type StatementTable,
   type StatementTables,
 } from "../coverage/live.ts";
-import { type CoveredUnits, statementsCovered } from "../coverage/covered_units.ts";
+import {
+  countersBytesBound,
+  type CoveredUnits,
+  statementsCovered,
+} from "../coverage/covered_units.ts";
 import {
   checkCoverage,
   CoverageError,
@@ -339,7 +343,7 @@ export class Collector {
         port: this.#target.port,
         nometa,
         timeoutMs: config.pullTimeout,
-        maxBody: config.maxBody,
+        maxBody: nometa && this.#table ? this.#nometaMaxBody(this.#table) : config.maxBody,
         signal,
         slot,
         expectBytes: nometa ? this.#lastBody.nometa : this.#lastBody.full,
@@ -388,6 +392,13 @@ export class Collector {
     metrics.inc(PULLS, PULLS_HELP, { result: "ok" });
     if (this.#once.cleared("pull")) this.#log.info("pull recovered", { reason });
     return { decoded };
+  }
+
+  /** A counters-only body cannot be larger than counters that fit the meta-data (base64, and
+   * room for the JSON around them): it is cut there, before it is held or parsed. */
+  #nometaMaxBody(table: StatementTable): number {
+    const base64 = 4 * Math.ceil(countersBytesBound(table) / 3);
+    return Math.min(this.#deps.config.maxBody, base64 + (64 << 10));
   }
 
   #measure(covered: CoveredUnits | null, now: number): void {

@@ -3,7 +3,8 @@
  *
  * With the build's meta-data known (its unit layout: `StatementTable`), a function entry must
  * name a package and function of the meta-data and carry at most that function's units, and
- * the file at most the meta-data's units in all: anything else is refused (CountersFitError)
+ * the file at most the meta-data's units and functions in all: anything else is refused
+ * (CountersFitError)
  * at the first entry that does not fit, before its counters are read. What is kept is one bit
  * per unit of the meta-data, whatever the file holds.
  *
@@ -13,12 +14,20 @@
  */
 
 import {
-  CountersParseError,
   type CountersVisitor,
   walkCounters,
   walkCountersAsync,
   type WalkOptions,
 } from "./counters.ts";
+import {
+  type FileCovered,
+  fileCoversMore,
+  fileJudge,
+  type Judge,
+  UNMETERED,
+} from "./covered_file.ts";
+
+export { type FileCovered, UNMETERED };
 
 /** The unit layout of one build: unit `i` of function `f` of package `p` is unit
  * `fnStart[pkgStart[p] + f] + i` (a StatementTable is one). */
@@ -28,15 +37,31 @@ export interface UnitLayout {
   readonly fnStart: Uint32Array;
 }
 
-/** Bounds of a file judged without its meta-data (function entries, counters). */
-export const UNMETERED = { functions: 1 << 18, counters: 1 << 22 } as const;
-
 /** How counter data fails to fit its meta-data. */
 export type CountersFitKind =
   | "package-index"
   | "function-index"
   | "function-counters"
-  | "total-counters";
+  | "total-counters"
+  | "total-functions";
+
+/** Room for a segment's string table and args (os.Args, GOOS, ...): Linux passes at most 2 MiB
+ * of arguments and environment to a program. */
+const ARGS_ROOM = 2 << 20;
+
+/**
+ * The most bytes a counter-data file of a build with `layout` can take as a Go program writes
+ * it (one segment: header, args, one entry per function of 3 ULEB128s, a counter per unit, each
+ * at most 5 bytes, footer). A larger file cannot fit the meta-data: the collector stops reading
+ * it there.
+ *
+ * @example countersBytesBound(table) // 2 MiB + 15 per function + 5 per unit + 83
+ */
+export function countersBytesBound(layout: UnitLayout): number {
+  const functions = layout.fnStart.length - 1;
+  const units = layout.fnStart[functions];
+  return 32 + 16 + ARGS_ROOM + 3 + 15 * functions + 5 * units + 16;
+}
 
 /** Counter data that does not fit the meta-data of its build: refused, never stored. */
 export class CountersFitError extends Error {
@@ -55,21 +80,8 @@ export interface MetaCovered {
   readonly count: number;
 }
 
-/** Covered units of the functions a file names, sorted by (pkg, fn) without repeats; function
- * k's units are bits `start[k]` to `start[k + 1]`. */
-export interface FileCovered {
-  readonly kind: "file";
-  readonly pkg: Uint32Array;
-  readonly fn: Uint32Array;
-  readonly start: Uint32Array;
-  readonly bits: Uint32Array;
-  readonly count: number;
-}
-
 /** What ran, by one counter-data file. */
 export type CoveredUnits = MetaCovered | FileCovered;
-
-const has = (bits: Uint32Array, u: number) => (bits[u >>> 5] & (1 << (u & 31))) !== 0;
 
 /**
  * The covered units of `bytes`, judged against `layout` when known. Throws CountersFitError
@@ -100,20 +112,23 @@ export async function coveredUnitsAsync(
   return j.done();
 }
 
-/** What a walk feeds, and what it comes to once walked. */
-interface Judge {
-  visit: CountersVisitor;
-  done(): CoveredUnits;
-}
-
-function metaJudge(layout: UnitLayout): Judge {
+function metaJudge(layout: UnitLayout): Judge<MetaCovered> {
   const { pkgStart, fnStart } = layout;
   const packages = pkgStart.length - 1;
   const units = fnStart[fnStart.length - 1];
   const bits = new Uint32Array((units + 31) >>> 5);
-  let base = 0, seen = 0, count = 0;
+  const allFunctions = fnStart.length - 1;
+  let base = 0, seen = 0, count = 0, entries = 0;
   const visit: CountersVisitor = {
     function(p, f, n, at) {
+      // Go writes a function once: more entries than functions are repeats (each costs time).
+      if (++entries > allFunctions) {
+        throw new CountersFitError(
+          "total-functions",
+          at,
+          `more function entries than the meta-data's ${allFunctions} functions`,
+        );
+      }
       if (p >= packages) {
         throw new CountersFitError(
           "package-index",
@@ -157,86 +172,6 @@ function metaJudge(layout: UnitLayout): Judge {
   return { visit, done: () => ({ kind: "meta", layout, bits, count }) };
 }
 
-const set = (bits: Uint32Array, u: number) => bits[u >>> 5] |= 1 << (u & 31);
-
-function fileJudge(size: number): Judge {
-  // Each entry takes at least 3 bytes and each counter 1: room for what the bytes can hold.
-  const maxFns = Math.min(UNMETERED.functions, Math.floor(size / 3));
-  const pkg = new Uint32Array(maxFns), fn = new Uint32Array(maxFns);
-  const start = new Uint32Array(maxFns + 1);
-  const bits = new Uint32Array((Math.min(UNMETERED.counters, size) + 31) >>> 5);
-  let k = 0, base = 0, seen = 0, count = 0, sorted = true;
-  const visit: CountersVisitor = {
-    function(p, f, n, at) {
-      seen += n;
-      if (k >= UNMETERED.functions || seen > UNMETERED.counters) {
-        throw new CountersParseError(
-          "size",
-          at,
-          `over ${UNMETERED.functions} functions or ${UNMETERED.counters} counters, ` +
-            `too many to judge without the meta-data`,
-        );
-      }
-      if (k > 0 && (p < pkg[k - 1] || (p === pkg[k - 1] && f <= fn[k - 1]))) sorted = false;
-      base = seen - n;
-      pkg[k] = p, fn[k] = f, start[k++] = base;
-    },
-    counter(i, v) {
-      if (v !== 0) set(bits, base + i), count++;
-    },
-  };
-  const done = () => {
-    start[k] = seen;
-    const c: FileCovered = {
-      kind: "file",
-      pkg: pkg.subarray(0, k),
-      fn: fn.subarray(0, k),
-      start: start.subarray(0, k + 1),
-      bits: bits.subarray(0, (seen + 31) >>> 5),
-      count,
-    };
-    return sorted ? c : mergeFunctions(c);
-  };
-  return { visit, done };
-}
-
-/** Sorts the entries by (pkg, fn) and joins repeats of one function (union of their units):
- * cost linear in the units after the sort. */
-function mergeFunctions(c: FileCovered): FileCovered {
-  const { pkg, fn, start, bits } = c;
-  const order = Array.from(pkg, (_, i) => i).sort((a, b) => pkg[a] - pkg[b] || fn[a] - fn[b]);
-  const outPkg = new Uint32Array(order.length), outFn = new Uint32Array(order.length);
-  const outStart = new Uint32Array(order.length + 1);
-  const out = new Uint32Array(bits.length);
-  let k = 0, units = 0, count = 0;
-  for (let i = 0; i < order.length;) {
-    let j = i, len = 0;
-    while (j < order.length && pkg[order[j]] === pkg[order[i]] && fn[order[j]] === fn[order[i]]) {
-      len = Math.max(len, start[order[j] + 1] - start[order[j]]);
-      j++;
-    }
-    outPkg[k] = pkg[order[i]], outFn[k] = fn[order[i]], outStart[k++] = units;
-    for (let m = i; m < j; m++) {
-      const e = order[m];
-      for (let u = start[e]; u < start[e + 1]; u++) {
-        const to = units + u - start[e];
-        if (has(bits, u) && !has(out, to)) set(out, to), count++;
-      }
-    }
-    units += len;
-    i = j;
-  }
-  outStart[k] = units;
-  return {
-    kind: "file",
-    pkg: outPkg.subarray(0, k),
-    fn: outFn.subarray(0, k),
-    start: outStart.subarray(0, k + 1),
-    bits: out.subarray(0, (units + 31) >>> 5),
-    count,
-  };
-}
-
 /**
  * True when `current` covers a unit that `base` does not; null when the two cannot be compared
  * (one judged against meta-data and one without, or against different meta-data).
@@ -253,22 +188,6 @@ export function coversMoreUnits(current: CoveredUnits, base: CoveredUnits): bool
   }
   if (current.kind === "file" && base.kind === "file") return fileCoversMore(current, base);
   return null;
-}
-
-function fileCoversMore(a: FileCovered, b: FileCovered): boolean {
-  let j = 0;
-  for (let i = 0; i < a.pkg.length; i++) {
-    const p = a.pkg[i], f = a.fn[i];
-    while (j < b.pkg.length && (b.pkg[j] < p || (b.pkg[j] === p && b.fn[j] < f))) j++;
-    const same = j < b.pkg.length && b.pkg[j] === p && b.fn[j] === f;
-    const baseLen = same ? b.start[j + 1] - b.start[j] : 0;
-    for (let u = 0; u < a.start[i + 1] - a.start[i]; u++) {
-      if (has(a.bits, a.start[i] + u) && !(u < baseLen && has(b.bits, b.start[j] + u))) {
-        return true;
-      }
-    }
-  }
-  return false;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, ok, rejects, throws } from "node:assert/strict";
 import { CountersParseError, type FunctionCounters } from "./counters.ts";
 import {
+  countersBytesBound,
   CountersFitError,
   coveredUnits,
   coveredUnitsAsync,
@@ -57,6 +58,9 @@ Deno.test("a function entry outside the meta-data is refused, naming what did no
   // Each entry fits, but together they hold more counters than the meta-data has units.
   const again = Array.from({ length: 3 }, () => ({ pkgIdx: 0, funcIdx: 1, counters: [1, 1, 1] }));
   assertEquals(fitKind(file(again)), "total-counters");
+  // More entries than the meta-data has functions (repeats, each costing time).
+  const empty = Array.from({ length: 4 }, () => ({ pkgIdx: 1, funcIdx: 0, counters: [] }));
+  assertEquals(fitKind(file(empty)), "total-functions");
   throws(() => coveredUnits(file([{ pkgIdx: 1, funcIdx: 9, counters: [1] }]), LAYOUT), {
     name: "CountersFitError",
     message: "counter data does not fit its meta-data: function 9 of package 1; the meta-data " +
@@ -138,4 +142,19 @@ Deno.test("judged in steps, a large body lets the event loop run and stops when 
       message: "stopped",
     },
   );
+});
+
+Deno.test("the bytes bound: what a Go program writes for the build fits it, one more unit does not", () => {
+  // 3 functions, 6 units: header, args room, 15 bytes per function entry, 5 per unit, footer.
+  assertEquals(countersBytesBound(LAYOUT), 32 + 16 + (2 << 20) + 3 + 3 * 15 + 6 * 5 + 16);
+  const widest = encodeCounterFile({
+    hash: HASH,
+    flavor: 2,
+    functions: [
+      { pkgIdx: 0, funcIdx: 0, counters: [0xffffffff, 0xffffffff] },
+      { pkgIdx: 0, funcIdx: 1, counters: [0xffffffff, 0xffffffff, 0xffffffff] },
+      { pkgIdx: 1, funcIdx: 0, counters: [0xffffffff] },
+    ],
+  });
+  ok(widest.length <= countersBytesBound(LAYOUT) - (2 << 20), `${widest.length} bytes`);
 });
