@@ -7,6 +7,29 @@
 import assert from "node:assert/strict";
 import type { CollectorProcess } from "../harness/collector.ts";
 
+/**
+ * The collector's V8 collects garbage fully and often: an object that only a weak reference
+ * keeps (an AbortSignal.any() signal whose sources hold it weakly) is gone within a few requests,
+ * as it is after hours on a node, instead of surviving a short test.
+ */
+export const GC_OFTEN: Record<string, string> = {
+  DENO_V8_FLAGS: Deno.env.get("CC_TEST_V8_FLAGS") ?? "--gc-global,--gc-interval=5000",
+};
+
+/**
+ * Makes the collector allocate (GETs of /metrics and /status): under GC_OFTEN that is several
+ * full collections, so what only weak references hold is collected before the test goes on.
+ * @example await churn(await c.healthUrl());
+ */
+export async function churn(healthUrl: string, requests = 20): Promise<void> {
+  for (let i = 0; i < requests; i++) {
+    for (const path of ["/metrics", "/status"]) {
+      const res = await fetch(`${healthUrl}${path}`);
+      await res.body?.cancel();
+    }
+  }
+}
+
 /** Far longer than a clean stop takes: a part that waits for it shows as the deadline warning. */
 export const LONG_SHUTDOWN = "60s";
 
