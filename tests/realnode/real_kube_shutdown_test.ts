@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { assertRoutes, eventually } from "../e2e/e2e_util.ts";
 import { KubeDaemonStatusSchema, logField, podLogLine } from "../e2e/kube_util.ts";
-import { LONG_SHUTDOWN, stopCleanly } from "../e2e/clean_stop.ts";
+import { churn, GC_OFTEN, LONG_SHUTDOWN, stopCleanly } from "../e2e/clean_stop.ts";
 import type { CollectorProcess } from "../harness/collector.ts";
 import { hitRoute, REAL_PORT, realTest, storedWhere } from "./real_run.ts";
 import { type ClusterRun, clusterSkipReason, withRealCluster } from "./real_cluster.ts";
@@ -27,15 +27,23 @@ const FLAGS = [
   LONG_SHUTDOWN,
 ];
 
-/** Starts the collector against the cluster; resolves once its pod watch is connected. */
+/**
+ * Starts the collector against the cluster (collecting garbage often, see GC_OFTEN); resolves
+ * once its pod watch is connected.
+ */
 async function watchingCollector(r: ClusterRun): Promise<CollectorProcess> {
-  const c = await r.collector("run", ["--kubeconfig", r.kubeconfig, ...FLAGS]);
+  const c = await r.collector("run", ["--kubeconfig", r.kubeconfig, ...FLAGS], GC_OFTEN);
   const health = await c.healthUrl();
   await eventually("pod watch connected", async () => {
     const s = KubeDaemonStatusSchema.parse(await (await fetch(`${health}/status`)).json());
     return (s.kube as { watch?: string }).watch === "connected" ? s : undefined;
   }, LIMIT).catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
   return c;
+}
+
+/** Full collections in the collector while its watch is open, as hours on a node would bring. */
+async function ageWatch(c: CollectorProcess): Promise<void> {
+  await churn(await c.healthUrl());
 }
 
 const spec = (binary: string) => ({
@@ -56,6 +64,7 @@ realTest(
       const c = await watchingCollector(r);
       const { prefix } = await storedWhere(r.out, "containerId", ct.id, c);
       await hitRoute(ct, "gamma"); // only the final pull at SIGTERM can store this
+      await ageWatch(c);
       await stopCleanly(c, "real kube-apiserver, one server");
       const final = podLogLine(c.lines, /msg="final pull"/, "web");
       assert.ok(final, `no final pull line:\n${c.lines.join("\n")}`);
@@ -84,6 +93,7 @@ realTest(
       await r.cp.finishDelete(pod.api);
       await r.node.removePod(pod.pod);
       await podLine(c, /msg="collector ended"/, "gone");
+      await ageWatch(c);
       await stopCleanly(c, "real kube-apiserver, no server left");
     }),
 );
