@@ -18,21 +18,14 @@ import { type ClusterRun, clusterSkipReason, withRealCluster } from "./real_clus
 const skip = await clusterSkipReason();
 /** Upper bound of every wait (never a synchronisation sleep). */
 const LIMIT = 30_000;
-const FLAGS = [
-  "--scan-interval",
-  "1h",
-  "--pull-schedule",
-  "1h",
-  "--shutdown-timeout",
-  LONG_SHUTDOWN,
-];
+const FLAGS = ["--scan-interval", "1h", "--shutdown-timeout", LONG_SHUTDOWN];
 
 /**
  * Starts the collector against the cluster (collecting garbage often, see GC_OFTEN); resolves
  * once its pod watch is connected.
  */
-async function watchingCollector(r: ClusterRun): Promise<CollectorProcess> {
-  const c = await r.collector("run", ["--kubeconfig", r.kubeconfig, ...FLAGS], GC_OFTEN);
+async function watchingCollector(r: ClusterRun, extra: string[] = []): Promise<CollectorProcess> {
+  const c = await r.collector("run", ["--kubeconfig", r.kubeconfig, ...FLAGS, ...extra], GC_OFTEN);
   const health = await c.healthUrl();
   await eventually("pod watch connected", async () => {
     const s = KubeDaemonStatusSchema.parse(await (await fetch(`${health}/status`)).json());
@@ -61,7 +54,8 @@ realTest(
       const pod = await r.startPod({ name: "web", namespace: "real-s" }, [spec("s-web")]);
       const [ct] = pod.containers;
       await hitRoute(ct, "alpha");
-      const c = await watchingCollector(r);
+      // No scheduled pull within the test: only the final pull at SIGTERM can store gamma.
+      const c = await watchingCollector(r, ["--pull-schedule", "1h"]);
       const { prefix } = await storedWhere(r.out, "containerId", ct.id, c);
       await hitRoute(ct, "gamma"); // only the final pull at SIGTERM can store this
       await ageWatch(c);
@@ -84,6 +78,7 @@ realTest(
     withRealCluster("kube-stop-empty", async (r) => {
       const pod = await r.startPod({ name: "gone", namespace: "real-s" }, [spec("s-gone")]);
       const [ct] = pod.containers;
+      // The default pull schedule (every second at first): the collector finds its server gone.
       const c = await watchingCollector(r);
       await storedWhere(r.out, "containerId", ct.id, c);
       // The pod goes the kubelet's way: deletion announced, containers stopped, object removed.
