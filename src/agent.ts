@@ -6,7 +6,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { registerProcessMetrics } from "./process_metrics.ts";
 import { createApp, serve } from "./server.ts";
-import { onShutdownSignals, withDeadline } from "./shutdown.ts";
+import { onShutdownSignals, Unfinished, withDeadline } from "./shutdown.ts";
 import { createSystem, type System } from "./system.ts";
 import { formatDuration } from "./units.ts";
 import { VERSION } from "./version.ts";
@@ -36,6 +36,33 @@ export interface Part {
 
 /** Builds the parts from the shared deps; the engine and kube issues add theirs here. */
 export type PartsFactory = (deps: Deps) => Promise<Part[]>;
+
+/** What a shutdown is doing: the parts' final work, then waiting for their runs to end. */
+export type ShutdownPhase = "final work" | "stopping parts";
+
+/** The deadline's warning, after one line per part still unfinished (with its status). */
+function logUnfinished(
+  log: Logger,
+  parts: Part[],
+  phase: ShutdownPhase,
+  names: string[],
+  timeoutMs: number,
+): void {
+  for (const name of names) {
+    let status: string | undefined;
+    try {
+      status = JSON.stringify(parts.find((p) => p.name === name)?.status?.());
+    } catch (e) {
+      status = `(status failed: ${e instanceof Error ? e.message : e})`;
+    }
+    log.warn("part unfinished at the shutdown deadline", { part: name, phase, status });
+  }
+  log.warn("shutdown deadline passed; exiting with work unfinished", {
+    deadline: formatDuration(timeoutMs),
+    phase,
+    unfinished: names.join(","),
+  });
+}
 
 /** The logger the config asks for; no time stamps under journald, which stamps lines itself. */
 export function loggerFor(config: Config, env = Deno.env.toObject()): Logger {
@@ -80,6 +107,11 @@ export async function runDaemon(
   // Parts run until after their final work: the shutdown signal first calls beforeStop (the
   // final pull needs the collectors alive), then stops the loops.
   const partsStop = new AbortController();
+  // What a shutdown still waits for: /status shows it, the deadline's warning names it.
+  const finalWork = new Unfinished();
+  const running = new Unfinished();
+  const stop: { state?: { since: string; deadlineAt: string; phase: ShutdownPhase } } = {};
+  const waitingFor = () => stop.state?.phase === "final work" ? finalWork.names() : running.names();
   const app = createApp({
     health,
     metrics,
@@ -89,6 +121,7 @@ export async function runDaemon(
       runtime: runtimeStats(),
       sizes: sizes(),
       ...Object.fromEntries(parts.filter((p) => p.status).map((p) => [p.name, p.status!()])),
+      ...(stop.state ? { shutdown: { ...stop.state, waitingFor: waitingFor() } } : {}),
     }),
   });
   const serverStop = new AbortController();
@@ -102,10 +135,13 @@ export async function runDaemon(
   }
   log.info("started", { version: VERSION, health: `http://${server.address}`, pid: Deno.pid });
 
-  const running = parts.map((p) =>
-    p.run(partsStop.signal).catch((e) => {
-      if (!partsStop.signal.aborted) log.error("part failed", { part: p.name, error: e });
-    })
+  const runs = parts.map((p) =>
+    running.track(
+      p.name,
+      p.run(partsStop.signal).catch((e) => {
+        if (!partsStop.signal.aborted) log.error("part failed", { part: p.name, error: e });
+      }),
+    )
   );
   await new Promise<void>((resolve) => {
     if (shutdown.signal.aborted) resolve();
@@ -113,25 +149,28 @@ export async function runDaemon(
   });
 
   const deadline = AbortSignal.timeout(config.shutdownTimeout);
+  const state = stop.state = {
+    since: new Date().toISOString(),
+    deadlineAt: new Date(Date.now() + config.shutdownTimeout).toISOString(),
+    phase: "final work" as ShutdownPhase,
+  };
   const finished = withDeadline(
     (async () => {
       await Promise.all(parts.map((p) =>
-        p.beforeStop?.(deadline).catch((e) => {
+        p.beforeStop &&
+        finalWork.track(p.name, p.beforeStop(deadline)).catch((e) => {
           log.error("final work failed", { part: p.name, error: e });
         })
       ));
+      state.phase = "stopping parts";
       partsStop.abort();
-      await Promise.all(running);
+      await Promise.all(runs);
     })(),
     config.shutdownTimeout,
   );
   const inTime = await finished;
+  if (!inTime) logUnfinished(log, parts, state.phase, waitingFor(), config.shutdownTimeout);
   partsStop.abort();
-  if (!inTime) {
-    log.warn("shutdown deadline passed; exiting with work unfinished", {
-      deadline: formatDuration(config.shutdownTimeout),
-    });
-  }
   serverStop.abort();
   await withDeadline(server.finished, 1000);
   shutdown.dispose();

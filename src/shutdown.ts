@@ -51,3 +51,33 @@ export async function withDeadline(p: Promise<unknown>, ms: number): Promise<boo
     clearTimeout(timer);
   }
 }
+
+/**
+ * The parts whose work (final work, or their run after the stop) has not ended, by name: what
+ * /status shows during a shutdown and what the deadline's warning names.
+ *
+ * @example
+ * const left = new Unfinished();
+ * left.track("kube", part.run(signal));
+ * left.names() // ["kube"] until the run settles
+ */
+export class Unfinished {
+  #left = new Map<string, number>();
+
+  /** `p`, with `name` counted as unfinished until it settles. */
+  track<T>(name: string, p: Promise<T>): Promise<T> {
+    this.#left.set(name, (this.#left.get(name) ?? 0) + 1);
+    const done = () => {
+      const n = (this.#left.get(name) ?? 1) - 1;
+      if (n > 0) this.#left.set(name, n);
+      else this.#left.delete(name);
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  /** The names not finished yet, in the order they were first tracked. */
+  names(): string[] {
+    return [...this.#left.keys()];
+  }
+}

@@ -7,6 +7,7 @@ import type { Logger } from "../log.ts";
 import { apiErrorOf, causeText, KubeNetworkError } from "./api_errors.ts";
 import { credentialFingerprint, type Credentials, loadCredentials } from "./credentials.ts";
 import { KubeconfigError, type KubeconfigSpec } from "./kubeconfig.ts";
+import { type LinkedAbort, linkedAbort } from "../linked_abort.ts";
 import { ConnectionPools, httpClientFor } from "./pools.ts";
 import { untilDone } from "./until_done.ts";
 
@@ -142,19 +143,26 @@ export class KubeClient {
   ): Promise<Response> {
     await this.#refresh();
     const pool = this.#pools.take();
+    // The fetch's signal, held by the caller's through its listener until the body is done
+    // (AbortSignal.any would be held weakly: lost at the next GC, and a stream would never end).
+    const link = linkedAbort([opts.signal]);
+    const done = () => {
+      link.dispose();
+      pool.release();
+    };
     let res: Response;
     try {
-      res = await this.#send(pool.http, method, path, opts);
+      res = await this.#send(pool.http, link, method, path, opts);
     } catch (e) {
-      pool.release();
+      done();
       throw e;
     }
     if (!opts.stream || !res.body) {
-      pool.release();
+      done();
       return res;
     }
-    // The stream keeps using its pool until it ends or is cancelled.
-    return new Response(untilDone(res.body, pool.release), {
+    // The stream keeps using its pool until it ends, fails, is cancelled or aborted.
+    return new Response(untilDone(res.body, done, link.signal), {
       status: res.status,
       statusText: res.statusText,
       headers: res.headers,
@@ -163,15 +171,19 @@ export class KubeClient {
 
   async #send(
     http: Deno.HttpClient,
+    link: LinkedAbort,
     method: string,
     path: string,
     opts: { signal: AbortSignal; body?: unknown; timeoutMs?: number; stream?: boolean },
   ): Promise<Response> {
     const url = this.#url(path);
     const timeoutMs = opts.timeoutMs ?? this.#opts.requestTimeoutMs ?? 30_000;
-    const timer = new AbortController();
-    const handle = setTimeout(() => timer.abort(), timeoutMs);
-    const signal = AbortSignal.any([opts.signal, timer.signal]);
+    let timedOut = false;
+    const handle = setTimeout(() => {
+      timedOut = true;
+      link.abort(new Error(`no answer within ${timeoutMs}ms`));
+    }, timeoutMs);
+    const signal = link.signal;
     let res: Response;
     try {
       res = await fetch(url, {
@@ -185,7 +197,7 @@ export class KubeClient {
     } catch (e) {
       clearTimeout(handle);
       if (opts.signal.aborted) throw e;
-      const detail = timer.signal.aborted ? `no answer within ${timeoutMs}ms` : causeText(e);
+      const detail = timedOut ? `no answer within ${timeoutMs}ms` : causeText(e);
       throw new KubeNetworkError(method, url, this.#hint(detail));
     }
     if (!res.ok) {
@@ -202,7 +214,8 @@ export class KubeClient {
         return new Response(body, { status: res.status, headers: res.headers });
       } catch (e) {
         if (opts.signal.aborted) throw e;
-        throw new KubeNetworkError(method, url, `reading the body: ${causeText(e)}`);
+        const detail = timedOut ? `no answer within ${timeoutMs}ms` : causeText(e);
+        throw new KubeNetworkError(method, url, `reading the body: ${detail}`);
       } finally {
         clearTimeout(handle);
       }

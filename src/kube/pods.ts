@@ -13,6 +13,7 @@ import { OnceLog } from "../log.ts";
 import { Backoff } from "../backoff.ts";
 import { KubeApiError } from "./api_errors.ts";
 import type { KubeClient } from "./client.ts";
+import { linkedAbort } from "../linked_abort.ts";
 import { lines, parseWatchEvent, PodList, type PodMeta, WatchParseError } from "./watch_stream.ts";
 
 export type PodEventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -207,36 +208,50 @@ export class PodWatcher {
       allowWatchBookmarks: "true",
       timeoutSeconds: String(timeoutSeconds),
     });
-    const idle = new AbortController();
-    const signal = AbortSignal.any([outer, idle.signal]);
+    // The stream's own signal: the shutdown's, or its own when it falls silent. Linked by strong
+    // references (AbortSignal.any is lost at a GC, and the watch would outlive the shutdown).
+    const stop = linkedAbort([outer]);
+    let silent = false;
     let res: Response;
     try {
-      res = await this.client.request("GET", `/api/v1/pods?${query}`, { signal, stream: true });
+      res = await this.client.request("GET", `/api/v1/pods?${query}`, {
+        signal: stop.signal,
+        stream: true,
+      });
     } catch (e) {
+      stop.dispose();
       if (e instanceof KubeApiError && e.status === 410) throw new Expired();
       throw e;
     }
-    if (!res.body) throw new Error(`watch from ${this.client.server.origin}: no body`);
+    if (!res.body) {
+      stop.dispose();
+      throw new Error(`watch from ${this.client.server.origin}: no body`);
+    }
     this.#st.watch = "connected";
     this.deps.health.set("kube", { ready: true });
     // A stream silent for longer than its own timeout is dead: abort it.
     const idleMs = (timeoutSeconds + 30) * 1000;
-    let timer = setTimeout(() => idle.abort(), idleMs);
+    const idle = () => {
+      silent = true;
+      stop.abort(new Error(`silent for ${idleMs}ms`));
+    };
+    let timer = setTimeout(idle, idleMs);
     try {
       for await (const line of lines(res.body)) {
         clearTimeout(timer);
-        timer = setTimeout(() => idle.abort(), idleMs);
+        timer = setTimeout(idle, idleMs);
         rv = this.#handle(line, rv);
       }
     } catch (e) {
       if (e instanceof Expired || e instanceof KubeApiError || outer.aborted) throw e;
       throw new Error(
-        idle.signal.aborted
+        silent
           ? `watch from ${this.client.server.origin}: silent for ${idleMs}ms`
           : `watch from ${this.client.server.origin} broke: ${e instanceof Error ? e.message : e}`,
       );
     } finally {
       clearTimeout(timer);
+      stop.dispose();
       await res.body.cancel().catch(() => {});
     }
     return rv;

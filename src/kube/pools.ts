@@ -28,6 +28,7 @@ export function httpClientFor(creds: Credentials): Deno.HttpClient {
  */
 export class ConnectionPools {
   #current: Deno.HttpClient;
+  #closed = false;
   /** Requests (and stream bodies) still using each pool. */
   #users = new Map<Deno.HttpClient, number>();
   /** Pools replaced by a rotation, closed as soon as their last user is done. */
@@ -45,9 +46,9 @@ export class ConnectionPools {
     this.#closeIfIdle(old);
   }
 
-  /** Pools not closed yet: 1, plus retired ones that a request or stream still uses. */
+  /** Pools not closed yet: 1 (0 once closed), plus retired ones a request or stream still uses. */
   get open(): number {
-    return this.#retired.size + 1;
+    return this.#retired.size + (this.#closed ? 0 : 1);
   }
 
   /** The current pool for one request; call `release` (once is enough) when it is done. */
@@ -66,14 +67,12 @@ export class ConnectionPools {
     return { http, release };
   }
 
-  /** Closes every pool. */
+  /** Closes every pool, each once its last request or stream is done (idle ones now). */
   close(): void {
-    for (const c of [...this.#retired, this.#current]) {
-      try {
-        c.close();
-      } catch { /* already closed */ }
-    }
-    this.#retired.clear();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#retired.add(this.#current);
+    for (const c of [...this.#retired]) this.#closeIfIdle(c);
   }
 
   #closeIfIdle(http: Deno.HttpClient): void {

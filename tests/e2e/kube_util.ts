@@ -71,6 +71,8 @@ export async function startKubeDaemon(
     extra?: string[];
     /** Runs after the pods started, before the collector does. */
     beforeStart?: (sc: Scenario) => Promise<void>;
+    /** More environment of the collector. */
+    env?: Record<string, string>;
   },
 ): Promise<KubeDaemon> {
   const sc = await buildScenario({ pods: o.pods, kube: true, portStart: o.portStart });
@@ -89,7 +91,7 @@ export async function startKubeDaemon(
       ...withoutNodeName(sc.collectorArgs),
       ...o.extra ?? [],
     ], {
-      env: sc.env,
+      env: { ...sc.env, ...o.env },
     });
     const c = collector;
     const healthUrl = await c.healthUrl();

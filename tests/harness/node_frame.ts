@@ -21,7 +21,7 @@ export interface NodeFrame {
   /** `dir/out`. */
   out: string;
   /** Spawns `coverage-collector <args>`; it is killed (SIGKILL) at the end if still running. */
-  spawn(args: string[]): Promise<CollectorProcess>;
+  spawn(args: string[], env?: Record<string, string>): Promise<CollectorProcess>;
   /** Runs `fn` at the end, after the collectors are killed and before the node closes. */
   defer(fn: () => Promise<void>): void;
 }
@@ -45,8 +45,8 @@ export async function withNodeFrame<L>(
     await body({
       dir,
       out: join(dir, "out"),
-      spawn: async (args) => {
-        const c = await spawnCollector(args);
+      spawn: async (args, env) => {
+        const c = await spawnCollector(args, { env });
         running.push(c);
         return c;
       },

@@ -56,7 +56,11 @@ export interface RealRun {
   dir: string;
   out: string;
   /** Spawns the collector against the node (dir sink into `out`), killed at the end. */
-  collector(command: "run" | "once", extra?: string[]): Promise<CollectorProcess>;
+  collector(
+    command: "run" | "once",
+    extra?: string[],
+    env?: Record<string, string>,
+  ): Promise<CollectorProcess>;
   /** Runs `fn` at the end, after the collectors are killed and before the node closes. */
   defer(fn: () => Promise<void>): void;
 }
@@ -104,7 +108,7 @@ export async function withRealNode(
       node,
       dir,
       out,
-      collector: (command, extra = []) =>
+      collector: (command, extra = [], env) =>
         spawn([
           command,
           ...realFlags(node, join(dir, "state")),
@@ -113,7 +117,7 @@ export async function withRealNode(
           "--output-dir",
           out,
           ...extra,
-        ]),
+        ], env),
       defer,
     }));
 }
