@@ -18,6 +18,7 @@ import type { UnitLayout } from "../src/coverage/covered_units.ts";
 import { decideStoreAsync, type StoredSnapshot } from "../src/collect/store_rule.ts";
 import { oneFunctionCounters, unitLayout } from "../tests/harness/counterfile.ts";
 import { startV8Flags } from "./bench_decode.ts";
+import { startStallProbe } from "./bench_lib.ts";
 
 const HASH = "00112233445566778899aabbccddeeff";
 const CASES = ["hostile-4mb", "hostile-20m", "fit-4m", "nometa-4m", "nometa-unsorted"] as const;
@@ -117,13 +118,7 @@ function statusKiB(field: string): number {
 
 async function measure(c: Case, mode: Mode): Promise<CountersReport> {
   const { layout, pulls } = caseOf(c);
-  let longest = 0;
-  let last = performance.now();
-  const probe = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last - 5);
-    last = now;
-  }, 5);
+  const stall = startStallProbe();
   const tick = () => new Promise((r) => setTimeout(r, 50));
   await tick();
   try {
@@ -157,7 +152,7 @@ async function measure(c: Case, mode: Mode): Promise<CountersReport> {
     ms = Math.max(ms, performance.now() - t0);
     await tick();
   }
-  clearInterval(probe);
+  stall.stop();
   const mib = (kib: number) => Number((kib / 1024).toFixed(0));
   return {
     case: c,
@@ -168,7 +163,7 @@ async function measure(c: Case, mode: Mode): Promise<CountersReport> {
     rssBeforeMiB: mib(before),
     peakMiB: mib(statusKiB("VmHWM")),
     rssAfterMiB: mib(statusKiB("VmRSS")),
-    longestStallMs: Math.round(longest),
+    longestStallMs: Math.round(stall.longest()),
   };
 }
 

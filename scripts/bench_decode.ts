@@ -18,6 +18,7 @@ import { pullCoverage } from "../src/collect/pull.ts";
 import { checkCoverage, decodeCounters, decodeMeta, verifyMeta } from "../src/collect/coverage.ts";
 import { DirSink } from "../src/sink/dir.ts";
 import { fakeBuild, identityHeaders, makeCounters } from "../tests/harness/covfiles.ts";
+import { startStallProbe } from "./bench_lib.ts";
 
 /** What one measuring run reports. */
 export interface DecodeReport {
@@ -87,13 +88,7 @@ async function measure(
 ) {
   const out = await Deno.makeTempDir({ prefix: "bench-decode-" });
   const sink = new DirSink(out);
-  let longest = 0;
-  let last = performance.now();
-  const probe = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last - 5);
-    last = now;
-  }, 5);
+  const stall = startStallProbe();
   await new Promise((r) => setTimeout(r, 200));
   const before = statusKiB("VmRSS");
   const t0 = performance.now();
@@ -116,7 +111,7 @@ async function measure(
   }
   const ms = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 50));
-  clearInterval(probe);
+  stall.stop();
   const after = statusKiB("VmRSS");
   const peak = statusKiB("VmHWM");
   await Deno.remove(out, { recursive: true });
@@ -130,7 +125,7 @@ async function measure(
     rssAfterMiB: mib(after),
     peakMiB: mib(peak),
     growthOverBody: Number((((peak - before) * 1024) / bodySize).toFixed(2)),
-    longestStallMs: Math.round(longest),
+    longestStallMs: Math.round(stall.longest()),
   };
   return report;
 }

@@ -17,20 +17,12 @@ import { join } from "node:path";
 import { spawnCollector } from "../tests/harness/collector.ts";
 import { allServers, buildScenario, type Scenario } from "../tests/harness/scenario.ts";
 import { repoRoot } from "../tests/harness/gobuild.ts";
+import { KINDS } from "../tests/doubles/hostile_server.ts";
 import { CaptureWatcher, fileNames, metricSum, peakRss, percentile, scrape } from "./bench_lib.ts";
 import { parseDuration } from "./bench_report.ts";
 import { canRunNode, countFlag, runMain, scriptArgs, untilStopped } from "./node_script.ts";
 
-const ALL_KINDS = [
-  "overlap-meta",
-  "forged-hash",
-  "big-counters",
-  "huge-counters",
-  "trickle",
-  "silent",
-  "pid-flood",
-  "names",
-];
+const ALL_KINDS: readonly string[] = KINDS;
 
 interface RunFigures {
   label: string;

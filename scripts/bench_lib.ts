@@ -215,3 +215,32 @@ export class CaptureWatcher {
     });
   }
 }
+
+/** The longest event-loop stall seen by a timer since it started (or since `reset`). */
+export interface StallProbe {
+  /** ms: how much later than asked the timer fired, at worst. */
+  longest(): number;
+  reset(): void;
+  stop(): void;
+}
+
+/**
+ * Starts a `periodMs` timer that records how late it fires: the longest event-loop stall.
+ * @example const stall = startStallProbe(); await work(); stall.stop(); stall.longest() // ms
+ */
+export function startStallProbe(periodMs = 5): StallProbe {
+  let longest = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last - periodMs);
+    last = now;
+  }, periodMs);
+  return {
+    longest: () => longest,
+    reset: () => {
+      longest = 0;
+    },
+    stop: () => clearInterval(timer),
+  };
+}

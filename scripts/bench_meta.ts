@@ -22,6 +22,7 @@ import { statementTable, StatementTables } from "../src/coverage/live.ts";
 import { parseMeta } from "../src/coverage/meta.ts";
 import { bigCoverBinary, startBigServer } from "../tests/harness/bigcover.ts";
 import { overlappingMeta } from "../tests/harness/metafile.ts";
+import { startStallProbe } from "./bench_lib.ts";
 
 /** One measured way of decoding one file. */
 export interface MetaBenchRow {
@@ -49,15 +50,9 @@ async function fieldMeta(): Promise<Uint8Array> {
 }
 
 async function measure(run: () => unknown | Promise<unknown>): Promise<[number, number, string]> {
-  let longest = 0;
-  let last = performance.now();
-  const probe = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last - 5);
-    last = now;
-  }, 5);
+  const stall = startStallProbe();
   await new Promise((r) => setTimeout(r, 20));
-  longest = 0;
+  stall.reset();
   const t0 = performance.now();
   let outcome = "ok";
   try {
@@ -67,8 +62,8 @@ async function measure(run: () => unknown | Promise<unknown>): Promise<[number, 
   }
   const ms = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 20));
-  clearInterval(probe);
-  return [ms, longest, outcome];
+  stall.stop();
+  return [ms, stall.longest(), outcome];
 }
 
 /**

@@ -8,8 +8,6 @@
 
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../src/cli.ts";
-import { COMMANDS } from "../src/commands.ts";
 import { parseMeta } from "../src/coverage/meta.ts";
 import { Health } from "../src/health.ts";
 import { Metrics } from "../src/metrics.ts";
@@ -25,6 +23,7 @@ import {
 } from "./harness/covserver_collector.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { encodeMetaFile, overlappingMeta } from "./harness/metafile.ts";
+import { runReport } from "./harness/run_report.ts";
 
 const noGo = !(await hasGo());
 
@@ -42,16 +41,7 @@ function hostileServer(binary: string, meta: Uint8Array) {
   });
 }
 
-async function report(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(["report", ...args], COMMANDS, {
-    stdout: (s) => out.push(s),
-    stderr: (s) => err.push(s),
-    env: {},
-  });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const report = runReport;
 
 /** Writes a prefix in the stored layout holding `meta` under the hash it claims. */
 async function storeBad(root: string, dir: string, meta: Uint8Array): Promise<string> {

@@ -7,13 +7,12 @@
 
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../src/cli.ts";
-import { COMMANDS } from "../src/commands.ts";
 import type { MetaPackage } from "../src/coverage/meta.ts";
 import { encodeCounterFile } from "./harness/counterfile.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { ALL_HOSTILE, HOSTILE, rawControls } from "./harness/hostile_text.ts";
 import { encodeMetaFile } from "./harness/metafile.ts";
+import { runReport } from "./harness/run_report.ts";
 
 const unit = { stLine: 3, stCol: 14, enLine: 5, enCol: 2, stmts: 1 };
 
@@ -78,16 +77,7 @@ async function storePrefix(
   return hash;
 }
 
-async function report(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(["report", ...args], COMMANDS, {
-    stdout: (s) => out.push(s),
-    stderr: (s) => err.push(s),
-    env: {},
-  });
-  return { code, out: out.join("\n"), err: err.join("\n"), errLines: err };
-}
+const report = runReport;
 
 /** Go's rule (x/tools/cover parseLine): the numbers from the end, the file name is the rest. */
 function profileFiles(text: string): string[] {

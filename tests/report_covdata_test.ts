@@ -6,11 +6,10 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { parseMeta } from "../src/coverage/meta.ts";
-import { main } from "../src/cli.ts";
-import { COMMANDS } from "../src/commands.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { funcRows, packagePercents } from "./harness/report_rows.ts";
 import { go, type StoredRun, storeFixtureRun } from "./harness/stored.ts";
+import { runReport } from "./harness/run_report.ts";
 
 const noGo = !(await hasGo());
 
@@ -42,16 +41,7 @@ async function storeRuns(base: string): Promise<StoredRun[]> {
   ];
 }
 
-async function report(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(["report", ...args], COMMANDS, {
-    stdout: (s) => out.push(s),
-    stderr: (s) => err.push(s),
-    env: {},
-  });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const report = runReport;
 
 /** `go tool covdata percent` lines as path → "xx.x". */
 function goPercent(text: string): Map<string, string> {

@@ -9,11 +9,10 @@
 import { deepStrictEqual as assertEquals, notDeepStrictEqual, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { decodeCoverage } from "../src/collect/coverage.ts";
-import { main } from "../src/cli.ts";
-import { COMMANDS } from "../src/commands.ts";
 import { startCovserver } from "./harness/covserver.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { go } from "./harness/stored.ts";
+import { runReport } from "./harness/run_report.ts";
 
 const noGo = !(await hasGo());
 
@@ -88,16 +87,7 @@ async function storePrefix(
   return leaf;
 }
 
-async function report(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(["report", ...args], COMMANDS, {
-    stdout: (s) => out.push(s),
-    stderr: (s) => err.push(s),
-    env: {},
-  });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const report = runReport;
 
 /** report's json figures (prefixes, processes) and its textfmt text of `base`. */
 async function reportOf(base: string): Promise<{ counts: number[]; text: string }> {

@@ -20,7 +20,8 @@ import { hugeCounters, overlappingMeta } from "./hostile_bodies.ts";
 import { encodeMetaFile } from "../harness/metafile.ts";
 import { encodeCounterFile } from "../harness/counterfile.ts";
 
-const KINDS = [
+/** The kinds of hostile server this double can be. */
+export const KINDS = [
   "overlap-meta",
   "forged-hash",
   "big-counters",

@@ -7,8 +7,6 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../../src/cli.ts";
-import { COMMANDS } from "../../src/commands.ts";
 import type { CollectorProcess } from "../harness/collector.ts";
 import {
   assertRoutes,
@@ -24,6 +22,7 @@ import {
 import { appCounts, directCounters } from "./e2e_counts.ts";
 import { oursUnder } from "./foreign_hosts.ts";
 import { type Expect, startWebAndHost, withNode } from "./e2e_run.ts";
+import { runReport } from "../harness/run_report.ts";
 
 const skip = await e2eSkipReason();
 const PORT = 57850;
@@ -47,16 +46,7 @@ async function directDir(parent: string, leaf: string, e: Expect): Promise<strin
   return d;
 }
 
-async function report(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(["report", ...args], COMMANDS, {
-    stdout: (s) => out.push(s),
-    stderr: (s) => err.push(s),
-    env: {},
-  });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const report = runReport;
 
 e2eTest(
   "run stopped and started again with the same state dir: one prefix per process, counts once",
