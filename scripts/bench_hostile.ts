@@ -33,6 +33,7 @@ interface RunFigures {
   healthzFailed: number;
   peakRssMiB: number;
   stores: number;
+  pullsOk: number;
   pullsFailed: number;
   /** Servers the collector held at the end (good and hostile). */
   targets: number;
@@ -161,6 +162,7 @@ async function oneRun(
         healthzFailed: failed,
         peakRssMiB: Number((peak / 1024 / 1024).toFixed(1)),
         stores: metricSum(m, "coverage_collector_stores_total"),
+        pullsOk: m.get("coverage_collector_pulls_total")?.get('{result="ok"}') ?? 0,
         pullsFailed: [...(m.get("coverage_collector_pulls_total") ?? new Map())]
           .filter(([k]) => !k.includes('result="ok"')).reduce((s, [, v]) => s + v, 0),
         targets: metricSum(m, "coverage_collector_targets"),
@@ -218,6 +220,7 @@ async function main(argv: string[]): Promise<number> {
   console.error(`bench_hostile: ${servers} good servers in ${pods} pods; kinds ${kinds.join(",")}`);
   return await untilStopped(async (signal) => {
     await using sc = await buildScenario({ pods, serversPerPod: perPod, portStart: PORT_START });
+    console.error(`bench_hostile: ${allServers(sc).length} good servers running`);
     const base = await oneRun(sc, "good", windowMs, signal);
     const files = await realFiles(base.outputDir, sc.dir);
     const hostile: Hostile[] = [];
@@ -227,13 +230,15 @@ async function main(argv: string[]): Promise<number> {
       const rows = [base.figures, hurt.figures];
       console.log(
         [
-          "run       all stored  longest /healthz  p99    peak RSS  stores  failed pulls",
+          "run       all stored  longest /healthz  p99    peak RSS  stores  ok pulls  failed pulls",
           ...rows.map((r) =>
             `${r.label.padEnd(9)} ${
               (r.capturedMs === null ? "no" : `${(r.capturedMs / 1000).toFixed(1)} s`).padStart(10)
             }  ${`${r.stallMs} ms`.padStart(16)}  ${`${r.p99Ms} ms`.padStart(5)}  ${
               `${r.peakRssMiB} MiB`.padStart(8)
-            }  ${String(r.stores).padStart(6)}  ${String(r.pullsFailed).padStart(12)}`
+            }  ${String(r.stores).padStart(6)}  ${String(r.pullsOk).padStart(8)}  ${
+              String(r.pullsFailed).padStart(12)
+            }`
           ),
         ].join("\n"),
       );
@@ -244,7 +249,8 @@ async function main(argv: string[]): Promise<number> {
           rssOk ? "within" : "PAST"
         } +64 MiB, good servers ${hurt.figures.capturedMs === null ? "NOT all" : "all"} stored`,
       );
-      console.log(`BENCH_JSON ${JSON.stringify({ servers, windowMs, kinds, runs: rows })}`);
+      const good = allServers(sc).length;
+      console.log(`BENCH_JSON ${JSON.stringify({ servers: good, windowMs, kinds, runs: rows })}`);
       return stallOk && rssOk && hurt.figures.capturedMs !== null ? 0 : 1;
     } finally {
       await stopHostile(hostile);
