@@ -27,6 +27,10 @@ const ALL_KINDS: readonly string[] = KINDS;
 interface RunFigures {
   label: string;
   capturedMs: number | null;
+  /** When the collector died during the run (ms from its start), and how; null: it lived. */
+  diedAfterMs: number | null;
+  diedHow: string | null;
+  lastLines: string[];
   stallMs: number;
   p99Ms: number;
   healthzAsked: number;
@@ -138,6 +142,14 @@ async function oneRun(
   const health = await c.healthUrl();
   const stopAsk = new AbortController();
   const asking = askHealth(health, stopAsk.signal);
+  // VmHWM once a second: a collector that dies leaves its last reading
+  let peakSeen = 0;
+  const sampling = (async () => {
+    while (!stopAsk.signal.aborted) {
+      peakSeen = await peakRss(c.child.pid).catch(() => peakSeen);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
   try {
     const ok = await watcher.settled(180_000, signal);
     const capturedMs = ok ? Date.now() - t0 : null;
@@ -146,33 +158,42 @@ async function oneRun(
         ok ? `all stored after ${(capturedMs! / 1000).toFixed(1)} s` : "not all stored in 180 s"
       }; window ${windowMs / 1000} s`,
     );
-    await new Promise((r) => setTimeout(r, windowMs));
-    const m = await scrape(health);
-    const peak = await peakRss(c.child.pid);
+    // The window ends early if the collector dies (what one hostile pod did before issue 17).
+    let exited: Deno.CommandStatus | null = null;
+    const ended = c.status.then((st) => (exited = st));
+    await Promise.race([new Promise((r) => setTimeout(r, windowMs)), ended]);
+    const m = exited ? new Map() as Awaited<ReturnType<typeof scrape>> : await scrape(health);
+    const peak = exited ? peakSeen : await peakRss(c.child.pid);
     stopAsk.abort();
     const { lat, failed } = await asking;
+    const pulls = m.get("coverage_collector_pulls_total") ?? new Map<string, number>();
+    const died = exited as Deno.CommandStatus | null;
     return {
       outputDir,
       figures: {
         label,
         capturedMs,
+        diedAfterMs: died ? Date.now() - t0 : null,
+        diedHow: died ? (died.signal ?? `exit ${died.code}`) : null,
         stallMs: Math.round(Math.max(...lat)),
         p99Ms: Math.round(percentile(lat, 99)),
         healthzAsked: lat.length,
         healthzFailed: failed,
         peakRssMiB: Number((peak / 1024 / 1024).toFixed(1)),
         stores: metricSum(m, "coverage_collector_stores_total"),
-        pullsOk: m.get("coverage_collector_pulls_total")?.get('{result="ok"}') ?? 0,
-        pullsFailed: [...(m.get("coverage_collector_pulls_total") ?? new Map())]
-          .filter(([k]) => !k.includes('result="ok"')).reduce((s, [, v]) => s + v, 0),
+        pullsOk: pulls.get('{result="ok"}') ?? 0,
+        pullsFailed: [...pulls].filter(([k]) => !k.includes('result="ok"'))
+          .reduce((s, [, v]) => s + v, 0),
         targets: metricSum(m, "coverage_collector_targets"),
         hostileLogLines: c.lines.filter((l) => l.includes("hostile-")).length,
+        lastLines: died ? c.lines.slice(-3) : [],
       },
     };
   } finally {
     stopAsk.abort();
     stopWatch.abort();
     await polling;
+    await sampling;
     await c.stop();
   }
 }
@@ -242,16 +263,27 @@ async function main(argv: string[]): Promise<number> {
           ),
         ].join("\n"),
       );
+      for (const r of rows.filter((r) => r.diedAfterMs !== null)) {
+        console.log(
+          `${r.label}: the collector DIED ${
+            (r.diedAfterMs! / 1000).toFixed(0)
+          } s after its start ` +
+            `(${r.diedHow}); its last log lines:\n  ${r.lastLines.join("\n  ")}`,
+        );
+      }
+      const lived = hurt.figures.diedAfterMs === null;
       const stallOk = hurt.figures.stallMs <= 2 * base.figures.stallMs;
       const rssOk = hurt.figures.peakRssMiB <= base.figures.peakRssMiB + 64;
       console.log(
         `verdict: stall ${stallOk ? "within" : "PAST"} 2x, RSS ${
           rssOk ? "within" : "PAST"
-        } +64 MiB, good servers ${hurt.figures.capturedMs === null ? "NOT all" : "all"} stored`,
+        } +64 MiB, good servers ${hurt.figures.capturedMs === null ? "NOT all" : "all"} stored, ${
+          lived ? "collector lived" : "collector DIED"
+        }`,
       );
       const good = allServers(sc).length;
       console.log(`BENCH_JSON ${JSON.stringify({ servers: good, windowMs, kinds, runs: rows })}`);
-      return stallOk && rssOk && hurt.figures.capturedMs !== null ? 0 : 1;
+      return lived && stallOk && rssOk && hurt.figures.capturedMs !== null ? 0 : 1;
     } finally {
       await stopHostile(hostile);
     }
