@@ -2,21 +2,13 @@
 
 import { errorText } from "../errors.ts";
 import { startTimeOfStat, stateOfStat } from "../procfs/stat.ts";
-import type { Config } from "../config.ts";
 import { sameIdentity } from "../identity.ts";
 import { countersKey, infoJson, infoKey, metaKey, prefixFor } from "../layout.ts";
 import { type Logger, OnceLog } from "../log.ts";
-import type { Metrics } from "../metrics.ts";
 import { SinkError } from "../sink/sink.ts";
-import type { Sink } from "../sink/sink.ts";
-import { sleep, type System } from "../system.ts";
+import { sleep } from "../system.ts";
 import { type Identity, type Target, targetFields } from "../target.ts";
-import {
-  type LiveCoverage,
-  sharedTables,
-  type StatementTable,
-  type StatementTables,
-} from "../coverage/live.ts";
+import { type LiveCoverage, sharedTables, type StatementTable } from "../coverage/live.ts";
 import {
   countersBytesBound,
   type CoveredUnits,
@@ -29,91 +21,41 @@ import {
   type MetaFile,
   verifyMeta,
 } from "./coverage.ts";
-import type { PullGate, PullSlot } from "./gate.ts";
+import type { PullSlot } from "./gate.ts";
 import { pullCoverage, PullError, type PullFloor } from "./pull.ts";
 import { nextDelay, serverAge } from "./schedule.ts";
 import * as rule from "./store_rule.ts";
+import type {
+  CollectorDeps,
+  CollectorOptions,
+  CollectorStatus,
+  EndReason,
+  PullOutcome,
+} from "./collector_types.ts";
+import {
+  BYTES,
+  BYTES_HELP,
+  META_MISMATCH,
+  META_MISMATCH_HELP,
+  PID_MISMATCH,
+  PID_MISMATCH_HELP,
+  PULLS,
+  PULLS_HELP,
+  REFUSED,
+  REFUSED_HELP,
+  SKIPPED,
+  SKIPPED_HELP,
+  STORES,
+  STORES_HELP,
+} from "./collector_metrics.ts";
 
-/** Why a collector's run ended. */
-export type EndReason = "stopped" | "pid-gone" | "identity-changed";
-
-/** What one pull came to. `ended`: the collector is over (see `end`), nothing was pulled. */
-export interface PullOutcome {
-  result: "stored" | "unchanged" | "rejected" | "failed" | "store-failed" | "ended" | "aborted";
-  /** Set when this pull (or an earlier one) ended the collector. */
-  end?: EndReason;
-  /** What went wrong, for logs and /status. */
-  error?: string;
-  /** Counter bytes stored by this pull. */
-  bytes?: number;
-}
-
-/** What /status shows about one collector. */
-export interface CollectorStatus {
-  namespace: string;
-  pod: string;
-  container: string;
-  binary: string;
-  address: string;
-  port: number;
-  prefix: string;
-  lastPull: string | null;
-  lastStore: string | null;
-  lastError: string | null;
-  pulls: number;
-  stores: number;
-  ended: EndReason | null;
-  /** Statements covered / total by the last counters seen; null before the first. */
-  coverage: (LiveCoverage & { lastChange: string }) | null;
-}
-
-export interface CollectorDeps {
-  sink: Sink;
-  system: System;
-  log: Logger;
-  metrics: Metrics;
-  config: Pick<Config, "pullSchedule" | "pullTimeout" | "maxBody">;
-  /** Host name of the node: the first segment of every key. */
-  hostname: string;
-  /** The node name once known (for info.json). */
-  nodeName?: () => string | undefined;
-  /** Node-wide bounds on pulls in flight and body bytes held (held from pull to store). */
-  gate?: PullGate;
-  /** Statement tables shared per checked meta-data file (default: the process's). */
-  tables?: StatementTables;
-  /** The node's boot ID (for info.json: with the start time it names the process). */
-  bootId?: string;
-  /** Called once the meta-data is stored: the prefix's discovery time and meta hash (the
-   * prefix memory keeps them across restarts). */
-  remember?: (discoveredAt: Date, metaHash: string) => Promise<void> | void;
-}
-
-/** Tuning of one collector (not a setting: tests and benchmarks change it). */
-export interface CollectorOptions {
-  /** Changed counters without new coverage are stored once the last store is this old. */
-  refreshMs?: number;
-  /** The slowest answer a pull waits for (default: pull.ts DEFAULT_FLOOR; null: none). */
-  floor?: PullFloor | null;
-}
-
-const PULLS = "coverage_collector_pulls_total";
-const PULLS_HELP = "Coverage pulls by result";
-const STORES = "coverage_collector_stores_total";
-const STORES_HELP = "Objects stored by result";
-const BYTES = "coverage_collector_stored_bytes_total";
-const BYTES_HELP = "Bytes of coverage objects stored";
-const PID_MISMATCH = "coverage_collector_counters_pid_mismatch_total";
-const PID_MISMATCH_HELP =
-  "Pulls whose counters_filename named another PID than X-Art-Coverage-Pid (stored under the latter)";
-const SKIPPED = "coverage_collector_skipped_unchanged_total";
-const SKIPPED_HELP =
-  "Pulls not stored: counters identical to the last stored, or no block covered that it lacked";
-const REFUSED = "coverage_collector_counters_refused_total";
-const REFUSED_HELP = "Counters not stored: they do not fit the server's meta-data, by kind";
-const META_MISMATCH = "coverage_collector_meta_hash_mismatch_total";
-const META_MISMATCH_HELP =
-  "Pulls refused because a meta hash a server sent is not the one its meta-data contents give " +
-  "(file: meta, the meta-data's own claim; counters, what the counters name)";
+export type {
+  CollectorDeps,
+  CollectorOptions,
+  CollectorStatus,
+  EndReason,
+  PullOutcome,
+} from "./collector_types.ts";
 
 /**
  * Collects one coverage server until it goes away, changes identity, or the signal aborts.
