@@ -58,7 +58,7 @@ export interface EngineParts {
   watchingPods?(): boolean;
   /**
    * The discovery time a process stored before a restart keeps, and the meta hash its prefix
-   * holds (src/prefix_memory.ts); undefined for a process not stored before.
+   * holds (src/collect/prefix_memory.ts); undefined for a process not stored before.
    */
   recall?(target: Target): { discoveredAt: Date; metaHash: string } | undefined;
   /** Entries of the parts' own long-lived maps (discovery's), for `sizes`. */

@@ -7,7 +7,7 @@ import { Discoverer } from "./discover/discoverer.ts";
 import { type CollectorHandle, Engine } from "./engine.ts";
 import { nodeHostname } from "./hostname.ts";
 import { createKubePart } from "./kube/part.ts";
-import { PrefixMemory } from "./prefix_memory.ts";
+import { PrefixMemory } from "./collect/prefix_memory.ts";
 import { attribute, probe } from "./probe.ts";
 import { createSink } from "./sink/select.ts";
 import type { Sink } from "./sink/sink.ts";

@@ -69,7 +69,7 @@ export interface Target {
   /** When the collector first saw it (names the discovery-time path segment). */
   discoveredAt: Date;
   /**
-   * Set when the process was stored before a restart (src/prefix_memory.ts): discoveredAt is the
+   * Set when the process was stored before a restart (src/collect/prefix_memory.ts): discoveredAt is the
    * remembered time, `metaHash` what its prefix holds, and `freshAt` the time to use instead when
    * the server's meta hash turns out to differ (another build: another prefix).
    */

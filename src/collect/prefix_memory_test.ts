@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createLogger } from "./log.ts";
+import { createLogger } from "../log.ts";
 import { entryName, MAX_ENTRY_BYTES, pathOf, PrefixMemory } from "./prefix_memory.ts";
-import { readStartTime } from "./procfs/stat.ts";
-import { createSystem } from "./system.ts";
-import type { Target } from "./target.ts";
+import { readStartTime } from "../procfs/stat.ts";
+import { createSystem } from "../system.ts";
+import type { Target } from "../target.ts";
 
 const system = createSystem("/");
 const HASH = "ab".repeat(16);

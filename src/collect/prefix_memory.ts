@@ -14,14 +14,14 @@
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
-import { errorText } from "./errors.ts";
-import { prefixFor } from "./layout.ts";
-import type { Logger } from "./log.ts";
-import { readStartTime } from "./procfs/stat.ts";
-import { writeAtomic } from "./sink/dir.ts";
-import { ensureDirUnder, isTempName } from "./sink/no_follow.ts";
-import type { System } from "./system.ts";
-import type { Target } from "./target.ts";
+import { errorText } from "../errors.ts";
+import { prefixFor } from "../layout.ts";
+import type { Logger } from "../log.ts";
+import { readStartTime } from "../procfs/stat.ts";
+import { writeAtomic } from "../sink/dir.ts";
+import { ensureDirUnder, isTempName } from "../sink/no_follow.ts";
+import type { System } from "../system.ts";
+import type { Target } from "../target.ts";
 
 /** Files kept at most (one per stored process alive on the node). */
 export const MAX_ENTRIES = 4096;
