@@ -32,22 +32,6 @@ import type {
   EndReason,
   PullOutcome,
 } from "./collector_types.ts";
-import {
-  BYTES,
-  BYTES_HELP,
-  META_MISMATCH,
-  META_MISMATCH_HELP,
-  PID_MISMATCH,
-  PID_MISMATCH_HELP,
-  PULLS,
-  PULLS_HELP,
-  REFUSED,
-  REFUSED_HELP,
-  SKIPPED,
-  SKIPPED_HELP,
-  STORES,
-  STORES_HELP,
-} from "./collector_metrics.ts";
 
 export type {
   CollectorDeps,
@@ -56,6 +40,25 @@ export type {
   EndReason,
   PullOutcome,
 } from "./collector_types.ts";
+
+const PULLS = "coverage_collector_pulls_total";
+const PULLS_HELP = "Coverage pulls by result";
+const STORES = "coverage_collector_stores_total";
+const STORES_HELP = "Objects stored by result";
+const BYTES = "coverage_collector_stored_bytes_total";
+const BYTES_HELP = "Bytes of coverage objects stored";
+const PID_MISMATCH = "coverage_collector_counters_pid_mismatch_total";
+const PID_MISMATCH_HELP =
+  "Pulls whose counters_filename named another PID than X-Art-Coverage-Pid (stored under the latter)";
+const SKIPPED = "coverage_collector_skipped_unchanged_total";
+const SKIPPED_HELP =
+  "Pulls not stored: counters identical to the last stored, or no block covered that it lacked";
+const REFUSED = "coverage_collector_counters_refused_total";
+const REFUSED_HELP = "Counters not stored: they do not fit the server's meta-data, by kind";
+const META_MISMATCH = "coverage_collector_meta_hash_mismatch_total";
+const META_MISMATCH_HELP =
+  "Pulls refused because a meta hash a server sent is not the one its meta-data contents give " +
+  "(file: meta, the meta-data's own claim; counters, what the counters name)";
 
 /**
  * Collects one coverage server until it goes away, changes identity, or the signal aborts.

@@ -91,7 +91,7 @@ export function assertProcAccess(run: DoctorRun) {
   assert.equal(p.status, "WARN", run.text);
   assert.match(
     p.detail,
-    /^\d+ of \d+ sampled processes readable .*; cannot read \/proc\/1\/environ: .*, though other processes are readable/,
+    /^\d+ of \d+ sampled processes readable\b.*; cannot read \/proc\/1\/environ: .*, though other processes are readable/,
   );
 }
 
