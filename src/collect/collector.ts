@@ -1,11 +1,8 @@
 /** One collector per coverage server: pull on a schedule, check, name, store what changed. */
 
 import { errorText } from "../errors.ts";
-import { startTimeOfStat, stateOfStat } from "../procfs/stat.ts";
 import { sameIdentity } from "../identity.ts";
-import { countersKey, infoJson, infoKey, metaKey, prefixFor } from "../layout.ts";
 import { type Logger, OnceLog } from "../log.ts";
-import { SinkError } from "../sink/sink.ts";
 import { sleep } from "../system.ts";
 import { type Identity, type Target, targetFields } from "../target.ts";
 import { type LiveCoverage, sharedTables, type StatementTable } from "../coverage/live.ts";
@@ -25,6 +22,8 @@ import type { PullSlot } from "./gate.ts";
 import { pullCoverage, PullError, type PullFloor } from "./pull.ts";
 import { nextDelay, serverAge } from "./schedule.ts";
 import * as rule from "./store_rule.ts";
+import { PrefixWriter } from "./prefix_writer.ts";
+import { serverAlive } from "./alive.ts";
 import type {
   CollectorDeps,
   CollectorOptions,
@@ -43,13 +42,6 @@ export type {
 
 const PULLS = "coverage_collector_pulls_total";
 const PULLS_HELP = "Coverage pulls by result";
-const STORES = "coverage_collector_stores_total";
-const STORES_HELP = "Objects stored by result";
-const BYTES = "coverage_collector_stored_bytes_total";
-const BYTES_HELP = "Bytes of coverage objects stored";
-const PID_MISMATCH = "coverage_collector_counters_pid_mismatch_total";
-const PID_MISMATCH_HELP =
-  "Pulls whose counters_filename named another PID than X-Art-Coverage-Pid (stored under the latter)";
 const SKIPPED = "coverage_collector_skipped_unchanged_total";
 const SKIPPED_HELP =
   "Pulls not stored: counters identical to the last stored, or no block covered that it lacked";
@@ -66,10 +58,8 @@ const META_MISMATCH_HELP =
  * @example const end = await new Collector(target, deps).run(signal) // "pid-gone"
  */
 export class Collector {
-  /** The key prefix of this server's files (safe, bounded segments: see prefixFor). */
-  #prefix: string;
-  /** The discovery time the prefix carries (see Target.remembered). */
-  #prefixTime: Date;
+  /** Where this server's files go, and what was written there. */
+  readonly #writer: PrefixWriter;
   readonly #target: Target;
   readonly #deps: CollectorDeps;
   readonly #log: Logger;
@@ -77,12 +67,7 @@ export class Collector {
   #metaHash: string | undefined;
   /** The names a server may give the build's counters (MetaFile.names). */
   #metaNames: readonly string[] | undefined;
-  #metaStored = false;
-  #infoStored = false;
   readonly #refreshMs: number;
-  #lastCounters: rule.StoredSnapshot | undefined;
-  #lastCountersKey: string | undefined;
-  #slot: 1 | 2 = 1;
   #ended: EndReason | undefined;
   readonly #endNow = new AbortController();
   /** Pulls one after another, and stores one after another, but a pull need not wait for the
@@ -90,10 +75,8 @@ export class Collector {
   #pulling: Promise<unknown> = Promise.resolve();
   #storing: Promise<unknown> = Promise.resolve();
   #lastPull: number | null = null;
-  #lastStore: number | null = null;
   #lastError: string | null = null;
   #pulls = 0;
-  #stores = 0;
   /** Body size of the last full and nometa pull: what to reserve for the next. */
   #lastBody = { full: undefined as number | undefined, nometa: undefined as number | undefined };
   #table: StatementTable | undefined;
@@ -109,22 +92,18 @@ export class Collector {
     this.#target = target;
     this.#deps = deps;
     this.#refreshMs = options.refreshMs ?? rule.DEFAULT_REFRESH_MS;
-    this.#prefixTime = target.discoveredAt;
-    this.#prefix = prefixFor(target, deps.hostname);
     this.#floor = options.floor;
     this.#log = deps.log.with({ ...targetFields(target), binary: target.identity.binary });
+    this.#writer = new PrefixWriter(target, deps, this.#log, this.#once);
     deps.metrics.counter(PULLS, PULLS_HELP);
-    deps.metrics.counter(STORES, STORES_HELP);
-    deps.metrics.counter(BYTES, BYTES_HELP);
     deps.metrics.counter(SKIPPED, SKIPPED_HELP);
     deps.metrics.counter(REFUSED, REFUSED_HELP);
     deps.metrics.counter(META_MISMATCH, META_MISMATCH_HELP);
-    deps.metrics.counter(PID_MISMATCH, PID_MISMATCH_HELP);
   }
 
   /** The key prefix of this server's files (safe, bounded segments: see prefixFor). */
   get prefix(): string {
-    return this.#prefix;
+    return this.#writer.prefix;
   }
 
   /** The reason the collector ended, if it has. */
@@ -185,10 +164,10 @@ export class Collector {
       port: this.#target.port,
       prefix: this.prefix,
       lastPull: iso(this.#lastPull),
-      lastStore: iso(this.#lastStore),
+      lastStore: iso(this.#writer.lastStore),
       lastError: this.#lastError,
       pulls: this.#pulls,
-      stores: this.#stores,
+      stores: this.#writer.stores,
       ended: this.#ended ?? null,
       coverage: this.#coverage,
     };
@@ -216,27 +195,8 @@ export class Collector {
   }
 
   /** False when the server process is gone: no /proc entry, a zombie, or a reused PID. */
-  async #alive(): Promise<boolean> {
-    const pid = this.#target.hostPid;
-    const started = this.#target.hostStartTime;
-    let text: string;
-    try {
-      // With the start time known, /proc/<pid>/stat alone decides (one read per pull, not two):
-      // the same PID with the same start time is the same process, so its NSpid is unchanged.
-      text = await this.#deps.system.readText(`/proc/${pid}/${started ? "stat" : "status"}`);
-    } catch (e) {
-      return !(e instanceof Deno.errors.NotFound || /no such process/i.test(errorText(e)));
-    }
-    if (started) {
-      const state = stateOfStat(text);
-      if (state === "Z" || state === "X") return false;
-      const now = startTimeOfStat(text);
-      return now === null || now === started;
-    }
-    const state = /^State:\s*(\S)/m.exec(text)?.[1];
-    if (state === "Z" || state === "X") return false;
-    const nspid = /^NSpid:\s*([\d\s]+)$/m.exec(text)?.[1].trim().split(/\s+/).pop();
-    return nspid === undefined || Number(nspid) === this.#target.identity.pid;
+  #alive(): Promise<boolean> {
+    return serverAlive(this.#deps.system, this.#target);
   }
 
   async #pullOnce(
@@ -246,7 +206,7 @@ export class Collector {
     if (this.#ended) return { result: "ended", end: this.#ended };
     if (signal.aborted) return { result: "aborted", error: "stopped before the pull" };
     if (!await this.#alive()) return this.#end("pid-gone", `host PID ${this.#target.hostPid}`);
-    this.#rewriteDropped();
+    this.#writer.rewriteDropped();
     // The slot is held from the request until the decoded body is stored (see pullNow).
     let slot: PullSlot | undefined;
     try {
@@ -277,7 +237,7 @@ export class Collector {
     signal: AbortSignal,
     slot: PullSlot | undefined,
   ): Promise<PullOutcome | { decoded: DecodedCoverage }> {
-    const nometa = this.#metaStored && this.#metaHash !== undefined;
+    const nometa = this.#writer.metaStored && this.#metaHash !== undefined;
     const { metrics, config } = this.#deps;
     this.#pulls++;
     this.#lastPull = this.#deps.system.now();
@@ -367,83 +327,6 @@ export class Collector {
     );
   }
 
-  /**
-   * Takes back what the sink accepted and then dropped unstored (a full spool, a refusal): the
-   * meta-data is pulled and written again, the counters written on the next pull.
-   */
-  #rewriteDropped(): void {
-    const dropped = this.#deps.sink.dropped?.bind(this.#deps.sink);
-    if (!dropped) return;
-    const again: string[] = [];
-    if (this.#metaStored && this.#metaHash && dropped(metaKey(this.prefix, this.#metaHash))) {
-      this.#metaStored = false;
-      again.push("meta-data");
-    }
-    if (this.#infoStored && dropped(infoKey(this.prefix))) {
-      this.#infoStored = false;
-      again.push("info.json");
-    }
-    if (this.#lastCountersKey && dropped(this.#lastCountersKey)) {
-      this.#lastCounters = undefined;
-      again.push("counters");
-    }
-    if (again.length > 0) {
-      this.#log.warn("stored objects were dropped before reaching the store; writing again", {
-        objects: again.join(","),
-      });
-    }
-  }
-
-  /**
-   * Before anything is stored: a remembered process whose build (meta hash) is not the one its
-   * prefix holds (it exec'd another build under the same name) is a new process to the store.
-   */
-  #checkRemembered(hash: string): void {
-    const r = this.#target.remembered;
-    if (!r || this.#stores > 0 || r.metaHash === hash) return;
-    this.#log.info("remembered process has another build: new prefix", {
-      remembered: r.metaHash,
-      hash,
-    });
-    this.#prefixTime = r.freshAt;
-    this.#prefix = prefixFor({ ...this.#target, discoveredAt: r.freshAt }, this.#deps.hostname);
-  }
-
-  async #put(key: string, data: Uint8Array, signal: AbortSignal): Promise<void> {
-    const { sink, metrics } = this.#deps;
-    try {
-      await sink.put(key, data, signal);
-    } catch (e) {
-      const permanent = e instanceof SinkError && e.permanent;
-      metrics.inc(STORES, STORES_HELP, { result: permanent ? "permanent" : "error" });
-      throw e;
-    }
-    metrics.inc(STORES, STORES_HELP, { result: "ok" });
-    metrics.inc(BYTES, BYTES_HELP, {}, data.byteLength);
-    this.#stores++;
-    this.#lastStore = this.#deps.system.now();
-  }
-
-  /**
-   * The PID in counters names: always the identity's (X-Art-Coverage-Pid, matched to the host
-   * process's NSpid at discovery and checked on every answer), never the one the server puts in
-   * its counters_filename: a new PID there each pull would be a new object each pull. A name
-   * that disagrees is logged (once per value) and counted, and its data kept.
-   */
-  #countersPid(named: number): number {
-    const pid = this.#target.identity.pid;
-    if (named !== pid) {
-      this.#deps.metrics.inc(PID_MISMATCH, PID_MISMATCH_HELP);
-      if (this.#once.changed("counters-pid", String(named))) {
-        this.#log.warn("counters_filename names another PID than the server's identity", {
-          namedPid: named,
-          pid,
-        });
-      }
-    }
-    return pid;
-  }
-
   async #store(d: DecodedCoverage, reason: string, signal: AbortSignal): Promise<PullOutcome> {
     if (d.meta) {
       // Keyed by the hash computed from the contents (verifyMeta), never by a claimed one.
@@ -456,25 +339,10 @@ export class Collector {
     }
     const hash = this.#metaHash!;
     const counters = d.counters.bytes;
-    this.#checkRemembered(hash);
     try {
-      if (!this.#metaStored && d.meta) {
-        await this.#put(metaKey(this.prefix, hash), d.meta.bytes, signal);
-        this.#metaStored = true;
-        await this.#deps.remember?.(this.#prefixTime, hash);
-        this.#log.info("collecting", { prefix: this.prefix, hash, reason });
-      }
-      if (!this.#infoStored) {
-        const info = infoJson({ ...this.#target, discoveredAt: this.#prefixTime }, {
-          hostname: this.#deps.hostname,
-          nodeName: this.#deps.nodeName?.(),
-          bootId: this.#deps.bootId,
-        });
-        await this.#put(infoKey(this.prefix), new TextEncoder().encode(info), signal);
-        this.#infoStored = true;
-      }
+      await this.#writer.putOnce(hash, d.meta?.bytes, reason, signal);
       const now = this.#deps.system.now();
-      const decision = await rule.decideStoreAsync(counters, this.#lastCounters, {
+      const decision = await rule.decideStoreAsync(counters, this.#writer.last, {
         now: this.#deps.system.monotonic(), // the refresh waits on it, never on the wall clock
         refreshMs: this.#refreshMs,
         final: reason !== rule.SCHEDULE_REASON,
@@ -502,15 +370,7 @@ export class Collector {
       if (error && this.#once.changed("parse", error)) {
         this.#log.warn("counters not parsed: stored whenever their bytes change", { error });
       }
-      const key = countersKey(this.prefix, hash, this.#countersPid(d.counters.pid), this.#slot);
-      await this.#put(key, counters, signal);
-      this.#lastCounters = {
-        bytes: counters,
-        covered: decision.covered,
-        at: this.#deps.system.monotonic(),
-      };
-      this.#lastCountersKey = key;
-      this.#slot = this.#slot === 1 ? 2 : 1;
+      await this.#writer.putCounters(hash, d.counters.pid, counters, decision.covered, signal);
     } catch (e) {
       return { result: "store-failed", error: this.#problem("store", e) };
     }
