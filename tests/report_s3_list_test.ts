@@ -79,7 +79,7 @@ function faultyStore(fault: Fault) {
 
 async function listAll(reader: S3Reader): Promise<string[]> {
   const out: string[] = [];
-  for await (const page of reader.list(new AbortController().signal)) out.push(...page);
+  for await (const page of reader.list(new AbortController().signal)) out.push(...page.keys);
   return out;
 }
 

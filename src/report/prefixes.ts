@@ -4,8 +4,8 @@
 export interface StoredPrefix {
   /** Directory key relative to the source ("" for the source itself). */
   dir: string;
-  /** Meta hash → the key of its covmeta file. */
-  metas: Map<string, string>;
+  /** Meta hash → the key of its covmeta file, and the ETag the listing gave for it (S3). */
+  metas: Map<string, { key: string; etag?: string }>;
   /** `hash.pid` → keys of its counter slots. */
   counters: Map<string, string[]>;
   binary: string;
@@ -56,11 +56,17 @@ const COUNTERS = /^covcounters\.([0-9a-f]{32})\.(\d+)\.\d+$/;
 
 /**
  * Groups keys into prefixes (directories holding coverage files); other files are ignored.
+ * `etags[i]`, when given, is the listing's ETag of `keys[i]` (kept for covmeta files).
  *
  * @example groupPrefixes(["n/_host_/20261122T100005Z/app/covmeta.<hash>"]).get("n/_host_/20261122T100005Z/app")
  */
-export function groupPrefixes(keys: Iterable<string>, into = new Map<string, StoredPrefix>()) {
-  for (const key of keys) {
+export function groupPrefixes(
+  keys: readonly string[],
+  into = new Map<string, StoredPrefix>(),
+  etags?: readonly (string | undefined)[],
+) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     const cut = key.lastIndexOf("/");
     const dir = cut < 0 ? "" : key.slice(0, cut);
     const name = key.slice(cut + 1);
@@ -69,8 +75,10 @@ export function groupPrefixes(keys: Iterable<string>, into = new Map<string, Sto
     if (!meta && !ctr) continue;
     let p = into.get(dir);
     if (!p) into.set(dir, p = { dir, metas: new Map(), counters: new Map(), ...describe(dir) });
-    if (meta) p.metas.set(meta[1], key);
-    else {
+    if (meta) {
+      const etag = etags?.[i];
+      p.metas.set(meta[1], etag === undefined ? { key } : { key, etag });
+    } else {
       const id = `${ctr![1]}.${ctr![2]}`;
       const list = p.counters.get(id) ?? [];
       list.push(key);

@@ -57,6 +57,8 @@ export interface ReadOptions {
 }
 
 const COUNTERS_HASH = { from: 8, to: 24 };
+/** A single-part upload's ETag: the quoted MD5 of the bytes (compared as an opaque string). */
+const PLAIN_ETAG = /^"[0-9a-fA-F]{32}"$/;
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -85,8 +87,8 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
   const grouped = new Map<string, StoredPrefix>();
   let listed = 0;
   for await (const page of store.list(signal)) {
-    groupPrefixes(page, grouped);
-    listed += page.length;
+    groupPrefixes(page.keys, grouped, page.etags);
+    listed += page.keys.length;
     tick(listed, 0, "listing");
   }
   const maxBytes = opts.maxBytes ?? 64 << 20;
@@ -101,7 +103,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
 
   // Every prefix's covmeta is read and must hash to its name: a forged copy (one claiming a real
   // build's hash) is that prefix's error, and never stands in for, or poisons, the real one.
-  const binaryFor = async (hash: string, key: string): Promise<MergedBinary> => {
+  const readMeta = async (hash: string, key: string): Promise<MergedBinary> => {
     const bytes = await store.read(key, signal, maxBytes);
     const have = byHash.get(hash);
     if (have && sameBytes(have.profile.metaBytes, bytes)) return have;
@@ -125,6 +127,27 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     byHash.set(hash, b);
     return b;
   };
+  // Except over S3: a copy whose listed ETag (the MD5 of a single-part PUT's bytes) equals that of
+  // a copy of the same hash read and verified is the same bytes, and is not fetched again (one GET
+  // per build instead of one per prefix). Copies sharing an ETag wait for the first read of it; if
+  // that fails, each reads its own. A copy with another ETag (a forgery), a multipart or missing
+  // ETag, or a dir store: read as above.
+  const byEtag = new Map<string, Promise<MergedBinary | null>>();
+  const binaryFor = async (hash: string, key: string, etag?: string): Promise<MergedBinary> => {
+    if (etag === undefined || !PLAIN_ETAG.test(etag)) return await readMeta(hash, key);
+    const id = `${hash} ${etag}`;
+    const first = byEtag.get(id);
+    if (first) return (await first) ?? await readMeta(hash, key);
+    const read = readMeta(hash, key);
+    byEtag.set(
+      id,
+      read.catch(() => {
+        byEtag.delete(id);
+        return null;
+      }),
+    );
+    return await read;
+  };
 
   const readPrefix = async (p: StoredPrefix) => {
     if (p.counters.size === 0) throw new Error("no counter files");
@@ -133,10 +156,10 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     const checked = new Map<string, MergedBinary>();
     for (const [id, keys] of p.counters) {
       const hash = id.slice(0, 32);
-      const metaKey = p.metas.get(hash);
-      if (metaKey === undefined) throw new Error(`counters of ${hash} without covmeta.${hash}`);
+      const meta = p.metas.get(hash);
+      if (meta === undefined) throw new Error(`counters of ${hash} without covmeta.${hash}`);
       // One read of the prefix's covmeta however many processes it holds.
-      const b = checked.get(hash) ?? await binaryFor(hash, metaKey);
+      const b = checked.get(hash) ?? await binaryFor(hash, meta.key, meta.etag);
       checked.set(hash, b);
       const snapshots: ParsedCounters[] = [];
       for (const key of keys) {

@@ -4,12 +4,19 @@ import { basename, join } from "node:path";
 import type { S3Sink } from "../sink/s3.ts";
 import { safeText } from "../terminal_text.ts";
 
+/** One page of a listing: keys, and (from S3) `etags[i]`, the ETag the store gave for `keys[i]`
+ * (bounded in length, opaque). */
+export interface StorePage {
+  keys: string[];
+  etags?: (string | undefined)[];
+}
+
 /** A read-only view of stored objects, keyed by paths relative to the source. */
 export interface StoreReader {
   /** `dir:/path` or `s3://bucket/prefix`, for messages. */
   readonly description: string;
   /** Every key under the source, in pages (a page per directory or per S3 list call). */
-  list(signal: AbortSignal): AsyncIterable<string[]>;
+  list(signal: AbortSignal): AsyncIterable<StorePage>;
   /** The object's bytes; throws (with the key in the message) when it cannot be read or is
    * larger than `maxBytes`. */
   read(key: string, signal: AbortSignal, maxBytes: number): Promise<Uint8Array>;
@@ -26,7 +33,7 @@ export class DirReader implements StoreReader {
     this.leafName = basename(root.replace(/\/+$/, "")) || "unknown";
   }
 
-  async *list(signal: AbortSignal): AsyncIterable<string[]> {
+  async *list(signal: AbortSignal): AsyncIterable<StorePage> {
     const stack = [""];
     while (stack.length > 0) {
       signal.throwIfAborted();
@@ -37,7 +44,7 @@ export class DirReader implements StoreReader {
         if (e.isDirectory) stack.push(key);
         else if (e.isFile) files.push(key);
       }
-      if (files.length > 0) yield files;
+      if (files.length > 0) yield { keys: files };
     }
   }
 
@@ -100,10 +107,10 @@ export class S3Reader implements StoreReader {
   }
 
   /**
-   * Every key, page by page. A continuation token seen before (a loop), a truncated page without
+   * Every key with its ETag, page by page. A continuation token seen before (a loop), a truncated page without
    * a token, or more pages or keys than the limits is an S3ListError naming bucket, prefix and token.
    */
-  async *list(signal: AbortSignal): AsyncIterable<string[]> {
+  async *list(signal: AbortSignal): AsyncIterable<StorePage> {
     const seen = new Set<string>();
     let token: string | undefined;
     let keys = 0;
@@ -127,7 +134,7 @@ export class S3Reader implements StoreReader {
           } list calls); list a narrower prefix`,
         );
       }
-      if (page.keys.length > 0) yield page.keys;
+      if (page.keys.length > 0) yield { keys: page.keys, etags: page.etags };
       if (!page.truncated) return;
       const next = page.next;
       if (next === undefined) {
