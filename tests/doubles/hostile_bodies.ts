@@ -1,67 +1,10 @@
 /**
- * Coverage files a hostile pod could send, built byte by byte (the decoders' worst cases):
- * meta-data whose package and function offsets all point at the same bytes, and counter files far
- * larger than their meta-data allows. Used by the hostile-server double and the benchmark.
+ * Counter files far larger than their meta-data allows, built byte by byte (a hostile pod's worst
+ * case for the counters decoder; overlapping meta-data is `overlappingMeta` of
+ * tests/harness/metafile.ts). Used by the hostile-server double and the benchmark.
  */
 
-import { ByteWriter, hexBytes } from "../../src/coverage/byte_writer.ts";
-
-/**
- * A meta-data file of `packages` package slots that all point at one blob, whose `funcs`
- * function offsets all point at one function of `units` units: a decoder that believes the
- * offsets builds packages × funcs × units objects from a file of about 5 × units + 4 × funcs bytes.
- *
- * @example overlappingMeta({ packages: 50, funcs: 700, units: 3000 }).length // ≈ 18 KB
- */
-export function overlappingMeta(
-  o: { packages: number; funcs: number; units: number; hash?: string },
-): Uint8Array {
-  const strings = ["main", "example.com/hostile", "example.com/hostile", "f", "f.go"];
-  const table = new ByteWriter();
-  table.strings(strings);
-  const fn = new ByteWriter();
-  fn.uleb(o.units);
-  fn.uleb(3);
-  fn.uleb(4);
-  for (let u = 0; u < o.units; u++) fn.push([1, 1, 1, 2, 1]);
-  fn.uleb(0);
-  const funcAt = 44 + 4 * o.funcs + table.length;
-  const blob = new ByteWriter();
-  blob.u32(funcAt + fn.length);
-  blob.u32(0);
-  blob.u32(1);
-  blob.u32(2);
-  blob.push(new Uint8Array(16));
-  blob.push([0, 0, 0, 0]);
-  blob.u32(1);
-  blob.u32(o.funcs);
-  for (let i = 0; i < o.funcs; i++) blob.u32(funcAt);
-  blob.push(table.bytes);
-  blob.push(fn.bytes);
-  const pre = 56 + 16 * o.packages;
-  const fileStrings = new ByteWriter();
-  fileStrings.strings([]);
-  const blobAt = pre + fileStrings.length;
-  const total = blobAt + blob.length;
-  const out = new Uint8Array(total);
-  const v = new DataView(out.buffer);
-  out.set([0x00, 0x63, 0x76, 0x6d], 0);
-  v.setUint32(4, 1, true);
-  v.setBigUint64(8, BigInt(total), true);
-  v.setBigUint64(16, BigInt(o.packages), true);
-  out.set(hexBytes(o.hash ?? "ab".repeat(16)), 24);
-  v.setUint32(40, pre, true);
-  v.setUint32(44, fileStrings.length, true);
-  out[48] = 3;
-  out[49] = 1;
-  for (let i = 0; i < o.packages; i++) {
-    v.setBigUint64(56 + 8 * i, BigInt(blobAt), true);
-    v.setBigUint64(56 + 8 * (o.packages + i), BigInt(blob.length), true);
-  }
-  out.set(fileStrings.bytes, pre);
-  out.set(Uint8Array.from(blob.bytes), blobAt);
-  return out;
-}
+import { hexBytes } from "../../src/coverage/byte_writer.ts";
 
 /**
  * A ULEB128 counter-data file naming meta hash `hash`: `functions` entries (package 0, function

@@ -16,8 +16,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { hugeCounters, overlappingMeta } from "./hostile_bodies.ts";
-import { encodeMetaFile } from "../harness/metafile.ts";
+import { hugeCounters } from "./hostile_bodies.ts";
+import { encodeMetaFile, overlappingMeta } from "../harness/metafile.ts";
 import { encodeCounterFile } from "../harness/counterfile.ts";
 
 /** The kinds of hostile server this double can be. */
@@ -51,7 +51,7 @@ async function bodyOf(kind: Kind, metaFile?: string, countersFile?: string): Pro
   const one = () => 1;
   switch (kind) {
     case "overlap-meta": {
-      const meta = overlappingMeta({ packages: 50, funcs: 700, units: 3000 });
+      const meta = overlappingMeta(700, 3000, 50);
       return {
         meta,
         counters: encodeCounterFile({ hash: hex(meta.subarray(24, 40)), functions: [] }),

@@ -109,44 +109,58 @@ export function encodeMetaFile(meta: ParsedMeta, { claim }: { claim?: string } =
 }
 
 /**
- * A hostile meta-data file: one package of `funcs` functions whose offsets all point at the first
- * one, of `units` units (decoded as written, `funcs × units` units out of a few KB). Its header
- * claims the hash a decoder that believed the offsets would compute.
+ * A hostile meta-data file: `packages` package slots (default 1) that all point at one blob of
+ * `funcs` functions whose offsets all point at the first one, of `units` units (decoded as
+ * written, `packages × funcs × units` units out of a few KB). Its hashes are the ones a decoder
+ * that believed the offsets would compute.
  *
  * @example overlappingMeta(2000, 2000).length // ~18 KB, 4 million units if believed
  */
-export function overlappingMeta(funcs: number, units: number): Uint8Array {
+export function overlappingMeta(funcs: number, units: number, packages = 1): Uint8Array {
   const unit = { stLine: 1, stCol: 1, enLine: 1, enCol: 1, stmts: 1 };
   const fn = { name: "f", file: "f.go", literal: false, units: new Array(units).fill(unit) };
-  const believed: ParsedMeta = {
+  const believed: MetaPackage = {
+    path: "example.test/hostile",
+    name: "hostile",
+    modulePath: "example.test",
+    functions: new Array(funcs).fill(fn),
+  };
+  const small = encodeMetaFile({
     hash: "",
     mode: "atomic",
     granularity: 1,
-    packages: [{
-      path: "example.test/hostile",
-      name: "hostile",
-      modulePath: "example.test",
-      functions: new Array(funcs).fill(fn),
-    }],
-  };
-  const one = { ...believed, packages: [{ ...believed.packages[0], functions: [fn] }] };
-  const small = encodeMetaFile(one);
+    packages: [{ ...believed, functions: [fn] }],
+  });
   const v = new DataView(small.buffer);
   const pkg = Number(v.getBigUint64(56, true));
   const first = v.getUint32(pkg + 44, true);
-  // The same file with funcs offsets (4 bytes each) in place of one: everything after moves.
+  // The blob with funcs offsets (4 bytes each) in place of one: everything after them moves.
   const grow = 4 * (funcs - 1);
-  const out = new Uint8Array(small.length + grow);
-  out.set(small.subarray(0, pkg + 48), 0);
-  out.set(small.subarray(pkg + 48), pkg + 48 + grow);
+  const blob = new Uint8Array(small.length - pkg + grow);
+  blob.set(small.subarray(pkg, pkg + 48), 0);
+  blob.set(small.subarray(pkg + 48), 48 + grow);
+  const b = new DataView(blob.buffer);
+  b.setUint32(0, blob.length, true);
+  b.setUint32(40, funcs, true);
+  for (let i = 0; i < funcs; i++) b.setUint32(44 + 4 * i, first + grow, true);
+  const pkgHash = packageHash(believed);
+  blob.set(pkgHash, 16);
+  // The file: `packages` offsets and lengths, all naming that one blob.
+  const strtab = small.subarray(56 + 16, pkg);
+  const at = 56 + 16 * packages + strtab.length;
+  const out = new Uint8Array(at + blob.length);
   const w = new DataView(out.buffer);
+  out.set(small.subarray(0, 56), 0);
   w.setBigUint64(8, BigInt(out.length), true);
-  w.setBigUint64(64, BigInt(out.length - pkg), true);
-  w.setUint32(pkg, out.length - pkg, true);
-  w.setUint32(pkg + 40, funcs, true);
-  for (let i = 0; i < funcs; i++) w.setUint32(pkg + 44 + 4 * i, first + grow, true);
-  const claimed = encodeMetaFile(believed);
-  out.set(claimed.subarray(pkg + 16, pkg + 32), pkg + 16);
-  out.set(claimed.subarray(24, 40), 24);
+  w.setBigUint64(16, BigInt(packages), true);
+  w.setUint32(40, 56 + 16 * packages, true);
+  for (let i = 0; i < packages; i++) {
+    w.setBigUint64(56 + 8 * i, BigInt(at), true);
+    w.setBigUint64(56 + 8 * (packages + i), BigInt(blob.length), true);
+  }
+  out.set(strtab, 56 + 16 * packages);
+  out.set(blob, at);
+  const claimed = metaFileHash(new Array(packages).fill(pkgHash), MODE_BYTES.atomic, 1);
+  out.set(hexBytes(claimed), 24);
   return out;
 }
