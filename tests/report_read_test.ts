@@ -5,28 +5,12 @@
  */
 
 import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
-import type { ParsedMeta } from "../src/coverage/meta.ts";
 import { readStore } from "../src/report/read.ts";
 import type { StorePage, StoreReader } from "../src/report/store.ts";
 import { encodeCounterFile } from "./harness/counterfile.ts";
-import { encodeMetaFile, realHash } from "./harness/metafile.ts";
+import { encodeMetaFile, ONE_BLOCK_BUILD, realHash } from "./harness/metafile.ts";
 
-const BUILD: ParsedMeta = {
-  hash: "",
-  mode: "count",
-  granularity: 1,
-  packages: [{
-    path: "x/p",
-    name: "p",
-    modulePath: "x",
-    functions: [{
-      name: "F",
-      file: "x/p/a.go",
-      literal: false,
-      units: [{ stLine: 1, stCol: 1, enLine: 2, enCol: 1, stmts: 4 }],
-    }],
-  }],
-};
+const BUILD = ONE_BLOCK_BUILD;
 const META = encodeMetaFile(BUILD);
 const HASH = realHash(BUILD);
 

@@ -7,30 +7,14 @@
 
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
-import type { ParsedMeta } from "../src/coverage/meta.ts";
 import { readStore } from "../src/report/read.ts";
 import { S3Reader } from "../src/report/store.ts";
 import type { S3Sink } from "../src/sink/s3.ts";
 import { encodeCounterFile } from "./harness/counterfile.ts";
-import { encodeMetaFile, realHash } from "./harness/metafile.ts";
+import { encodeMetaFile, ONE_BLOCK_BUILD, realHash } from "./harness/metafile.ts";
 import { canRunS3, type S3Server, s3SinkOf, startS3 } from "./harness/s3.ts";
 
-const BUILD: ParsedMeta = {
-  hash: "",
-  mode: "count",
-  granularity: 1,
-  packages: [{
-    path: "x/p",
-    name: "p",
-    modulePath: "x",
-    functions: [{
-      name: "F",
-      file: "x/p/a.go",
-      literal: false,
-      units: [{ stLine: 1, stCol: 1, enLine: 2, enCol: 1, stmts: 4 }],
-    }],
-  }],
-};
+const BUILD = ONE_BLOCK_BUILD;
 const META = encodeMetaFile(BUILD);
 const HASH = realHash(BUILD);
 /** One function of 3 statements, its header claiming BUILD's hash. */

@@ -32,14 +32,6 @@ import type {
   PullOutcome,
 } from "./collector_types.ts";
 
-export type {
-  CollectorDeps,
-  CollectorOptions,
-  CollectorStatus,
-  EndReason,
-  PullOutcome,
-} from "./collector_types.ts";
-
 const PULLS = "coverage_collector_pulls_total";
 const PULLS_HELP = "Coverage pulls by result";
 const SKIPPED = "coverage_collector_skipped_unchanged_total";

@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { Collector, type CollectorDeps } from "./collector.ts";
+import { Collector } from "./collector.ts";
+import type { CollectorDeps } from "./collector_types.ts";
 import { parseSchedule } from "./schedule.ts";
 import { silentLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";

@@ -4,7 +4,8 @@
  */
 
 import { dirname } from "node:path";
-import { Collector, type CollectorOptions } from "../../src/collect/collector.ts";
+import { Collector } from "../../src/collect/collector.ts";
+import type { CollectorOptions } from "../../src/collect/collector_types.ts";
 import type { PullGate } from "../../src/collect/gate.ts";
 import { parseSchedule } from "../../src/collect/schedule.ts";
 import { parseIdentity } from "../../src/identity.ts";

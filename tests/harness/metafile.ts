@@ -164,3 +164,24 @@ export function overlappingMeta(funcs: number, units: number, packages = 1): Uin
   out.set(hexBytes(claimed), 24);
   return out;
 }
+
+/**
+ * The smallest build: one package `x/p`, one function `F` of one 4-statement block (count mode).
+ * @example const META = encodeMetaFile(ONE_BLOCK_BUILD), HASH = realHash(ONE_BLOCK_BUILD);
+ */
+export const ONE_BLOCK_BUILD: ParsedMeta = {
+  hash: "",
+  mode: "count",
+  granularity: 1,
+  packages: [{
+    path: "x/p",
+    name: "p",
+    modulePath: "x",
+    functions: [{
+      name: "F",
+      file: "x/p/a.go",
+      literal: false,
+      units: [{ stLine: 1, stCol: 1, enLine: 2, enCol: 1, stmts: 4 }],
+    }],
+  }],
+};
