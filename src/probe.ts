@@ -2,6 +2,7 @@
 
 import { errorText } from "./errors.ts";
 import { IdentityError, parseIdentity } from "./identity.ts";
+import { linkedAbort } from "./linked_abort.ts";
 import type { System } from "./system.ts";
 import { type Candidate, hostPort, type Identity } from "./target.ts";
 import { socketInodesOf } from "./procfs/fds.ts";
@@ -32,13 +33,10 @@ export async function probe(
   if (host === "") return { kind: "error", error: `refusing to dial an empty host (port ${port})` };
   const url = `http://${hostPort(host, port)}/health`;
   const timeout = AbortSignal.timeout(timeoutMs);
+  const link = linkedAbort(signal ? [signal, timeout] : [timeout]);
   let res: Response;
   try {
-    res = await fetch(url, {
-      method: "HEAD",
-      redirect: "manual",
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
+    res = await fetch(url, { method: "HEAD", redirect: "manual", signal: link.signal });
   } catch (e) {
     if (timeout.aborted) {
       return {
@@ -48,6 +46,8 @@ export async function probe(
       };
     }
     return { kind: "error", error: `HEAD ${url}: ${errorText(e)}` };
+  } finally {
+    link.dispose();
   }
   await res.body?.cancel().catch(() => {});
   try {

@@ -4,6 +4,7 @@
  */
 
 import { errorText } from "./errors.ts";
+import { linkedAbort } from "./linked_abort.ts";
 import { join } from "node:path";
 
 export interface RunResult {
@@ -90,7 +91,8 @@ export async function runProgram(
   { timeoutMs, signal, env }: RunOptions,
 ): Promise<RunResult> {
   const timeout = AbortSignal.timeout(timeoutMs);
-  const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  const link = linkedAbort(signal ? [signal, timeout] : [timeout]);
+  const both = link.signal;
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(command, {
@@ -105,9 +107,10 @@ export async function runProgram(
     if (e instanceof Deno.errors.NotFound) {
       throw new RunError(command, "not-found", "not found (is it installed and on PATH?)");
     }
+    link.dispose();
     throw new RunError(command, "failed-to-start", errorText(e));
   }
-  const out = await child.output();
+  const out = await child.output().finally(() => link.dispose());
   if (timeout.aborted) {
     throw new RunError(command, "timeout", `did not finish within ${timeoutMs}ms and was killed`);
   }

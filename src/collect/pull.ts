@@ -2,6 +2,7 @@
 
 import { errorText } from "../errors.ts";
 import { parseIdentity } from "../identity.ts";
+import { linkedAbort } from "../linked_abort.ts";
 import { hostPort, type Identity } from "../target.ts";
 import { BodyError, CoverageBodyReader, type CoverageFields } from "./body_reader.ts";
 import { CoverageError } from "./coverage.ts";
@@ -181,11 +182,9 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
   const watch = floor === null ? undefined : setInterval(() => {
     if (pace.under(floor)) slow.abort(new DOMException("pull too slow", "TimeoutError"));
   }, Math.max(50, Math.min(1000, floor.graceMs / 4)));
-  const signal = AbortSignal.any([
-    ...(opts.signal ? [opts.signal] : []),
-    timeout.signal,
-    slow.signal,
-  ]);
+  // Linked strongly (see linked_abort.ts): a derived signal held by nothing else is lost at a GC.
+  const link = linkedAbort([...(opts.signal ? [opts.signal] : []), timeout.signal, slow.signal]);
+  const signal = link.signal;
   const failure = (e: unknown): PullError => {
     if (e instanceof PullError) return e;
     if (timeout.signal.aborted) {
@@ -271,5 +270,6 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
   } finally {
     clearTimeout(timer);
     clearInterval(watch);
+    link.dispose();
   }
 }

@@ -8,6 +8,7 @@
 import { AwsClient } from "aws4fetch";
 import { fullJitter } from "../backoff.ts";
 import { errorText } from "../errors.ts";
+import { linkedAbort } from "../linked_abort.ts";
 import { sleep } from "../system.ts";
 import { refusalScope, retryableAnswer, s3ErrorCode } from "./s3_refusal.ts";
 import { KeyRejectedError, SinkError } from "./sink.ts";
@@ -80,7 +81,8 @@ export class S3Requests {
     for (let attempt = 0; attempt < this.#retry.attempts; attempt++) {
       if (signal?.aborted) throw new SinkError(`${what}: aborted (${last || "no answer"})`, false);
       const timeout = AbortSignal.timeout(this.#timeoutMs);
-      const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      const link = linkedAbort(signal ? [signal, timeout] : [timeout]);
+      const both = link.signal;
       let wait: number | undefined;
       try {
         const req = await this.#client.sign(url, {
@@ -109,12 +111,16 @@ export class S3Requests {
         }
         wait = retryAfterMs(res);
       } catch (e) {
+        link.dispose();
         if (e instanceof SinkError) throw e;
         if (signal?.aborted) throw new SinkError(`${what}: aborted`, false, { cause: e });
         last = timeout.aborted
           ? `no answer within ${this.#timeoutMs}ms`
           : `failed: ${describeFetchError(e)}`;
       }
+      // A returned response keeps its link (its body is read by the caller) until the timeout,
+      // which disposes it; one that is retried drops it here.
+      link.dispose();
       if (attempt + 1 < this.#retry.attempts) {
         const ms = Math.min(this.#retry.maxMs, wait ?? fullJitter(attempt, this.#retry));
         if (!await sleep(ms, signal)) throw new SinkError(`${what}: aborted (${last})`, false);
