@@ -16,9 +16,8 @@ import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { probe } from "../src/probe.ts";
 import { createSystem } from "../src/system.ts";
-import type { Candidate } from "../src/target.ts";
 import { startCovserver } from "../tests/harness/covserver.ts";
-import { startSilent } from "../tests/harness/hostile_listeners.ts";
+import { hostCandidate, startSilent } from "../tests/harness/hostile_listeners.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -26,14 +25,6 @@ const { values: args } = parseArgs({
 });
 const counts = (args.silent ?? "0,300").split(",").map(Number);
 const runs = Number(args.runs ?? 1);
-
-const hostCandidate = (port: number, inode: number): Candidate => ({
-  owner: { kind: "host" },
-  host: "127.0.0.1",
-  port,
-  inode,
-  pids: [],
-});
 
 /** One run: ms until the real server's collector starts and scans by then; a first scan's ms. */
 async function timeToFind(n: number, good: { coveragePort: number; pid: number }) {

@@ -13,20 +13,12 @@ import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { probe } from "../src/probe.ts";
 import { createSystem } from "../src/system.ts";
-import type { Candidate, Target } from "../src/target.ts";
+import type { Target } from "../src/target.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { startCovserver } from "./harness/covserver.ts";
-import { startSilent } from "./harness/hostile_listeners.ts";
+import { hostCandidate, startSilent } from "./harness/hostile_listeners.ts";
 
 const noGo = !(await hasGo());
-
-const hostCandidate = (port: number, inode: number): Candidate => ({
-  owner: { kind: "host" },
-  host: "127.0.0.1",
-  port,
-  inode,
-  pids: [],
-});
 
 Deno.test({
   name: "300 silent sockets beside a real server: it is found in the first scan, which does not " +

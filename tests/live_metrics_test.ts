@@ -8,9 +8,10 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { spawnCollector } from "./harness/collector.ts";
-import { buildGo, hasGo, isRoot, repoRoot } from "./harness/gobuild.ts";
+import { hasGo, isRoot } from "./harness/gobuild.ts";
 import { startCovserver } from "./harness/covserver.ts";
 import { go } from "./harness/stored.ts";
+import { promcheck } from "./harness/promcheck.ts";
 import { Collector } from "../src/collect/collector.ts";
 import { parseSchedule } from "../src/collect/schedule.ts";
 import { SCHEDULE_REASON } from "../src/collect/store_rule.ts";
@@ -21,24 +22,6 @@ import { DirSink } from "../src/sink/dir.ts";
 import { createSystem } from "../src/system.ts";
 
 const skip = !(await hasGo()) || !isRoot();
-
-/** Runs promcheck on a scrape: its family lines, or throws with the parser's error. */
-async function promcheck(text: string): Promise<string[]> {
-  const bin = await buildGo({
-    dir: join(repoRoot, "tests", "fixtures", "promcheck"),
-    name: "promcheck",
-    cover: false,
-  });
-  const child = new Deno.Command(bin, { stdin: "piped", stdout: "piped", stderr: "piped" })
-    .spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(text));
-  await w.close();
-  const out = await child.output();
-  const err = new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`promcheck refused the scrape: ${err}`);
-  return new TextDecoder().decode(out.stdout).trim().split("\n");
-}
 
 Deno.test("promcheck refuses what Prometheus refuses (it can fail)", async () => {
   if (!(await hasGo())) return;

@@ -6,38 +6,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Collector } from "../src/collect/collector.ts";
-import { checkCoverage } from "../src/collect/coverage.ts";
-import { pullCoverage } from "../src/collect/pull.ts";
-import { infoJson, writtenOnce } from "../src/layout.ts";
+import { writtenOnce } from "../src/layout.ts";
 import { Metrics } from "../src/metrics.ts";
 import { SpoolingSink } from "../src/sink/spool.ts";
-import type { Target } from "../src/target.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { type Covserver, startCovserver } from "./harness/covserver.ts";
-import { collectorOf, covserverTarget } from "./harness/covserver_collector.ts";
+import { collectorOf, covserverTarget, storedSizes } from "./harness/covserver_collector.ts";
 import { canRunS3, type S3Server, s3SinkOf, startS3 } from "./harness/s3.ts";
 import { drainSpool } from "./harness/spool_drain.ts";
 import { covdataPercentOf } from "./harness/stored.ts";
 
 const ignore = !(await hasGo()) || !(await canRunS3());
 const HOST = "evict-node";
-
-/** Sizes of what one pull stores: meta-data, info.json and one counter file. */
-async function sizesOf(srv: Covserver, target: Target) {
-  const res = await pullCoverage({
-    host: "127.0.0.1",
-    port: srv.coveragePort,
-    nometa: false,
-    timeoutMs: 5000,
-    maxBody: 64 << 20,
-  });
-  const d = checkCoverage(res.body, { expectMeta: true });
-  return {
-    meta: d.meta!.bytes.length,
-    info: infoJson(target, { hostname: HOST }).length,
-    counters: d.counters.bytes.length,
-  };
-}
 
 async function use(srv: Covserver): Promise<void> {
   const res = await fetch(`http://127.0.0.1:${srv.appPort}/run/alpha`);
@@ -76,7 +56,7 @@ async function world(
       s3SinkOf(s3, { retry: { attempts: 1 }, requestTimeoutMs: 5000 }),
       {
         dir: join(root, "spool"),
-        maxBytes: spoolMax(await sizesOf(srv, target)),
+        maxBytes: spoolMax(await storedSizes(srv, target, HOST)),
         writtenOnce,
         metrics,
         backoff: { baseMs: 10, maxMs: 50 },

@@ -7,8 +7,6 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { checkCoverage } from "../src/collect/coverage.ts";
-import { pullCoverage } from "../src/collect/pull.ts";
 import { countersKey, infoJson, storeOwnerOf, writtenOnce } from "../src/layout.ts";
 import { Metrics } from "../src/metrics.ts";
 import { DirSink } from "../src/sink/dir.ts";
@@ -16,7 +14,7 @@ import { SpoolingSink } from "../src/sink/spool.ts";
 import type { Target } from "../src/target.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { type Covserver, startCovserver } from "./harness/covserver.ts";
-import { collectorOf, covserverTarget } from "./harness/covserver_collector.ts";
+import { collectorOf, covserverTarget, storedSizes } from "./harness/covserver_collector.ts";
 import { startPidFloodProxy } from "./harness/pid_flood_proxy.ts";
 import { canRunS3, s3SinkOf, startS3 } from "./harness/s3.ts";
 import { drainSpool } from "./harness/spool_drain.ts";
@@ -110,16 +108,7 @@ Deno.test({
       await use(srv);
       const normalTarget = await podTarget(srv, "normal", srv.coveragePort);
       const floodTarget = await podTarget(srv, "flooder", proxy.port);
-      const res = await pullCoverage({
-        host: "127.0.0.1",
-        port: srv.coveragePort,
-        nometa: false,
-        timeoutMs: 5000,
-        maxBody: 64 << 20,
-      });
-      const d = checkCoverage(res.body, { expectMeta: true });
-      const meta = d.meta!.bytes.length;
-      const counters = d.counters.bytes.length;
+      const { meta, counters, hash } = await storedSizes(srv, normalTarget, HOST);
       const info = (t: Target) => infoJson(t, { hostname: HOST }).length + 64;
       // Room for both pods' meta-data and info.json, the normal pod's counters and one and a half
       // of the flooder's: its two slots do not fit, let alone one object per PID.
@@ -147,7 +136,7 @@ Deno.test({
       }
       assert.ok(metrics.value("coverage_collector_spool_evictions_total") >= 1, "evicted");
       const spooled = sink.spooled();
-      const normalCounters = countersKey(normal.prefix, d.meta!.hash, normalTarget.identity.pid, 1);
+      const normalCounters = countersKey(normal.prefix, hash, normalTarget.identity.pid, 1);
       assert.ok(spooled.includes(normalCounters), spooled.join("\n"));
       const floodCounters = spooled.filter((k) => k.startsWith(flooder.prefix + "/covcounters."));
       assert.equal(floodCounters.length, 1, spooled.join("\n"));

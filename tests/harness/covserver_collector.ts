@@ -6,10 +6,12 @@
 import { dirname } from "node:path";
 import { Collector } from "../../src/collect/collector.ts";
 import type { CollectorOptions } from "../../src/collect/collector_types.ts";
+import { checkCoverage } from "../../src/collect/coverage.ts";
 import type { PullGate } from "../../src/collect/gate.ts";
+import { pullCoverage } from "../../src/collect/pull.ts";
 import { parseSchedule } from "../../src/collect/schedule.ts";
 import { parseIdentity } from "../../src/identity.ts";
-import { infoKey } from "../../src/layout.ts";
+import { infoJson, infoKey } from "../../src/layout.ts";
 import { silentLogger } from "../../src/log.ts";
 import { Metrics } from "../../src/metrics.ts";
 import { DirSink } from "../../src/sink/dir.ts";
@@ -89,4 +91,26 @@ export async function covserverDirCollector(
   const sink = new DirSink(root);
   const { collector, metrics } = collectorOf(await covserverTarget(srv, o.fallback), sink, o);
   return { collector, sink, metrics, dir: dirname(sink.pathOf(infoKey(collector.prefix))) };
+}
+
+/**
+ * What one pull of `srv` stores for `target`: meta-data, info.json and one counter file, in
+ * bytes (to size a spool in tests), and the build's hash.
+ * @example const { meta, info, counters } = await storedSizes(srv, target, "node-1");
+ */
+export async function storedSizes(srv: Covserver, target: Target, hostname: string) {
+  const res = await pullCoverage({
+    host: "127.0.0.1",
+    port: srv.coveragePort,
+    nometa: false,
+    timeoutMs: 5000,
+    maxBody: 64 << 20,
+  });
+  const d = checkCoverage(res.body, { expectMeta: true });
+  return {
+    meta: d.meta!.bytes.length,
+    info: infoJson(target, { hostname }).length,
+    counters: d.counters.bytes.length,
+    hash: d.meta!.hash,
+  };
 }

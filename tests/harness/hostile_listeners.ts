@@ -5,7 +5,7 @@
  */
 
 import { parseIdentity } from "../../src/identity.ts";
-import type { Target } from "../../src/target.ts";
+import type { Candidate, Target } from "../../src/target.ts";
 import { identityHeaders } from "./covfiles.ts";
 
 /** A listener the test owns; `close` ends it and every connection it holds. */
@@ -154,4 +154,12 @@ export function hostileTarget(port: number): Target {
     hostPid: Deno.pid,
     discoveredAt: new Date(),
   };
+}
+
+/**
+ * A loopback host candidate (no container, no owning PID known) as discovery would list it.
+ * @example engineOver([hostCandidate(silent.port, 1000), hostCandidate(good.coveragePort, 1)])
+ */
+export function hostCandidate(port: number, inode: number): Candidate {
+  return { owner: { kind: "host" }, host: "127.0.0.1", port, inode, pids: [] };
 }
