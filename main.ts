@@ -1,7 +1,7 @@
 /** Entry point of coverage-collector: parse the command line, run the command, exit. */
 
-import { main } from "./src/cli.ts";
-import { COMMANDS } from "./src/commands.ts";
+import { main } from "./src/app/cli.ts";
+import { COMMANDS } from "./src/app/commands.ts";
 
 if (import.meta.main) {
   let code: number;

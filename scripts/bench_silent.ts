@@ -8,13 +8,13 @@
  */
 
 import { parseArgs } from "node:util";
-import type { Deps } from "../src/agent.ts";
+import type { Deps } from "../src/app/daemon.ts";
 import { loadConfig } from "../src/config.ts";
-import { type CollectorHandle, Engine } from "../src/engine.ts";
+import { type CollectorHandle, Engine } from "../src/engine/engine.ts";
 import { Health } from "../src/health.ts";
 import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
-import { probe } from "../src/probe.ts";
+import { probe } from "../src/probe/probe.ts";
 import { createSystem } from "../src/system.ts";
 import { startCovserver } from "../tests/harness/covserver.ts";
 import { hostCandidate, startSilent } from "../tests/harness/hostile_listeners.ts";

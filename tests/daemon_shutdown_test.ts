@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { type Part, runDaemon } from "../src/agent.ts";
+import { type Part, runDaemon } from "../src/app/daemon.ts";
 import { loadConfig } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { stuckPart } from "./doubles/stuck_part.ts";

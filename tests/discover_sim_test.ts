@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { covserverBinary, hasGo } from "./harness/gobuild.ts";
 import { canSimulateNode, SimNode } from "./harness/node.ts";
 import { coveragePortOf, simDiscoverer } from "./harness/sim_discover.ts";
-import { attribute, probe } from "../src/probe.ts";
+import { attribute, probe } from "../src/probe/probe.ts";
 import { createSystem, type System } from "../src/system.ts";
 import { Health } from "../src/health.ts";
 import type { Candidate } from "../src/target.ts";

@@ -5,13 +5,13 @@
  */
 
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import { main } from "../src/cli.ts";
+import { main } from "../src/app/cli.ts";
 import { renderReport, report, warn } from "../src/doctor/report.ts";
 import { Health } from "../src/health.ts";
 import { createLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
-import { renderTable } from "../src/once.ts";
-import { createApp } from "../src/server.ts";
+import { renderTable } from "../src/app/once.ts";
+import { createApp } from "../src/app/health_server.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { promcheck } from "./harness/promcheck.ts";
 import { ALL_HOSTILE, HOSTILE, rawControls } from "./harness/hostile_text.ts";

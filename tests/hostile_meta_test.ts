@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { parseMeta } from "../src/coverage/meta.ts";
 import { Health } from "../src/health.ts";
 import { Metrics } from "../src/metrics.ts";
-import { createApp } from "../src/server.ts";
+import { createApp } from "../src/app/health_server.ts";
 import { DirSink } from "../src/sink/dir.ts";
 import { toHex } from "../src/collect/coverage.ts";
 import { coverageBody, makeCounters, startFakeCoverageServer } from "./harness/covfiles.ts";

@@ -5,13 +5,13 @@
  */
 
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import type { Deps } from "../src/agent.ts";
+import type { Deps } from "../src/app/daemon.ts";
 import { loadConfig } from "../src/config.ts";
-import { type CollectorHandle, Engine } from "../src/engine.ts";
+import { type CollectorHandle, Engine } from "../src/engine/engine.ts";
 import { Health } from "../src/health.ts";
 import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
-import { probe } from "../src/probe.ts";
+import { probe } from "../src/probe/probe.ts";
 import { createSystem } from "../src/system.ts";
 import type { Target } from "../src/target.ts";
 import { hasGo } from "./harness/gobuild.ts";

@@ -5,10 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import type { Deps } from "../src/agent.ts";
+import type { Deps } from "../src/app/daemon.ts";
 import { Backoff } from "../src/backoff.ts";
 import { loadConfig } from "../src/config.ts";
-import { Engine, type ScanView } from "../src/engine.ts";
+import { Engine, type ScanView } from "../src/engine/engine.ts";
 import { Health } from "../src/health.ts";
 import { createKubePart } from "../src/kube/part.ts";
 import { silentLogger } from "../src/log.ts";

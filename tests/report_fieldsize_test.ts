@@ -8,8 +8,8 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { parseMeta } from "../src/coverage/meta.ts";
-import { main } from "../src/cli.ts";
-import { COMMANDS } from "../src/commands.ts";
+import { main } from "../src/app/cli.ts";
+import { COMMANDS } from "../src/app/commands.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { fieldSizeRun } from "./harness/gocoverdir.ts";
 import { funcRows } from "./harness/report_rows.ts";

@@ -5,8 +5,8 @@
 
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../src/cli.ts";
-import { COMMANDS } from "../src/commands.ts";
+import { main } from "../src/app/cli.ts";
+import { COMMANDS } from "../src/app/commands.ts";
 import { hasGo, repoRoot } from "./harness/gobuild.ts";
 import { countColor, decodePng } from "./harness/png.ts";
 import { storeFixtureRun } from "./harness/stored.ts";

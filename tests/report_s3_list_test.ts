@@ -8,8 +8,8 @@
 
 import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "../src/cli.ts";
-import { COMMANDS } from "../src/commands.ts";
+import { main } from "../src/app/cli.ts";
+import { COMMANDS } from "../src/app/commands.ts";
 import { S3ListError, S3Reader } from "../src/report/store.ts";
 import { S3Sink } from "../src/sink/s3.ts";
 import { canRunS3, s3SinkOf, startS3, writeRegistryAuth } from "./harness/s3.ts";

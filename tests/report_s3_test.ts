@@ -6,8 +6,8 @@
 
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join, relative } from "node:path";
-import { main } from "../src/cli.ts";
-import { COMMANDS } from "../src/commands.ts";
+import { main } from "../src/app/cli.ts";
+import { COMMANDS } from "../src/app/commands.ts";
 import { readStore } from "../src/report/read.ts";
 import { DirReader, S3Reader } from "../src/report/store.ts";
 import { S3Sink } from "../src/sink/s3.ts";

@@ -2,7 +2,7 @@
 
 import { z } from "zod";
 import type { Config } from "../config.ts";
-import { CredentialsError, findCredentials, type S3Credentials } from "../creds.ts";
+import { CredentialsError, findCredentials, type S3Credentials } from "../sink/creds.ts";
 import { KubeApiError } from "../kube/api_errors.ts";
 import { KubeClient } from "../kube/client.ts";
 import { learnNodeName } from "../kube/identity.ts";

@@ -2,13 +2,13 @@
 
 import { join } from "node:path";
 import type { Config } from "../config.ts";
-import { CredentialsError, findCredentials } from "../creds.ts";
+import { CredentialsError, findCredentials } from "../sink/creds.ts";
 import { encodeCounters } from "../coverage/encode_counters.ts";
 import { errorText } from "../errors.ts";
 import { s3SinkFor } from "../sink/select.ts";
 import { createSystem } from "../system.ts";
 import { safeJson, safeText } from "../terminal_text.ts";
-import { UsageError } from "../cli.ts";
+import { UsageError } from "../app/cli.ts";
 import { diffReads, renderDiffText } from "./diff.ts";
 import { renderHtml } from "./html.ts";
 import { buildReport, renderText } from "./model.ts";

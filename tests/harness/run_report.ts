@@ -1,7 +1,7 @@
 /** Runs `coverage-collector report` in the test process, as the command line would, and keeps its output. */
 
-import { main } from "../../src/cli.ts";
-import { COMMANDS } from "../../src/commands.ts";
+import { main } from "../../src/app/cli.ts";
+import { COMMANDS } from "../../src/app/commands.ts";
 
 /** What a `report` run printed and its exit code. */
 export interface ReportRun {

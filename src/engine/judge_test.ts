@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import type { Deps } from "./agent.ts";
-import { loadConfig } from "./config.ts";
+import type { Deps } from "../app/daemon.ts";
+import { loadConfig } from "../config.ts";
 import { type CollectorHandle, Engine, type EngineParts } from "./engine.ts";
-import { Health } from "./health.ts";
-import { silentLogger } from "./log.ts";
-import { Metrics } from "./metrics.ts";
-import type { ProbeResult } from "./probe.ts";
-import { createSystem } from "./system.ts";
-import type { Candidate } from "./target.ts";
+import { Health } from "../health.ts";
+import { silentLogger } from "../log.ts";
+import { Metrics } from "../metrics.ts";
+import type { ProbeResult } from "../probe/probe.ts";
+import { createSystem } from "../system.ts";
+import type { Candidate } from "../target.ts";
 
 const REAL = 53700;
 

@@ -1,8 +1,8 @@
 /** Build information and process metrics (CPU, memory, file descriptors, start time). */
 
 import process from "node:process";
-import type { Metrics } from "./metrics.ts";
-import { BUILD_COMMIT, VERSION } from "./version.ts";
+import type { Metrics } from "../metrics.ts";
+import { BUILD_COMMIT, VERSION } from "../version.ts";
 
 /** Registers build_info and process_* gauges, computed at every scrape. */
 export function registerProcessMetrics(metrics: Metrics, startedAt: Date): void {

@@ -3,11 +3,11 @@
  * being deleted, or shutdown). One server's failure never keeps the others from theirs.
  */
 
-import { errorText } from "./errors.ts";
+import { errorText } from "../errors.ts";
 import type { CollectorHandle, PullReport } from "./engine.ts";
-import type { Logger } from "./log.ts";
-import type { Target } from "./target.ts";
-import { targetFields } from "./target.ts";
+import type { Logger } from "../log.ts";
+import type { Target } from "../target.ts";
+import { targetFields } from "../target.ts";
 
 /**
  * Pulls each of `list` once; resolves with one report per server, in order.

@@ -1,6 +1,6 @@
 /** The X-Art-Coverage-* identity headers of a coverage server. */
 
-import type { Identity } from "./target.ts";
+import type { Identity } from "../target.ts";
 
 const PREFIX = "x-art-coverage-";
 

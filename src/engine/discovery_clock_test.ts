@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DiscoveryClock } from "./discovery_clock.ts";
-import { prefixFor } from "./layout.ts";
-import type { Identity, Owner } from "./target.ts";
+import { prefixFor } from "../layout.ts";
+import type { Identity, Owner } from "../target.ts";
 
 const identity: Identity = { binary: "app", pid: 1, extra: {} };
 const host: Owner = { kind: "host" };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createSystem } from "./system.ts";
-import { sampleText } from "../tests/testdata/samples.ts";
+import { createSystem } from "../system.ts";
+import { sampleText } from "../../tests/testdata/samples.ts";
 import {
   CREDENTIAL_FILES,
   CredentialsError,

@@ -1,12 +1,12 @@
 /** Is a candidate a coverage server, and which host process serves it? */
 
-import { errorText } from "./errors.ts";
+import { errorText } from "../errors.ts";
 import { IdentityError, parseIdentity } from "./identity.ts";
-import { linkedAbort } from "./linked_abort.ts";
-import type { System } from "./system.ts";
-import { type Candidate, hostPort, type Identity } from "./target.ts";
-import { socketInodesOf } from "./procfs/fds.ts";
-import { readStatus } from "./procfs/status.ts";
+import { linkedAbort } from "../linked_abort.ts";
+import type { System } from "../system.ts";
+import { type Candidate, hostPort, type Identity } from "../target.ts";
+import { socketInodesOf } from "../procfs/fds.ts";
+import { readStatus } from "../procfs/status.ts";
 
 export type ProbeResult =
   | { kind: "coverage"; identity: Identity }

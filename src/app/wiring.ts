@@ -1,17 +1,17 @@
 /** Which parts the daemon runs, and how the engine is put together from its rooms. */
 
-import type { Deps, Part } from "./agent.ts";
-import { Collector } from "./collect/collector.ts";
-import { PullGate } from "./collect/gate.ts";
-import { Discoverer } from "./discover/discoverer.ts";
-import { type CollectorHandle, Engine } from "./engine.ts";
-import { nodeHostname } from "./hostname.ts";
-import { createKubePart } from "./kube/part.ts";
-import { PrefixMemory } from "./collect/prefix_memory.ts";
-import { attribute, probe } from "./probe.ts";
-import { createSink } from "./sink/select.ts";
-import type { Sink } from "./sink/sink.ts";
-import type { Target } from "./target.ts";
+import type { Deps, Part } from "./daemon.ts";
+import { Collector } from "../collect/collector.ts";
+import { PullGate } from "../collect/gate.ts";
+import { Discoverer } from "../discover/discoverer.ts";
+import { type CollectorHandle, Engine } from "../engine/engine.ts";
+import { nodeHostname } from "../hostname.ts";
+import { createKubePart } from "../kube/part.ts";
+import { PrefixMemory } from "../collect/prefix_memory.ts";
+import { attribute, probe } from "../probe/probe.ts";
+import { createSink } from "../sink/select.ts";
+import type { Sink } from "../sink/sink.ts";
+import type { Target } from "../target.ts";
 import { join } from "node:path";
 
 /**

@@ -4,7 +4,7 @@
  * lists them). The soak benchmark reads these to show that nothing grows with churn.
  */
 
-import type { Metrics } from "./metrics.ts";
+import type { Metrics } from "../metrics.ts";
 
 const pending = new Set<unknown>();
 let installed = false;

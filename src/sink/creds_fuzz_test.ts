@@ -10,8 +10,8 @@ import {
   mutatedJson,
   mutatedText,
   outcome,
-} from "../tests/harness/fuzz.ts";
-import { sampleText } from "../tests/testdata/samples.ts";
+} from "../../tests/harness/fuzz.ts";
+import { sampleText } from "../../tests/testdata/samples.ts";
 
 const REAL = sampleText("registry-config.json");
 const FILE = "/var/lib/kubelet/config.json";

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import type { Deps } from "./agent.ts";
-import { loadConfig } from "./config.ts";
+import type { Deps } from "../app/daemon.ts";
+import { loadConfig } from "../config.ts";
 import { type CollectorHandle, Engine, type EngineParts, type ScanView } from "./engine.ts";
-import { Health } from "./health.ts";
-import { silentLogger } from "./log.ts";
-import { Metrics } from "./metrics.ts";
-import { createSystem } from "./system.ts";
-import type { Candidate, ContainerInfo, Target } from "./target.ts";
+import { Health } from "../health.ts";
+import { silentLogger } from "../log.ts";
+import { Metrics } from "../metrics.ts";
+import { createSystem } from "../system.ts";
+import type { Candidate, ContainerInfo, Target } from "../target.ts";
 
 function container(id: string, podUid: string): ContainerInfo {
   return {

@@ -1,19 +1,19 @@
 /** `once`: one scan, one full pull of every server, store, a summary table, an exit code. */
 
-import { errorText } from "./errors.ts";
-import { type Deps, loggerFor } from "./agent.ts";
-import type { Config } from "./config.ts";
-import type { PullReport } from "./engine.ts";
-import { Health } from "./health.ts";
-import { Metrics } from "./metrics.ts";
-import { nodeHostname } from "./hostname.ts";
-import { buildEngine, openPrefixMemory } from "./parts.ts";
+import { errorText } from "../errors.ts";
+import { type Deps, loggerFor } from "./daemon.ts";
+import type { Config } from "../config.ts";
+import type { PullReport } from "../engine/engine.ts";
+import { Health } from "../health.ts";
+import { Metrics } from "../metrics.ts";
+import { nodeHostname } from "../hostname.ts";
+import { buildEngine, openPrefixMemory } from "./wiring.ts";
 import { onShutdownSignals } from "./shutdown.ts";
-import { createSink } from "./sink/select.ts";
-import type { Sink } from "./sink/sink.ts";
-import { createSystem, sleep } from "./system.ts";
-import { safeText } from "./terminal_text.ts";
-import { hostPort, type Target } from "./target.ts";
+import { createSink } from "../sink/select.ts";
+import type { Sink } from "../sink/sink.ts";
+import { createSystem, sleep } from "../system.ts";
+import { safeText } from "../terminal_text.ts";
+import { hostPort, type Target } from "../target.ts";
 
 /** One row of the summary. */
 export interface OnceRow {

@@ -3,8 +3,8 @@
  * from the collectors it runs (targets, and each server's live coverage).
  */
 
-import type { LiveCoverage } from "./coverage/live.ts";
-import type { Metrics } from "./metrics.ts";
+import type { LiveCoverage } from "../coverage/live.ts";
+import type { Metrics } from "../metrics.ts";
 
 /** A running collector as the gauges read it. */
 type Running = { collector: { status(): Record<string, unknown> } };

@@ -4,16 +4,16 @@
  * confirmed server, and offers the final pull that shutdown and pod deletion use.
  */
 
-import type { Deps } from "./agent.ts";
-import { finalPulls } from "./engine_final_pull.ts";
-import { Judge } from "./engine_judge.ts";
-import { registerEngineMetrics } from "./engine_metrics.ts";
-import { ScanPacer } from "./engine_pacing.ts";
-import type { Logger } from "./log.ts";
-import type { ProbeResult } from "./probe.ts";
-import { sleep } from "./system.ts";
-import type { Candidate, Identity, Target } from "./target.ts";
-import { targetFields, targetLabel } from "./target.ts";
+import type { Deps } from "../app/daemon.ts";
+import { finalPulls } from "./final_pull.ts";
+import { Judge } from "./judge.ts";
+import { registerEngineMetrics } from "./metrics.ts";
+import { ScanPacer } from "./pacing.ts";
+import type { Logger } from "../log.ts";
+import type { ProbeResult } from "../probe/probe.ts";
+import { sleep } from "../system.ts";
+import type { Candidate, Identity, Target } from "../target.ts";
+import { targetFields, targetLabel } from "../target.ts";
 
 /** What one scan of the node found (see src/discover). */
 export interface ScanView {

@@ -5,8 +5,8 @@
  * overwrite each other's info.json. Such a server is dated one second later instead.
  */
 
-import { prefixFor } from "./layout.ts";
-import type { Target } from "./target.ts";
+import { prefixFor } from "../layout.ts";
+import type { Target } from "../target.ts";
 
 /** Seconds kept per path: only servers found within this window can collide. */
 const WINDOW_S = 10;

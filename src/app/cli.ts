@@ -1,12 +1,19 @@
 /** The command line: commands, flags, --help, exit codes. */
 
-import { secrets } from "./secrets.ts";
-import { safeLines } from "./terminal_text.ts";
-import { errorText } from "./errors.ts";
+import { secrets } from "../secrets.ts";
+import { safeLines } from "../terminal_text.ts";
+import { errorText } from "../errors.ts";
 import { parseArgs } from "node:util";
-import { collectorEnv, type Config, ConfigError, envName, loadConfig, SETTINGS } from "./config.ts";
-import type { SettingKey } from "./config.ts";
-import { versionLine } from "./version.ts";
+import {
+  collectorEnv,
+  type Config,
+  ConfigError,
+  envName,
+  loadConfig,
+  SETTINGS,
+} from "../config.ts";
+import type { SettingKey } from "../config.ts";
+import { versionLine } from "../version.ts";
 
 export const PROGRAM = "coverage-collector";
 

@@ -5,9 +5,9 @@
  */
 
 import { z } from "zod";
-import type { System } from "./system.ts";
-import { jsonErrorPlace } from "./quote_free.ts";
-import { secrets } from "./secrets.ts";
+import type { System } from "../system.ts";
+import { jsonErrorPlace } from "../quote_free.ts";
+import { secrets } from "../secrets.ts";
 
 /** Files searched in order when no file is configured; host paths (under the host root). */
 export const CREDENTIAL_FILES = [

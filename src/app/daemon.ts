@@ -1,15 +1,15 @@
 /** The composition root of the daemon: builds the parts, serves health, owns the lifecycle. */
 
-import type { Config } from "./config.ts";
-import { Health } from "./health.ts";
-import { createLogger, type Logger } from "./log.ts";
-import { Metrics } from "./metrics.ts";
+import type { Config } from "../config.ts";
+import { Health } from "../health.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { Metrics } from "../metrics.ts";
 import { registerProcessMetrics } from "./process_metrics.ts";
-import { createApp, serve } from "./server.ts";
+import { createApp, serve } from "./health_server.ts";
 import { onShutdownSignals, Unfinished, withDeadline } from "./shutdown.ts";
-import { createSystem, type System } from "./system.ts";
-import { formatDuration } from "./units.ts";
-import { VERSION } from "./version.ts";
+import { createSystem, type System } from "../system.ts";
+import { formatDuration } from "../units.ts";
+import { VERSION } from "../version.ts";
 import { registerRuntimeMetrics, runtimeStats, trackTimers } from "./runtime_stats.ts";
 
 /** What every part is given by the composition root. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { Health } from "./health.ts";
-import { Metrics } from "./metrics.ts";
-import { createApp, ListenError, serve } from "./server.ts";
+import { Health } from "../health.ts";
+import { Metrics } from "../metrics.ts";
+import { createApp, ListenError, serve } from "./health_server.ts";
 
 function app(alive = true) {
   const health = new Health();

@@ -1,6 +1,6 @@
 /** Signals → one AbortController; a second signal exits at once. */
 
-import type { Logger } from "./log.ts";
+import type { Logger } from "../log.ts";
 
 /**
  * A signal that repeats within this window is the same request delivered twice (`deno task`

@@ -1,12 +1,12 @@
 /** The commands of the collector, wired to their implementations. */
 
-import { runDaemon } from "./agent.ts";
+import { runDaemon } from "./daemon.ts";
 import type { Command } from "./cli.ts";
-import { runDoctorCommand } from "./doctor/command.ts";
+import { runDoctorCommand } from "../doctor/command.ts";
 import { runOnce } from "./once.ts";
-import { buildParts } from "./parts.ts";
-import { REPORT_FLAGS, runReport } from "./report/command.ts";
-import { versionLine } from "./version.ts";
+import { buildParts } from "./wiring.ts";
+import { REPORT_FLAGS, runReport } from "../report/command.ts";
+import { versionLine } from "../version.ts";
 
 export const COMMANDS: Record<string, Command> = {
   run: {

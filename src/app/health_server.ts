@@ -1,10 +1,10 @@
 /** The local HTTP surface: /healthz, /readyz, /metrics, /status. */
 
 import { Hono } from "hono";
-import type { Health } from "./health.ts";
-import type { Metrics } from "./metrics.ts";
-import { secrets } from "./secrets.ts";
-import { safeJson, safeText } from "./terminal_text.ts";
+import type { Health } from "../health.ts";
+import type { Metrics } from "../metrics.ts";
+import { secrets } from "../secrets.ts";
+import { safeJson, safeText } from "../terminal_text.ts";
 
 export interface ServerDeps {
   health: Health;

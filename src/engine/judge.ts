@@ -6,13 +6,13 @@
  * probe, then backs off, and never makes a scan longer (what the budget leaves goes to the next).
  */
 
-import type { Deps } from "./agent.ts";
-import type { Logger } from "./log.ts";
+import type { Deps } from "../app/daemon.ts";
+import type { Logger } from "../log.ts";
 import type { EngineParts } from "./engine.ts";
 import { DiscoveryClock } from "./discovery_clock.ts";
-import { readStartTime } from "./procfs/stat.ts";
-import type { Candidate, Identity, Owner, Target } from "./target.ts";
-import { targetFields } from "./target.ts";
+import { readStartTime } from "../procfs/stat.ts";
+import type { Candidate, Identity, Owner, Target } from "../target.ts";
+import { targetFields } from "../target.ts";
 
 /** Judged candidates are not probed again while their socket lives. */
 type Verdict = "collecting" | "not-coverage" | "refused";

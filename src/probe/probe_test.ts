@@ -1,9 +1,9 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import { createSystem } from "./system.ts";
-import { FakeProc } from "../tests/doubles/fakeproc.ts";
-import { listeningSockets } from "./procfs/net.ts";
+import { createSystem } from "../system.ts";
+import { FakeProc } from "../../tests/doubles/fakeproc.ts";
+import { listeningSockets } from "../procfs/net.ts";
 import { attribute, probe } from "./probe.ts";
-import { hostPort } from "./target.ts";
+import { hostPort } from "../target.ts";
 
 /** Serves `handler` on `hostname` port 0 until disposed. */
 function serve(handler: (req: Request) => Response, hostname = "127.0.0.1") {
