@@ -5,8 +5,7 @@
 
 import { errorText } from "./errors.ts";
 import { z } from "zod";
-import { parseBytes, parseDuration } from "./units.ts";
-import { parseSchedule } from "./collect/schedule.ts";
+import { parseBytes, parseDuration, parseSchedule } from "./units.ts";
 
 /** Turns a text into a typed value or throws a RangeError saying what was wrong. */
 type Parser<T> = (text: string) => T;

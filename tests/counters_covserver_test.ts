@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Collector } from "../src/collect/collector.ts";
 import { decodeCoverage } from "../src/collect/coverage.ts";
 import { coveredSet, parseCounters } from "../src/coverage/counters.ts";
-import { parseSchedule } from "../src/collect/schedule.ts";
+import { parseSchedule } from "../src/units.ts";
 import { SCHEDULE_REASON } from "../src/collect/store_rule.ts";
 import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";

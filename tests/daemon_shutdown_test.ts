@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { type Part, runDaemon } from "../src/app/daemon.ts";
+import { runDaemon } from "../src/app/daemon.ts";
+import type { Part } from "../src/deps.ts";
 import { loadConfig } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { stuckPart } from "./doubles/stuck_part.ts";

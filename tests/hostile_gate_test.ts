@@ -7,7 +7,7 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { Collector } from "../src/collect/collector.ts";
 import { PullGate } from "../src/collect/gate.ts";
-import { parseSchedule } from "../src/collect/schedule.ts";
+import { parseSchedule } from "../src/units.ts";
 import { SCHEDULE_REASON } from "../src/collect/store_rule.ts";
 import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";

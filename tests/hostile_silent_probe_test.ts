@@ -5,9 +5,10 @@
  */
 
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import type { Deps } from "../src/app/daemon.ts";
+import type { Deps } from "../src/deps.ts";
 import { loadConfig } from "../src/config.ts";
-import { type CollectorHandle, Engine } from "../src/engine/engine.ts";
+import { Engine } from "../src/engine/engine.ts";
+import type { CollectorHandle } from "../src/engine/stages.ts";
 import { Health } from "../src/health.ts";
 import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";

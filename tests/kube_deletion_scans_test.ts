@@ -5,10 +5,11 @@
  */
 
 import assert from "node:assert/strict";
-import type { Deps } from "../src/app/daemon.ts";
+import type { Deps } from "../src/deps.ts";
 import { Backoff } from "../src/backoff.ts";
 import { loadConfig } from "../src/config.ts";
-import { Engine, type ScanView } from "../src/engine/engine.ts";
+import { Engine } from "../src/engine/engine.ts";
+import type { ScanView } from "../src/engine/stages.ts";
 import { Health } from "../src/health.ts";
 import { createKubePart } from "../src/kube/part.ts";
 import { silentLogger } from "../src/log.ts";

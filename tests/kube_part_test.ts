@@ -1,7 +1,7 @@
 /** The kube part against the fake API server (tests/fixtures/fakekube): identity, list+watch, faults. */
 
 import assert from "node:assert/strict";
-import type { Deps } from "../src/app/daemon.ts";
+import type { Deps } from "../src/deps.ts";
 import { loadConfig } from "../src/config.ts";
 import { Health } from "../src/health.ts";
 import { createLogger } from "../src/log.ts";

@@ -13,7 +13,7 @@ import { startCovserver } from "./harness/covserver.ts";
 import { go } from "./harness/stored.ts";
 import { promcheck } from "./harness/promcheck.ts";
 import { Collector } from "../src/collect/collector.ts";
-import { parseSchedule } from "../src/collect/schedule.ts";
+import { parseSchedule } from "../src/units.ts";
 import { SCHEDULE_REASON } from "../src/collect/store_rule.ts";
 import { StatementTables } from "../src/coverage/live.ts";
 import { silentLogger } from "../src/log.ts";

@@ -2,7 +2,7 @@
 
 import { secrets } from "../secrets.ts";
 import { safeLines } from "../terminal_text.ts";
-import { errorText } from "../errors.ts";
+import { errorText, UsageError } from "../errors.ts";
 import { parseArgs } from "node:util";
 import {
   collectorEnv,
@@ -36,14 +36,6 @@ export interface Command {
   /** Commands that do not take settings (version). */
   noSettings?: boolean;
   run(ctx: CommandContext): Promise<number>;
-}
-
-/** A usage mistake: exit code 2 with one line. */
-export class UsageError extends Error {
-  constructor(message: string, readonly hint: string) {
-    super(message);
-    this.name = "UsageError";
-  }
 }
 
 export function settingsHelp(): string {

@@ -1,38 +1,15 @@
 /** The composition root of the daemon: builds the parts, serves health, owns the lifecycle. */
 
 import type { Config } from "../config.ts";
-import { Health } from "../health.ts";
-import { createLogger, type Logger } from "../log.ts";
-import { Metrics } from "../metrics.ts";
+import type { Logger } from "../log.ts";
+import { type Deps, loggerFor, type Part } from "../deps.ts";
+import { makeDeps } from "./wiring.ts";
 import { registerProcessMetrics } from "./process_metrics.ts";
 import { createApp, serve } from "./health_server.ts";
 import { onShutdownSignals, Unfinished, withDeadline } from "./shutdown.ts";
-import { createSystem, type System } from "../system.ts";
 import { formatDuration } from "../units.ts";
 import { VERSION } from "../version.ts";
 import { registerRuntimeMetrics, runtimeStats, trackTimers } from "./runtime_stats.ts";
-
-/** What every part is given by the composition root. */
-export interface Deps {
-  config: Config;
-  log: Logger;
-  metrics: Metrics;
-  health: Health;
-  system: System;
-}
-
-/** A long-running part of the daemon (engine, kube watch, spool drain...). */
-export interface Part {
-  name: string;
-  /** Runs until `signal` aborts. A rejection is logged; the daemon goes on without the part. */
-  run(signal: AbortSignal): Promise<void>;
-  /** Called once on shutdown, before `run`'s signal aborts: last work (the final pull). */
-  beforeStop?(deadline: AbortSignal): Promise<void>;
-  /** What /status shows under the part's name. */
-  status?(): unknown;
-  /** Entries of the part's long-lived maps, by name (/status `sizes`, /metrics). */
-  sizes?(): Record<string, number>;
-}
 
 /** Builds the parts from the shared deps; the engine and kube issues add theirs here. */
 export type PartsFactory = (deps: Deps) => Promise<Part[]>;
@@ -64,15 +41,6 @@ function logUnfinished(
   });
 }
 
-/** The logger the config asks for; no time stamps under journald, which stamps lines itself. */
-export function loggerFor(config: Config, env = Deno.env.toObject()): Logger {
-  return createLogger({
-    level: config.logLevel,
-    format: config.logFormat,
-    timestamps: !env.JOURNAL_STREAM,
-  });
-}
-
 /**
  * Runs the daemon until SIGINT/SIGTERM; returns the exit code (0 on a clean stop).
  */
@@ -81,14 +49,11 @@ export async function runDaemon(
   makeParts: PartsFactory,
   opts: { log?: Logger } = {},
 ): Promise<number> {
-  const log = opts.log ?? loggerFor(config);
+  const deps = makeDeps(config, opts.log ?? loggerFor(config));
+  const { log, metrics, health } = deps;
   const startedAt = new Date();
-  const metrics = new Metrics();
   registerProcessMetrics(metrics, startedAt);
   trackTimers();
-  const health = new Health();
-  const system = createSystem(config.hostRoot);
-  const deps: Deps = { config, log, metrics, health, system };
 
   const shutdown = onShutdownSignals(log);
   let parts: Part[];

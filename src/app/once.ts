@@ -1,17 +1,14 @@
 /** `once`: one scan, one full pull of every server, store, a summary table, an exit code. */
 
 import { errorText } from "../errors.ts";
-import { type Deps, loggerFor } from "./daemon.ts";
 import type { Config } from "../config.ts";
-import type { PullReport } from "../engine/engine.ts";
-import { Health } from "../health.ts";
-import { Metrics } from "../metrics.ts";
+import type { PullReport } from "../engine/stages.ts";
 import { nodeHostname } from "../hostname.ts";
-import { buildEngine, openPrefixMemory } from "./wiring.ts";
+import { buildEngine, makeDeps, openPrefixMemory } from "./wiring.ts";
 import { onShutdownSignals } from "./shutdown.ts";
 import { createSink } from "../sink/select.ts";
 import type { Sink } from "../sink/sink.ts";
-import { createSystem, sleep } from "../system.ts";
+import { sleep } from "../system.ts";
 import { safeText } from "../terminal_text.ts";
 import { hostPort, type Target } from "../target.ts";
 
@@ -84,9 +81,8 @@ async function drainSpool(sink: Sink, ms: number, signal: AbortSignal): Promise<
 
 /** Runs `once`; returns 0 when every confirmed server was stored, else 1. */
 export async function runOnce(config: Config, stdout: (s: string) => void): Promise<number> {
-  const log = loggerFor(config);
-  const system = createSystem(config.hostRoot);
-  const deps: Deps = { config, log, metrics: new Metrics(), health: new Health(), system };
+  const deps = makeDeps(config);
+  const { log, system } = deps;
   const shutdown = onShutdownSignals(log);
   try {
     const sink = await createSink(deps);

@@ -1,10 +1,16 @@
 /** Which parts the daemon runs, and how the engine is put together from its rooms. */
 
-import type { Deps, Part } from "./daemon.ts";
+import type { Config } from "../config.ts";
+import { type Deps, loggerFor, type Part } from "../deps.ts";
+import { Health } from "../health.ts";
+import type { Logger } from "../log.ts";
+import { Metrics } from "../metrics.ts";
+import { createSystem } from "../system.ts";
 import { Collector } from "../collect/collector.ts";
 import { PullGate } from "../collect/gate.ts";
 import { Discoverer } from "../discover/discoverer.ts";
-import { type CollectorHandle, Engine } from "../engine/engine.ts";
+import { Engine } from "../engine/engine.ts";
+import type { CollectorHandle } from "../engine/stages.ts";
 import { nodeHostname } from "../hostname.ts";
 import { createKubePart } from "../kube/part.ts";
 import { PrefixMemory } from "../collect/prefix_memory.ts";
@@ -13,6 +19,17 @@ import { createSink } from "../sink/select.ts";
 import type { Sink } from "../sink/sink.ts";
 import type { Target } from "../target.ts";
 import { join } from "node:path";
+
+/**
+ * The deps `run` and `once` share: the config's logger (or `log`), fresh metrics and health, and
+ * the host seam under the configured host root.
+ *
+ * @example const deps = makeDeps(config);
+ */
+export function makeDeps(config: Config, log: Logger = loggerFor(config)): Deps {
+  const system = createSystem(config.hostRoot);
+  return { config, log, metrics: new Metrics(), health: new Health(), system };
+}
 
 /**
  * The prefix memory under `<state-dir>/prefixes` (null when it cannot be used; logged).

@@ -3,7 +3,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { Collector } from "./collector.ts";
 import type { FunctionCounters } from "../coverage/counters.ts";
-import { parseSchedule } from "./schedule.ts";
+import { parseSchedule } from "../units.ts";
 import { SCHEDULE_REASON } from "./store_rule.ts";
 import { silentLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";

@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { Collector } from "./collector.ts";
 import type { CollectorDeps } from "./collector_types.ts";
-import { parseSchedule } from "./schedule.ts";
+import { parseSchedule } from "../units.ts";
 import { silentLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
 import type { System } from "../system.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { formatSchedule, nextDelay, parseSchedule, serverAge } from "./schedule.ts";
+import { nextDelay, serverAge } from "./schedule.ts";
+import { formatSchedule, parseSchedule } from "../units.ts";
 
 Deno.test("the default schedule pulls every 1s, then 5s, then 10s", () => {
   const s = parseSchedule("1s@10s,5s@5m,10s");

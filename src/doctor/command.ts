@@ -1,6 +1,6 @@
 /** The `doctor` command: the real probes, the checks, the table on stdout, the exit code. */
 
-import { loggerFor } from "../app/daemon.ts";
+import { loggerFor } from "../deps.ts";
 import type { Config } from "../config.ts";
 import { createSystem } from "../system.ts";
 import { renderReport, runDoctor } from "./doctor.ts";

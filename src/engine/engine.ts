@@ -4,66 +4,16 @@
  * confirmed server, and offers the final pull that shutdown and pod deletion use.
  */
 
-import type { Deps } from "../app/daemon.ts";
+import type { Deps } from "../deps.ts";
 import { finalPulls } from "./final_pull.ts";
 import { Judge } from "./judge.ts";
 import { registerEngineMetrics } from "./metrics.ts";
 import { ScanPacer } from "./pacing.ts";
+import type { CollectorHandle, EngineParts, PullReport } from "./stages.ts";
 import type { Logger } from "../log.ts";
-import type { ProbeResult } from "../probe/probe.ts";
 import { sleep } from "../system.ts";
 import type { Candidate, Identity, Target } from "../target.ts";
 import { targetFields, targetLabel } from "../target.ts";
-
-/** What one scan of the node found (see src/discover). */
-export interface ScanView {
-  candidates: Candidate[];
-  containers: { id: string; podUid: string }[];
-  crictlOk: boolean;
-  crictlError?: string;
-}
-
-/** The outcome of one pull-and-store, as the engine reports it. */
-export interface PullReport {
-  stored: boolean;
-  /** The collector's own word for the outcome (stored, unchanged, rejected...). */
-  result?: string;
-  /** Why nothing was stored (unchanged data counts as stored). */
-  error?: string;
-  /** Where the server's files go. */
-  prefix?: string;
-}
-
-/** One collector per confirmed server (see src/collect/collector.ts). */
-export interface CollectorHandle {
-  run(signal: AbortSignal): Promise<string>;
-  pullNow(reason: string, signal: AbortSignal): Promise<PullReport>;
-  status(): Record<string, unknown>;
-}
-
-/** The engine's seams: discovery, probe, attribution and collectors are passed in. */
-export interface EngineParts {
-  scan(signal: AbortSignal): Promise<ScanView>;
-  /** `timeoutMs`: how long this probe may take (the judge gives new candidates less). */
-  probe(candidate: Candidate, signal: AbortSignal, timeoutMs: number): Promise<ProbeResult>;
-  /** The host PID of the server among the owner's processes, or null (refuse). */
-  attribute(candidate: Candidate, identity: Identity): Promise<number | null>;
-  collector(target: Target): CollectorHandle;
-  /**
-   * A cheap look for something new between scans (`crictl ps` only), used while no pod events
-   * come (host-only mode): true starts a scan at once.
-   */
-  changed?(signal: AbortSignal): Promise<boolean>;
-  /** True while pod events arrive (the kube watch runs): no need to look between scans. */
-  watchingPods?(): boolean;
-  /**
-   * The discovery time a process stored before a restart keeps, and the meta hash its prefix
-   * holds (src/collect/prefix_memory.ts); undefined for a process not stored before.
-   */
-  recall?(target: Target): { discoveredAt: Date; metaHash: string } | undefined;
-  /** Entries of the parts' own long-lived maps (discovery's), for `sizes`. */
-  sizes?(): Record<string, number>;
-}
 
 type LastScan = { at: string; ms: number; candidates: number; carried: number; crictlOk: boolean };
 

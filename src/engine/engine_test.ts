@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import type { Deps } from "../app/daemon.ts";
+import type { Deps } from "../deps.ts";
 import { loadConfig } from "../config.ts";
-import { type CollectorHandle, Engine, type EngineParts, type ScanView } from "./engine.ts";
+import { Engine } from "./engine.ts";
+import type { CollectorHandle, EngineParts, ScanView } from "./stages.ts";
 import { Health } from "../health.ts";
 import { silentLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";

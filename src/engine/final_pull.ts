@@ -4,7 +4,7 @@
  */
 
 import { errorText } from "../errors.ts";
-import type { CollectorHandle, PullReport } from "./engine.ts";
+import type { CollectorHandle, PullReport } from "./stages.ts";
 import type { Logger } from "../log.ts";
 import type { Target } from "../target.ts";
 import { targetFields } from "../target.ts";

@@ -6,9 +6,9 @@
  * probe, then backs off, and never makes a scan longer (what the budget leaves goes to the next).
  */
 
-import type { Deps } from "../app/daemon.ts";
+import type { Deps } from "../deps.ts";
 import type { Logger } from "../log.ts";
-import type { EngineParts } from "./engine.ts";
+import type { EngineParts } from "./stages.ts";
 import { DiscoveryClock } from "./discovery_clock.ts";
 import { readStartTime } from "../procfs/stat.ts";
 import type { Candidate, Identity, Owner, Target } from "../target.ts";
@@ -28,6 +28,9 @@ const FIRST_PROBE_MS = 500;
 /** No probe starts after this much of a scan (or the probe timeout, if longer). */
 const SCAN_BUDGET_MS = 2_000;
 
+/** The stages a judgement uses: the probe, attribution, and the memory of earlier runs. */
+type JudgeStages = Pick<EngineParts, "probe" | "attribute" | "recall">;
+
 const ownerKey = (o: Owner) => o.kind === "host" ? "_host_" : o.container.id;
 const candidateKey = (c: Candidate) => `${ownerKey(c.owner)}|${c.host}|${c.port}|${c.inode}`;
 
@@ -40,7 +43,7 @@ const candidateKey = (c: Candidate) => `${ownerKey(c.owner)}|${c.host}|${c.port}
  */
 export class Judge {
   #deps: Deps;
-  #parts: EngineParts;
+  #parts: JudgeStages;
   #log: Logger;
   #verdicts = new Map<string, Verdict>();
   /** Target key → the candidate key it was judged under. */
@@ -52,7 +55,7 @@ export class Judge {
   /** Candidates of the scan under way that stayed silent for their short first probe. */
   #firstMissed = 0;
 
-  constructor(deps: Deps, parts: EngineParts, log: Logger) {
+  constructor(deps: Deps, parts: JudgeStages, log: Logger) {
     this.#deps = deps;
     this.#parts = parts;
     this.#log = log;

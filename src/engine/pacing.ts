@@ -5,7 +5,7 @@
  * candidates for the next.
  */
 
-import type { ScanView } from "./engine.ts";
+import type { ScanView } from "./stages.ts";
 
 /** How long a new container counts as young; how soon to scan again while one is. */
 const YOUNG_CONTAINER_MS = 30_000;

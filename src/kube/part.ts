@@ -6,7 +6,7 @@
 
 import { errorText } from "../errors.ts";
 import { nodeHostname } from "../hostname.ts";
-import type { Deps, Part } from "../app/daemon.ts";
+import type { Deps, Part } from "../deps.ts";
 import { Backoff } from "../backoff.ts";
 import { KubeClient } from "./client.ts";
 import { type IdentitySource, learnNodeName } from "./identity.ts";

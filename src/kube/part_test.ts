@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Deps } from "../app/daemon.ts";
+import type { Deps } from "../deps.ts";
 import { loadConfig } from "../config.ts";
 import { Health } from "../health.ts";
 import { createLogger } from "../log.ts";

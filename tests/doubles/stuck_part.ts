@@ -1,6 +1,6 @@
 /** A daemon part that never ends its work: the shutdown deadline's reporting is tested with it. */
 
-import type { Part } from "../../src/app/daemon.ts";
+import type { Part } from "../../src/deps.ts";
 
 /** A part stuck in `where`, and what a test awaits of it. */
 export interface StuckPart extends Part {

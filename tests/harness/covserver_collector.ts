@@ -9,7 +9,7 @@ import type { CollectorOptions } from "../../src/collect/collector_types.ts";
 import { checkCoverage } from "../../src/collect/coverage.ts";
 import type { PullGate } from "../../src/collect/gate.ts";
 import { pullCoverage } from "../../src/collect/pull.ts";
-import { parseSchedule } from "../../src/collect/schedule.ts";
+import { parseSchedule } from "../../src/units.ts";
 import { parseIdentity } from "../../src/probe/identity.ts";
 import { infoJson, infoKey } from "../../src/layout.ts";
 import { silentLogger } from "../../src/log.ts";
