@@ -11,7 +11,7 @@ import { startCovserver } from "./harness/covserver.ts";
 import { collectorOf, covserverDirCollector } from "./harness/covserver_collector.ts";
 import { identityHeaders } from "./harness/covfiles.ts";
 import { encodeCounterFile, oneFunctionCounters } from "./harness/counterfile.ts";
-import { parseIdentity } from "../src/probe/identity.ts";
+import { parseIdentity } from "../src/probe/server_identity.ts";
 import { DirSink } from "../src/sink/dir.ts";
 import { createApp, serve } from "../src/app/health_server.ts";
 import { Health } from "../src/health.ts";

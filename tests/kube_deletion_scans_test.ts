@@ -9,7 +9,7 @@ import type { Deps } from "../src/deps.ts";
 import { Backoff } from "../src/backoff.ts";
 import { loadConfig } from "../src/config.ts";
 import { Engine } from "../src/engine/engine.ts";
-import type { ScanView } from "../src/engine/stages.ts";
+import type { ScanFindings } from "../src/engine/stages.ts";
 import { Health } from "../src/health.ts";
 import { createKubePart } from "../src/kube/part.ts";
 import { silentLogger } from "../src/log.ts";
@@ -56,7 +56,7 @@ Deno.test({
     let scans = 0; // each one a `crictl ps` on a node
     let gate: Promise<void> = Promise.resolve();
     const engine = new Engine(deps, {
-      scan: async (): Promise<ScanView> => {
+      scan: async (): Promise<ScanFindings> => {
         scans++;
         w.kick();
         await gate;

@@ -2,7 +2,7 @@
 
 import { errorText } from "../errors.ts";
 import type { Config } from "../config.ts";
-import type { PullReport } from "../engine/stages.ts";
+import type { StoreReport } from "../engine/stages.ts";
 import { nodeHostname } from "../hostname.ts";
 import { buildEngine, makeDeps, openPrefixMemory } from "./wiring.ts";
 import { onShutdownSignals } from "./shutdown.ts";
@@ -54,7 +54,7 @@ export function renderTable(found: OnceRow[]): string {
   ).join("\n");
 }
 
-function rowOf(t: Pick<Target, "owner" | "host" | "port" | "identity">, rep: PullReport): OnceRow {
+function rowOf(t: Pick<Target, "owner" | "host" | "port" | "identity">, rep: StoreReport): OnceRow {
   const c = t.owner.kind === "container" ? t.owner.container : null;
   return {
     namespace: c?.namespace ?? "_host_",

@@ -1,7 +1,7 @@
 /** One collector per coverage server: pull on a schedule, check, name, store what changed. */
 
 import { errorText } from "../errors.ts";
-import { sameIdentity } from "../probe/identity.ts";
+import { sameIdentity } from "../probe/server_identity.ts";
 import { type Logger, OnceLog } from "../log.ts";
 import { sleep } from "../system.ts";
 import { type Identity, type Target, targetFields } from "../target.ts";

@@ -1,7 +1,7 @@
 /** One GET /coverage from a coverage server, bounded in time and size. */
 
 import { errorText } from "../errors.ts";
-import { parseIdentity } from "../probe/identity.ts";
+import { parseIdentity } from "../probe/server_identity.ts";
 import { linkedAbort } from "../linked_abort.ts";
 import { hostPort, type Identity } from "../target.ts";
 import { BodyError, CoverageBodyReader, type CoverageFields } from "./body_reader.ts";

@@ -4,7 +4,7 @@ import { loggerFor } from "../deps.ts";
 import type { Config } from "../config.ts";
 import { createSystem } from "../system.ts";
 import { renderReport, runDoctor } from "./doctor.ts";
-import { kubeProbes, storageProbes } from "./probes.ts";
+import { kubePeer, storagePeer } from "./peers.ts";
 
 /**
  * Runs every check on this node and prints one line per check; returns 1 when any failed.
@@ -19,10 +19,10 @@ export async function runDoctorCommand(
   const system = createSystem(config.hostRoot);
   // The checks say what went wrong; the probes' own log lines would only repeat it.
   const log = loggerFor({ ...config, logLevel: "error" });
-  const kube = kubeProbes({ system, config, log });
+  const kube = kubePeer({ system, config, log });
   try {
     const report = await runDoctor(
-      { config, system, kube, storage: storageProbes({ system, config }) },
+      { config, system, kube, storage: storagePeer({ system, config }) },
       { writeTest },
     );
     stdout(renderReport(report));

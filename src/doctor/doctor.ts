@@ -13,19 +13,19 @@ import {
   checkRoot,
 } from "./host.ts";
 import { checkProcAccess } from "./procaccess.ts";
-import { kubeChecks, type KubeProbes, storageChecks, type StorageProbes } from "./remote.ts";
+import { kubeChecks, type KubePeer, storageChecks, type StoragePeer } from "./remote.ts";
 import { type DoctorReport, report } from "./report.ts";
 
 export type { CheckResult, CheckStatus, DoctorReport } from "./report.ts";
 export { renderReport } from "./report.ts";
-export type { KubeProbes, StorageProbes } from "./remote.ts";
+export type { KubePeer, StoragePeer } from "./remote.ts";
 
 /** What doctor is given; the kube and storage probes come from the composition root. */
 export interface DoctorDeps {
   config: Config;
   system: System;
-  kube?: KubeProbes;
-  storage?: StorageProbes;
+  kube?: KubePeer;
+  storage?: StoragePeer;
   /** The effective user id (default Deno.uid()). */
   uid?: () => number | null;
   address?: AddressProbe;

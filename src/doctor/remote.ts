@@ -9,7 +9,7 @@ import type { Config } from "../config.ts";
 import { type CheckResult, errorText, fail, ok, warn } from "./report.ts";
 
 /** What the kube checks need; each method throws an Error naming what failed. */
-export interface KubeProbes {
+export interface KubePeer {
   /**
    * The kubeconfig the collector would use (read, parsed and its credentials loaded), or
    * undefined when none is found; throws naming the file and field when it cannot be used.
@@ -26,7 +26,7 @@ export interface KubeProbes {
 }
 
 /** What the storage checks need. */
-export interface StorageProbes {
+export interface StoragePeer {
   /**
    * The S3 settings found (no secrets), or `absent` saying which files were tried when no
    * credential file has the entry.
@@ -46,7 +46,7 @@ const KUBE = ["kubeconfig", "API server", "node identity", "pod list"] as const;
  * @example await kubeChecks(probes, signal) // [{ name: "kubeconfig", status: "OK", ... }, ...]
  */
 export async function kubeChecks(
-  probes: KubeProbes | undefined,
+  probes: KubePeer | undefined,
   signal: AbortSignal,
 ): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
@@ -112,7 +112,7 @@ export async function kubeChecks(
  */
 export async function storageChecks(
   config: Pick<Config, "sink" | "outputDir">,
-  probes: StorageProbes | undefined,
+  probes: StoragePeer | undefined,
   opts: {
     writeTest: boolean;
     signal: AbortSignal;

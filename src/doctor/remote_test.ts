@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { kubeChecks, type KubeProbes, storageChecks, type StorageProbes } from "./remote.ts";
+import { kubeChecks, type KubePeer, storageChecks, type StoragePeer } from "./remote.ts";
 
 const signal = AbortSignal.timeout(10_000);
 const summary = (cs: { status: string; name: string }[]) => cs.map((c) => `${c.status} ${c.name}`);
 
-function kube(over: Partial<KubeProbes> = {}): KubeProbes {
+function kube(over: Partial<KubePeer> = {}): KubePeer {
   return {
     kubeconfig: () =>
       Promise.resolve({ path: "/var/lib/kubelet/kubeconfig", source: "kubelet-cmdline" }),
@@ -62,7 +62,7 @@ Deno.test("kube checks: a forbidden pod list fails with the node-credentials fix
   assert.match(r[3].fix, /system:node:<name>/);
 });
 
-function storage(calls: string[], over: Partial<StorageProbes> = {}): StorageProbes {
+function storage(calls: string[], over: Partial<StoragePeer> = {}): StoragePeer {
   return {
     credentials: () =>
       Promise.resolve({ file: "/var/lib/kubelet/config.json", target: "s3://b/base" }),

@@ -9,7 +9,7 @@ import { finalPulls } from "./final_pull.ts";
 import { Judge } from "./judge.ts";
 import { registerEngineMetrics } from "./metrics.ts";
 import { ScanPacer } from "./pacing.ts";
-import type { CollectorHandle, EngineParts, PullReport } from "./stages.ts";
+import type { CollectorHandle, Stages, StoreReport } from "./stages.ts";
 import type { Logger } from "../log.ts";
 import { sleep } from "../system.ts";
 import type { Candidate, Identity, Target } from "../target.ts";
@@ -30,11 +30,11 @@ const CHANGE_CHECK_MS = 1_000;
 /**
  * Finds coverage servers and keeps one collector running per server.
  *
- * @example const e = new Engine(deps, parts); await e.scanOnce(signal); e.status()
+ * @example const e = new Engine(deps, stages); await e.scanOnce(signal); e.status()
  */
 export class Engine {
   #deps: Deps;
-  #parts: EngineParts;
+  #stages: Stages;
   #log: Logger;
   #running = new Map<string, Running>();
   #judge: Judge;
@@ -48,11 +48,11 @@ export class Engine {
   /** A scan asked for that has not begun yet (later askers join it). */
   #queuedScan: { start: boolean; scan: Promise<Target[]> } | null = null;
 
-  constructor(deps: Deps, parts: EngineParts) {
+  constructor(deps: Deps, stages: Stages) {
     this.#deps = deps;
-    this.#parts = parts;
+    this.#stages = stages;
     this.#log = deps.log.with({ part: "engine" });
-    this.#judge = new Judge(deps, parts, this.#log);
+    this.#judge = new Judge(deps, stages, this.#log);
     deps.health.set("scan", { ready: false, reason: "no complete scan yet" });
     registerEngineMetrics(deps.metrics, this.#running);
   }
@@ -111,7 +111,7 @@ export class Engine {
   ): Promise<Target[]> {
     const began = performance.now();
     this.#judge.beginScan();
-    const view = await this.#parts.scan(signal);
+    const view = await this.#stages.scan(signal);
     this.#pacer.note(view, this.#scans === 0, this.#deps.system.monotonic());
     const found: Target[] = [];
     const { carried } = await this.#judge.judgeAll(view.candidates, signal, (t) => {
@@ -151,7 +151,7 @@ export class Engine {
   }
 
   /** Pulls and stores every server of a pod once more, now (pod being deleted). */
-  async finalPull(podUid: string, reason: string, signal?: AbortSignal): Promise<PullReport[]> {
+  async finalPull(podUid: string, reason: string, signal?: AbortSignal): Promise<StoreReport[]> {
     const ofPod = () =>
       [...this.#running.values()].filter((r) =>
         r.target.owner.kind === "container" && r.target.owner.container.podUid === podUid
@@ -172,13 +172,13 @@ export class Engine {
   }
 
   /** Pulls every live server once more (shutdown). */
-  finalPullAll(reason: string, signal?: AbortSignal): Promise<PullReport[]> {
+  finalPullAll(reason: string, signal?: AbortSignal): Promise<StoreReport[]> {
     return finalPulls([...this.#running.values()], reason, this.#log, signal);
   }
 
   /** Creates collectors for targets without starting their loops (the `once` command). */
   collectorFor(target: Target): CollectorHandle {
-    return this.#parts.collector(target);
+    return this.#stages.collector(target);
   }
 
   /** Candidates the last scan's probe budget left for the next (see Judge.judgeAll). */
@@ -191,14 +191,14 @@ export class Engine {
     return this.#judge.refusedInLastScan();
   }
 
-  /** Entries of the engine's long-lived maps and its parts' (flat under churn). */
+  /** Entries of the engine's long-lived maps and its stages' (flat under churn). */
   sizes(): Record<string, number> {
     return {
       "engine.running": this.#running.size,
       ...this.#judge.sizes(),
       ...this.#pacer.sizes(),
       "engine.pendingReasons": this.#pendingReasons.length,
-      ...this.#parts.sizes?.(),
+      ...this.#stages.sizes?.(),
     };
   }
 
@@ -217,7 +217,7 @@ export class Engine {
     const stop = new AbortController();
     const parent = this.#collectorsSignal;
     const signal = parent ? AbortSignal.any([parent, stop.signal]) : stop.signal;
-    const collector = this.#parts.collector(target);
+    const collector = this.#stages.collector(target);
     const ended = this.#judge.onCollectorEnd(target.key);
     const done = collector.run(signal).then(
       (end) => {
@@ -252,7 +252,7 @@ export class Engine {
     this.#wake = () => wake.abort();
     const both = AbortSignal.any([signal, wake.signal]);
     const until = performance.now() + ms;
-    const { changed, watchingPods } = this.#parts;
+    const { changed, watchingPods } = this.#stages;
     // Without pod events, look for new containers every second (one `crictl ps`), so a new
     // server is found in about a second rather than a scan interval.
     while (!both.aborted && performance.now() < until) {

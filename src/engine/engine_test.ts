@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Deps } from "../deps.ts";
 import { loadConfig } from "../config.ts";
 import { Engine } from "./engine.ts";
-import type { CollectorHandle, EngineParts, ScanView } from "./stages.ts";
+import type { CollectorHandle, ScanFindings, Stages } from "./stages.ts";
 import { Health } from "../health.ts";
 import { silentLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
@@ -46,13 +46,13 @@ function harness(kinds: Record<number, "coverage" | "plain" | "wrong-pid" | "sil
     health: new Health(),
     system: { ...createSystem("/"), now: () => clock.now, monotonic: () => clock.mono },
   };
-  let view: ScanView = { candidates: [], containers: [], crictlOk: true };
+  let view: ScanFindings = { candidates: [], containers: [], crictlOk: true };
   const probed: number[] = [];
   const pulls: string[] = [];
   let scans = 0;
   let gate: Promise<void> = Promise.resolve();
   const ends = new Map<string, (r: string) => void>();
-  const parts: EngineParts = {
+  const parts: Stages = {
     scan: async () => {
       scans++;
       await gate;
@@ -102,7 +102,7 @@ function harness(kinds: Record<number, "coverage" | "plain" | "wrong-pid" | "sil
         d.resolve();
       };
     },
-    setView: (v: Partial<ScanView>) => view = { ...view, ...v },
+    setView: (v: Partial<ScanFindings>) => view = { ...view, ...v },
   };
 }
 

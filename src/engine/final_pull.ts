@@ -4,7 +4,7 @@
  */
 
 import { errorText } from "../errors.ts";
-import type { CollectorHandle, PullReport } from "./stages.ts";
+import type { CollectorHandle, StoreReport } from "./stages.ts";
 import type { Logger } from "../log.ts";
 import type { Target } from "../target.ts";
 import { targetFields } from "../target.ts";
@@ -19,7 +19,7 @@ export async function finalPulls(
   reason: string,
   log: Logger,
   signal?: AbortSignal,
-): Promise<PullReport[]> {
+): Promise<StoreReport[]> {
   const s = signal ?? new AbortController().signal;
   return await Promise.all(list.map(async (r) => {
     try {

@@ -8,7 +8,7 @@
 
 import type { Deps } from "../deps.ts";
 import type { Logger } from "../log.ts";
-import type { EngineParts } from "./stages.ts";
+import type { Stages } from "./stages.ts";
 import { DiscoveryClock } from "./discovery_clock.ts";
 import { readStartTime } from "../procfs/stat.ts";
 import type { Candidate, Identity, Owner, Target } from "../target.ts";
@@ -29,7 +29,7 @@ const FIRST_PROBE_MS = 500;
 const SCAN_BUDGET_MS = 2_000;
 
 /** The stages a judgement uses: the probe, attribution, and the memory of earlier runs. */
-type JudgeStages = Pick<EngineParts, "probe" | "attribute" | "recall">;
+type JudgeStages = Pick<Stages, "probe" | "attribute" | "recall">;
 
 const ownerKey = (o: Owner) => o.kind === "host" ? "_host_" : o.container.id;
 const candidateKey = (c: Candidate) => `${ownerKey(c.owner)}|${c.host}|${c.port}|${c.inode}`;
@@ -38,12 +38,12 @@ const candidateKey = (c: Candidate) => `${ownerKey(c.owner)}|${c.host}|${c.port}
  * Probes candidates and remembers what it found.
  *
  * @example
- * const judge = new Judge(deps, parts, log);
+ * const judge = new Judge(deps, stages, log);
  * await judge.judgeAll(view.candidates, signal, (t) => start(t));
  */
 export class Judge {
   #deps: Deps;
-  #parts: JudgeStages;
+  #stages: JudgeStages;
   #log: Logger;
   #verdicts = new Map<string, Verdict>();
   /** Target key → the candidate key it was judged under. */
@@ -55,9 +55,9 @@ export class Judge {
   /** Candidates of the scan under way that stayed silent for their short first probe. */
   #firstMissed = 0;
 
-  constructor(deps: Deps, parts: JudgeStages, log: Logger) {
+  constructor(deps: Deps, stages: JudgeStages, log: Logger) {
     this.#deps = deps;
-    this.#parts = parts;
+    this.#stages = stages;
     this.#log = log;
   }
 
@@ -179,7 +179,7 @@ export class Judge {
     const fields = targetFields(c);
     const timeout = this.#deps.config.probeTimeout;
     const first = !this.#probeErrors.has(key);
-    const verdict = await this.#parts.probe(
+    const verdict = await this.#stages.probe(
       c,
       signal,
       first ? Math.min(FIRST_PROBE_MS, timeout) : timeout,
@@ -205,7 +205,7 @@ export class Judge {
       this.#log.info("not a coverage server", { ...fields, host: c.host, status: verdict.status });
       return null;
     }
-    const hostPid = await this.#parts.attribute(c, verdict.identity);
+    const hostPid = await this.#stages.attribute(c, verdict.identity);
     if (hostPid === null) {
       this.#verdicts.set(key, "refused");
       this.#refusedInScan.push({ candidate: c, identity: verdict.identity });
@@ -232,7 +232,7 @@ export class Judge {
         this.#deps.system.now(),
       ),
     };
-    const known = this.#parts.recall?.(target);
+    const known = this.#stages.recall?.(target);
     if (known) {
       target.remembered = { metaHash: known.metaHash, freshAt: target.discoveredAt };
       target.discoveredAt = known.discoveredAt;

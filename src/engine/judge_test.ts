@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Deps } from "../deps.ts";
 import { loadConfig } from "../config.ts";
 import { Engine } from "./engine.ts";
-import type { CollectorHandle, EngineParts } from "./stages.ts";
+import type { CollectorHandle, Stages } from "./stages.ts";
 import { Health } from "../health.ts";
 import { silentLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
@@ -34,7 +34,7 @@ function silentNode(silent: number) {
   });
   const candidates = [...Array.from({ length: silent }, (_, i) => cand(20000 + i)), cand(REAL)];
   const timeouts: number[] = [];
-  const parts: EngineParts = {
+  const parts: Stages = {
     scan: () => Promise.resolve({ candidates, containers: [], crictlOk: true }),
     probe: (c, signal, timeoutMs): Promise<ProbeResult> => {
       if (c.port === REAL) {

@@ -5,7 +5,7 @@
  * candidates for the next.
  */
 
-import type { ScanView } from "./stages.ts";
+import type { ScanFindings } from "./stages.ts";
 
 /** How long a new container counts as young; how soon to scan again while one is. */
 const YOUNG_CONTAINER_MS = 30_000;
@@ -26,7 +26,7 @@ export class ScanPacer {
    * Takes in a scan's containers (`firstScan`: those already running are not new); `now` is on
    * the monotonic clock.
    */
-  note(view: ScanView, firstScan: boolean, now: number): void {
+  note(view: ScanFindings, firstScan: boolean, now: number): void {
     const ids = new Set(view.containers.map((c) => c.id));
     // Containers already running at the first scan are not new: no fast rescans at start-up.
     const firstSeen = firstScan ? now - YOUNG_CONTAINER_MS : now;

@@ -8,7 +8,7 @@ import type { ProbeResult } from "../probe/probe.ts";
 import type { Candidate, Identity, Target } from "../target.ts";
 
 /** What one scan of the node found (see src/discover). */
-export interface ScanView {
+export interface ScanFindings {
   candidates: Candidate[];
   containers: { id: string; podUid: string }[];
   crictlOk: boolean;
@@ -16,7 +16,7 @@ export interface ScanView {
 }
 
 /** The outcome of one pull-and-store, as the engine reports it. */
-export interface PullReport {
+export interface StoreReport {
   stored: boolean;
   /** The collector's own word for the outcome (stored, unchanged, rejected...). */
   result?: string;
@@ -29,13 +29,13 @@ export interface PullReport {
 /** One collector per confirmed server (see src/collect/collector.ts). */
 export interface CollectorHandle {
   run(signal: AbortSignal): Promise<string>;
-  pullNow(reason: string, signal: AbortSignal): Promise<PullReport>;
+  pullNow(reason: string, signal: AbortSignal): Promise<StoreReport>;
   status(): Record<string, unknown>;
 }
 
 /** The engine's seams: discovery, probe, attribution and collectors are passed in. */
-export interface EngineParts {
-  scan(signal: AbortSignal): Promise<ScanView>;
+export interface Stages {
+  scan(signal: AbortSignal): Promise<ScanFindings>;
   /** `timeoutMs`: how long this probe may take (the judge gives new candidates less). */
   probe(candidate: Candidate, signal: AbortSignal, timeoutMs: number): Promise<ProbeResult>;
   /** The host PID of the server among the owner's processes, or null (refuse). */
@@ -53,6 +53,6 @@ export interface EngineParts {
    * holds (src/collect/prefix_memory.ts); undefined for a process not stored before.
    */
   recall?(target: Target): { discoveredAt: Date; metaHash: string } | undefined;
-  /** Entries of the parts' own long-lived maps (discovery's), for `sizes`. */
+  /** Entries of the stages' own long-lived maps (discovery's), for `sizes`. */
   sizes?(): Record<string, number>;
 }

@@ -1,7 +1,7 @@
 /** Is a candidate a coverage server, and which host process serves it? */
 
 import { errorText } from "../errors.ts";
-import { IdentityError, parseIdentity } from "./identity.ts";
+import { IdentityError, parseIdentity } from "./server_identity.ts";
 import { linkedAbort } from "../linked_abort.ts";
 import type { System } from "../system.ts";
 import { type Candidate, hostPort, type Identity } from "../target.ts";

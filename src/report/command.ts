@@ -2,7 +2,7 @@
 
 import { join } from "node:path";
 import type { Config } from "../config.ts";
-import { CredentialsError, findCredentials } from "../sink/creds.ts";
+import { CredentialsError, findCredentials } from "../sink/registry_auth.ts";
 import { encodeCounters } from "../coverage/encode_counters.ts";
 import { errorText, UsageError } from "../errors.ts";
 import { s3SinkFor } from "../sink/select.ts";

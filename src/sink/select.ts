@@ -7,7 +7,7 @@ import {
   describeCredentials,
   findCredentials,
   type S3Credentials,
-} from "./creds.ts";
+} from "./registry_auth.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Health } from "../health.ts";

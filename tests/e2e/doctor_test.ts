@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CREDENTIAL_FILES } from "../../src/sink/creds.ts";
+import { CREDENTIAL_FILES } from "../../src/sink/registry_auth.ts";
 import { buildScenario, type Scenario } from "../harness/scenario.ts";
 import { writeRegistryAuth } from "../harness/s3.ts";
 import { assertOnlyFail, assertProcAccess, doctor, freePort, line, without } from "./doctor_run.ts";

@@ -10,7 +10,7 @@ import { checkCoverage } from "../../src/collect/coverage.ts";
 import type { PullGate } from "../../src/collect/gate.ts";
 import { pullCoverage } from "../../src/collect/pull.ts";
 import { parseSchedule } from "../../src/units.ts";
-import { parseIdentity } from "../../src/probe/identity.ts";
+import { parseIdentity } from "../../src/probe/server_identity.ts";
 import { infoJson, infoKey } from "../../src/layout.ts";
 import { silentLogger } from "../../src/log.ts";
 import { Metrics } from "../../src/metrics.ts";

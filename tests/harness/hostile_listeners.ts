@@ -4,7 +4,7 @@
  * sockets that accept and never answer. They count what they do, so tests wait on events.
  */
 
-import { parseIdentity } from "../../src/probe/identity.ts";
+import { parseIdentity } from "../../src/probe/server_identity.ts";
 import type { Candidate, Target } from "../../src/target.ts";
 import { identityHeaders } from "./covfiles.ts";
 

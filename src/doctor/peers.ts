@@ -1,8 +1,8 @@
-/** The real kube and storage probes of `doctor`, built from src/kube, src/creds and src/sink. */
+/** The real kube and storage peers of `doctor`, reached through src/kube and src/sink. */
 
 import { z } from "zod";
 import type { Config } from "../config.ts";
-import { CredentialsError, findCredentials, type S3Credentials } from "../sink/creds.ts";
+import { CredentialsError, findCredentials, type S3Credentials } from "../sink/registry_auth.ts";
 import { KubeApiError } from "../kube/api_errors.ts";
 import { KubeClient } from "../kube/client.ts";
 import { learnNodeName } from "../kube/identity.ts";
@@ -13,7 +13,7 @@ import type { Logger } from "../log.ts";
 import type { S3Sink } from "../sink/s3.ts";
 import { s3SinkFor } from "../sink/select.ts";
 import type { System } from "../system.ts";
-import type { KubeProbes, StorageProbes } from "./remote.ts";
+import type { KubePeer, StoragePeer } from "./remote.ts";
 import { errorText } from "./report.ts";
 
 const Version = z.looseObject({ gitVersion: z.string() });
@@ -23,11 +23,11 @@ const PodList = z.looseObject({ items: z.array(z.unknown()).nullish() });
  * Kube probes over the real API: the kubeconfig the daemon would use, GET /version, the node
  * name as the daemon learns it, and the node's pod list. Close the client with `close()`.
  *
- * @example const kube = kubeProbes({ system, config, log }); try { ... } finally { kube.close(); }
+ * @example const kube = kubePeer({ system, config, log }); try { ... } finally { kube.close(); }
  */
-export function kubeProbes(
+export function kubePeer(
   deps: { system: System; config: Config; log: Logger },
-): KubeProbes & { close(): void } {
+): KubePeer & { close(): void } {
   const { system, config, log } = deps;
   let location: KubeconfigLocation | undefined;
   let client: KubeClient | undefined;
@@ -119,11 +119,11 @@ export async function fetchNamingCause(
  * Storage probes: the credentials the sink would use, a one-key listing under the base path,
  * and a PUT + DELETE of a test object.
  *
- * @example const storage = storageProbes({ system, config });
+ * @example const storage = storagePeer({ system, config });
  */
-export function storageProbes(
+export function storagePeer(
   deps: { system: System; config: Config; fetch?: typeof fetch },
-): StorageProbes {
+): StoragePeer {
   const { system, config } = deps;
   let creds: S3Credentials | undefined;
   let sink: S3Sink | undefined;

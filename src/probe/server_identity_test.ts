@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { IdentityError, parseIdentity, sameIdentity } from "./identity.ts";
+import { IdentityError, parseIdentity, sameIdentity } from "./server_identity.ts";
 
 Deno.test("identity headers: binary, pid and every extra header generically", () => {
   const id = parseIdentity(

@@ -8,7 +8,7 @@ import {
   describeCredentials,
   findCredentials,
   parseAuthFile,
-} from "./creds.ts";
+} from "./registry_auth.ts";
 
 const SECRET = "s3cr3t-Secret-Key-never-shown";
 const GOOD = {

@@ -2,7 +2,7 @@
 
 import fc from "fast-check";
 import assert from "node:assert/strict";
-import { CredentialsError, parseAuthFile, parseCoverageAuth } from "./creds.ts";
+import { CredentialsError, parseAuthFile, parseCoverageAuth } from "./registry_auth.ts";
 import {
   assertNearLinear,
   fuzzRuns,

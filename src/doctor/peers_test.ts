@@ -1,4 +1,4 @@
-/** The real doctor probes against the fake API server and the S3 gateway of tests/harness. */
+/** The real doctor peers against the fake API server and the S3 gateway of tests/harness. */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -9,7 +9,7 @@ import { hasGo } from "../../tests/harness/gobuild.ts";
 import { startFakeKube } from "../../tests/harness/kubeapi.ts";
 import { canRunS3, startS3, writeRegistryAuth } from "../../tests/harness/s3.ts";
 import { kubeChecks, storageChecks } from "./remote.ts";
-import { kubeProbes, storageProbes } from "./probes.ts";
+import { kubePeer, storagePeer } from "./peers.ts";
 
 const log = createLogger({ level: "error", format: "logfmt", timestamps: false });
 const summary = (cs: { status: string; name: string; detail: string }[]) =>
@@ -22,7 +22,7 @@ Deno.test({
     await using kube = await startFakeKube({ nodeName: "worker-7" });
     await kube.addPod({ namespace: "ns1", name: "p1", nodeName: "worker-7" });
     const config = loadConfig({ kubeconfig: kube.kubeconfigPath }, {});
-    const probes = kubeProbes({ system: createSystem("/"), config, log });
+    const probes = kubePeer({ system: createSystem("/"), config, log });
     try {
       const r = await kubeChecks(probes, AbortSignal.timeout(20_000));
       assert.deepEqual(summary(r), [
@@ -56,7 +56,7 @@ Deno.test({
         "s3-endpoint": s3.endpoint,
         "s3-path-style": true,
       }, {});
-      const probes = storageProbes({ system: createSystem(root), config });
+      const probes = storagePeer({ system: createSystem(root), config });
       const r = await storageChecks(config, probes, {
         writeTest: true,
         signal: AbortSignal.timeout(20_000),
@@ -81,7 +81,7 @@ Deno.test({
   async fn() {
     await using kube = await startFakeKube();
     const config = loadConfig({ kubeconfig: kube.untrustedKubeconfigPath }, {});
-    const probes = kubeProbes({ system: createSystem("/"), config, log });
+    const probes = kubePeer({ system: createSystem("/"), config, log });
     try {
       const r = await kubeChecks(probes, AbortSignal.timeout(20_000));
       assert.deepEqual(summary(r).slice(0, 2), ["OK kubeconfig", "FAIL API server"]);
