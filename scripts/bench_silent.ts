@@ -17,6 +17,7 @@ import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { probe } from "../src/probe/probe.ts";
 import { createSystem } from "../src/system.ts";
+import { collectorStatus } from "../tests/doubles/collector_status.ts";
 import { startCovserver } from "../tests/harness/covserver.ts";
 import { hostCandidate, startSilent } from "../tests/harness/hostile_listeners.ts";
 
@@ -73,7 +74,7 @@ function engineOver(
         run: (signal) =>
           new Promise((r) => signal.addEventListener("abort", () => r("stopped"), { once: true })),
         pullNow: () => Promise.resolve({ stored: true }),
-        status: () => ({}),
+        status: () => collectorStatus(),
       };
     },
   });

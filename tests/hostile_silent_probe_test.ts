@@ -15,6 +15,7 @@ import { Metrics } from "../src/metrics.ts";
 import { probe } from "../src/probe/probe.ts";
 import { createSystem } from "../src/system.ts";
 import type { Target } from "../src/target.ts";
+import { collectorStatus } from "./doubles/collector_status.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { startCovserver } from "./harness/covserver.ts";
 import { hostCandidate, startSilent } from "./harness/hostile_listeners.ts";
@@ -56,7 +57,7 @@ Deno.test({
           return {
             run: () => Promise.resolve("stopped"),
             pullNow: () => Promise.resolve({ stored: true }),
-            status: () => ({}),
+            status: () => collectorStatus(),
           };
         },
       });

@@ -12,7 +12,7 @@ import { Discoverer } from "../discover/discoverer.ts";
 import { Engine } from "../engine/engine.ts";
 import type { CollectorHandle } from "../engine/stages.ts";
 import { nodeHostname } from "../hostname.ts";
-import { createKubePart } from "../kube/part.ts";
+import { createKubePart, type KubePart } from "../kube/part.ts";
 import { PrefixMemory } from "../collect/prefix_memory.ts";
 import { attribute, probe } from "../probe/probe.ts";
 import { createSink } from "../sink/select.ts";
@@ -113,9 +113,8 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
   const hostname = await nodeHostname(system, config.hostname);
   let nodeName: string | undefined = config.nodeName || undefined;
   // The engine asks the kube part (made after it) whether pod events arrive.
-  const kubeRef: { part?: Part } = {};
-  const watchingPods = () =>
-    (kubeRef.part?.status?.() as { mode?: string } | undefined)?.mode === "full";
+  const kubeRef: { part?: KubePart } = {};
+  const watchingPods = () => kubeRef.part?.mode() === "full";
   const memory = await openPrefixMemory(deps, hostname);
   const engine = buildEngine(deps, sink, hostname, () => nodeName, watchingPods, memory);
   const kube = createKubePart(deps, {

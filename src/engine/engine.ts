@@ -4,6 +4,7 @@
  * confirmed server, and offers the final pull that shutdown and pod deletion use.
  */
 
+import type { CollectorStatus } from "../collect/collector_types.ts";
 import type { Deps } from "../deps.ts";
 import { finalPulls } from "./final_pull.ts";
 import { Judge } from "./judge.ts";
@@ -16,6 +17,14 @@ import type { Candidate, Identity, Target } from "../target.ts";
 import { targetFields, targetLabel } from "../target.ts";
 
 type LastScan = { at: string; ms: number; candidates: number; carried: number; crictlOk: boolean };
+
+/** What /status shows of the engine. */
+export interface EngineStatus {
+  scans: number;
+  lastScan: LastScan | null;
+  targets: CollectorStatus[];
+  judged: ReturnType<Judge["counts"]>;
+}
 
 interface Running {
   target: Target;
@@ -203,7 +212,7 @@ export class Engine {
   }
 
   /** What /status shows. */
-  status(): Record<string, unknown> {
+  status(): EngineStatus {
     return {
       scans: this.#scans,
       lastScan: this.#lastScan,

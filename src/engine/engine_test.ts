@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Deps } from "../deps.ts";
 import { loadConfig } from "../config.ts";
+import { collectorStatus } from "../../tests/doubles/collector_status.ts";
 import { Engine } from "./engine.ts";
 import type { CollectorHandle, ScanFindings, Stages } from "./stages.ts";
 import { Health } from "../health.ts";
@@ -81,7 +82,7 @@ function harness(kinds: Record<number, "coverage" | "plain" | "wrong-pid" | "sil
         pulls.push(`${t.port}:${reason}`);
         return Promise.resolve({ stored: true });
       },
-      status: () => ({ port: t.port }),
+      status: () => collectorStatus({ port: t.port }),
     }),
   };
   const engine = new Engine(deps, parts);

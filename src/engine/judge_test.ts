@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Deps } from "../deps.ts";
 import { loadConfig } from "../config.ts";
+import { collectorStatus } from "../../tests/doubles/collector_status.ts";
 import { Engine } from "./engine.ts";
 import type { CollectorHandle, Stages } from "./stages.ts";
 import { Health } from "../health.ts";
@@ -54,7 +55,7 @@ function silentNode(silent: number) {
     collector: (): CollectorHandle => ({
       run: () => Promise.resolve("stopped"),
       pullNow: () => Promise.resolve({ stored: true }),
-      status: () => ({}),
+      status: () => collectorStatus(),
     }),
   };
   return { engine: new Engine(deps, parts), clock, timeouts };

@@ -4,10 +4,11 @@
  */
 
 import type { LiveCoverage } from "../coverage/live.ts";
+import type { CollectorStatus } from "../collect/collector_types.ts";
 import type { Metrics } from "../metrics.ts";
 
 /** A running collector as the gauges read it. */
-type Running = { collector: { status(): Record<string, unknown> } };
+type Running = { collector: { status(): CollectorStatus } };
 
 /**
  * Declares the engine's counters and its computed gauges, read from `running` at each scrape.
@@ -49,19 +50,19 @@ export function registerEngineMetrics(m: Metrics, running: ReadonlyMap<string, R
  * @example liveSamples(running, (c) => c.covered) // [{ labels: { namespace: "ns", ... }, value: 12 }]
  */
 export function liveSamples(
-  running: Iterable<{ collector: { status(): Record<string, unknown> } }>,
+  running: Iterable<Running>,
   pick: (c: LiveCoverage) => number,
 ): { labels: Record<string, string>; value: number }[] {
   const best = new Map<string, { labels: Record<string, string>; c: LiveCoverage }>();
   for (const r of running) {
     const st = r.collector.status();
-    const c = st.coverage as LiveCoverage | null | undefined;
-    if (!c || typeof c.covered !== "number") continue;
+    const c = st.coverage;
+    if (!c) continue;
     const labels = {
-      namespace: String(st.namespace ?? ""),
-      pod: String(st.pod ?? ""),
-      container: String(st.container ?? ""),
-      binary: String(st.binary ?? ""),
+      namespace: st.namespace,
+      pod: st.pod,
+      container: st.container,
+      binary: st.binary,
     };
     const key = JSON.stringify(labels);
     const have = best.get(key);

@@ -4,6 +4,7 @@
  * import them and no helper imports the engine.
  */
 
+import type { CollectorStatus } from "../collect/collector_types.ts";
 import type { ProbeResult } from "../probe/probe.ts";
 import type { Candidate, Identity, Target } from "../target.ts";
 
@@ -30,7 +31,8 @@ export interface StoreReport {
 export interface CollectorHandle {
   run(signal: AbortSignal): Promise<string>;
   pullNow(reason: string, signal: AbortSignal): Promise<StoreReport>;
-  status(): Record<string, unknown>;
+  /** What /status shows of it; the engine's gauges read its labels and live coverage. */
+  status(): CollectorStatus;
 }
 
 /** The engine's seams: discovery, probe, attribution and collectors are passed in. */

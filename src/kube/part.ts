@@ -52,6 +52,12 @@ export interface KubeStatus {
   certificateReloads: number;
 }
 
+/** The kube part as the daemon sees it: a part that says whether pod events arrive. */
+export interface KubePart extends Part {
+  /** Where the kube side is: `full` while the pod watch runs. */
+  mode(): KubeMode;
+}
+
 export interface KubePartOptions extends FindOptions {
   /** Kubeconfig poll period (default 1 s). */
   pollMs?: number;
@@ -93,7 +99,11 @@ class Finals {
  * const part = createKubePart(deps, { triggerScan, finalPull, setNodeName });
  * await part.run(signal);
  */
-export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptions = {}): Part {
+export function createKubePart(
+  deps: Deps,
+  hooks: KubeHooks,
+  opts: KubePartOptions = {},
+): KubePart {
   const { config, log, health, system } = deps;
   const klog = log.with({ part: "kube" });
   const st: Omit<KubeStatus, "watch" | "eventsSeen" | "reconnects" | "relists"> = {
@@ -221,6 +231,7 @@ export function createKubePart(deps: Deps, hooks: KubeHooks, opts: KubePartOptio
       }
     },
     sizes: () => ({ "kube.pods": pods.size, "kube.finals": finals.size }),
+    mode: () => st.mode,
     status(): KubeStatus {
       const w = watcher?.status();
       return {

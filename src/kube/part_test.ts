@@ -120,3 +120,25 @@ Deno.test("--kube-insecure warns at start; the node name falls back to the host'
   assert.ok(lines.some((l) => l.includes("level=warn") && l.includes("--kube-insecure")));
   assert.equal((part.status!() as KubeStatus).identitySource, "hostname");
 });
+
+Deno.test("mode() says where the kube side is, as /status does", async () => {
+  const root = await Deno.makeTempDir({ prefix: "kubepart-" });
+  try {
+    const d = deps(root, { "kubeconfig-wait": "0s" }, []);
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const part = createKubePart(d, noHooks, {
+      ...noSelf,
+      sleep: () => {
+        seen.push(part.mode(), (part.status!() as KubeStatus).mode);
+        ac.abort();
+        return Promise.resolve(false);
+      },
+    });
+    seen.push(part.mode());
+    await part.run(ac.signal);
+    assert.deepEqual(seen, ["waiting-for-kubeconfig", "host-only", "host-only"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
