@@ -261,6 +261,43 @@ Deno.test({
           ok((await validSonar(tmp, bad)).code !== 0);
         },
       );
+
+      await t.step(
+        "--path-map, --exclude-file (repeatable) shape the paths; a bad one is a usage error",
+        async () => {
+          const out = join(tmp, "mapped.info");
+          const r = await runReport([
+            "--format",
+            "lcov",
+            "--out",
+            out,
+            "--path-map",
+            "example.test/covserver=svc",
+            "--exclude-file",
+            "**/covsrv/*.go",
+            "--exclude-file",
+            "freebind.go",
+            store,
+          ]);
+          assertEquals(r.code, 0, r.err);
+          const sf = (await Deno.readTextFile(out)).split("\n").filter((l) => l.startsWith("SF:"));
+          assertEquals(sf, [
+            "SF:svc/alpha/alpha.go",
+            "SF:svc/app.go",
+            "SF:svc/beta/beta.go",
+            "SF:svc/gamma/gamma.go",
+            "SF:svc/main.go",
+            "SF:svc/wrapper.go",
+          ]);
+          const bad = await runReport(["--format", "sonar", "--path-map", "nothing", store]);
+          assertEquals(bad.code, 2);
+          assertEquals(
+            bad.err,
+            'coverage-collector report: --path-map "nothing" is not FROM=TO' +
+              " (see coverage-collector report --help)",
+          );
+        },
+      );
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
