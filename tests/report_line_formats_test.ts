@@ -296,6 +296,13 @@ Deno.test({
             'coverage-collector report: --path-map "nothing" is not FROM=TO' +
               " (see coverage-collector report --help)",
           );
+          const elsewhere = await runReport(["--format", "json", "--exclude-file", "*.go", store]);
+          assertEquals(elsewhere.code, 2);
+          assertEquals(
+            elsewhere.err,
+            "coverage-collector report: --exclude-file is for --format cobertura, lcov, sonar" +
+              " (see coverage-collector report --help)",
+          );
         },
       );
     } finally {

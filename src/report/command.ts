@@ -139,6 +139,10 @@ export async function runReport(ctx: {
       HINT,
     );
   }
+  const pathFlag = ["strip-prefix", "path-map", "exclude-file"].find((f) => list(extra[f]).length);
+  if (pathFlag && !(LINE_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--${pathFlag} is for --format ${LINE_FORMATS.join(", ")}`, HINT);
+  }
   const out = str(extra.out);
   if (format === "covdata" && out === undefined) {
     throw new UsageError("--format covdata needs --out DIR", HINT);
