@@ -9,6 +9,8 @@ import { s3SinkFor } from "../sink/select.ts";
 import { createSystem } from "../system.ts";
 import { safeJson, safeText } from "../terminal_text.ts";
 import { diffReads, renderDiffText } from "./diff.ts";
+import { LINE_FORMATS, lineReport } from "./line_formats.ts";
+import { PathFlagError } from "./paths.ts";
 import { renderHtml } from "./html.ts";
 import { buildReport, renderText } from "./model.ts";
 import type { PrefixFilter } from "./prefixes.ts";
@@ -16,12 +18,23 @@ import { segmentTime } from "./prefixes.ts";
 import { type ReadResult, readStore } from "./read.ts";
 import { DirReader, parseS3Url, S3ListError, S3Reader, type StoreReader } from "./store.ts";
 import { refusedLine, textfmtOf } from "./textfmt.ts";
+import { VERSION } from "../version.ts";
 
-export const REPORT_FORMATS = ["text", "json", "html", "textfmt", "covdata"] as const;
+export const REPORT_FORMATS = [
+  "text",
+  "json",
+  "html",
+  "textfmt",
+  "covdata",
+  ...LINE_FORMATS,
+] as const;
 export type ReportFormat = typeof REPORT_FORMATS[number];
 
 export const REPORT_FLAGS = {
-  format: { type: "string", help: "text (default) | json | html | textfmt | covdata" },
+  format: {
+    type: "string",
+    help: "text (default) | json | html | textfmt | covdata | cobertura | lcov | sonar",
+  },
   out: { type: "string", help: "write to this file (covdata: this directory) instead of stdout" },
   binary: { type: "string", help: "only this binary" },
   namespace: { type: "string", help: "only this namespace" },
@@ -33,11 +46,26 @@ export const REPORT_FLAGS = {
     help: "compare with another source: what each covers the other does not",
   },
   concurrency: { type: "string", help: "prefixes read at once (default 16)" },
+  "strip-prefix": {
+    type: "string",
+    multiple: true,
+    help: "cobertura/lcov/sonar: drop this import-path prefix from file names (repeatable)",
+  },
+  "path-map": {
+    type: "string",
+    multiple: true,
+    help: "cobertura/lcov/sonar: FROM=TO, import-path prefix FROM becomes TO (repeatable)",
+  },
+  "exclude-file": {
+    type: "string",
+    multiple: true,
+    help: "cobertura/lcov/sonar: leave out files matching this glob (repeatable)",
+  },
 } as const;
 
 const HINT = "see coverage-collector report --help";
 
-function time(flag: string, v: string | boolean | undefined): Date | undefined {
+function time(flag: string, v: string | boolean | string[] | undefined): Date | undefined {
   if (typeof v !== "string") return undefined;
   const d = segmentTime(v) ?? new Date(v);
   if (Number.isNaN(d.getTime())) {
@@ -46,7 +74,11 @@ function time(flag: string, v: string | boolean | undefined): Date | undefined {
   return d;
 }
 
-function str(v: string | boolean | undefined): string | undefined {
+function list(v: string | boolean | string[] | undefined): string[] {
+  return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
+}
+
+function str(v: string | boolean | string[] | undefined): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
@@ -91,7 +123,7 @@ export async function openStore(
 /** The report command. @example await runReport(ctx) // 0 */
 export async function runReport(ctx: {
   config: Config;
-  extra: Record<string, string | boolean | undefined>;
+  extra: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
   stdout: (s: string) => void;
   stderr: (s: string) => void;
@@ -105,6 +137,10 @@ export async function runReport(ctx: {
       `--format ${JSON.stringify(format)} is not one of ${REPORT_FORMATS.join(", ")}`,
       HINT,
     );
+  }
+  const pathFlag = ["strip-prefix", "path-map", "exclude-file"].find((f) => list(extra[f]).length);
+  if (pathFlag && !(LINE_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--${pathFlag} is for --format ${LINE_FORMATS.join(", ")}`, HINT);
   }
   const out = str(extra.out);
   if (format === "covdata" && out === undefined) {
@@ -194,6 +230,25 @@ export async function runReport(ctx: {
       for (const r of refused) ctx.stderr(refusedLine(r));
       for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
       return here.errors.length + refused.length > 0 ? 1 : 0;
+    }
+    case "cobertura":
+    case "lcov":
+    case "sonar": {
+      let r;
+      try {
+        r = lineReport(here, format, {
+          stripPrefix: list(extra["strip-prefix"]),
+          pathMap: list(extra["path-map"]),
+          excludeFile: list(extra["exclude-file"]),
+        }, { timestamp: Date.now(), version: VERSION });
+      } catch (e) {
+        if (e instanceof PathFlagError) throw new UsageError(e.message, HINT);
+        throw e;
+      }
+      await emit(r.text);
+      for (const n of r.notes) stderr(n);
+      for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+      return here.errors.length + r.leftOut > 0 ? 1 : 0;
     }
     case "covdata": {
       await Deno.mkdir(out!, { recursive: true });
