@@ -22,6 +22,8 @@ import { Metrics } from "../src/metrics.ts";
 import { readStartTime } from "../src/procfs/stat.ts";
 import { groupPrefixes } from "../src/report/prefixes.ts";
 import { DirSink } from "../src/sink/dir.ts";
+import type { Sink } from "../src/sink/sink.ts";
+import { SpoolingSink } from "../src/sink/spool.ts";
 import { createSystem } from "../src/system.ts";
 import type { Target } from "../src/target.ts";
 import { hasGo } from "./harness/gobuild.ts";
@@ -29,6 +31,8 @@ import { type Covserver, startCovserver } from "./harness/covserver.ts";
 import { covserverTarget } from "./harness/covserver_collector.ts";
 import { go } from "./harness/stored.ts";
 import { runReport } from "./harness/run_report.ts";
+import { canRunS3, s3SinkOf, startS3 } from "./harness/s3.ts";
+import { drainSpool } from "./harness/spool_drain.ts";
 
 const noGo = !(await hasGo());
 const T0 = Date.parse("2026-12-02T01:00:00Z");
@@ -41,13 +45,14 @@ async function collectorAt(
   root: string,
   state: string,
   clock: { now: number },
+  over?: Sink,
 ) {
   const system = { ...createSystem("/"), now: () => clock.now };
   const copies = await TimelineCopies.open(join(state, "timelines"), silentLogger, "n", () => true);
   const metrics = new Metrics();
   const sink = new DirSink(root);
   const collector = new Collector(target, {
-    sink,
+    sink: over ?? sink,
     system,
     log: silentLogger,
     metrics,
@@ -72,16 +77,15 @@ async function stored(dir: string) {
   const tl = names.find((n) => n.startsWith("covtimeline."));
   ok(tl, `no timeline in ${names.join(", ")}`);
   const timeline = decodeTimeline(await Deno.readFile(join(dir, tl)), flatUnits(meta));
-  // The counters written last: the slot with the newer file.
-  const slots = names.filter((n) => n.startsWith("covcounters."));
-  const newest = slots.map((n) => ({ n, t: Deno.statSync(join(dir, n)).mtime!.getTime() }))
-    .sort((a, b) => b.t - a.t)[0].n;
-  const covered = coveredUnits(await Deno.readFile(join(dir, newest)), statementTable(metaBytes));
+  // What the counters cover: they are cumulative, so the union of the slots is the newer one.
   const units: number[] = [];
-  if (covered.kind === "meta") {
-    for (let u = 0; u < flatUnits(meta); u++) {
-      if (covered.bits[u >>> 5] & (1 << (u & 31))) units.push(u);
-    }
+  const table = statementTable(metaBytes);
+  const slots = await Promise.all(
+    names.filter((n) => n.startsWith("covcounters."))
+      .map(async (n) => coveredUnits(await Deno.readFile(join(dir, n)), table)),
+  );
+  for (let u = 0; u < flatUnits(meta); u++) {
+    if (slots.some((c) => c.kind === "meta" && c.bits[u >>> 5] & (1 << (u & 31)))) units.push(u);
   }
   return { names, hash, meta, timeline, covered: units, timelineName: tl };
 }
@@ -247,6 +251,60 @@ Deno.test({
       ok(listed.some((k) => k.endsWith(`/${s.timelineName}`)), listed.join(","));
       assertEquals(groupPrefixes(listed), groupPrefixes(keys(bareRoot, bare)));
     } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "timeline: through S3 and its spool like the counters (spooled while S3 is down, " +
+    "drained after); covdata reads the prefix downloaded from S3",
+  ignore: noGo || !(await canRunS3()),
+  sanitizeResources: false, // fetch keeps pooled connections
+  async fn() {
+    const s3 = await startS3();
+    const root = await Deno.makeTempDir({ prefix: "timeline-s3-" });
+    await using srv = await startCovserver({ name: "timeline-app" });
+    try {
+      const sink = await SpoolingSink.open(s3SinkOf(s3, { retry: { attempts: 1 } }), {
+        dir: join(root, "spool"),
+        maxBytes: 64 << 20,
+        log: silentLogger,
+        metrics: new Metrics(),
+        backoff: { baseMs: 10, maxMs: 50 },
+      });
+      const clock = { now: T0 };
+      const c = await collectorAt(
+        await covserverTarget(srv),
+        root,
+        join(root, "state"),
+        clock,
+        sink,
+      );
+      await phases(srv, c.collector, clock, [[0, null]]);
+      await s3.stop();
+      await phases(srv, c.collector, clock, [[5_000, "/run/alpha"]]);
+      ok(sink.spooled().some((k) => k.includes("/covtimeline.")), sink.spooled().join(","));
+      await s3.start();
+      await drainSpool(sink);
+      const keys = await s3.objects(`${c.collector.prefix}/`);
+      const local = join(root, "from-s3");
+      await Deno.mkdir(local);
+      for (const k of keys) {
+        await Deno.writeFile(join(local, k.slice(k.lastIndexOf("/") + 1)), (await s3.get(k))!);
+      }
+      const got = await stored(local);
+      assertEquals([got.timeline.steps[0].after, got.timeline.steps[0].at], [null, T0]);
+      assertEquals(packageSteps(got.meta, got.timeline, "alpha"), new Set([T0 + 5_000]));
+      assertEquals(got.timeline.steps.at(-1)!.after, T0);
+      assertEquals(allUnits(got.timeline), got.covered);
+      ok(
+        /coverage: [\d.]+% of statements/.test(
+          await go(["tool", "covdata", "percent", "-i", local]),
+        ),
+      );
+    } finally {
+      await s3.close();
       await Deno.remove(root, { recursive: true });
     }
   },
