@@ -119,8 +119,12 @@ Deno.test({
       ok(fresh > 0 && fresh <= t.coverage.total, `newly covered ${fresh}`);
       const last = (await status())!.lastNewCoverage;
       ok(last !== null && Date.parse(last) <= Date.now(), `lastNewCoverage ${last}`);
-      const stored = [...Deno.readDirSync(join(dir, "out", t.prefix))].map((e) => e.name);
-      ok(stored.some((n) => n.startsWith("covtimeline.")), stored.join(","));
+      // The timeline is written just after the counters it goes with.
+      const leaf = join(dir, "out", t.prefix);
+      const hasTimeline = () =>
+        [...Deno.readDirSync(leaf)].some((e) => e.name.startsWith("covtimeline."));
+      for (let i = 0; i < 100 && !hasTimeline(); i++) await new Promise((r) => setTimeout(r, 50));
+      ok(hasTimeline(), [...Deno.readDirSync(leaf)].map((e) => e.name).join(","));
     } finally {
       await c.stop("SIGTERM");
       await Deno.remove(dir, { recursive: true });
