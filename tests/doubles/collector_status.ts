@@ -23,6 +23,7 @@ export function collectorStatus(over: Partial<CollectorStatus> = {}): CollectorS
     stores: 0,
     ended: null,
     coverage: null,
+    lastNewCoverage: null,
     ...over,
   };
 }
