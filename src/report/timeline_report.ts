@@ -1,0 +1,282 @@
+/**
+ * Coverage over time of one binary: the step curve of covered statements, and what each window
+ * of `report --windows` first covered.
+ *
+ * A step (units first seen at pull `at`, not yet at pull `after`) says the units were covered in
+ * `(after, at]`; it is counted in every window with `start < at <= end`. In one window it is that
+ * window's; in several (a stretch where they overlap) it is *shared* by exactly those windows and
+ * given to none alone. A step whose interval straddles a window edge is counted where `at` falls,
+ * and the edge's precision says how many statements straddle it and the widest such interval. A
+ * step of the collector's first pull (`after` null, "covered before T0") is counted where its `at`
+ * falls too, so never in a window starting at or after it; its interval has no start, and it is
+ * named apart (`firstPull`).
+ */
+
+import { type CoveredUnit, firstCovered, type Step, type Steps } from "./first_covered.ts";
+import type { Profile } from "../coverage/profile.ts";
+import type { Window } from "./windows.ts";
+
+/** Statements of one file. */
+export interface FilePlace {
+  file: string;
+  statements: number;
+}
+
+/** Statements of one function. */
+export interface FunctionPlace {
+  package: string;
+  file: string;
+  name: string;
+  statements: number;
+}
+
+/** How precise a window edge is: the steps whose interval holds the edge strictly inside. */
+export interface EdgePrecision {
+  /** Statements of steps straddling the edge (counted where their `at` falls). */
+  statements: number;
+  /** The widest straddling pull interval, ms (0: no step straddles; the edge is exact). */
+  widestMs: number;
+  /** Statements of first-pull steps straddling it (no interval start known). */
+  firstPull: number;
+}
+
+export interface WindowFigures {
+  name: string;
+  start: string;
+  end: string;
+  /** Statements first covered in the window: `only` + `shared`. */
+  statements: number;
+  /** ... in no other window. */
+  only: number;
+  /** ... in a stretch shared with other windows (see `shared` of the binary). */
+  shared: number;
+  /** ... of which seen at the collector's first pull. */
+  firstPull: number;
+  files: FilePlace[];
+  functions: FunctionPlace[];
+  precision: { start: EdgePrecision; end: EdgePrecision };
+}
+
+/** Statements first covered where exactly these windows overlap. */
+export interface SharedFigures {
+  windows: string[];
+  statements: number;
+  files: FilePlace[];
+  functions: FunctionPlace[];
+}
+
+/** One point of the step curve: covered statements after the pull at `at`. */
+export interface CurvePoint {
+  at: string;
+  ms: number;
+  covered: number;
+}
+
+export interface BinaryTimeline {
+  /** Covered statements (the binary's figure), `timed` + `untimed`. */
+  covered: number;
+  timed: number;
+  /** Covered statements no timeline step names. */
+  untimed: number;
+  /** Timed statements seen at the collector's first pull ("before T0"). */
+  firstPull: number;
+  /** Timed statements in no window. */
+  outside: number;
+  curve: CurvePoint[];
+  windows: WindowFigures[];
+  shared: SharedFigures[];
+}
+
+class Places {
+  readonly files = new Map<string, number>();
+  readonly fns = new Map<string, FunctionPlace>();
+  statements = 0;
+  add(units: CoveredUnit[]) {
+    for (const u of units) {
+      this.statements += u.statements;
+      this.files.set(u.file, (this.files.get(u.file) ?? 0) + u.statements);
+      const k = `${u.package}\0${u.file}\0${u.function}`;
+      const f = this.fns.get(k);
+      if (f) f.statements += u.statements;
+      else {
+        this.fns.set(k, {
+          package: u.package,
+          file: u.file,
+          name: u.function,
+          statements: u.statements,
+        });
+      }
+    }
+  }
+  fileList(): FilePlace[] {
+    return [...this.files].map(([file, statements]) => ({ file, statements }))
+      .sort((a, b) => b.statements - a.statements || (a.file < b.file ? -1 : 1));
+  }
+  functionList(): FunctionPlace[] {
+    return [...this.fns.values()].sort((a, b) =>
+      b.statements - a.statements || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    );
+  }
+}
+
+/** The window indices with `start < at <= end`, per step (steps sorted by `at`), by a sweep. */
+function windowsAt(steps: Step[], windows: readonly Window[]): number[][] {
+  const byStart = windows.map((_, i) => i).sort((a, b) => windows[a].start - windows[b].start);
+  const active = new Set<number>();
+  let next = 0;
+  return steps.map((s) => {
+    while (next < byStart.length && windows[byStart[next]].start < s.at) {
+      active.add(byStart[next++]);
+    }
+    for (const w of active) if (windows[w].end < s.at) active.delete(w);
+    return [...active].sort((a, b) => a - b);
+  });
+}
+
+/** Precision of each edge (ms times), over steps with statements, in O((S + E) log S). */
+function edgePrecision(
+  steps: Step[],
+  stmts: number[],
+  edges: number[],
+): EdgePrecision[] {
+  const timed = steps.map((s, i) => ({ s, n: stmts[i] })).filter((x) => x.n > 0);
+  const bounded = timed.filter((x) => x.s.after !== null);
+  const first = timed.filter((x) => x.s.after === null).sort((a, b) => a.s.at - b.s.at);
+  const byAfter = [...bounded].sort((a, b) => a.s.after! - b.s.after!);
+  const byAt = [...bounded].sort((a, b) => a.s.at - b.s.at);
+  const firstSuffix = new Array<number>(first.length + 1).fill(0);
+  for (let i = first.length - 1; i >= 0; i--) firstSuffix[i] = firstSuffix[i + 1] + first[i].n;
+  const order = edges.map((_, i) => i).sort((a, b) => edges[a] - edges[b]);
+  const out = new Array<EdgePrecision>(edges.length);
+  // Max-heap of widths of steps with after < edge; a top whose at <= edge is done for good.
+  const heap: { w: number; at: number }[] = [];
+  const push = (x: { w: number; at: number }) => {
+    heap.push(x);
+    for (let i = heap.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (heap[p].w >= heap[i].w) break;
+      [heap[p], heap[i]] = [heap[i], heap[p]];
+      i = p;
+    }
+  };
+  const pop = () => {
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    heap[0] = last;
+    for (let i = 0;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = i;
+      if (l < heap.length && heap[l].w > heap[m].w) m = l;
+      if (r < heap.length && heap[r].w > heap[m].w) m = r;
+      if (m === i) break;
+      [heap[m], heap[i]] = [heap[i], heap[m]];
+      i = m;
+    }
+  };
+  let ia = 0, it = 0, iff = 0, sumAfter = 0, sumAt = 0;
+  for (const e of order) {
+    const edge = edges[e];
+    while (ia < byAfter.length && byAfter[ia].s.after! < edge) {
+      const x = byAfter[ia++];
+      sumAfter += x.n;
+      push({ w: x.s.at - x.s.after!, at: x.s.at });
+    }
+    while (it < byAt.length && byAt[it].s.at <= edge) sumAt += byAt[it++].n;
+    while (heap.length > 0 && heap[0].at <= edge) pop();
+    while (iff < first.length && first[iff].s.at <= edge) iff++;
+    out[e] = {
+      statements: sumAfter - sumAt + firstSuffix[iff],
+      widestMs: heap.length > 0 ? heap[0].w : 0,
+      firstPull: firstSuffix[iff],
+    };
+  }
+  return out;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * The timeline figures of one binary: its curve, and per window what it first covered.
+ *
+ * @example binaryTimeline(b.profile, b.timeline, windows).windows[0].statements // 12
+ */
+export function binaryTimeline(
+  profile: Profile,
+  timeline: Steps | undefined,
+  windows: readonly Window[],
+): BinaryTimeline {
+  const { steps, units } = firstCovered(profile, timeline);
+  const byStep: CoveredUnit[][] = steps.map(() => []);
+  let untimed = 0, covered = 0;
+  for (const u of units) {
+    covered += u.statements;
+    if (u.step < 0) untimed += u.statements;
+    else byStep[u.step].push(u);
+  }
+  const stmts = byStep.map((us) => us.reduce((s, u) => s + u.statements, 0));
+  const at = windowsAt(steps, windows);
+  const own = windows.map(() => new Places());
+  const sharedIn = windows.map(() => new Places());
+  const firstPullIn = windows.map(() => 0);
+  const groups = new Map<string, { windows: number[]; places: Places }>();
+  const curve: CurvePoint[] = [];
+  let sum = 0, outside = 0, firstPull = 0;
+  steps.forEach((s, i) => {
+    if (stmts[i] === 0) return;
+    sum += stmts[i];
+    const last = curve[curve.length - 1];
+    if (last && last.ms === s.at) last.covered = sum;
+    else curve.push({ at: iso(s.at), ms: s.at, covered: sum });
+    if (s.after === null) firstPull += stmts[i];
+    const ws = at[i];
+    if (ws.length === 0) outside += stmts[i];
+    for (const w of ws) {
+      (ws.length === 1 ? own : sharedIn)[w].add(byStep[i]);
+      if (s.after === null) firstPullIn[w] += stmts[i];
+    }
+    if (ws.length > 1) {
+      const k = ws.join(",");
+      let g = groups.get(k);
+      if (!g) groups.set(k, g = { windows: ws, places: new Places() });
+      g.places.add(byStep[i]);
+    }
+  });
+  const edges = edgePrecision(steps, stmts, windows.flatMap((w) => [w.start, w.end]));
+  return {
+    covered,
+    timed: covered - untimed,
+    untimed,
+    firstPull,
+    outside,
+    curve,
+    windows: windows.map((w, i) => {
+      const all = new Places();
+      for (const p of [own[i], sharedIn[i]]) {
+        for (const f of p.fns.values()) {
+          all.add([{ ...f, function: f.name, step: 0 }]);
+        }
+      }
+      return {
+        name: w.name,
+        start: iso(w.start),
+        end: iso(w.end),
+        statements: own[i].statements + sharedIn[i].statements,
+        only: own[i].statements,
+        shared: sharedIn[i].statements,
+        firstPull: firstPullIn[i],
+        files: all.fileList(),
+        functions: all.functionList(),
+        precision: { start: edges[2 * i], end: edges[2 * i + 1] },
+      };
+    }),
+    shared: [...groups.values()].map((g) => ({
+      windows: g.windows.map((w) => windows[w].name),
+      statements: g.places.statements,
+      files: g.places.fileList(),
+      functions: g.places.functionList(),
+    })),
+  };
+}
