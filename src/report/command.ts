@@ -17,6 +17,10 @@ import { segmentTime } from "./prefixes.ts";
 import { type ReadResult, readStore } from "./read.ts";
 import { DirReader, parseS3Url, S3ListError, S3Reader, type StoreReader } from "./store.ts";
 import { refusedLine, textfmtOf } from "./textfmt.ts";
+import { coveredIn } from "./first_covered.ts";
+import { binaryTimeline } from "./timeline_report.ts";
+import { renderTimelineText } from "./timeline_text.ts";
+import { readWindows, rfc3339, type Window, WindowsError } from "./windows.ts";
 
 export const REPORT_FORMATS = ["text", "json", "html", "textfmt", "covdata"] as const;
 export type ReportFormat = typeof REPORT_FORMATS[number];
@@ -34,6 +38,18 @@ export const REPORT_FLAGS = {
     help: "compare with another source: what each covers the other does not",
   },
   concurrency: { type: "string", help: "prefixes read at once (default 16)" },
+  windows: {
+    type: "string",
+    help: "file of named windows, `name start end` a line (RFC 3339): what each first covered",
+  },
+  "covered-since": {
+    type: "string",
+    help: "only blocks first covered after this time (RFC 3339; from the stored timelines)",
+  },
+  "covered-until": {
+    type: "string",
+    help: "only blocks first covered at or before this time (RFC 3339)",
+  },
 } as const;
 
 const HINT = "see coverage-collector report --help";
@@ -45,6 +61,13 @@ function time(flag: string, v: string | boolean | undefined): Date | undefined {
     throw new UsageError(`--${flag} ${JSON.stringify(v)} is not a time (ISO 8601)`, HINT);
   }
   return d;
+}
+
+function coveredTime(flag: string, v: string | boolean | undefined): number | undefined {
+  if (typeof v !== "string") return undefined;
+  const ms = rfc3339(v);
+  if (typeof ms === "string") throw new UsageError(`--${flag} ${JSON.stringify(v)} ${ms}`, HINT);
+  return ms;
 }
 
 function str(v: string | boolean | undefined): string | undefined {
@@ -122,6 +145,21 @@ export async function runReport(ctx: {
     since: time("since", extra.since),
     until: time("until", extra.until),
   };
+  const coveredSince = coveredTime("covered-since", extra["covered-since"]);
+  const coveredUntil = coveredTime("covered-until", extra["covered-until"]);
+  const windowsFile = str(extra.windows);
+  let windows: Window[] = [];
+  if (windowsFile !== undefined) {
+    if (format !== "text" && format !== "json" && format !== "html") {
+      throw new UsageError(`--windows writes text, json or html, not ${format}`, HINT);
+    }
+    try {
+      windows = await readWindows(windowsFile);
+    } catch (e) {
+      if (e instanceof WindowsError) throw new UsageError(`--windows ${e.message}`, HINT);
+      throw e;
+    }
+  }
   const source = ctx.positionals[0];
   const read = async (src: string): Promise<ReadResult> => {
     const store = await openStore(src, ctx.config);
@@ -155,8 +193,21 @@ export async function runReport(ctx: {
     if (out === undefined) ctx.stdout(text.replace(/\n$/, ""));
     else await Deno.writeTextFile(out, text);
   };
+  if (coveredSince !== undefined || coveredUntil !== undefined) {
+    for (const b of here.binaries) {
+      if (b.timeline === undefined) {
+        stderr(
+          `report: binary ${[...b.names].sort().join(",")} (${
+            b.hash.slice(0, 12)
+          }) has no stored timeline: --covered-since/--covered-until keep none of its blocks`,
+        );
+      }
+      b.profile = coveredIn(b.profile, b.timeline, coveredSince, coveredUntil);
+    }
+  }
   const diffWith = str(extra.diff);
   if (diffWith !== undefined) {
+    if (windowsFile !== undefined) throw new UsageError("--windows does not go with --diff", HINT);
     const there = await listed(diffWith);
     if (there === undefined) return 1;
     const diffs = diffReads(here, there);
@@ -170,10 +221,23 @@ export async function runReport(ctx: {
     return here.errors.length + there.errors.length > 0 ? 1 : 0;
   }
   const report = buildReport(here);
+  // Binaries with stored timelines get their curve; with --windows every binary gets its figures.
+  here.binaries.forEach((b, i) => {
+    if (b.timeline !== undefined || windowsFile !== undefined) {
+      report.binaries[i].timeline = binaryTimeline(b.profile, b.timeline, windows);
+    }
+  });
   switch (format) {
-    case "text":
-      await emit(renderText(report) + "\n");
+    case "text": {
+      const parts = [renderText(report)];
+      if (windowsFile !== undefined) {
+        for (const b of report.binaries) {
+          parts.push("", renderTimelineText(b.binary, b.hash, b.timeline!));
+        }
+      }
+      await emit(parts.join("\n") + "\n");
       break;
+    }
     case "json":
       await emit(safeJson(report, undefined, 2) + "\n");
       break;

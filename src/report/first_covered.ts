@@ -7,20 +7,9 @@
  * timeline numbers them.
  */
 
+import { flatUnits } from "../coverage/flat_units.ts";
 import type { Profile } from "../coverage/profile.ts";
-
-/** One step of a timeline: units first seen at pull `at`, not seen at pull `after` (null: the
- * collector's first pull of the process, "covered before T0"). Times in ms since the epoch. */
-export interface Step {
-  after: number | null;
-  at: number;
-  units: readonly number[];
-}
-
-/** A timeline's steps (the codec's Timeline fits). */
-export interface Steps {
-  steps: readonly Step[];
-}
+import type { Timeline, TimelineStep } from "../coverage/timeline.ts";
 
 /** A covered unit and where its first-seen time came from. */
 export interface CoveredUnit {
@@ -34,28 +23,22 @@ export interface CoveredUnit {
 
 export interface FirstCovered {
   /** The timeline's steps, sorted by `at`. */
-  steps: Step[];
+  steps: TimelineStep[];
   /** Covered units, deduplicated as the report's figures count them. */
   units: CoveredUnit[];
 }
 
-function sortedSteps(t: Steps | undefined): Step[] {
+function sortedSteps(t: Timeline | undefined): TimelineStep[] {
   return t === undefined ? [] : [...t.steps].sort((a, b) => a.at - b.at);
 }
 
 /** The earliest step (index into `steps`) per flat unit, -1 when none names it. */
-function firstStepOf(steps: Step[], units: number): Int32Array {
+function firstStepOf(steps: TimelineStep[], units: number): Int32Array {
   const first = new Int32Array(units).fill(-1);
   steps.forEach((s, si) => {
     for (const u of s.units) if (u >= 0 && u < units && first[u] < 0) first[u] = si;
   });
   return first;
-}
-
-function unitCount(profile: Profile): number {
-  let n = 0;
-  for (const p of profile.meta.packages) for (const f of p.functions) n += f.units.length;
-  return n;
 }
 
 /** Calls `visit` per unit of the meta-data with its flat index and report key. */
@@ -79,9 +62,9 @@ function eachUnit(
  *
  * @example firstCovered(b.profile, b.timeline).units.filter((u) => u.step >= 0).length
  */
-export function firstCovered(profile: Profile, timeline: Steps | undefined): FirstCovered {
+export function firstCovered(profile: Profile, timeline: Timeline | undefined): FirstCovered {
   const steps = sortedSteps(timeline);
-  const first = firstStepOf(steps, unitCount(profile));
+  const first = firstStepOf(steps, flatUnits(profile.meta));
   const byKey = new Map<string, CoveredUnit>();
   eachUnit(profile, (flat, key, p, f, i) => {
     if ((profile.funcs[p][f]?.[i] ?? 0) === 0) return;
@@ -111,12 +94,12 @@ export function firstCovered(profile: Profile, timeline: Steps | undefined): Fir
  */
 export function coveredIn(
   profile: Profile,
-  timeline: Steps | undefined,
+  timeline: Timeline | undefined,
   since: number | undefined,
   until: number | undefined,
 ): Profile {
   const steps = sortedSteps(timeline);
-  const first = firstStepOf(steps, unitCount(profile));
+  const first = firstStepOf(steps, flatUnits(profile.meta));
   const earliest = new Map<string, number>();
   eachUnit(profile, (flat, key, p, f, i) => {
     if ((profile.funcs[p][f]?.[i] ?? 0) === 0) return;

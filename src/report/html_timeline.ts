@@ -108,8 +108,12 @@ export function renderTimelineHtml(t: BinaryTimeline, statements: number): strin
     );
     for (const w of t.windows) {
       out.push(
-        `<tr class="window" data-window="${esc(w.name)}" data-statements="${w.statements}" data-only="${w.only}" data-shared="${w.shared}">` +
-          `<td>${esc(w.name)}</td><td>${w.start}</td><td>${w.end}</td><td class="num">${w.statements}</td>` +
+        `<tr class="window" data-window="${
+          esc(w.name)
+        }" data-statements="${w.statements}" data-only="${w.only}" data-shared="${w.shared}">` +
+          `<td>${
+            esc(w.name)
+          }</td><td>${w.start}</td><td>${w.end}</td><td class="num">${w.statements}</td>` +
           `<td class="num">${w.only}</td><td class="num">${w.shared}</td><td>${
             esc(edgeText(w.precision.start))
           }</td><td>${esc(edgeText(w.precision.end))}</td></tr>`,
@@ -119,17 +123,21 @@ export function renderTimelineHtml(t: BinaryTimeline, statements: number): strin
     for (const w of t.windows) {
       if (w.statements === 0) continue;
       out.push(
-        `<details class="window-places"><summary>${esc(w.name)}: ${w.statements} statements in ${w.files.length} files</summary>${
+        `<details class="window-places"><summary>${
+          esc(w.name)
+        }: ${w.statements} statements in ${w.files.length} files</summary>${
           fnList(w.functions)
         }</details>`,
       );
     }
     for (const s of t.shared) {
       out.push(
-        `<details class="shared" data-windows="${esc(s.windows.join(" "))}" data-statements="${s.statements}">` +
-          `<summary>shared by ${s.windows.map(esc).join(" + ")}: ${s.statements} statements</summary>${
-            fnList(s.functions)
-          }</details>`,
+        `<details class="shared" data-windows="${
+          esc(s.windows.join(" "))
+        }" data-statements="${s.statements}">` +
+          `<summary>shared by ${
+            s.windows.map(esc).join(" + ")
+          }: ${s.statements} statements</summary>${fnList(s.functions)}</details>`,
       );
     }
   }

@@ -12,8 +12,9 @@
  * named apart (`firstPull`).
  */
 
-import { type CoveredUnit, firstCovered, type Step, type Steps } from "./first_covered.ts";
 import type { Profile } from "../coverage/profile.ts";
+import type { Timeline, TimelineStep } from "../coverage/timeline.ts";
+import { type CoveredUnit, firstCovered } from "./first_covered.ts";
 import type { Window } from "./windows.ts";
 
 /** Statements of one file. */
@@ -121,7 +122,7 @@ class Places {
 }
 
 /** The window indices with `start < at <= end`, per step (steps sorted by `at`), by a sweep. */
-function windowsAt(steps: Step[], windows: readonly Window[]): number[][] {
+function windowsAt(steps: TimelineStep[], windows: readonly Window[]): number[][] {
   const byStart = windows.map((_, i) => i).sort((a, b) => windows[a].start - windows[b].start);
   const active = new Set<number>();
   let next = 0;
@@ -136,7 +137,7 @@ function windowsAt(steps: Step[], windows: readonly Window[]): number[][] {
 
 /** Precision of each edge (ms times), over steps with statements, in O((S + E) log S). */
 function edgePrecision(
-  steps: Step[],
+  steps: TimelineStep[],
   stmts: number[],
   edges: number[],
 ): EdgePrecision[] {
@@ -205,7 +206,7 @@ function iso(ms: number): string {
  */
 export function binaryTimeline(
   profile: Profile,
-  timeline: Steps | undefined,
+  timeline: Timeline | undefined,
   windows: readonly Window[],
 ): BinaryTimeline {
   const { steps, units } = firstCovered(profile, timeline);

@@ -33,11 +33,22 @@ export function edgeText(e: EdgePrecision): string {
  */
 export function renderTimelineText(binary: string, hash: string, t: BinaryTimeline): string {
   const out = [
-    `${safeText(binary)} ${hash.slice(0, 12)}: ${t.covered} statements covered, ${t.timed} with a time ` +
+    `${safeText(binary)} ${
+      hash.slice(0, 12)
+    }: ${t.covered} statements covered, ${t.timed} with a time ` +
     `(${t.firstPull} at the collector's first pull), ${t.untimed} untimed, ${t.outside} in no window`,
   ];
   if (t.windows.length === 0) return out.join("\n");
-  const rows = [["WINDOW", "START", "END", "STATEMENTS", "ONLY", "SHARED", "START EDGE", "END EDGE"]];
+  const rows = [[
+    "WINDOW",
+    "START",
+    "END",
+    "STATEMENTS",
+    "ONLY",
+    "SHARED",
+    "START EDGE",
+    "END EDGE",
+  ]];
   for (const w of t.windows) {
     rows.push([
       w.name,
@@ -63,7 +74,10 @@ export function renderTimelineText(binary: string, hash: string, t: BinaryTimeli
   };
   for (const w of t.windows) {
     if (w.only > 0 || w.shared > 0) {
-      places(`${safeText(w.name)}: ${w.statements} statements in ${w.files.length} files`, w.functions);
+      places(
+        `${safeText(w.name)}: ${w.statements} statements in ${w.files.length} files`,
+        w.functions,
+      );
     }
   }
   for (const s of t.shared) {

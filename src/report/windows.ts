@@ -50,7 +50,9 @@ export function rfc3339(s: string): number | string {
   const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
   if (mo < 1 || mo > 12) return `has month ${mo}`;
   if (d < 1 || d > days) return `has day ${d} (month ${mo} of ${y} has ${days})`;
-  if (h > 23 || mi > 59 || se > 59) return `has time ${m[4]}:${m[5]}:${m[6]} (leap seconds not taken)`;
+  if (h > 23 || mi > 59 || se > 59) {
+    return `has time ${m[4]}:${m[5]}:${m[6]} (leap seconds not taken)`;
+  }
   let offset = 0;
   if (m[8] === undefined) {
     const oh = Number(m[10]), om = Number(m[11]);
