@@ -68,7 +68,7 @@ export function renderTimelineText(binary: string, hash: string, t: BinaryTimeli
   ) => {
     out.push(`  ${title}`);
     for (const f of fns.slice(0, TEXT_FUNCTIONS)) {
-      out.push(`    ${f.statements}  ${safeText(f.name)}  ${safeText(f.file)}`);
+      out.push(`    ${String(f.statements).padStart(6)}  ${safeText(f.name)}  ${safeText(f.file)}`);
     }
     if (fns.length > TEXT_FUNCTIONS) out.push(`    ... ${fns.length - TEXT_FUNCTIONS} more`);
   };
