@@ -8,17 +8,9 @@ import { join } from "node:path";
 import { main } from "../src/cli.ts";
 import { COMMANDS } from "../src/commands.ts";
 import { hasGo, repoRoot } from "./harness/gobuild.ts";
+import { chromiumPath, headless as headlessRun } from "./harness/chromium.ts";
 import { countColor, decodePng } from "./harness/png.ts";
 import { storeFixtureRun } from "./harness/stored.ts";
-
-async function chromiumPath(): Promise<string | null> {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if ((await Deno.stat(join(dir, "chromium"))).isFile) return join(dir, "chromium");
-    } catch { /* not here */ }
-  }
-  return null;
-}
 
 const chromium = await chromiumPath();
 const noGo = !(await hasGo());
@@ -26,35 +18,7 @@ if (chromium === null) {
   console.log("report_html_test: skipped: no chromium on PATH (apt-get install chromium)");
 }
 
-async function headless(args: string[]): Promise<string> {
-  const profile = await Deno.makeTempDir({ prefix: "report-chromium-" });
-  try {
-    const out = await new Deno.Command(chromium!, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-        ...args,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000),
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    if (!out.success) {
-      throw new Error(`chromium ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-    }
-    return text;
-  } finally {
-    await Deno.remove(profile, { recursive: true });
-  }
-}
+const headless = (args: string[]) => headlessRun(chromium!, args);
 
 async function report(args: string[]): Promise<string> {
   const out: string[] = [];

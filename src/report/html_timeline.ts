@@ -17,7 +17,7 @@ const BANDS = ["#4a90d9", "#e5a50a", "#26a269", "#c061cb", "#e66100", "#865e3c"]
 export const TIMELINE_STYLE = `
 .timeline svg{background:#fafafa;border:1px solid #ddd}.timeline .curve{fill:none;stroke:#1a5fb4;stroke-width:2}
 .timeline .axis{stroke:#999}.timeline text{font:11px system-ui,sans-serif;fill:#444}
-.windows td.num{text-align:right;font-variant-numeric:tabular-nums}
+.windows td{white-space:nowrap}.windows td.num{text-align:right;font-variant-numeric:tabular-nums}
 `;
 
 function fnList(fns: FunctionPlace[]): string {
@@ -106,19 +106,16 @@ export function renderTimelineHtml(t: BinaryTimeline, statements: number): strin
       '<table class="windows"><tr><th>window</th><th>start</th><th>end</th><th>statements</th>' +
         "<th>only</th><th>shared</th><th>start edge</th><th>end edge</th></tr>",
     );
-    for (const w of t.windows) {
+    t.windows.forEach((w, i) => {
+      const cells = [esc(w.name), w.start, w.end];
+      const nums = [w.statements, w.only, w.shared].map((n) => `<td class="num">${n}</td>`);
+      const edges = [w.precision.start, w.precision.end].map((e) => `<td>${esc(edgeText(e))}</td>`);
       out.push(
-        `<tr class="window" data-window="${
-          esc(w.name)
-        }" data-statements="${w.statements}" data-only="${w.only}" data-shared="${w.shared}">` +
-          `<td>${
-            esc(w.name)
-          }</td><td>${w.start}</td><td>${w.end}</td><td class="num">${w.statements}</td>` +
-          `<td class="num">${w.only}</td><td class="num">${w.shared}</td><td>${
-            esc(edgeText(w.precision.start))
-          }</td><td>${esc(edgeText(w.precision.end))}</td></tr>`,
+        `<tr class="window" data-index="${i}" data-statements="${w.statements}" ` +
+          `data-only="${w.only}" data-shared="${w.shared}" data-first-pull="${w.firstPull}">` +
+          cells.map((c) => `<td>${c}</td>`).join("") + nums.join("") + edges.join("") + "</tr>",
       );
-    }
+    });
     out.push("</table>");
     for (const w of t.windows) {
       if (w.statements === 0) continue;
