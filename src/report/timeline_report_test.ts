@@ -116,3 +116,10 @@ Deno.test("--covered-since/until keep only the blocks first covered in the span 
   // The input is left alone.
   assertEquals(profile().funcs[0][0]![0], 1);
 });
+
+Deno.test("a window holds the pulls after its start up to its end: (start, end]", () => {
+  // Coverage seen at the pull at 2000 happened at or before 2000: not in a window starting then.
+  const t = binaryTimeline(profile(), TIMELINE, [{ name: "edge", start: 2000, end: 3000 }]);
+  assertEquals([t.windows[0].statements, t.windows[0].functions.map((f) => f.name)], [4, ["B"]]);
+  assertEquals(t.windows[0].precision.start, none);
+});
