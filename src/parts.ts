@@ -8,6 +8,7 @@ import { type CollectorHandle, Engine } from "./engine.ts";
 import { nodeHostname } from "./hostname.ts";
 import { createKubePart } from "./kube/part.ts";
 import { PrefixMemory } from "./collect/prefix_memory.ts";
+import { TimelineCopies } from "./collect/timeline_copies.ts";
 import { attribute, probe } from "./probe.ts";
 import { createSink } from "./sink/select.ts";
 import type { Sink } from "./sink/sink.ts";
@@ -28,6 +29,23 @@ export function openPrefixMemory(deps: Deps, hostname: string): Promise<PrefixMe
   });
 }
 
+/**
+ * The timeline copies under `<state-dir>/timelines`, kept as long as the prefix memory keeps
+ * their process (null when that directory cannot be used; logged).
+ */
+export function openTimelineCopies(
+  deps: Deps,
+  hostname: string,
+  memory: PrefixMemory,
+): Promise<TimelineCopies | null> {
+  return TimelineCopies.open(
+    join(deps.config.stateDir, "timelines"),
+    deps.log,
+    hostname,
+    (entry) => memory.has(entry),
+  );
+}
+
 /** The engine over the real discovery, probe and collectors, storing into `sink`. */
 export function buildEngine(
   deps: Deps,
@@ -36,6 +54,7 @@ export function buildEngine(
   nodeName: () => string | undefined = () => undefined,
   watchingPods: () => boolean = () => false,
   memory: PrefixMemory | null = null,
+  timelines: TimelineCopies | null = null,
 ): Engine {
   const { system, config, log, metrics } = deps;
   const discoverer = new Discoverer(deps);
@@ -64,6 +83,7 @@ export function buildEngine(
           nodeName,
           gate,
           remember,
+          timelineCopy: timelines?.of(target),
           bootId: memory?.bootId,
         },
         { refreshMs: config.storeRefresh },
@@ -71,7 +91,10 @@ export function buildEngine(
       return {
         run: async (signal) => {
           const end = await c.run(signal);
-          if (end === "pid-gone") await memory?.forget(target);
+          if (end === "pid-gone") {
+            await memory?.forget(target);
+            await timelines?.forget(target);
+          }
           return end;
         },
         pullNow: async (reason, signal) => {
@@ -100,7 +123,16 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
   const watchingPods = () =>
     (kubeRef.part?.status?.() as { mode?: string } | undefined)?.mode === "full";
   const memory = await openPrefixMemory(deps, hostname);
-  const engine = buildEngine(deps, sink, hostname, () => nodeName, watchingPods, memory);
+  const timelines = memory && await openTimelineCopies(deps, hostname, memory);
+  const engine = buildEngine(
+    deps,
+    sink,
+    hostname,
+    () => nodeName,
+    watchingPods,
+    memory,
+    timelines,
+  );
   const kube = createKubePart(deps, {
     triggerScan: (reason) => engine.triggerScan(reason),
     finalPull: async (podUid, reason) => {

@@ -40,6 +40,7 @@ Deno.test({
         `covcounters.${hash}.${srv.pid}.1`,
         `covcounters.${hash}.${srv.pid}.2`,
         `covmeta.${hash}`,
+        `covtimeline.${hash}.${srv.pid}`,
         "info.json",
       ]);
       await srv.stop();

@@ -82,9 +82,11 @@ Deno.test({
       const dir = join(root, collector.prefix);
       const counters = names(dir).filter((n) => n.startsWith("covcounters."));
       assert.equal(counters.length, 2, counters.join(","));
-      assert.equal(names(dir).length, 4, "meta-data, info.json and two counters slots");
+      assert.equal(names(dir).length, 5, "meta-data, info.json, two counters slots, timeline");
       const pid = target.identity.pid;
       assert.ok(counters.every((n) => n.endsWith(`.${pid}.1`) || n.endsWith(`.${pid}.2`)));
+      const timelines = names(dir).filter((n) => n.startsWith("covtimeline."));
+      assert.ok(timelines.length === 1 && timelines[0].endsWith(`.${pid}`), timelines.join(","));
       const r = await covdataPercentOf(dir);
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, /coverage: [\d.]+% of statements/);

@@ -23,6 +23,7 @@ import { pullCoverage, PullError, type PullFloor } from "./pull.ts";
 import { nextDelay, serverAge } from "./schedule.ts";
 import * as rule from "./store_rule.ts";
 import { PrefixWriter } from "./prefix_writer.ts";
+import { TimelineKeeper } from "./timeline_keeper.ts";
 import { serverAlive } from "./alive.ts";
 import type {
   CollectorDeps,
@@ -52,6 +53,8 @@ const META_MISMATCH_HELP =
 export class Collector {
   /** Where this server's files go, and what was written there. */
   readonly #writer: PrefixWriter;
+  /** When each unit was first seen covered, stored beside the counters. */
+  readonly #timeline: TimelineKeeper;
   readonly #target: Target;
   readonly #deps: CollectorDeps;
   readonly #log: Logger;
@@ -87,6 +90,7 @@ export class Collector {
     this.#floor = options.floor;
     this.#log = deps.log.with({ ...targetFields(target), binary: target.identity.binary });
     this.#writer = new PrefixWriter(target, deps, this.#log, this.#once);
+    this.#timeline = new TimelineKeeper(target, this.#writer, deps, this.#log, this.#once);
     deps.metrics.counter(PULLS, PULLS_HELP);
     deps.metrics.counter(SKIPPED, SKIPPED_HELP);
     deps.metrics.counter(REFUSED, REFUSED_HELP);
@@ -134,7 +138,7 @@ export class Collector {
     const stored = Promise.all([pulled, this.#storing]).then(async ([p]) => {
       if (!("decoded" in p)) return p;
       try {
-        return await this.#store(p.decoded, reason, signal);
+        return await this.#store(p.decoded, p.at, reason, signal);
       } finally {
         p.slot?.release(); // the decoded body is stored (or dropped): its bytes leave the budget
       }
@@ -162,6 +166,7 @@ export class Collector {
       stores: this.#writer.stores,
       ended: this.#ended ?? null,
       coverage: this.#coverage,
+      lastNewCoverage: iso(this.#timeline.lastNew),
     };
   }
 
@@ -194,7 +199,7 @@ export class Collector {
   async #pullOnce(
     reason: string,
     signal: AbortSignal,
-  ): Promise<PullOutcome | { decoded: DecodedCoverage; slot?: PullSlot }> {
+  ): Promise<PullOutcome | { decoded: DecodedCoverage; at: number; slot?: PullSlot }> {
     if (this.#ended) return { result: "ended", end: this.#ended };
     if (signal.aborted) return { result: "aborted", error: "stopped before the pull" };
     if (!await this.#alive()) return this.#end("pid-gone", `host PID ${this.#target.hostPid}`);
@@ -228,11 +233,11 @@ export class Collector {
     reason: string,
     signal: AbortSignal,
     slot: PullSlot | undefined,
-  ): Promise<PullOutcome | { decoded: DecodedCoverage }> {
+  ): Promise<PullOutcome | { decoded: DecodedCoverage; at: number }> {
     const nometa = this.#writer.metaStored && this.#metaHash !== undefined;
     const { metrics, config } = this.#deps;
     this.#pulls++;
-    this.#lastPull = this.#deps.system.now();
+    const at = this.#lastPull = this.#deps.system.now();
     let decoded: DecodedCoverage;
     try {
       const res = await pullCoverage({
@@ -288,7 +293,7 @@ export class Collector {
     }
     metrics.inc(PULLS, PULLS_HELP, { result: "ok" });
     if (this.#once.cleared("pull")) this.#log.info("pull recovered", { reason });
-    return { decoded };
+    return { decoded, at };
   }
 
   /** A counters-only body cannot be larger than counters that fit the meta-data (base64, and
@@ -319,7 +324,12 @@ export class Collector {
     );
   }
 
-  async #store(d: DecodedCoverage, reason: string, signal: AbortSignal): Promise<PullOutcome> {
+  async #store(
+    d: DecodedCoverage,
+    pulledAt: number,
+    reason: string,
+    signal: AbortSignal,
+  ): Promise<PullOutcome> {
     if (d.meta) {
       // Keyed by the hash computed from the contents (verifyMeta), never by a claimed one.
       this.#metaHash = d.meta.hash;
@@ -352,6 +362,7 @@ export class Collector {
         return { result: "rejected", error };
       }
       if (!decision.store) {
+        this.#timeline.judged(pulledAt);
         this.#deps.metrics.inc(SKIPPED, SKIPPED_HELP);
         this.#lastError = null;
         return { result: "unchanged" };
@@ -362,7 +373,9 @@ export class Collector {
       if (error && this.#once.changed("parse", error)) {
         this.#log.warn("counters not parsed: stored whenever their bytes change", { error });
       }
+      await this.#timeline.observe(this.#table, decision.covered, pulledAt);
       await this.#writer.putCounters(hash, d.counters.pid, counters, decision.covered, signal);
+      await this.#timeline.store(signal);
     } catch (e) {
       return { result: "store-failed", error: this.#problem("store", e) };
     }

@@ -8,6 +8,7 @@ import type { System } from "../system.ts";
 import type { LiveCoverage, StatementTables } from "../coverage/live.ts";
 import type { PullGate } from "./gate.ts";
 import type { PullFloor } from "./pull.ts";
+import type { TimelineCopy } from "./timeline_copies.ts";
 
 /** Why a collector's run ended. */
 export type EndReason = "stopped" | "pid-gone" | "identity-changed";
@@ -40,6 +41,8 @@ export interface CollectorStatus {
   ended: EndReason | null;
   /** Statements covered / total by the last counters seen; null before the first. */
   coverage: (LiveCoverage & { lastChange: string }) | null;
+  /** When the server last covered a block no pull had seen covered (ISO); null when never. */
+  lastNewCoverage: string | null;
 }
 
 export interface CollectorDeps {
@@ -61,6 +64,9 @@ export interface CollectorDeps {
   /** Called once the meta-data is stored: the prefix's discovery time and meta hash (the
    * prefix memory keeps them across restarts). */
   remember?: (discoveredAt: Date, metaHash: string) => Promise<void> | void;
+  /** This process's timeline as the collector last kept it in its state dir (continued after
+   * a restart: see timeline_copies.ts). */
+  timelineCopy?: TimelineCopy;
 }
 
 /** Tuning of one collector (not a setting: tests and benchmarks change it). */

@@ -77,7 +77,7 @@ export function parseEntry(text: string): Remembered | string {
 }
 
 /** Reads a regular file without following a symlink (a link swapped in between is caught). */
-async function readNoFollow(path: string, max: number): Promise<string> {
+export async function readNoFollow(path: string, max: number): Promise<Uint8Array> {
   const before = await Deno.lstat(path);
   if (!before.isFile) throw new Error(before.isSymlink ? "a symlink" : "not a regular file");
   if (before.size > max) throw new Error(`${before.size} bytes, over ${max}`);
@@ -92,7 +92,7 @@ async function readNoFollow(path: string, max: number): Promise<string> {
     at += n;
   }
   if (at > max) throw new Error(`over ${max} bytes`);
-  return new TextDecoder().decode(buf.subarray(0, at));
+  return buf.subarray(0, at);
 }
 
 export interface PrefixMemoryOptions {
@@ -154,6 +154,11 @@ export class PrefixMemory {
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** True while an entry file of that name is held (see entryName). */
+  has(entry: string): boolean {
+    return this.#entries.has(entry);
   }
 
   /** The remembered prefix time and meta hash of this target's process, if it was stored. */
@@ -232,7 +237,7 @@ export class PrefixMemory {
       }
       let entry: Remembered | string;
       try {
-        entry = parseEntry(await readNoFollow(path, MAX_ENTRY_BYTES));
+        entry = parseEntry(new TextDecoder().decode(await readNoFollow(path, MAX_ENTRY_BYTES)));
       } catch (e) {
         entry = errorText(e);
       }

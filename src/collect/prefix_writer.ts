@@ -10,6 +10,7 @@ import type { Logger, OnceLog } from "../log.ts";
 import { SinkError } from "../sink/sink.ts";
 import type { Target } from "../target.ts";
 import type { CoveredUnits } from "../coverage/covered_units.ts";
+import { timelineName } from "../coverage/timeline.ts";
 import type { CollectorDeps } from "./collector_types.ts";
 import type { StoredSnapshot } from "./store_rule.ts";
 
@@ -36,6 +37,9 @@ export class PrefixWriter {
   #last: StoredSnapshot | undefined;
   #lastKey: string | undefined;
   #slot: 1 | 2 = 1;
+  #timelineKey: string | undefined;
+  /** The timeline stored last was dropped unstored: write it again. */
+  #timelineDropped = false;
   #stores = 0;
   #lastStore: number | null = null;
 
@@ -94,6 +98,10 @@ export class PrefixWriter {
       this.#last = undefined;
       again.push("counters");
     }
+    if (this.#timelineKey && dropped(this.#timelineKey)) {
+      this.#timelineDropped = true;
+      again.push("timeline");
+    }
     if (again.length > 0) {
       this.log.warn("stored objects were dropped before reaching the store; writing again", {
         objects: again.join(","),
@@ -151,6 +159,20 @@ export class PrefixWriter {
     this.#last = { bytes, covered, at: this.deps.system.monotonic() };
     this.#lastKey = key;
     this.#slot = this.#slot === 1 ? 2 : 1;
+  }
+
+  /** True (once) when the timeline stored last was dropped unstored (see rewriteDropped). */
+  takeTimelineDropped(): boolean {
+    const d = this.#timelineDropped;
+    this.#timelineDropped = false;
+    return d;
+  }
+
+  /** The process's timeline (`covtimeline.<hash>.<pid>`, one object rewritten as it grows). */
+  async putTimeline(hash: string, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
+    const key = `${this.#prefix}/${timelineName(hash, this.target.identity.pid)}`;
+    await this.#put(key, bytes, signal);
+    this.#timelineKey = key;
   }
 
   /**
