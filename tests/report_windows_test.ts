@@ -157,7 +157,17 @@ Deno.test({
       }
       await Deno.writeFile(join(big, name), new Uint8Array(limit + 1));
 
-      const r = await runReport([base, "--format", "json", "--max-body", String(limit)]);
+      const none = join(base, "no-windows.txt");
+      await Deno.writeTextFile(none, "# no windows: the timeline figures alone\n");
+      const r = await runReport([
+        base,
+        "--format",
+        "json",
+        "--max-body",
+        String(limit),
+        "--windows",
+        none,
+      ]);
       assertEquals(r.code, 1);
       const errs = JSON.parse(r.out).errors as { prefix: string; error: string }[];
       assertEquals(errs.map((e) => e.prefix.split("/")[2]), ["pod-2", "pod-3"]);

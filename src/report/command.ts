@@ -221,9 +221,10 @@ export async function runReport(ctx: {
     return here.errors.length + there.errors.length > 0 ? 1 : 0;
   }
   const report = buildReport(here);
-  // Binaries with stored timelines get their curve; with --windows every binary gets its figures.
+  // With --windows every binary gets its timeline figures; the HTML page draws the curve of
+  // every binary with a stored timeline even without. Text and JSON stay as they were without.
   here.binaries.forEach((b, i) => {
-    if (b.timeline !== undefined || windowsFile !== undefined) {
+    if (windowsFile !== undefined || (format === "html" && b.timeline !== undefined)) {
       report.binaries[i].timeline = binaryTimeline(b.profile, b.timeline, windows);
     }
   });

@@ -18,7 +18,7 @@ export interface BinaryReport {
   covered: number;
   percent: string;
   packages: (PackageFigures & { percent: string })[];
-  /** Coverage over time, when the binary's prefixes hold timelines or windows were asked for. */
+  /** Coverage over time: with --windows (and in HTML when the prefixes hold timelines). */
   timeline?: BinaryTimeline;
 }
 
