@@ -6,10 +6,11 @@
  */
 
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { hasGo } from "./harness/gobuild.ts";
 import { type PhasedRun, storePhasedRun } from "./harness/phased_run.ts";
 import { runReport } from "./harness/run_report.ts";
+import { canRunS3, s3SinkOf, startS3, writeRegistryAuth } from "./harness/s3.ts";
 import { covdataPercentOf } from "./harness/stored.ts";
 import type { BinaryReport } from "../src/report/model.ts";
 import type { FunctionPlace } from "../src/report/timeline_report.ts";
@@ -183,6 +184,50 @@ Deno.test({
       assertEquals([b.prefixes, b.timeline?.untimed], [1, 0]);
     } finally {
       await Deno.remove(base, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "report --windows reads the timelines from s3://bucket/prefix as from the directory",
+  ignore: noGo || !(await canRunS3()),
+  sanitizeResources: false, // fetch keeps pooled connections
+  async fn() {
+    const tmp = await Deno.makeTempDir({ prefix: "report-windows-s3-" });
+    const s3 = await startS3();
+    try {
+      const base = join(tmp, "data");
+      const run = await storePhasedRun(base, [["/run/alpha"], ["/run/beta"], ["/run/gamma"]], SEG);
+      const sink = s3SinkOf(s3, { basePath: "ci/run-1" });
+      for await (const e of Deno.readDir(run.leaf)) {
+        const file = join(run.leaf, e.name);
+        await sink.put(relative(base, file), await Deno.readFile(file));
+      }
+      const wfile = join(tmp, "windows.txt");
+      await Deno.writeTextFile(wfile, windowsText(run));
+      const auth = join(tmp, "auth.json");
+      await writeRegistryAuth(auth, { ...s3, bucket: "not-this-one" });
+      const remote = await runReport([
+        "--format",
+        "json",
+        "--windows",
+        wfile,
+        "--credentials-file",
+        auth,
+        "--s3-endpoint",
+        s3.endpoint,
+        "--s3-path-style",
+        `s3://${s3.bucket}/ci/run-1`,
+      ]);
+      assertEquals(remote.code, 0, remote.err);
+      const local = await runReport([base, "--format", "json", "--windows", wfile]);
+      const binaries = (out: string) => JSON.parse(out).binaries as BinaryReport[];
+      const got = binaries(remote.out);
+      assertEquals(got, binaries(local.out));
+      ok(got[0].timeline!.windows[0].statements > 0 && got[0].timeline!.untimed === 0);
+    } finally {
+      await s3.close();
+      await Deno.remove(tmp, { recursive: true });
     }
   },
 });
