@@ -9,6 +9,8 @@ import type { BinaryTimeline, FunctionPlace } from "./timeline_report.ts";
 import { edgeText } from "./timeline_text.ts";
 
 const W = 720, H = 200, PAD = { l: 56, r: 12, t: 10, b: 28 };
+/** Points of the curve drawn with a marker (and its figures) at most. */
+export const MAX_MARKERS = 2000;
 /** Functions listed per window at most (the JSON form has them all). */
 export const HTML_FUNCTIONS = 50;
 const BANDS = ["#4a90d9", "#e5a50a", "#26a269", "#c061cb", "#e66100", "#865e3c"];
@@ -77,7 +79,9 @@ export function timelineSvg(t: BinaryTimeline, statements: number): string {
     }
     pts.push(`${x(t1)},${y(prev)}`);
     out.push(`<polyline class="curve" points="${pts.join(" ")}"/>`);
-    for (const p of t.curve) {
+    // A marker per point while they can be told apart; past that, the last one only.
+    const marked = t.curve.length <= MAX_MARKERS ? t.curve : t.curve.slice(-1);
+    for (const p of marked) {
       out.push(
         `<circle class="point" data-at="${p.at}" data-covered="${p.covered}" cx="${x(p.ms)}" cy="${
           y(p.covered)

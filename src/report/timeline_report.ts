@@ -88,37 +88,59 @@ export interface BinaryTimeline {
   shared: SharedFigures[];
 }
 
+/** The functions (interned: package, file, name) a step first covered, with their statements. */
+interface StepPlaces {
+  statements: number;
+  fns: number[];
+  stmts: number[];
+}
+
+/** Statements per interned function, summed over the steps added. */
 class Places {
-  readonly files = new Map<string, number>();
-  readonly fns = new Map<string, FunctionPlace>();
+  readonly fns = new Map<number, number>();
   statements = 0;
-  add(units: CoveredUnit[]) {
-    for (const u of units) {
-      this.statements += u.statements;
-      this.files.set(u.file, (this.files.get(u.file) ?? 0) + u.statements);
-      const k = `${u.package}\0${u.file}\0${u.function}`;
-      const f = this.fns.get(k);
-      if (f) f.statements += u.statements;
-      else {
-        this.fns.set(k, {
-          package: u.package,
-          file: u.file,
-          name: u.function,
-          statements: u.statements,
-        });
-      }
+  add(p: StepPlaces) {
+    this.statements += p.statements;
+    for (let j = 0; j < p.fns.length; j++) {
+      this.fns.set(p.fns[j], (this.fns.get(p.fns[j]) ?? 0) + p.stmts[j]);
     }
   }
-  fileList(): FilePlace[] {
-    return [...this.files].map(([file, statements]) => ({ file, statements }))
+  fileList(refs: Omit<FunctionPlace, "statements">[]): FilePlace[] {
+    const files = new Map<string, number>();
+    for (const [f, n] of this.fns) files.set(refs[f].file, (files.get(refs[f].file) ?? 0) + n);
+    return [...files].map(([file, statements]) => ({ file, statements }))
       .sort((a, b) => b.statements - a.statements || (a.file < b.file ? -1 : 1));
   }
-  functionList(): FunctionPlace[] {
-    return [...this.fns.values()].sort((a, b) =>
+  functionList(refs: Omit<FunctionPlace, "statements">[]): FunctionPlace[] {
+    return [...this.fns].map(([f, statements]) => ({ ...refs[f], statements })).sort((a, b) =>
       b.statements - a.statements || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
       (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
     );
   }
+}
+
+/** Each step's functions, interned into `refs`. */
+function stepPlaces(
+  steps: number,
+  units: CoveredUnit[],
+  refs: Omit<FunctionPlace, "statements">[],
+): StepPlaces[] {
+  const ids = new Map<string, number>();
+  const per = Array.from({ length: steps }, () => new Map<number, number>());
+  for (const u of units) {
+    if (u.step < 0) continue;
+    const k = `${u.package}\0${u.file}\0${u.function}`;
+    let id = ids.get(k);
+    if (id === undefined) {
+      ids.set(k, id = refs.length);
+      refs.push({ package: u.package, file: u.file, name: u.function });
+    }
+    per[u.step].set(id, (per[u.step].get(id) ?? 0) + u.statements);
+  }
+  return per.map((m) => {
+    const stmts = [...m.values()];
+    return { statements: stmts.reduce((a, b) => a + b, 0), fns: [...m.keys()], stmts };
+  });
 }
 
 /** The window indices with `start < at <= end`, per step (steps sorted by `at`), by a sweep. */
@@ -210,17 +232,17 @@ export function binaryTimeline(
   windows: readonly Window[],
 ): BinaryTimeline {
   const { steps, units } = firstCovered(profile, timeline);
-  const byStep: CoveredUnit[][] = steps.map(() => []);
   let untimed = 0, covered = 0;
   for (const u of units) {
     covered += u.statements;
     if (u.step < 0) untimed += u.statements;
-    else byStep[u.step].push(u);
   }
-  const stmts = byStep.map((us) => us.reduce((s, u) => s + u.statements, 0));
+  const refs: Omit<FunctionPlace, "statements">[] = [];
+  const places = stepPlaces(steps.length, units, refs);
+  const stmts = places.map((p) => p.statements);
   const at = windowsAt(steps, windows);
-  const own = windows.map(() => new Places());
-  const sharedIn = windows.map(() => new Places());
+  const inWindow = windows.map(() => new Places());
+  const only = windows.map(() => 0);
   const firstPullIn = windows.map(() => 0);
   const groups = new Map<string, { windows: number[]; places: Places }>();
   const curve: CurvePoint[] = [];
@@ -235,14 +257,15 @@ export function binaryTimeline(
     const ws = at[i];
     if (ws.length === 0) outside += stmts[i];
     for (const w of ws) {
-      (ws.length === 1 ? own : sharedIn)[w].add(byStep[i]);
+      inWindow[w].add(places[i]);
+      if (ws.length === 1) only[w] += stmts[i];
       if (s.after === null) firstPullIn[w] += stmts[i];
     }
     if (ws.length > 1) {
       const k = ws.join(",");
       let g = groups.get(k);
       if (!g) groups.set(k, g = { windows: ws, places: new Places() });
-      g.places.add(byStep[i]);
+      g.places.add(places[i]);
     }
   });
   const edges = edgePrecision(steps, stmts, windows.flatMap((w) => [w.start, w.end]));
@@ -253,31 +276,23 @@ export function binaryTimeline(
     firstPull,
     outside,
     curve,
-    windows: windows.map((w, i) => {
-      const all = new Places();
-      for (const p of [own[i], sharedIn[i]]) {
-        for (const f of p.fns.values()) {
-          all.add([{ ...f, function: f.name, step: 0 }]);
-        }
-      }
-      return {
-        name: w.name,
-        start: iso(w.start),
-        end: iso(w.end),
-        statements: own[i].statements + sharedIn[i].statements,
-        only: own[i].statements,
-        shared: sharedIn[i].statements,
-        firstPull: firstPullIn[i],
-        files: all.fileList(),
-        functions: all.functionList(),
-        precision: { start: edges[2 * i], end: edges[2 * i + 1] },
-      };
-    }),
+    windows: windows.map((w, i) => ({
+      name: w.name,
+      start: iso(w.start),
+      end: iso(w.end),
+      statements: inWindow[i].statements,
+      only: only[i],
+      shared: inWindow[i].statements - only[i],
+      firstPull: firstPullIn[i],
+      files: inWindow[i].fileList(refs),
+      functions: inWindow[i].functionList(refs),
+      precision: { start: edges[2 * i], end: edges[2 * i + 1] },
+    })),
     shared: [...groups.values()].map((g) => ({
       windows: g.windows.map((w) => windows[w].name),
       statements: g.places.statements,
-      files: g.places.fileList(),
-      functions: g.places.functionList(),
+      files: g.places.fileList(refs),
+      functions: g.places.functionList(refs),
     })),
   };
 }
