@@ -12,6 +12,7 @@ import { encodeCounterFile } from "./harness/counterfile.ts";
 import { HOSTILE, rawControls } from "./harness/hostile_text.ts";
 import { encodeMetaFile } from "./harness/metafile.ts";
 import { runReport } from "./harness/run_report.ts";
+import { renderTimelineText } from "../src/report/timeline_text.ts";
 
 const unit = { stLine: 3, stCol: 14, enLine: 5, enCol: 2, stmts: 2 };
 const MARKUP = `</svg><script>x</script>&amp;"'`;
@@ -36,7 +37,9 @@ const PKG: MetaPackage = {
   ],
 };
 
-async function hostileStore(): Promise<{ dir: string; windows: string }> {
+async function hostileStore(
+  t0 = Date.UTC(2026, 11, 2, 10, 0, 0),
+): Promise<{ dir: string; windows: string }> {
   const dir = await Deno.makeTempDir({ prefix: "hostile-timeline-" });
   const leaf = join(dir, "node-1", "ns", "p1", "c", "20261202T100000Z", "img", "app");
   await Deno.mkdir(leaf, { recursive: true });
@@ -59,7 +62,6 @@ async function hostileStore(): Promise<{ dir: string; windows: string }> {
       }],
     }),
   );
-  const t0 = Date.UTC(2026, 11, 2, 10, 0, 0);
   await Deno.writeFile(
     join(leaf, timelineName(hash, 7)),
     encodeTimeline({
@@ -98,6 +100,9 @@ Deno.test("report --windows of hostile names: no raw control in text, names kept
       ].sort(),
     );
 
+    // The renderer itself escapes (the CLI's stdout escapes again, in depth).
+    const direct = renderTimelineText(json.binaries[0].binary, json.binaries[0].hash, t);
+    assertEquals(rawControls(direct), [], JSON.stringify(direct));
     const html = (await runReport([dir, "--windows", windows, "--format", "html"])).out;
     assertEquals(rawControls(html), [], "raw control in the page");
     ok(!/<script|<b>a&/.test(html), "markup got in");
@@ -113,6 +118,23 @@ Deno.test("report --windows of hostile names: no raw control in text, names kept
         "hostile_report_timeline_test: SVG not parsed: no xmllint (apt-get install libxml2-utils)",
       );
     } else assertEquals(lint.code, 0, new TextDecoder().decode(lint.stderr));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a timeline with a time no Date holds is its prefix's error, not a crash", async () => {
+  // The codec takes times up to 2^53 ms; a Date ends at 8.64e15.
+  const { dir, windows } = await hostileStore(2 ** 53 - 10_000);
+  try {
+    for (const format of ["text", "json", "html"]) {
+      const r = await runReport([dir, "--windows", windows, "--format", format]);
+      assertEquals(r.code, 1, r.err);
+      ok(
+        /unreadable prefix .*covtimeline\.[0-9a-f]+\.7: step at \d+ ms is past/.test(r.err),
+        r.err,
+      );
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
