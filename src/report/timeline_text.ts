@@ -2,7 +2,8 @@
 
 import { safeText } from "../terminal_text.ts";
 import { table } from "./model.ts";
-import type { BinaryTimeline, EdgePrecision } from "./timeline_report.ts";
+import type { EdgePrecision } from "./edge_precision.ts";
+import type { BinaryTimeline } from "./timeline_report.ts";
 
 /** Functions listed per window or shared stretch at most (the JSON form has them all). */
 export const TEXT_FUNCTIONS = 20;
