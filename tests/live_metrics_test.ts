@@ -71,7 +71,9 @@ Deno.test({
       const status = async () => {
         const st = (await (await fetch(`${url}/status`)).json()).engine;
         const t = st.targets.find((x: { port: number }) => x.port === srv.coveragePort);
-        return t as { prefix: string; coverage: Coverage | null } | undefined;
+        return t as
+          | { prefix: string; coverage: Coverage | null; lastNewCoverage: string | null }
+          | undefined;
       };
       // The first counters are measured as they are stored, just after the line above.
       let t = await status();
@@ -109,6 +111,20 @@ Deno.test({
       assertEquals(Number(line?.split(" ").pop()), t.coverage.total);
       const ratio = Number(ours("coverage_collector_server_coverage_ratio")?.split(" ").pop());
       ok(ratio > 0 && ratio < 1, `ratio ${ratio}`);
+      // What was newly covered, when, and the timeline of it beside the counters.
+      const fresh = Number(
+        ours("coverage_collector_newly_covered_statements_total")?.split(" ")
+          .pop(),
+      );
+      ok(fresh > 0 && fresh <= t.coverage.total, `newly covered ${fresh}`);
+      const last = (await status())!.lastNewCoverage;
+      ok(last !== null && Date.parse(last) <= Date.now(), `lastNewCoverage ${last}`);
+      // The timeline is written just after the counters it goes with.
+      const leaf = join(dir, "out", t.prefix);
+      const hasTimeline = () =>
+        [...Deno.readDirSync(leaf)].some((e) => e.name.startsWith("covtimeline."));
+      for (let i = 0; i < 100 && !hasTimeline(); i++) await new Promise((r) => setTimeout(r, 50));
+      ok(hasTimeline(), [...Deno.readDirSync(leaf)].map((e) => e.name).join(","));
     } finally {
       await c.stop("SIGTERM");
       await Deno.remove(dir, { recursive: true });

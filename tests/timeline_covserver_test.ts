@@ -10,12 +10,6 @@ import { dirname, join } from "node:path";
 import { Collector } from "../src/collect/collector.ts";
 import { parseSchedule } from "../src/collect/schedule.ts";
 import { TimelineCopies } from "../src/collect/timeline_copies.ts";
-import { coveredUnits } from "../src/coverage/covered_units.ts";
-import { flatUnits, unitLocator } from "../src/coverage/flat_units.ts";
-import { statementTable } from "../src/coverage/live.ts";
-import { parseMeta } from "../src/coverage/meta.ts";
-import type { ParsedMeta } from "../src/coverage/meta_types.ts";
-import { decodeTimeline, type Timeline } from "../src/coverage/timeline.ts";
 import { infoKey } from "../src/layout.ts";
 import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
@@ -31,6 +25,7 @@ import { type Covserver, startCovserver } from "./harness/covserver.ts";
 import { covserverTarget } from "./harness/covserver_collector.ts";
 import { go } from "./harness/stored.ts";
 import { runReport } from "./harness/run_report.ts";
+import { allUnits, packageSteps, stored } from "./harness/timeline_read.ts";
 import { canRunS3, s3SinkOf, startS3 } from "./harness/s3.ts";
 import { drainSpool } from "./harness/spool_drain.ts";
 
@@ -66,43 +61,6 @@ async function collectorAt(
 async function hit(srv: Covserver, route: string) {
   await (await fetch(`http://127.0.0.1:${srv.appPort}${route}`)).body?.cancel();
 }
-
-/** The build's meta-data, the stored timeline and the units the last counters cover. */
-async function stored(dir: string) {
-  const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-  const metaName = names.find((n) => n.startsWith("covmeta."))!;
-  const hash = metaName.slice("covmeta.".length);
-  const metaBytes = await Deno.readFile(join(dir, metaName));
-  const meta = parseMeta(metaBytes);
-  const tl = names.find((n) => n.startsWith("covtimeline."));
-  ok(tl, `no timeline in ${names.join(", ")}`);
-  const timeline = decodeTimeline(await Deno.readFile(join(dir, tl)), flatUnits(meta));
-  // What the counters cover: they are cumulative, so the union of the slots is the newer one.
-  const units: number[] = [];
-  const table = statementTable(metaBytes);
-  const slots = await Promise.all(
-    names.filter((n) => n.startsWith("covcounters."))
-      .map(async (n) => coveredUnits(await Deno.readFile(join(dir, n)), table)),
-  );
-  for (let u = 0; u < flatUnits(meta); u++) {
-    if (slots.some((c) => c.kind === "meta" && c.bits[u >>> 5] & (1 << (u & 31)))) units.push(u);
-  }
-  return { names, hash, meta, timeline, covered: units, timelineName: tl };
-}
-
-/** Step time of each unit of package `pkg` (path ending in /pkg) the timeline holds. */
-function packageSteps(meta: ParsedMeta, t: Timeline, pkg: string): Set<number> {
-  const loc = unitLocator(meta);
-  const at = new Set<number>();
-  for (const s of t.steps) {
-    for (const u of s.units) {
-      if (meta.packages[loc.place(u)!.pkg].path.endsWith(`/${pkg}`)) at.add(s.at);
-    }
-  }
-  return at;
-}
-
-const allUnits = (t: Timeline) => t.steps.flatMap((s) => s.units).sort((a, b) => a - b);
 
 /** Pulls at the given times (ms after T0), driving `routes[i]` before pull i. */
 async function phases(

@@ -13,8 +13,10 @@
  *     per step:
  *       at                   first step: ms since the epoch; later: ms after the previous step (> 0)
  *       gap                  0: covered before the first pull (`after` null); else at - after (> 0)
- *       n                    units of the step (> 0)
- *       first, d2, ...       first unit, then each next unit minus the previous minus 1
+ *       runs                 runs of neighbouring units in the step (> 0), then per run:
+ *         skip               first run: its first unit; later: units between it and the run
+ *                            before, minus 1 (runs never touch)
+ *         len                units of the run, minus 1
  *     crc                    CRC-32 (IEEE) of every byte before it, 4 bytes little-endian
  *
  * A unit appears in one step only; a reader refuses a repeat, a unit past `units`, a time past
@@ -123,15 +125,23 @@ export function encodeTimeline(t: Timeline, units?: number): Uint8Array {
     if (s.units.length === 0) throw fault("order", `step ${k} has no units`);
     o.varint(prevAt < 0 ? s.at : s.at - prevAt);
     o.varint(s.after === null ? 0 : s.at - s.after);
-    o.varint(s.units.length);
     let prev = -1;
+    const runs: number[] = []; // start, length, start, length...
     for (const u of s.units) {
       if (!isCount(u) || u <= prev || seen[u]) {
         throw fault("order", `step ${k}: unit ${u} is not ascending or is in another step`);
       }
       seen[u] = 1;
-      o.varint(prev < 0 ? u : u - prev - 1);
+      if (u === prev + 1 && runs.length > 0) runs[runs.length - 1]++;
+      else runs.push(u, 1);
       prev = u;
+    }
+    o.varint(runs.length / 2);
+    let next = 0;
+    for (let i = 0; i < runs.length; i += 2) {
+      o.varint(runs[i] - next);
+      o.varint(runs[i + 1] - 1);
+      next = runs[i] + runs[i + 1] + 1;
     }
     prevAt = s.at;
   });
@@ -207,26 +217,34 @@ export function decodeTimeline(bytes: Uint8Array, units: number): Timeline {
     const gapAt = pos;
     const gap = varint(`step ${k} precision`);
     if (gap > at) throw new TimelineError("value", gapAt, `step ${k}: after is before the epoch`);
-    const countAt = pos;
-    const count = varint(`step ${k} unit count`);
-    if (count === 0 || count > left || count > end - pos) {
-      throw new TimelineError("value", countAt, `step ${k}: ${count} units cannot fit`);
+    const runsAt = pos;
+    const runs = varint(`step ${k} run count`);
+    // A run takes two bytes and holds a unit not yet seen.
+    if (runs === 0 || runs > left || 2 * runs > end - pos) {
+      throw new TimelineError("value", runsAt, `step ${k}: ${runs} runs cannot fit`);
     }
-    left -= count;
-    const list = new Array<number>(count);
-    let u = -1;
-    for (let i = 0; i < count; i++) {
-      const unitAt = pos;
-      u += varint(`step ${k} unit ${i}`) + 1;
-      if (u >= units || seen[u]) {
+    const list: number[] = [];
+    let next = 0;
+    for (let r = 0; r < runs; r++) {
+      const runAt = pos;
+      const start = next + varint(`step ${k} run ${r} start`);
+      const len = varint(`step ${k} run ${r} length`) + 1;
+      if (len > left || start + len > units) {
         throw new TimelineError(
           "value",
-          unitAt,
-          u >= units ? `unit ${u} past the ${units} units` : `unit ${u} is in an earlier step`,
+          runAt,
+          `step ${k} run ${r}: units ${start}..${start + len - 1} past the ${units} units`,
         );
       }
-      seen[u] = 1;
-      list[i] = u;
+      left -= len;
+      for (let u = start; u < start + len; u++) {
+        if (seen[u]) {
+          throw new TimelineError("value", runAt, `unit ${u} is in an earlier step`);
+        }
+        seen[u] = 1;
+        list.push(u);
+      }
+      next = start + len + 1;
     }
     steps.push({ after: gap === 0 ? null : at - gap, at, units: list });
   }

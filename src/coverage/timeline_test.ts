@@ -33,9 +33,12 @@ const kind = (f: () => unknown) => {
 Deno.test("a timeline reads back as it was written, and is small", () => {
   const b = encodeTimeline(SAMPLE, 12);
   deepEqual(decodeTimeline(b, 12), SAMPLE);
-  // header 5, units 1, steps 1, step 1: 6 + 1 + 1 + 3, step 2: 2 + 2 + 1 + 2, step 3: 2 + 2 + 1
-  // + 1, crc 4.
-  equal(b.length, 35);
+  // header 5, units 1, steps 1, crc 4; step 1: at 6, gap 1, runs 1, [0] 2, [3, 4] 2; step 2:
+  // at 2, gap 2, runs 1, [1] 2, [9] 2; step 3: at 2, gap 2, runs 1, [7] 2.
+  equal(b.length, 39);
+  // Neighbours cost one run: 10,000 units at once, 6 bytes of time and 4 of run.
+  const all = { steps: [{ after: null, at: T0, units: [...Array(10_000).keys()] }] };
+  equal(encodeTimeline(all).length, 5 + 2 + 1 + 6 + 1 + 1 + 3 + 4);
   deepEqual(decodeTimeline(encodeTimeline({ steps: [] }, 0), 0), { steps: [] });
 });
 
@@ -68,22 +71,28 @@ const H = [0x43, 0x56, 0x54, 0x4c, 1];
 
 Deno.test("a sealed but lying timeline is refused at the byte that lies", () => {
   // A unit in two steps.
-  equal(kind(() => decodeTimeline(sealed([...H, 4, 2, 5, 0, 1, 2, 1, 0, 1, 2]), 4)), "value");
-  // A unit past the units.
-  equal(kind(() => decodeTimeline(sealed([...H, 4, 1, 5, 0, 1, 4]), 4)), "value");
+  const lie = (body: number[]) => kind(() => decodeTimeline(sealed([...H, 4, ...body]), 4));
+  equal(lie([2, 5, 0, 1, 0, 0, 1, 0, 1, 0, 0]), "value");
+  // A unit past the units; a run past them.
+  equal(lie([1, 5, 0, 1, 4, 0]), "value");
+  equal(lie([1, 5, 0, 1, 2, 2]), "value");
   // Two steps of one time.
-  equal(kind(() => decodeTimeline(sealed([...H, 4, 2, 5, 0, 1, 0, 0, 0, 1, 0]), 4)), "order");
+  equal(lie([2, 5, 0, 1, 0, 0, 0, 0, 1, 1, 0]), "order");
   // after before the epoch.
-  equal(kind(() => decodeTimeline(sealed([...H, 4, 1, 5, 6, 1, 0]), 4)), "value");
+  equal(lie([1, 5, 6, 1, 0, 0]), "value");
   // More steps than units, more units than there are.
-  equal(kind(() => decodeTimeline(sealed([...H, 4, 5, 5, 0, 1, 0]), 4)), "value");
-  equal(kind(() => decodeTimeline(sealed([...H, 4, 1, 5, 0, 5, 0, 0, 0, 0, 0]), 4)), "value");
-  // A step with no units, trailing bytes, a time past 2^53, a cut step.
-  equal(kind(() => decodeTimeline(sealed([...H, 4, 1, 5, 0, 0, 0, 0, 0]), 4)), "value");
-  equal(kind(() => decodeTimeline(sealed([...H, 4, 1, 5, 0, 1, 0, 0]), 4)), "trailing");
+  equal(lie([5, 5, 0, 1, 0, 0]), "value");
+  equal(lie([1, 5, 0, 1, 0, 9]), "value");
+  // A step with no runs, trailing bytes, a time past 2^53, a cut run.
+  equal(lie([1, 5, 0, 0, 0, 0]), "value");
+  equal(lie([1, 5, 0, 1, 0, 0, 0]), "trailing");
   const big = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f];
-  equal(kind(() => decodeTimeline(sealed([...H, 4, 1, ...big, 0, 1, 0]), 4)), "value");
-  equal(kind(() => decodeTimeline(sealed([...H, 4, 1, 5, 0, 2, 0x80, 0x80]), 4)), "truncated");
+  equal(lie([1, ...big, 0, 1, 0, 0]), "value");
+  equal(lie([1, 5, 0, 1, 0x80, 0x80]), "truncated");
+  // What each lie changes, told the truth, reads.
+  deepEqual(decodeTimeline(sealed([...H, 4, 1, 5, 0, 1, 1, 2]), 4), {
+    steps: [{ after: null, at: 5, units: [1, 2, 3] }],
+  });
 });
 
 Deno.test("the encoder refuses a timeline it could not read back", () => {
