@@ -96,6 +96,9 @@ Deno.test({
       });
       assertEquals(alpha.precision.end.statements, 0);
 
+      // Without --windows the page still draws the curve of a binary with a stored timeline.
+      const page = await runReport([base, "--format", "html"]);
+      ok(/<polyline class="curve"/.test(page.out) && !page.out.includes('class="windows"'));
       const text = await runReport([base, "--windows", wfile]);
       assertEquals(text.code, 0, text.err);
       ok(
