@@ -7,65 +7,14 @@ import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../src/app/cli.ts";
 import { COMMANDS } from "../src/app/commands.ts";
-import { ensureAptPackages } from "./harness/apt.ts";
-import { hasGo, repoRoot } from "./harness/gobuild.ts";
+import { repoRoot } from "./harness/gobuild.ts";
+import { chromiumForTest, headless as headlessRun } from "./harness/chromium.ts";
 import { countColor, decodePng } from "./harness/png.ts";
 import { storeFixtureRun } from "./harness/stored.ts";
 
-async function chromiumPath(): Promise<string | null> {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if ((await Deno.stat(join(dir, "chromium"))).isFile) return join(dir, "chromium");
-    } catch { /* not here */ }
-  }
-  return null;
-}
-
-const CHROMIUM = { pkg: "chromium", program: "/usr/bin/chromium" };
-const noGo = !(await hasGo());
-
-/** Chromium on PATH, else Debian's, installed with apt-get when root (as the real peers are). */
-async function findChromium(): Promise<{ path: string | null; why: string | null }> {
-  const onPath = await chromiumPath();
-  if (onPath !== null) return { path: onPath, why: null };
-  const why = await ensureAptPackages([CHROMIUM], "report_html_test");
-  return why === null ? { path: CHROMIUM.program, why } : { path: null, why };
-}
-
-const { path: chromium, why: noChromium } = noGo
-  ? { path: null, why: "no go toolchain on PATH (the report is of a real -cover run)" }
-  : await findChromium();
+const { path: chromium, why: noChromium } = await chromiumForTest("report_html_test");
 if (chromium === null) console.log(`report_html_test: skipped: ${noChromium}`);
-
-async function headless(args: string[]): Promise<string> {
-  const profile = await Deno.makeTempDir({ prefix: "report-chromium-" });
-  try {
-    const out = await new Deno.Command(chromium!, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-        ...args,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000),
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    if (!out.success) {
-      throw new Error(`chromium ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-    }
-    return text;
-  } finally {
-    await Deno.remove(profile, { recursive: true });
-  }
-}
+const headless = (args: string[]) => headlessRun(chromium!, args);
 
 async function report(args: string[]): Promise<string> {
   const out: string[] = [];
@@ -80,7 +29,7 @@ async function report(args: string[]): Promise<string> {
 
 Deno.test({
   name: "chromium renders the HTML report's figures and bars (screenshot in .cache/report.png)",
-  ignore: chromium === null || noGo,
+  ignore: chromium === null,
   async fn() {
     const base = await Deno.makeTempDir({ prefix: "report-html-" });
     const seg = (

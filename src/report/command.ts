@@ -19,6 +19,10 @@ import { type ReadResult, readStore } from "./read.ts";
 import { DirReader, parseS3Url, S3ListError, S3Reader, type StoreReader } from "./store.ts";
 import { refusedLine, textfmtOf } from "./textfmt.ts";
 import { VERSION } from "../version.ts";
+import { coveredIn } from "./first_covered.ts";
+import { binaryTimeline } from "./timeline_report.ts";
+import { renderTimelineText } from "./timeline_text.ts";
+import { readWindows, rfc3339, type Window, WindowsError } from "./windows.ts";
 
 export const REPORT_FORMATS = [
   "text",
@@ -61,6 +65,18 @@ export const REPORT_FLAGS = {
     multiple: true,
     help: "cobertura/lcov/sonar: leave out files matching this glob (repeatable)",
   },
+  windows: {
+    type: "string",
+    help: "file of named windows, `name start end` a line (RFC 3339): what each first covered",
+  },
+  "covered-since": {
+    type: "string",
+    help: "only blocks first covered after this time (RFC 3339; from the stored timelines)",
+  },
+  "covered-until": {
+    type: "string",
+    help: "only blocks first covered at or before this time (RFC 3339)",
+  },
 } as const;
 
 const HINT = "see coverage-collector report --help";
@@ -76,6 +92,13 @@ function time(flag: string, v: string | boolean | string[] | undefined): Date | 
 
 function list(v: string | boolean | string[] | undefined): string[] {
   return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
+}
+
+function coveredTime(flag: string, v: string | boolean | string[] | undefined): number | undefined {
+  if (typeof v !== "string") return undefined;
+  const ms = rfc3339(v);
+  if (typeof ms === "string") throw new UsageError(`--${flag} ${JSON.stringify(v)} ${ms}`, HINT);
+  return ms;
 }
 
 function str(v: string | boolean | string[] | undefined): string | undefined {
@@ -157,6 +180,21 @@ export async function runReport(ctx: {
     since: time("since", extra.since),
     until: time("until", extra.until),
   };
+  const coveredSince = coveredTime("covered-since", extra["covered-since"]);
+  const coveredUntil = coveredTime("covered-until", extra["covered-until"]);
+  const windowsFile = str(extra.windows);
+  let windows: Window[] = [];
+  if (windowsFile !== undefined) {
+    if (format !== "text" && format !== "json" && format !== "html") {
+      throw new UsageError(`--windows writes text, json or html, not ${format}`, HINT);
+    }
+    try {
+      windows = await readWindows(windowsFile);
+    } catch (e) {
+      if (e instanceof WindowsError) throw new UsageError(`--windows ${e.message}`, HINT);
+      throw e;
+    }
+  }
   const source = ctx.positionals[0];
   const read = async (src: string): Promise<ReadResult> => {
     const store = await openStore(src, ctx.config);
@@ -190,8 +228,21 @@ export async function runReport(ctx: {
     if (out === undefined) ctx.stdout(text.replace(/\n$/, ""));
     else await Deno.writeTextFile(out, text);
   };
+  if (coveredSince !== undefined || coveredUntil !== undefined) {
+    for (const b of here.binaries) {
+      if (b.timeline === undefined) {
+        stderr(
+          `report: binary ${[...b.names].sort().join(",")} (${
+            b.hash.slice(0, 12)
+          }) has no stored timeline: --covered-since/--covered-until keep none of its blocks`,
+        );
+      }
+      b.profile = coveredIn(b.profile, b.timeline, coveredSince, coveredUntil);
+    }
+  }
   const diffWith = str(extra.diff);
   if (diffWith !== undefined) {
+    if (windowsFile !== undefined) throw new UsageError("--windows does not go with --diff", HINT);
     const there = await listed(diffWith);
     if (there === undefined) return 1;
     const diffs = diffReads(here, there);
@@ -205,10 +256,24 @@ export async function runReport(ctx: {
     return here.errors.length + there.errors.length > 0 ? 1 : 0;
   }
   const report = buildReport(here);
+  // With --windows every binary gets its timeline figures; the HTML page draws the curve of
+  // every binary with a stored timeline even without. Text and JSON stay as they were without.
+  here.binaries.forEach((b, i) => {
+    if (windowsFile !== undefined || (format === "html" && b.timeline !== undefined)) {
+      report.binaries[i].timeline = binaryTimeline(b.profile, b.timeline, windows);
+    }
+  });
   switch (format) {
-    case "text":
-      await emit(renderText(report) + "\n");
+    case "text": {
+      const parts = [renderText(report)];
+      if (windowsFile !== undefined) {
+        for (const b of report.binaries) {
+          parts.push("", renderTimelineText(b.binary, b.hash, b.timeline!));
+        }
+      }
+      await emit(parts.join("\n") + "\n");
       break;
+    }
     case "json":
       await emit(safeJson(report, undefined, 2) + "\n");
       break;

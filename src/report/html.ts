@@ -1,18 +1,9 @@
 /** The HTML report: one self-contained page (no external assets, no script). */
 
 import { percentText } from "../coverage/summary.ts";
-import { safeText } from "../terminal_text.ts";
+import { esc } from "./html_escape.ts";
+import { renderTimelineHtml, TIMELINE_STYLE } from "./html_timeline.ts";
 import type { Report } from "./model.ts";
-
-/**
- * Escapes text for HTML content and attributes, controls written visibly first (the page may be
- * read with `cat`).
- *
- * @example esc("<a>") // "&#60;a&#62;"
- */
-export function esc(s: string): string {
-  return safeText(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function bar(covered: number, statements: number): string {
   const pct = statements === 0 ? 0 : (100 * covered) / statements;
@@ -43,7 +34,7 @@ export function renderHtml(r: Report): string {
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8">',
     `<title>Coverage report: ${esc(r.source)}</title>`,
-    `<style>${STYLE}</style></head><body>`,
+    `<style>${STYLE}${TIMELINE_STYLE}</style></head><body>`,
     `<h1>Coverage of ${esc(r.source)}</h1>`,
     `<p>${r.prefixes.taken} of ${r.prefixes.found} prefixes read; ${r.prefixes.unreadable} unreadable.</p>`,
   ];
@@ -55,6 +46,7 @@ export function renderHtml(r: Report): string {
         bar(b.covered, b.statements)
       }</summary>`,
     );
+    if (b.timeline) out.push(renderTimelineHtml(b.timeline, b.statements));
     for (const p of b.packages) {
       out.push(
         `<details class="package"><summary><span class="name">${esc(p.path)}</span> ${

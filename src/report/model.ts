@@ -4,6 +4,7 @@ import type { CounterMode } from "../coverage/meta.ts";
 import { type PackageFigures, percentText, UnitTable } from "../coverage/summary.ts";
 import { safeText } from "../terminal_text.ts";
 import type { MergedBinary, PrefixError, ReadResult } from "./read.ts";
+import type { BinaryTimeline } from "./timeline_report.ts";
 
 export interface BinaryReport {
   binary: string;
@@ -17,6 +18,8 @@ export interface BinaryReport {
   covered: number;
   percent: string;
   packages: (PackageFigures & { percent: string })[];
+  /** Coverage over time: with --windows (and in HTML when the prefixes hold timelines). */
+  timeline?: BinaryTimeline;
 }
 
 export interface Report {

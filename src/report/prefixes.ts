@@ -8,6 +8,8 @@ export interface StoredPrefix {
   metas: Map<string, { key: string; etag?: string }>;
   /** `hash.pid` → keys of its counter slots. */
   counters: Map<string, string[]>;
+  /** `hash.pid` → the key of its coverage timeline (`covtimeline.<hash>.<pid>`). */
+  timelines: Map<string, string>;
   binary: string;
   node?: string;
   namespace?: string;
@@ -32,7 +34,7 @@ export function segmentTime(s: string | undefined): Date | undefined {
 }
 
 /** What the layout says of a directory (matched from its end, so a deeper source works). */
-function describe(dir: string): Omit<StoredPrefix, "dir" | "metas" | "counters"> {
+function describe(dir: string): Omit<StoredPrefix, "dir" | "metas" | "counters" | "timelines"> {
   const s = dir === "" ? [] : dir.split("/");
   const n = s.length;
   if (n >= 4 && s[n - 3] === "_host_" && segmentTime(s[n - 2])) {
@@ -53,6 +55,7 @@ function describe(dir: string): Omit<StoredPrefix, "dir" | "metas" | "counters">
 
 const META = /^covmeta\.([0-9a-f]{32})$/;
 const COUNTERS = /^covcounters\.([0-9a-f]{32})\.(\d+)\.\d+$/;
+const TIMELINE = /^covtimeline\.([0-9a-f]{32})\.(\d+)$/;
 
 /**
  * Groups keys into prefixes (directories holding coverage files); other files are ignored.
@@ -72,10 +75,17 @@ export function groupPrefixes(
     const name = key.slice(cut + 1);
     const meta = META.exec(name);
     const ctr = meta ? null : COUNTERS.exec(name);
-    if (!meta && !ctr) continue;
+    const tl = meta || ctr ? null : TIMELINE.exec(name);
+    if (!meta && !ctr && !tl) continue;
     let p = into.get(dir);
-    if (!p) into.set(dir, p = { dir, metas: new Map(), counters: new Map(), ...describe(dir) });
-    if (meta) {
+    if (!p) {
+      into.set(
+        dir,
+        p = { dir, metas: new Map(), counters: new Map(), timelines: new Map(), ...describe(dir) },
+      );
+    }
+    if (tl) p.timelines.set(`${tl[1]}.${tl[2]}`, key);
+    else if (meta) {
       const etag = etags?.[i];
       p.metas.set(meta[1], etag === undefined ? { key } : { key, etag });
     } else {

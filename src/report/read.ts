@@ -6,6 +6,7 @@
 
 import { errorText } from "../errors.ts";
 import { parseCounters, type ParsedCounters } from "../coverage/counters.ts";
+import { flatUnits } from "../coverage/flat_units.ts";
 import { MetaParseError, parseMeta } from "../coverage/meta.ts";
 import {
   addCounters,
@@ -14,6 +15,12 @@ import {
   latestOf,
   type Profile,
 } from "../coverage/profile.ts";
+import {
+  decodeTimeline,
+  mergeTimelines,
+  type Timeline,
+  TimelineError,
+} from "../coverage/timeline.ts";
 import { groupPrefixes, matches, type PrefixFilter, type StoredPrefix } from "./prefixes.ts";
 import { MAX_INFO_BYTES, parseInfoFacts, Twins } from "./processes.ts";
 import type { StoreReader } from "./store.ts";
@@ -28,6 +35,9 @@ export interface MergedBinary {
   processes: number;
   nodes: Set<string>;
   pods: Set<string>;
+  /** When each unit was first seen covered, merged over the prefixes' timelines (none stored:
+   * undefined). */
+  timeline?: Timeline;
 }
 
 export interface PrefixError {
@@ -57,6 +67,8 @@ export interface ReadOptions {
 }
 
 const COUNTERS_HASH = { from: 8, to: 24 };
+/** The last time a Date holds (ms since the epoch). */
+const MAX_DATE_MS = 8.64e15;
 /** A single-part upload's ETag: the quoted MD5 of the bytes (compared as an opaque string). */
 const PLAIN_ETAG = /^"[0-9a-fA-F]{32}"$/;
 
@@ -173,6 +185,24 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       checkCounters(b.profile, counters);
       pending.push({ b, counters, id });
     }
+    // Timelines are validated against their binary's meta-data like the counters; a bad one is
+    // this prefix's error. One whose process has no counters here names no covered unit: skipped.
+    const timelines: { b: MergedBinary; timeline: Timeline }[] = [];
+    for (const [id, key] of p.timelines) {
+      const b = checked.get(id.slice(0, 32));
+      if (b === undefined || !p.counters.has(id)) continue;
+      const bytes = await store.read(key, signal, maxBytes);
+      let timeline;
+      try {
+        timeline = decodeTimeline(bytes, flatUnits(b.profile.meta));
+      } catch (e) {
+        throw e instanceof TimelineError ? new Error(`${key}: ${e.message}`) : e;
+      }
+      // A time a Date cannot hold (the codec takes up to 2^53 ms) would break every renderer.
+      const late = timeline.steps.find((s) => s.at > MAX_DATE_MS);
+      if (late) throw new Error(`${key}: step at ${late.at} ms is past the year 275760`);
+      timelines.push({ b, timeline });
+    }
     const facts = twins.any(p)
       ? parseInfoFacts(
         await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null),
@@ -184,6 +214,9 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
         addCounters(b.profile, counters);
         b.processes++;
       }
+    }
+    for (const { b, timeline } of timelines) {
+      b.timeline = b.timeline === undefined ? timeline : mergeTimelines(b.timeline, timeline);
     }
     for (const b of new Set(pending.map((x) => x.b))) {
       b.prefixes++;

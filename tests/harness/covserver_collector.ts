@@ -10,6 +10,7 @@ import { checkCoverage } from "../../src/collect/coverage.ts";
 import type { PullGate } from "../../src/collect/gate.ts";
 import { pullCoverage } from "../../src/collect/pull.ts";
 import { parseSchedule } from "../../src/units.ts";
+import type { TimelineCopy } from "../../src/collect/timeline_copies.ts";
 import { parseIdentity } from "../../src/probe/server_identity.ts";
 import { infoJson, infoKey } from "../../src/layout.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -50,6 +51,10 @@ export interface CollectorOfOptions {
   gate?: PullGate;
   /** Tuning of the collector (refresh, pull floor). */
   tuning?: CollectorOptions;
+  /** The wall clock the collector reads (default the real one). */
+  now?: () => number;
+  /** Where the collector keeps its copy of the process's timeline. */
+  timelineCopy?: TimelineCopy;
 }
 
 /**
@@ -64,7 +69,7 @@ export function collectorOf(
   const metrics = o.metrics ?? new Metrics();
   const collector = new Collector(target, {
     sink,
-    system: createSystem("/"),
+    system: o.now ? { ...createSystem("/"), now: o.now } : createSystem("/"),
     log: silentLogger,
     metrics,
     config: {
@@ -74,6 +79,7 @@ export function collectorOf(
     },
     hostname: o.hostname ?? "test-node",
     gate: o.gate,
+    timelineCopy: o.timelineCopy,
   }, o.tuning);
   return { collector, metrics };
 }
