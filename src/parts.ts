@@ -7,6 +7,9 @@ import { Discoverer } from "./discover/discoverer.ts";
 import { type CollectorHandle, Engine } from "./engine.ts";
 import { nodeHostname } from "./hostname.ts";
 import { createKubePart } from "./kube/part.ts";
+import { PodWorkloads } from "./kube/pod_workloads.ts";
+import { Crictl } from "./cri/crictl.ts";
+import { ImageSources } from "./cri/image_source.ts";
 import { PrefixMemory } from "./collect/prefix_memory.ts";
 import { attribute, probe } from "./probe.ts";
 import { createSink } from "./sink/select.ts";
@@ -36,9 +39,21 @@ export function buildEngine(
   nodeName: () => string | undefined = () => undefined,
   watchingPods: () => boolean = () => false,
   memory: PrefixMemory | null = null,
+  workloads: PodWorkloads = new PodWorkloads(),
 ): Engine {
   const { system, config, log, metrics } = deps;
   const discoverer = new Discoverer(deps);
+  const crictl = new Crictl(system, {
+    command: config.crictl,
+    runtimeEndpoint: config.runtimeEndpoint,
+    timeoutMs: config.crictlTimeout,
+    metrics,
+  });
+  const images = new ImageSources(crictl, {
+    onError: (image, error) => log.debug("image labels unreadable", { image, error }),
+  });
+  const imageSource = (image: string, signal: AbortSignal) => images.of(image, signal);
+  const podWorkload = (uid: string) => workloads.get(uid);
   const gate = new PullGate(config.maxPulls, config.pullMemory);
   return new Engine(deps, {
     scan: (signal) => discoverer.scan(signal),
@@ -46,7 +61,12 @@ export function buildEngine(
     attribute: (candidate, identity) => attribute(system, candidate, identity),
     changed: (signal) => discoverer.changed(signal),
     watchingPods,
-    sizes: () => ({ ...discoverer.sizes(), "prefixes.remembered": memory?.size ?? 0 }),
+    sizes: () => ({
+      ...discoverer.sizes(),
+      "prefixes.remembered": memory?.size ?? 0,
+      "images.sources": images.size,
+      "kube.workloads": workloads.size,
+    }),
     recall: (target) => memory?.recall(target),
     collector: (target: Target): CollectorHandle => {
       const remember = memory
@@ -65,6 +85,8 @@ export function buildEngine(
           gate,
           remember,
           bootId: memory?.bootId,
+          podWorkload,
+          imageSource,
         },
         { refreshMs: config.storeRefresh },
       );
@@ -100,13 +122,23 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
   const watchingPods = () =>
     (kubeRef.part?.status?.() as { mode?: string } | undefined)?.mode === "full";
   const memory = await openPrefixMemory(deps, hostname);
-  const engine = buildEngine(deps, sink, hostname, () => nodeName, watchingPods, memory);
+  const workloads = new PodWorkloads();
+  const engine = buildEngine(
+    deps,
+    sink,
+    hostname,
+    () => nodeName,
+    watchingPods,
+    memory,
+    workloads,
+  );
   const kube = createKubePart(deps, {
     triggerScan: (reason) => engine.triggerScan(reason),
     finalPull: async (podUid, reason) => {
       await engine.finalPull(podUid, reason);
     },
     setNodeName: (name) => nodeName = name,
+    podWorkload: (uid, w) => workloads.set(uid, w),
   }, { hostname: () => hostname });
   kubeRef.part = kube;
   log.info("mode", {

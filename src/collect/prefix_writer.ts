@@ -128,10 +128,17 @@ export class PrefixWriter {
       this.log.info("collecting", { prefix: this.#prefix, hash, reason });
     }
     if (!this.#infoStored) {
+      const c = this.target.owner.kind === "container" ? this.target.owner.container : undefined;
+      const h = this.target.identity.extra;
+      const imageSource = c && (h.source_url === undefined || h.source_commit === undefined)
+        ? await this.deps.imageSource?.(c.imageRef, signal)
+        : undefined;
       const info = infoJson({ ...this.target, discoveredAt: this.#prefixTime }, {
         hostname: this.deps.hostname,
         nodeName: this.deps.nodeName?.(),
         bootId: this.deps.bootId,
+        workload: c ? this.deps.podWorkload?.(c.podUid) : undefined,
+        imageSource,
       });
       await this.#put(infoKey(this.#prefix), new TextEncoder().encode(info), signal);
       this.#infoStored = true;
