@@ -16,7 +16,8 @@ const MAX_NAME = 253;
 const MAX_REFS = 32;
 
 const Kind = z.string().min(1).max(MAX_KIND).regex(/^[A-Za-z][A-Za-z0-9]*$/);
-const Name = z.string().min(1).max(MAX_NAME).regex(/^[^\x00-\x1f\x7f/]+$/);
+/** A DNS subdomain, as the API server requires of the objects that own pods. */
+const Name = z.string().min(1).max(MAX_NAME).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
 
 /** One ownerReference; a malformed one is left out, never the pod. */
 const OwnerRef = z.object({

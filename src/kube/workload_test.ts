@@ -46,7 +46,7 @@ Deno.test("a ReplicaSet whose name does not end in the hash label stays a Replic
   assert.equal(
     workloadOf({
       name: "p",
-      ownerReferences: [ref("ReplicaSet", "-abc")],
+      ownerReferences: [ref("ReplicaSet", "abc")],
       labels: { "pod-template-hash": "abc" },
     }).kind,
     "ReplicaSet",
@@ -82,6 +82,7 @@ Deno.test("hostile ownerReferences are dropped one by one, never the pod", () =>
       { kind: "Stateful Set", name: "db", controller: true },
       { kind: "StatefulSet", name: "a/b", controller: true },
       { kind: "StatefulSet", name: "a\nb", controller: true },
+      { kind: "StatefulSet", name: "A_b", controller: true },
       { kind: "StatefulSet", name: "x".repeat(254), controller: true },
       { kind: "K".repeat(64), name: "db", controller: true },
     ]
