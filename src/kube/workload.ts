@@ -15,9 +15,10 @@ const MAX_NAME = 253;
 /** ownerReferences looked at: a pod has one or two; a hostile list costs no more than this. */
 const MAX_REFS = 32;
 
-const Kind = z.string().min(1).max(MAX_KIND).regex(/^[A-Za-z][A-Za-z0-9]*$/);
+/** A kind as ownerReferences (and info.json's workloadKind) carry it. */
+export const Kind = z.string().min(1).max(MAX_KIND).regex(/^[A-Za-z][A-Za-z0-9]*$/);
 /** A DNS subdomain, as the API server requires of the objects that own pods. */
-const Name = z.string().min(1).max(MAX_NAME).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+export const Name = z.string().min(1).max(MAX_NAME).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
 
 /** One ownerReference; a malformed one is left out, never the pod. */
 const OwnerRef = z.object({

@@ -10,6 +10,7 @@ import { createSystem } from "../system.ts";
 import { safeJson, safeText } from "../terminal_text.ts";
 import { UsageError } from "../cli.ts";
 import { diffReads, renderDiffText } from "./diff.ts";
+import { groupByFlag, groupedOutput } from "./group_by.ts";
 import { renderHtml } from "./html.ts";
 import { buildReport, renderText } from "./model.ts";
 import type { PrefixFilter } from "./prefixes.ts";
@@ -34,6 +35,10 @@ export const REPORT_FLAGS = {
     help: "compare with another source: what each covers the other does not",
   },
   concurrency: { type: "string", help: "prefixes read at once (default 16)" },
+  "group-by": {
+    type: "string",
+    help: "binary (default) | owner (the pod's workload) | namespace | node; text and json",
+  },
 } as const;
 
 const HINT = "see coverage-collector report --help";
@@ -122,6 +127,7 @@ export async function runReport(ctx: {
     since: time("since", extra.since),
     until: time("until", extra.until),
   };
+  const grouping = groupByFlag(extra["group-by"], format, extra.diff !== undefined);
   const source = ctx.positionals[0];
   const read = async (src: string): Promise<ReadResult> => {
     const store = await openStore(src, ctx.config);
@@ -129,6 +135,7 @@ export async function runReport(ctx: {
     return readStore(store, {
       filter,
       concurrency,
+      grouping,
       maxBytes: ctx.config.maxBody,
       progress: (done, total, phase) => {
         const secs = ((Date.now() - started) / 1000).toFixed(0);
@@ -170,6 +177,11 @@ export async function runReport(ctx: {
     return here.errors.length + there.errors.length > 0 ? 1 : 0;
   }
   const report = buildReport(here);
+  if (grouping) {
+    await emit(groupedOutput(report, grouping.by, format));
+    for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+    return here.errors.length > 0 ? 1 : 0;
+  }
   switch (format) {
     case "text":
       await emit(renderText(report) + "\n");

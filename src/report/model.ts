@@ -6,6 +6,8 @@ import { safeText } from "../terminal_text.ts";
 import type { MergedBinary, PrefixError, ReadResult } from "./read.ts";
 
 export interface BinaryReport {
+  /** The group (`--group-by`, src/report/group_by.ts); absent without one. */
+  group?: string;
   binary: string;
   hash: string;
   mode: CounterMode;
@@ -47,6 +49,7 @@ export function buildReport(r: ReadResult): Report {
       const statements = packages.reduce((s, p) => s + p.statements, 0);
       const covered = packages.reduce((s, p) => s + p.covered, 0);
       return {
+        ...(b.group === undefined ? {} : { group: b.group }),
         binary: [...b.names].sort().join(","),
         hash: b.hash,
         mode: b.profile.meta.mode,

@@ -16,11 +16,14 @@ import {
 } from "../coverage/profile.ts";
 import { groupPrefixes, matches, type PrefixFilter, type StoredPrefix } from "./prefixes.ts";
 import { MAX_INFO_BYTES, parseInfoFacts, Twins } from "./processes.ts";
+import type { Grouping } from "./group_by.ts";
 import type { StoreReader } from "./store.ts";
 
 /** A merged binary: its profile and where its data came from. */
 export interface MergedBinary {
   hash: string;
+  /** The group it was merged in (`--group-by`: src/report/group_by.ts); unset without one. */
+  group?: string;
   /** Binary names the prefixes of this hash carry. */
   names: Set<string>;
   profile: Profile;
@@ -54,6 +57,8 @@ export interface ReadOptions {
   progressEveryMs?: number;
   /** Largest object read (default 64 MiB, the collector's --max-body). */
   maxBytes?: number;
+  /** Merge per group and binary instead of per binary (`--group-by`). */
+  grouping?: Grouping;
 }
 
 const COUNTERS_HASH = { from: 8, to: 24 };
@@ -103,9 +108,10 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
 
   // Every prefix's covmeta is read and must hash to its name: a forged copy (one claiming a real
   // build's hash) is that prefix's error, and never stands in for, or poisons, the real one.
-  const readMeta = async (hash: string, key: string): Promise<MergedBinary> => {
+  const readMeta = async (hash: string, key: string, group?: string): Promise<MergedBinary> => {
     const bytes = await store.read(key, signal, maxBytes);
-    const have = byHash.get(hash);
+    const slot = group === undefined ? hash : `${group}\0${hash}`;
+    const have = byHash.get(slot);
     if (have && sameBytes(have.profile.metaBytes, bytes)) return have;
     let meta;
     try {
@@ -117,6 +123,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     if (have) return have;
     const b: MergedBinary = {
       hash,
+      group,
       names: new Set(),
       profile: emptyProfile(meta, bytes),
       prefixes: 0,
@@ -124,7 +131,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       nodes: new Set(),
       pods: new Set(),
     };
-    byHash.set(hash, b);
+    byHash.set(slot, b);
     return b;
   };
   // Except over S3: a copy whose listed ETag (the MD5 of a single-part PUT's bytes) equals that of
@@ -133,12 +140,17 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
   // that fails, each reads its own. A copy with another ETag (a forgery), a multipart or missing
   // ETag, or a dir store: read as above.
   const byEtag = new Map<string, Promise<MergedBinary | null>>();
-  const binaryFor = async (hash: string, key: string, etag?: string): Promise<MergedBinary> => {
-    if (etag === undefined || !PLAIN_ETAG.test(etag)) return await readMeta(hash, key);
-    const id = `${hash} ${etag}`;
+  const binaryFor = async (
+    hash: string,
+    key: string,
+    etag?: string,
+    group?: string,
+  ): Promise<MergedBinary> => {
+    if (etag === undefined || !PLAIN_ETAG.test(etag)) return await readMeta(hash, key, group);
+    const id = `${group ?? ""}\0${hash} ${etag}`;
     const first = byEtag.get(id);
-    if (first) return (await first) ?? await readMeta(hash, key);
-    const read = readMeta(hash, key);
+    if (first) return (await first) ?? await readMeta(hash, key, group);
+    const read = readMeta(hash, key, group);
     byEtag.set(
       id,
       read.catch(() => {
@@ -149,8 +161,13 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     return await read;
   };
 
+  const grouping = opts.grouping;
   const readPrefix = async (p: StoredPrefix) => {
     if (p.counters.size === 0) throw new Error("no counter files");
+    const info = twins.any(p) || grouping?.needsInfo
+      ? await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null)
+      : null;
+    const group = grouping?.groupOf(p, info);
     // Read and check everything first, then merge: a bad file leaves nothing half-merged.
     const pending: { b: MergedBinary; counters: ParsedCounters; id: string }[] = [];
     const checked = new Map<string, MergedBinary>();
@@ -159,7 +176,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       const meta = p.metas.get(hash);
       if (meta === undefined) throw new Error(`counters of ${hash} without covmeta.${hash}`);
       // One read of the prefix's covmeta however many processes it holds.
-      const b = checked.get(hash) ?? await binaryFor(hash, meta.key, meta.etag);
+      const b = checked.get(hash) ?? await binaryFor(hash, meta.key, meta.etag, group);
       checked.set(hash, b);
       const snapshots: ParsedCounters[] = [];
       for (const key of keys) {
@@ -173,11 +190,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       checkCounters(b.profile, counters);
       pending.push({ b, counters, id });
     }
-    const facts = twins.any(p)
-      ? parseInfoFacts(
-        await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null),
-      )
-      : {};
+    const facts = twins.any(p) ? parseInfoFacts(info) : {};
     for (const { b, counters, id } of pending) {
       if (twins.has(p, id)) twins.hold(p, id, facts, counters, b);
       else {
@@ -218,6 +231,8 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
   errors.sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
   const binaries = [...byHash.values()].filter((b) => b.prefixes > 0)
     .sort((a, b) => {
+      const ga = a.group ?? "", gb = b.group ?? "";
+      if (ga !== gb) return ga < gb ? -1 : 1;
       const na = [...a.names].sort().join(","), nb = [...b.names].sort().join(",");
       return na < nb ? -1 : na > nb ? 1 : a.hash < b.hash ? -1 : 1;
     });
