@@ -106,3 +106,52 @@ Deno.test({
     }
   },
 });
+
+Deno.test("info.json written before the pod list arrived is written again, once, when the watch names the workload", async () => {
+  const hash = fakeBuild("app").hash;
+  const server = startFakeCoverageServer({ binary: "app", pid: Deno.pid, hash, value: 1 });
+  try {
+    const workloads = new PodWorkloads();
+    const sink = new MemorySink();
+    const deps: CollectorDeps = {
+      sink,
+      system: createSystem(),
+      log: silentLogger,
+      metrics: new Metrics(),
+      config: { pullSchedule: parseSchedule("1h"), pullTimeout: 5000, maxBody: 1 << 20 },
+      hostname: "worker-1",
+      podWorkload: (uid) => workloads.get(uid),
+    };
+    const target = makeTarget({
+      port: server.port,
+      hostPid: Deno.pid,
+      identity: { binary: "app", pid: Deno.pid, extra: {} },
+    });
+    const c = new Collector(target, deps);
+    const signal = new AbortController().signal;
+    const key = `${c.prefix}/info.json`;
+    const info = () => JSON.parse(new TextDecoder().decode(sink.objects.get(key)));
+    const infoPuts = () => sink.puts.filter((k) => k === key).length;
+    await c.pullNow("first", signal);
+    assert.equal(infoPuts(), 1);
+    assert.equal(info().workloadKind, undefined, "the watch has not listed the pod yet");
+    await c.pullNow("again", signal);
+    assert.equal(infoPuts(), 1, "nothing new to say: not written again");
+    workloads.set(
+      "uid-1",
+      workloadOf({
+        name: "db-0",
+        ownerReferences: [{ kind: "StatefulSet", name: "db", controller: true }],
+      }),
+    );
+    server.state.value = 2;
+    await c.pullNow("listed", signal);
+    assert.equal(infoPuts(), 2);
+    assert.deepEqual([info().workloadKind, info().workloadName], ["StatefulSet", "db"]);
+    server.state.value = 3;
+    await c.pullNow("later", signal);
+    assert.equal(infoPuts(), 2, "once");
+  } finally {
+    await server.close();
+  }
+});

@@ -33,6 +33,8 @@ export class PrefixWriter {
   #prefixTime: Date;
   #metaHash: string | undefined;
   #infoStored = false;
+  /** info.json names the pod's workload (else it is written again once the pod watch knows it). */
+  #infoHasWorkload = false;
   #last: StoredSnapshot | undefined;
   #lastKey: string | undefined;
   #slot: 1 | 2 = 1;
@@ -127,8 +129,12 @@ export class PrefixWriter {
       await this.deps.remember?.(this.#prefixTime, hash);
       this.log.info("collecting", { prefix: this.#prefix, hash, reason });
     }
-    if (!this.#infoStored) {
-      const c = this.target.owner.kind === "container" ? this.target.owner.container : undefined;
+    const c = this.target.owner.kind === "container" ? this.target.owner.container : undefined;
+    const workload = c ? this.deps.podWorkload?.(c.podUid) : undefined;
+    // A collector started before the pod list arrived (a restart on a busy node) wrote info.json
+    // without the workload: it is written again, once, when the pod watch names it.
+    const late = this.#infoStored && !this.#infoHasWorkload && workload !== undefined;
+    if (!this.#infoStored || late) {
       const h = this.target.identity.extra;
       const imageSource = c && (h.source_url === undefined || h.source_commit === undefined)
         ? await this.deps.imageSource?.(c.imageRef, signal)
@@ -137,11 +143,18 @@ export class PrefixWriter {
         hostname: this.deps.hostname,
         nodeName: this.deps.nodeName?.(),
         bootId: this.deps.bootId,
-        workload: c ? this.deps.podWorkload?.(c.podUid) : undefined,
+        workload,
         imageSource,
       });
       await this.#put(infoKey(this.#prefix), new TextEncoder().encode(info), signal);
       this.#infoStored = true;
+      this.#infoHasWorkload = workload !== undefined;
+      if (late) {
+        this.log.debug("info.json written again with the pod's workload", {
+          workloadKind: workload.kind,
+          workloadName: workload.name,
+        });
+      }
     }
   }
 
