@@ -108,10 +108,9 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
 
   // Every prefix's covmeta is read and must hash to its name: a forged copy (one claiming a real
   // build's hash) is that prefix's error, and never stands in for, or poisons, the real one.
-  const readMeta = async (hash: string, key: string, group?: string): Promise<MergedBinary> => {
+  const readMeta = async (hash: string, key: string): Promise<MergedBinary> => {
     const bytes = await store.read(key, signal, maxBytes);
-    const slot = group === undefined ? hash : `${group}\0${hash}`;
-    const have = byHash.get(slot);
+    const have = byHash.get(hash);
     if (have && sameBytes(have.profile.metaBytes, bytes)) return have;
     let meta;
     try {
@@ -123,7 +122,6 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     if (have) return have;
     const b: MergedBinary = {
       hash,
-      group,
       names: new Set(),
       profile: emptyProfile(meta, bytes),
       prefixes: 0,
@@ -131,7 +129,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       nodes: new Set(),
       pods: new Set(),
     };
-    byHash.set(slot, b);
+    byHash.set(hash, b);
     return b;
   };
   // Except over S3: a copy whose listed ETag (the MD5 of a single-part PUT's bytes) equals that of
@@ -140,17 +138,12 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
   // that fails, each reads its own. A copy with another ETag (a forgery), a multipart or missing
   // ETag, or a dir store: read as above.
   const byEtag = new Map<string, Promise<MergedBinary | null>>();
-  const binaryFor = async (
-    hash: string,
-    key: string,
-    etag?: string,
-    group?: string,
-  ): Promise<MergedBinary> => {
-    if (etag === undefined || !PLAIN_ETAG.test(etag)) return await readMeta(hash, key, group);
-    const id = `${group ?? ""}\0${hash} ${etag}`;
+  const binaryFor = async (hash: string, key: string, etag?: string): Promise<MergedBinary> => {
+    if (etag === undefined || !PLAIN_ETAG.test(etag)) return await readMeta(hash, key);
+    const id = `${hash} ${etag}`;
     const first = byEtag.get(id);
-    if (first) return (await first) ?? await readMeta(hash, key, group);
-    const read = readMeta(hash, key, group);
+    if (first) return (await first) ?? await readMeta(hash, key);
+    const read = readMeta(hash, key);
     byEtag.set(
       id,
       read.catch(() => {
@@ -161,13 +154,22 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     return await read;
   };
 
-  const grouping = opts.grouping;
+  // With --group-by: one merged binary per group and hash, sharing the hash's checked meta-data.
+  const byGroup = new Map<string, MergedBinary>();
+  const inGroup = (b: MergedBinary, group: string | undefined): MergedBinary => {
+    if (group === undefined) return b;
+    const slot = `${group}\0${b.hash}`;
+    let g = byGroup.get(slot);
+    if (!g) {
+      const profile = emptyProfile(b.profile.meta, b.profile.metaBytes);
+      g = { ...b, group, names: new Set(), profile, nodes: new Set(), pods: new Set() };
+      byGroup.set(slot, g);
+    }
+    return g;
+  };
+
   const readPrefix = async (p: StoredPrefix) => {
     if (p.counters.size === 0) throw new Error("no counter files");
-    const info = twins.any(p) || grouping?.needsInfo
-      ? await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null)
-      : null;
-    const group = grouping?.groupOf(p, info);
     // Read and check everything first, then merge: a bad file leaves nothing half-merged.
     const pending: { b: MergedBinary; counters: ParsedCounters; id: string }[] = [];
     const checked = new Map<string, MergedBinary>();
@@ -176,7 +178,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       const meta = p.metas.get(hash);
       if (meta === undefined) throw new Error(`counters of ${hash} without covmeta.${hash}`);
       // One read of the prefix's covmeta however many processes it holds.
-      const b = checked.get(hash) ?? await binaryFor(hash, meta.key, meta.etag, group);
+      const b = checked.get(hash) ?? await binaryFor(hash, meta.key, meta.etag);
       checked.set(hash, b);
       const snapshots: ParsedCounters[] = [];
       for (const key of keys) {
@@ -190,7 +192,12 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       checkCounters(b.profile, counters);
       pending.push({ b, counters, id });
     }
+    const info = twins.any(p) || opts.grouping?.needsInfo
+      ? await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null)
+      : null;
     const facts = twins.any(p) ? parseInfoFacts(info) : {};
+    const group = opts.grouping?.groupOf(p, info);
+    for (const pend of pending) pend.b = inGroup(pend.b, group);
     for (const { b, counters, id } of pending) {
       if (twins.has(p, id)) twins.hold(p, id, facts, counters, b);
       else {
@@ -229,7 +236,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     binary.processes++;
   }
   errors.sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
-  const binaries = [...byHash.values()].filter((b) => b.prefixes > 0)
+  const binaries = [...byHash.values(), ...byGroup.values()].filter((b) => b.prefixes > 0)
     .sort((a, b) => {
       const ga = a.group ?? "", gb = b.group ?? "";
       if (ga !== gb) return ga < gb ? -1 : 1;
