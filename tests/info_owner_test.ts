@@ -155,3 +155,54 @@ Deno.test("info.json written before the pod list arrived is written again, once,
     await server.close();
   }
 });
+
+Deno.test("a store does not wait on a slow crictl for image labels; info.json is written again when they come", async () => {
+  const hash = fakeBuild("app").hash;
+  const server = startFakeCoverageServer({ binary: "app", pid: Deno.pid, hash, value: 1 });
+  try {
+    let answer: (s: { url?: string; commit?: string }) => void = () => {};
+    const slow = new Promise<{ url?: string; commit?: string }>((r) => answer = r);
+    let asks = 0;
+    const workloads = new PodWorkloads();
+    const sink = new MemorySink();
+    const deps: CollectorDeps = {
+      sink,
+      system: createSystem(),
+      log: silentLogger,
+      metrics: new Metrics(),
+      config: { pullSchedule: parseSchedule("1h"), pullTimeout: 5000, maxBody: 1 << 20 },
+      hostname: "worker-1",
+      imageSource: () => (asks++, slow),
+      podWorkload: (uid) => workloads.get(uid),
+    };
+    const target = makeTarget({
+      port: server.port,
+      hostPid: Deno.pid,
+      identity: { binary: "app", pid: Deno.pid, extra: {} },
+    });
+    const c = new Collector(target, deps);
+    const signal = new AbortController().signal;
+    const key = `${c.prefix}/info.json`;
+    const info = () => JSON.parse(new TextDecoder().decode(sink.objects.get(key)));
+    const infoPuts = () => sink.puts.filter((k) => k === key).length;
+    assert.equal((await c.pullNow("crictl hangs", signal)).result, "stored");
+    assert.equal(infoPuts(), 1);
+    assert.equal(info().source_url, undefined);
+    answer({ url: URL, commit: COMMIT });
+    server.state.value = 2;
+    await c.pullNow("crictl answered", signal);
+    assert.equal(infoPuts(), 2);
+    assert.deepEqual([info().source_url, info().source_commit], [URL, COMMIT]);
+    workloads.set("uid-1", { kind: "Pod", name: "app-7d9f" });
+    server.state.value = 3;
+    await c.pullNow("pod listed", signal);
+    assert.equal(infoPuts(), 3);
+    assert.deepEqual([info().source_url, info().workloadKind], [URL, "Pod"], "both facts kept");
+    server.state.value = 4;
+    await c.pullNow("later", signal);
+    assert.equal(infoPuts(), 3, "once each");
+    assert.equal(asks, 2, "asked until crictl answered, then not again");
+  } finally {
+    await server.close();
+  }
+});
