@@ -16,6 +16,9 @@ export const MAX_SOURCE_URL = 2048;
 export const MAX_SOURCE_COMMIT = 128;
 
 /** What an image's labels say about its source; each part only when present and sane. */
+/** An image reference or ID fit to pass to crictl: no flag (`-...`), no space or control. */
+const IMAGE_ARG = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,1023}$/;
+
 export interface ImageSource {
   url?: string;
   commit?: string;
@@ -61,8 +64,10 @@ export class ImageSources {
     return this.#byImage.size;
   }
 
-  /** The image's source ({} when it has none, or crictl could not say; never throws). */
+  /** The image's source ({} when it has none, or crictl could not say; never throws). An image
+   * that is not a plain reference (a leading `-` would be a crictl flag) is not asked about. */
   of(image: string, signal?: AbortSignal): Promise<ImageSource> {
+    if (!IMAGE_ARG.test(image)) return Promise.resolve({});
     const hit = this.#byImage.get(image);
     if (hit) return hit;
     const ask = this.crictl.inspecti(image, signal).then(imageSourceOf, (e) => {

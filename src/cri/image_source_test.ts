@@ -85,3 +85,19 @@ Deno.test("ImageSources asks once per image, keeps failures, and forgets an abor
   assert.deepEqual(await s.of("img-3"), { commit: COMMIT }, "asked again after the abort");
   assert.equal(s.size, 2, "bounded");
 });
+
+Deno.test("an image that is not a plain reference is never passed to crictl", async () => {
+  const asked: string[] = [];
+  const s = new ImageSources({
+    inspecti(image: string) {
+      asked.push(image);
+      return Promise.resolve(InspectiOutput.parse(containerd({ [SOURCE_COMMIT_LABEL]: COMMIT })));
+    },
+  });
+  for (const bad of ["--runtime-endpoint=unix:///x", "-o", "", "a b", "a\nb", "x".repeat(1025)]) {
+    assert.deepEqual(await s.of(bad), {}, JSON.stringify(bad).slice(0, 40));
+  }
+  assert.deepEqual(asked, []);
+  assert.deepEqual(await s.of("sha256:0123abcd"), { commit: COMMIT });
+  assert.deepEqual(await s.of("quay.io/ocp/app@sha256:ab"), { commit: COMMIT });
+});
