@@ -144,19 +144,40 @@ export interface InfoExtra {
   nodeName?: string;
   /** /proc/sys/kernel/random/boot_id: with hostPid and hostStartTime it names one process. */
   bootId?: string;
+  /** Who runs the pod, per the pod watch (src/kube/workload.ts). */
+  workload?: { controller?: { kind: string; name: string }; kind: string; name: string };
+  /** The image's source labels (src/cri/image_source.ts): used where the headers say nothing. */
+  imageSource?: { url?: string; commit?: string };
 }
 
 /**
  * The info.json of a target: `binary`, `host`, `port`, `pid` (the server's own PID), every extra
  * identity header, and the owner's facts for a reader; `hostPid`, `hostStartTime` and `bootId`
  * name the process (`report` merges two prefixes of one process: src/report/processes.ts).
+ * The pod's controller and workload (`controllerKind`, `controllerName`, `workloadKind`,
+ * `workloadName`) are there when the pod watch knew the pod; `source_url` and `source_commit`
+ * come from the image's labels when no header gave them (`sourceFrom` says which did).
  *
  * @example infoJson(target, { hostname: "worker-1" }) // '{\n  "source_commit": "abc",\n  "binary": ...'
  */
 export function infoJson(target: Target, extra: InfoExtra): string {
   const c = target.owner.kind === "container" ? target.owner.container : undefined;
+  const headers = target.identity.extra;
+  const fromImage: Record<string, string> = {};
+  if (headers.source_url === undefined && extra.imageSource?.url !== undefined) {
+    fromImage.source_url = extra.imageSource.url;
+  }
+  if (headers.source_commit === undefined && extra.imageSource?.commit !== undefined) {
+    fromImage.source_commit = extra.imageSource.commit;
+  }
+  const from = [
+    ...(headers.source_url !== undefined || headers.source_commit !== undefined ? ["headers"] : []),
+    ...(Object.keys(fromImage).length > 0 ? ["image-labels"] : []),
+  ];
+  const w = c ? extra.workload : undefined;
   const doc: Record<string, unknown> = {
-    ...target.identity.extra,
+    ...fromImage,
+    ...headers,
     binary: target.identity.binary,
     host: target.host,
     port: target.port,
@@ -171,6 +192,11 @@ export function infoJson(target: Target, extra: InfoExtra): string {
     container: c?.name,
     containerId: c?.id,
     imageRef: c?.imageRef,
+    controllerKind: w?.controller?.kind,
+    controllerName: w?.controller?.name,
+    workloadKind: w?.kind,
+    workloadName: w?.name,
+    sourceFrom: from.length > 0 ? from.join("+") : undefined,
     nodeName: extra.nodeName,
     hostname: extra.hostname,
     discoveredAt: target.discoveredAt.toISOString(),

@@ -116,3 +116,51 @@ Deno.test("an extra header cannot replace the binary, host, port or pid keys", (
   const doc = JSON.parse(infoJson(t, { hostname: "h" }));
   assertEquals([doc.binary, doc.port], ["app", 53700]);
 });
+
+Deno.test("info.json names the pod's controller and workload when the pod watch knew them", () => {
+  const t = makeTarget({ identity: { binary: "app", pid: 1, extra: {} } });
+  const doc = JSON.parse(infoJson(t, {
+    hostname: "h",
+    workload: {
+      controller: { kind: "ReplicaSet", name: "web-7d4b9" },
+      kind: "Deployment",
+      name: "web",
+    },
+  }));
+  assertEquals(
+    [doc.controllerKind, doc.controllerName, doc.workloadKind, doc.workloadName],
+    ["ReplicaSet", "web-7d4b9", "Deployment", "web"],
+  );
+  assertEquals(doc.owner, "container", "the existing owner key keeps its meaning");
+  const bare = JSON.parse(infoJson(t, { hostname: "h" }));
+  for (const k of ["controllerKind", "controllerName", "workloadKind", "workloadName"]) {
+    assertEquals(k in bare, false, `${k} absent when the watch did not know the pod`);
+  }
+});
+
+Deno.test("info.json takes source_url/source_commit from image labels only where headers lack them", () => {
+  const imageSource = { url: "https://git.example/img", commit: "1111" };
+  const none = makeTarget({ identity: { binary: "app", pid: 1, extra: {} } });
+  const a = JSON.parse(infoJson(none, { hostname: "h", imageSource }));
+  assertEquals([a.source_url, a.source_commit, a.sourceFrom], [
+    "https://git.example/img",
+    "1111",
+    "image-labels",
+  ]);
+  const some = makeTarget({
+    identity: { binary: "app", pid: 1, extra: { source_commit: "2222" } },
+  });
+  const b = JSON.parse(infoJson(some, { hostname: "h", imageSource }));
+  assertEquals([b.source_url, b.source_commit, b.sourceFrom], [
+    "https://git.example/img",
+    "2222",
+    "headers+image-labels",
+  ]);
+  const all = makeTarget({
+    identity: { binary: "app", pid: 1, extra: { source_url: "u", source_commit: "c" } },
+  });
+  const c = JSON.parse(infoJson(all, { hostname: "h", imageSource }));
+  assertEquals([c.source_url, c.source_commit, c.sourceFrom], ["u", "c", "headers"]);
+  const d = JSON.parse(infoJson(none, { hostname: "h" }));
+  assertEquals("sourceFrom" in d || "source_url" in d, false);
+});

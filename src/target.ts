@@ -103,3 +103,12 @@ export function targetFields(
 export function hostPort(host: string, port: number): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/** Who runs a pod (derived by kube/workload.ts from the pod watch; written into info.json). */
+export interface Workload {
+  /** The pod's controller per its ownerReferences (absent for a bare pod). */
+  controller?: { kind: string; name: string };
+  /** The workload: a ReplicaSet's Deployment, else the controller, else `Pod` and its name. */
+  kind: string;
+  name: string;
+}

@@ -13,6 +13,9 @@ import { Engine } from "../engine/engine.ts";
 import type { CollectorHandle } from "../engine/stages.ts";
 import { nodeHostname } from "../hostname.ts";
 import { createKubePart, type KubePart } from "../kube/part.ts";
+import { PodWorkloads } from "../kube/pod_workloads.ts";
+import { Crictl } from "../cri/crictl.ts";
+import { ImageSources } from "../cri/image_source.ts";
 import { PrefixMemory } from "../collect/prefix_memory.ts";
 import { TimelineCopies } from "../collect/timeline_copies.ts";
 import { attribute, probe } from "../probe/probe.ts";
@@ -72,9 +75,21 @@ export function buildEngine(
   watchingPods: () => boolean = () => false,
   memory: PrefixMemory | null = null,
   timelines: TimelineCopies | null = null,
+  workloads: PodWorkloads = new PodWorkloads(),
 ): Engine {
   const { system, config, log, metrics } = deps;
   const discoverer = new Discoverer(deps);
+  const crictl = new Crictl(system, {
+    command: config.crictl,
+    runtimeEndpoint: config.runtimeEndpoint,
+    timeoutMs: config.crictlTimeout,
+    metrics,
+  });
+  const images = new ImageSources(crictl, {
+    onError: (image, error) => log.debug("image labels unreadable", { image, error }),
+  });
+  const imageSource = (image: string, signal: AbortSignal) => images.of(image, signal);
+  const podWorkload = (uid: string) => workloads.get(uid);
   const gate = new PullGate(config.maxPulls, config.pullMemory);
   return new Engine(deps, {
     scan: (signal) => discoverer.scan(signal),
@@ -82,7 +97,12 @@ export function buildEngine(
     attribute: (candidate, identity) => attribute(system, candidate, identity),
     changed: (signal) => discoverer.changed(signal),
     watchingPods,
-    sizes: () => ({ ...discoverer.sizes(), "prefixes.remembered": memory?.size ?? 0 }),
+    sizes: () => ({
+      ...discoverer.sizes(),
+      "prefixes.remembered": memory?.size ?? 0,
+      "images.sources": images.size,
+      "kube.workloads": workloads.size,
+    }),
     recall: (target) => memory?.recall(target),
     collector: (target: Target): CollectorHandle => {
       const remember = memory
@@ -102,6 +122,8 @@ export function buildEngine(
           remember,
           timelineCopy: timelines?.of(target),
           bootId: memory?.bootId,
+          podWorkload,
+          imageSource,
         },
         { refreshMs: config.storeRefresh },
       );
@@ -140,6 +162,7 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
   const watchingPods = () => kubeRef.part?.mode() === "full";
   const memory = await openPrefixMemory(deps, hostname);
   const timelines = memory && await openTimelineCopies(deps, hostname, memory);
+  const workloads = new PodWorkloads();
   const engine = buildEngine(
     deps,
     sink,
@@ -148,6 +171,7 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
     watchingPods,
     memory,
     timelines,
+    workloads,
   );
   const kube = createKubePart(deps, {
     triggerScan: (reason) => engine.triggerScan(reason),
@@ -155,6 +179,7 @@ export async function buildParts(deps: Deps): Promise<Part[]> {
       await engine.finalPull(podUid, reason);
     },
     setNodeName: (name) => nodeName = name,
+    podWorkload: (uid, w) => workloads.set(uid, w),
   }, { hostname: () => hostname });
   kubeRef.part = kube;
   log.info("mode", {

@@ -9,6 +9,8 @@ import type { LiveCoverage, StatementTables } from "../coverage/live.ts";
 import type { PullGate } from "./gate.ts";
 import type { PullFloor } from "./pull.ts";
 import type { TimelineCopy } from "./timeline_copies.ts";
+import type { Workload } from "../target.ts";
+import type { ImageSource } from "../cri/image_source.ts";
 
 /** Why a collector's run ended. */
 export type EndReason = "stopped" | "pid-gone" | "identity-changed";
@@ -59,6 +61,10 @@ export interface CollectorDeps {
   gate?: PullGate;
   /** Statement tables shared per checked meta-data file (default: the process's). */
   tables?: StatementTables;
+  /** Who runs the pod of this UID, per the pod watch (for info.json). */
+  podWorkload?: (podUid: string) => Workload | undefined;
+  /** The image's source labels (for info.json when the headers carry no source_url/commit). */
+  imageSource?: (image: string, signal: AbortSignal) => Promise<ImageSource>;
   /** The node's boot ID (for info.json: with the start time it names the process). */
   bootId?: string;
   /** Called once the meta-data is stored: the prefix's discovery time and meta hash (the

@@ -12,7 +12,24 @@ import type { Target } from "../target.ts";
 import type { CoveredUnits } from "../coverage/covered_units.ts";
 import { timelineName } from "../coverage/timeline.ts";
 import type { CollectorDeps } from "./collector_types.ts";
+import type { ImageSource } from "../cri/image_source.ts";
 import type { StoredSnapshot } from "./store_rule.ts";
+
+/** How long a store waits for the image's source labels (see putOnce). */
+export const IMAGE_SOURCE_WAIT_MS = 1000;
+
+/** `p`'s value if it settles within `ms`, else undefined (p keeps running; a rejection is undefined). */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([p.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const STORES = "coverage_collector_stores_total";
 const STORES_HELP = "Objects stored by result";
@@ -34,6 +51,10 @@ export class PrefixWriter {
   #prefixTime: Date;
   #metaHash: string | undefined;
   #infoStored = false;
+  /** What info.json was written with: a fact learnt later has it written again (once each). */
+  #infoHas = { workload: false, source: false };
+  /** The image's source labels once crictl answered ({} when it has none): not asked again. */
+  #imageSource: ImageSource | undefined;
   #last: StoredSnapshot | undefined;
   #lastKey: string | undefined;
   #slot: 1 | 2 = 1;
@@ -135,14 +156,40 @@ export class PrefixWriter {
       await this.deps.remember?.(this.#prefixTime, hash);
       this.log.info("collecting", { prefix: this.#prefix, hash, reason });
     }
-    if (!this.#infoStored) {
+    const c = this.target.owner.kind === "container" ? this.target.owner.container : undefined;
+    const workload = c ? this.deps.podWorkload?.(c.podUid) : undefined;
+    const h = this.target.identity.extra;
+    const ask = c && this.#imageSource === undefined &&
+        (h.source_url === undefined || h.source_commit === undefined)
+      ? this.deps.imageSource?.(c.imageRef, signal)
+      : undefined;
+    // crictl may be slow: the store does not wait long for the image's labels (a pod being
+    // deleted has little time), and info.json is written again once they come.
+    if (ask) this.#imageSource = await within(ask, IMAGE_SOURCE_WAIT_MS);
+    const imageSource = this.#imageSource;
+    const source = imageSource?.url !== undefined || imageSource?.commit !== undefined;
+    // A collector started before the pod list arrived (a restart on a busy node), or before
+    // crictl answered, wrote info.json without that fact: it is written again when it comes.
+    const late = this.#infoStored &&
+      ((!this.#infoHas.workload && workload !== undefined) || (!this.#infoHas.source && source));
+    if (!this.#infoStored || late) {
       const info = infoJson({ ...this.target, discoveredAt: this.#prefixTime }, {
         hostname: this.deps.hostname,
         nodeName: this.deps.nodeName?.(),
         bootId: this.deps.bootId,
+        workload,
+        imageSource,
       });
       await this.#put(infoKey(this.#prefix), new TextEncoder().encode(info), signal);
       this.#infoStored = true;
+      this.#infoHas = { workload: workload !== undefined, source };
+      if (late) {
+        this.log.debug("info.json written again with what was learnt since", {
+          workloadKind: workload?.kind,
+          workloadName: workload?.name,
+          sourceFromImage: source,
+        });
+      }
     }
   }
 

@@ -1,9 +1,10 @@
-/** Runs crictl (ps, inspect, inspectp) and keeps what inspectp says until a sandbox leaves `ps`. */
+/** Runs crictl (ps, inspect, inspectp, inspecti) and keeps what inspectp says until a sandbox leaves `ps`. */
 
 import { z } from "zod";
 import { RunError, type System } from "../system.ts";
 import type { Metrics } from "../metrics.ts";
 import {
+  InspectiOutput,
   InspectOutput,
   type InspectOutput as Inspect,
   InspectpOutput,
@@ -156,6 +157,11 @@ export class Crictl {
       for (const [id, r] of await this.#many(command, part, schema, signal)) out.set(id, r);
     }
     return out;
+  }
+
+  /** `crictl inspecti <image>` (not cached: src/cri/image_source.ts keeps what it needs). */
+  inspecti(image: string, signal?: AbortSignal): Promise<InspectiOutput> {
+    return this.#run(["inspecti", image], InspectiOutput, signal);
   }
 
   /** `crictl inspectp <sandbox-id>`, cached. */

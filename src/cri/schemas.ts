@@ -65,3 +65,21 @@ export const InspectpOutput = z.object({
   }),
 });
 export type InspectpOutput = z.infer<typeof InspectpOutput>;
+
+const ImageLabels = z.record(z.string(), z.unknown()).nullish().catch(null);
+
+/**
+ * `crictl inspecti <image>`: the image's labels. crictl puts the runtime's verbose `info` JSON
+ * under `info`; containerd and CRI-O both give the OCI image config there (`imageSpec.config.Labels`),
+ * CRI-O also the labels alone (`labels`). Any of it may be missing.
+ */
+export const InspectiOutput = z.object({
+  status: z.object({ id: z.string() }),
+  info: z.object({
+    imageSpec: z.object({
+      config: z.object({ Labels: ImageLabels }).nullish().catch(null),
+    }).nullish().catch(null),
+    labels: ImageLabels,
+  }).nullish().catch(null),
+});
+export type InspectiOutput = z.infer<typeof InspectiOutput>;

@@ -24,6 +24,7 @@ import {
   type PodWatcherOptions,
 } from "./pods.ts";
 import type { PodMeta } from "./watch_stream.ts";
+import { type Workload, workloadOf } from "./workload.ts";
 
 /** What the kube part asks of the engine. */
 export interface KubeHooks {
@@ -32,6 +33,9 @@ export interface KubeHooks {
   /** The pod is going away: pull its containers' coverage now. */
   finalPull(podUid: string, reason: string): Promise<void>;
   setNodeName(name: string): void;
+  /** Who runs the pod, at every list and event. Kept past the pod's deletion: its final pull
+   * may write the first info.json after the DELETED event (the receiver bounds what it keeps). */
+  podWorkload?(uid: string, workload: Workload): void;
 }
 
 export type KubeMode = "waiting-for-kubeconfig" | "connecting" | "full" | "host-only";
@@ -132,6 +136,7 @@ export function createKubePart(
     for (const p of list) {
       seen.add(p.metadata.uid);
       pods.set(p.metadata.uid, `${p.metadata.namespace}/${p.metadata.name}`);
+      hooks.podWorkload?.(p.metadata.uid, workloadOf(p.metadata));
       if (p.metadata.deletionTimestamp) final(p, "deleting at list");
     }
     for (const [uid, ref] of pods) {
@@ -153,6 +158,7 @@ export function createKubePart(
       pods.delete(uid);
     } else {
       pods.set(uid, `${namespace}/${name}`);
+      hooks.podWorkload?.(uid, workloadOf(p.metadata));
       if (p.metadata.deletionTimestamp) final(p, "pod deleting");
     }
     st.podsKnown = pods.size;

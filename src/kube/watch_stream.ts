@@ -1,6 +1,7 @@
 /** The pods API's shapes (only the fields we need) and the line-delimited JSON of a watch. */
 
 import { z } from "zod";
+import { PodOwnerFields } from "./workload.ts";
 
 /** The pod fields the collector uses. */
 export const PodMeta = z.looseObject({
@@ -10,6 +11,8 @@ export const PodMeta = z.looseObject({
     namespace: z.string(),
     resourceVersion: z.string().optional(),
     deletionTimestamp: z.string().nullish(),
+    /** Who runs the pod (src/kube/workload.ts); malformed ones are dropped, never the pod. */
+    ...PodOwnerFields,
   }),
 });
 export type PodMeta = z.infer<typeof PodMeta>;

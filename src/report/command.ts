@@ -11,6 +11,7 @@ import { safeJson, safeText } from "../terminal_text.ts";
 import { diffReads, renderDiffText } from "./diff.ts";
 import { LINE_FORMATS, lineReport } from "./line_formats.ts";
 import { PathFlagError } from "./paths.ts";
+import { groupByFlag, groupedOutput } from "./group_by.ts";
 import { renderHtml } from "./html.ts";
 import { buildReport, renderText } from "./model.ts";
 import type { PrefixFilter } from "./prefixes.ts";
@@ -76,6 +77,10 @@ export const REPORT_FLAGS = {
   "covered-until": {
     type: "string",
     help: "only blocks first covered at or before this time (RFC 3339)",
+  },
+  "group-by": {
+    type: "string",
+    help: "binary (default) | owner (the pod's workload) | namespace | node; text and json",
   },
 } as const;
 
@@ -195,6 +200,7 @@ export async function runReport(ctx: {
       throw e;
     }
   }
+  const grouping = groupByFlag(extra["group-by"], format, extra.diff !== undefined);
   const source = ctx.positionals[0];
   const read = async (src: string): Promise<ReadResult> => {
     const store = await openStore(src, ctx.config);
@@ -202,6 +208,7 @@ export async function runReport(ctx: {
     return readStore(store, {
       filter,
       concurrency,
+      grouping,
       maxBytes: ctx.config.maxBody,
       progress: (done, total, phase) => {
         const secs = ((Date.now() - started) / 1000).toFixed(0);
@@ -263,6 +270,11 @@ export async function runReport(ctx: {
       report.binaries[i].timeline = binaryTimeline(b.profile, b.timeline, windows);
     }
   });
+  if (grouping) {
+    await emit(groupedOutput(report, grouping.by, format));
+    for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+    return here.errors.length > 0 ? 1 : 0;
+  }
   switch (format) {
     case "text": {
       const parts = [renderText(report)];

@@ -7,6 +7,8 @@ import type { MergedBinary, PrefixError, ReadResult } from "./read.ts";
 import type { BinaryTimeline } from "./timeline_report.ts";
 
 export interface BinaryReport {
+  /** The group (`--group-by`, src/report/group_by.ts); absent without one. */
+  group?: string;
   binary: string;
   hash: string;
   mode: CounterMode;
@@ -50,6 +52,7 @@ export function buildReport(r: ReadResult): Report {
       const statements = packages.reduce((s, p) => s + p.statements, 0);
       const covered = packages.reduce((s, p) => s + p.covered, 0);
       return {
+        ...(b.group === undefined ? {} : { group: b.group }),
         binary: [...b.names].sort().join(","),
         hash: b.hash,
         mode: b.profile.meta.mode,

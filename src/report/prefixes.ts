@@ -121,3 +121,10 @@ export function matches(p: StoredPrefix, f: PrefixFilter): boolean {
   if (f.until !== undefined && !(p.discovered && p.discovered <= f.until)) return false;
   return true;
 }
+
+/** How read.ts groups prefixes (`report --group-by`): whether it must read info.json, and the
+ * group of a prefix. */
+export interface PrefixGrouping {
+  needsInfo: boolean;
+  groupOf(p: StoredPrefix, info: Uint8Array | null): string;
+}

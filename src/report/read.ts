@@ -21,13 +21,21 @@ import {
   type Timeline,
   TimelineError,
 } from "../coverage/timeline.ts";
-import { groupPrefixes, matches, type PrefixFilter, type StoredPrefix } from "./prefixes.ts";
+import {
+  groupPrefixes,
+  matches,
+  type PrefixFilter,
+  type PrefixGrouping,
+  type StoredPrefix,
+} from "./prefixes.ts";
 import { MAX_INFO_BYTES, parseInfoFacts, Twins } from "./processes.ts";
 import type { StoreReader } from "./store.ts";
 
 /** A merged binary: its profile and where its data came from. */
 export interface MergedBinary {
   hash: string;
+  /** The group it was merged in (`--group-by`: src/report/group_by.ts); unset without one. */
+  group?: string;
   /** Binary names the prefixes of this hash carry. */
   names: Set<string>;
   profile: Profile;
@@ -64,6 +72,8 @@ export interface ReadOptions {
   progressEveryMs?: number;
   /** Largest object read (default 64 MiB, the collector's --max-body). */
   maxBytes?: number;
+  /** Merge per group and binary instead of per binary (`--group-by`). */
+  grouping?: PrefixGrouping;
 }
 
 const COUNTERS_HASH = { from: 8, to: 24 };
@@ -161,6 +171,20 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     return await read;
   };
 
+  // With --group-by: one merged binary per group and hash, sharing the hash's checked meta-data.
+  const byGroup = new Map<string, MergedBinary>();
+  const inGroup = (b: MergedBinary, group: string | undefined): MergedBinary => {
+    if (group === undefined) return b;
+    const slot = `${group}\0${b.hash}`;
+    let g = byGroup.get(slot);
+    if (!g) {
+      const profile = emptyProfile(b.profile.meta, b.profile.metaBytes);
+      g = { ...b, group, names: new Set(), profile, nodes: new Set(), pods: new Set() };
+      byGroup.set(slot, g);
+    }
+    return g;
+  };
+
   const readPrefix = async (p: StoredPrefix) => {
     if (p.counters.size === 0) throw new Error("no counter files");
     // Read and check everything first, then merge: a bad file leaves nothing half-merged.
@@ -203,11 +227,13 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       if (late) throw new Error(`${key}: step at ${late.at} ms is past the year 275760`);
       timelines.push({ b, timeline });
     }
-    const facts = twins.any(p)
-      ? parseInfoFacts(
-        await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null),
-      )
-      : {};
+    const info = twins.any(p) || opts.grouping?.needsInfo
+      ? await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null)
+      : null;
+    const facts = twins.any(p) ? parseInfoFacts(info) : {};
+    const group = opts.grouping?.groupOf(p, info);
+    for (const pend of pending) pend.b = inGroup(pend.b, group);
+    for (const tl of timelines) tl.b = inGroup(tl.b, group);
     for (const { b, counters, id } of pending) {
       if (twins.has(p, id)) twins.hold(p, id, facts, counters, b);
       else {
@@ -249,8 +275,10 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     binary.processes++;
   }
   errors.sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
-  const binaries = [...byHash.values()].filter((b) => b.prefixes > 0)
+  const binaries = [...byHash.values(), ...byGroup.values()].filter((b) => b.prefixes > 0)
     .sort((a, b) => {
+      const ga = a.group ?? "", gb = b.group ?? "";
+      if (ga !== gb) return ga < gb ? -1 : 1;
       const na = [...a.names].sort().join(","), nb = [...b.names].sort().join(",");
       return na < nb ? -1 : na > nb ? 1 : a.hash < b.hash ? -1 : 1;
     });

@@ -13,7 +13,7 @@ export type CrictlFaultMode = "exit1" | "garbage" | "hang" | "slow";
 export interface CrictlFault {
   mode: CrictlFaultMode;
   /** Only these commands misbehave; all when omitted. */
-  commands?: ("ps" | "inspect" | "inspectp")[];
+  commands?: ("ps" | "inspect" | "inspectp" | "inspecti")[];
   /** For "slow": how long each call waits before answering. */
   delayMs?: number;
 }
@@ -50,6 +50,8 @@ export interface CrictlStateDoc {
   fault?: CrictlFault;
   pods: StatePod[];
   containers: StateContainer[];
+  /** Labels of the image config per image (a container's imageRef or image): `inspecti` shows them. */
+  imageLabels?: Record<string, Record<string, string>>;
 }
 
 /**

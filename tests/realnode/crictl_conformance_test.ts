@@ -9,9 +9,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CrictlState } from "../harness/crictl_state.ts";
 import { shapeAt } from "../harness/realnode/shape.ts";
-import type { RealContainer, RealNode } from "../harness/realnode/realnode.ts";
+import {
+  COVSERVER_IMAGE,
+  COVSERVER_IMAGE_LABELS,
+  type RealContainer,
+  type RealNode,
+} from "../harness/realnode/realnode.ts";
 import { containerInfoOf } from "../../src/discover/containers.ts";
-import { InspectOutput, InspectpOutput, PsOutput } from "../../src/cri/schemas.ts";
+import { imageSourceOf } from "../../src/cri/image_source.ts";
+import { InspectiOutput, InspectOutput, InspectpOutput, PsOutput } from "../../src/cri/schemas.ts";
 import { REAL_PORT, realSkipReason, realTest, withRealNode } from "./real_run.ts";
 
 const skip = await realSkipReason();
@@ -46,6 +52,10 @@ const READ: Record<string, string[]> = {
     "status.linux.namespaces.options.network",
     "status.labels",
   ],
+  inspecti: [
+    "status.id",
+    "info.imageSpec.config.Labels",
+  ],
 };
 
 interface Answer {
@@ -77,7 +87,7 @@ async function mirror(dir: string, node: RealNode, cts: RealContainer[]): Promis
         podId: c.pod.id,
         name: c.name,
         attempt: c.attempt,
-        image: "docker.io/ccpeers/covserver:1",
+        image: COVSERVER_IMAGE,
         imageRef: ps.containers.find((p) => p.id === c.id)!.imageRef ?? "",
         pid: c.pid,
         state: "CONTAINER_RUNNING",
@@ -85,6 +95,8 @@ async function mirror(dir: string, node: RealNode, cts: RealContainer[]): Promis
         args: [],
       });
     }
+    const ref = ps.containers.find((p) => p.id === cts[0]?.id)?.imageRef ?? "";
+    doc.imageLabels = { [ref]: { ...COVSERVER_IMAGE_LABELS } };
   });
   return state;
 }
@@ -104,6 +116,9 @@ realTest(
         runCrictl(node.crictl, ["--runtime-endpoint", node.endpoint], args);
       const fake = (args: string[]) => runCrictl(state.path, [], args);
       const bogus = "f".repeat(64);
+      // The image as discovery names it (ps imageRef: containerd gives the image ID).
+      const appRef = PsOutput.parse(JSON.parse((await real(["ps", "-o", "json"])).stdout))
+        .containers.find((x) => x.id === app.id)?.imageRef ?? "";
       const cases: [string, string[]][] = [
         ["ps", ["ps", "-o", "json"]],
         ["inspect", ["inspect", app.id]],
@@ -114,6 +129,9 @@ realTest(
         ["inspectp", ["inspectp", web.id, hostnet.id]],
         ["inspect", ["inspect", app.id, bogus]],
         ["inspectp", ["inspectp", bogus]],
+        ["inspecti", ["inspecti", appRef]],
+        ["inspecti", ["inspecti", COVSERVER_IMAGE]],
+        ["inspecti", ["inspecti", `sha256:${bogus}`]],
       ];
       for (const [what, args] of cases) {
         const [a, b] = await Promise.all([real(args), fake(args)]);
@@ -145,5 +163,14 @@ realTest(
         assert.ok(a, `real: no ContainerInfo for ${c.name}`);
         assert.deepEqual(b, a, `ContainerInfo of ${c.pod.name}/${c.name}`);
       }
+      // ... and what info.json takes from the image's labels, by the imageRef discovery keeps.
+      const sourceOf = async (run: (a: string[]) => Promise<Answer>) =>
+        imageSourceOf(InspectiOutput.parse(JSON.parse((await run(["inspecti", appRef])).stdout)));
+      const expected = {
+        url: COVSERVER_IMAGE_LABELS["io.openshift.build.source-location"],
+        commit: COVSERVER_IMAGE_LABELS["io.openshift.build.commit.id"],
+      };
+      assert.deepEqual(await sourceOf(real), expected, "real crictl + containerd");
+      assert.deepEqual(await sourceOf(fake), expected, "fake crictl");
     }),
 );

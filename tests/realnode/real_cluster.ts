@@ -46,7 +46,13 @@ export interface ClusterRun extends RealRun {
   kubeconfig: string;
   /** Creates the pod through the API, runs it in containerd, reports it Running as the kubelet. */
   startPod(
-    o: { name: string; namespace: string; hostNetwork?: boolean },
+    o: {
+      name: string;
+      namespace: string;
+      hostNetwork?: boolean;
+      labels?: Record<string, string>;
+      ownerReferences?: Record<string, unknown>[];
+    },
     containers: RealContainerSpec[],
   ): Promise<ClusterPod>;
 }
@@ -74,8 +80,9 @@ export function withRealCluster(
       cp,
       kubeconfig,
       startPod: async (o, specs) => {
-        const api = await cp.createPod({ name: o.name, namespace: o.namespace, nodeName: NODE });
-        const pod = await r.node.runPod({ ...o, uid: api.uid });
+        const { labels, ownerReferences, ...run } = o;
+        const api = await cp.createPod({ ...run, nodeName: NODE, labels, ownerReferences });
+        const pod = await r.node.runPod({ ...run, uid: api.uid });
         const containers: RealContainer[] = [];
         for (const s of specs) containers.push(await r.node.startContainer(pod, s));
         await cp.markRunning(api, pod.ip);

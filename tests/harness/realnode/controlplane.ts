@@ -224,7 +224,14 @@ export class ControlPlane implements AsyncDisposable {
   }
 
   /** Creates a pod bound to `nodeName` (namespace and its `default` ServiceAccount as needed). */
-  async createPod(p: { name: string; namespace: string; nodeName: string }): Promise<ApiPod> {
+  async createPod(p: {
+    name: string;
+    namespace: string;
+    nodeName: string;
+    /** Pod labels and ownerReferences, as a controller would set them (none runs here). */
+    labels?: Record<string, string>;
+    ownerReferences?: Record<string, unknown>[];
+  }): Promise<ApiPod> {
     if (!this.#namespaces.has(p.namespace)) {
       await this.admin("POST", "/api/v1/namespaces", {
         apiVersion: "v1",
@@ -242,7 +249,7 @@ export class ControlPlane implements AsyncDisposable {
     const r = await this.admin("POST", `/api/v1/namespaces/${p.namespace}/pods`, {
       apiVersion: "v1",
       kind: "Pod",
-      metadata: { name: p.name },
+      metadata: { name: p.name, labels: p.labels, ownerReferences: p.ownerReferences },
       spec: {
         nodeName: p.nodeName,
         automountServiceAccountToken: false,
@@ -250,7 +257,7 @@ export class ControlPlane implements AsyncDisposable {
       },
     });
     const meta = r.json?.metadata as { uid: string };
-    return { ...p, uid: meta.uid };
+    return { name: p.name, namespace: p.namespace, nodeName: p.nodeName, uid: meta.uid };
   }
 
   /** The kubelet reports the pod running with its IP. */

@@ -1,6 +1,6 @@
 /**
  * OCI image layouts written by hand (no registry, no image tool): one uncompressed layer holding
- * the given files, one config with an Entrypoint, an index.json naming the image, all in one tar
+ * the given files, one config with an Entrypoint (and Labels, if any), an index.json naming the image, all in one tar
  * that `ctr images import` accepts.
  */
 
@@ -21,6 +21,8 @@ export interface ImageSpec {
   files: Record<string, Uint8Array>;
   entrypoint: string[];
   env?: string[];
+  /** The image config's Labels (what `crictl inspecti` shows under info.imageSpec.config). */
+  labels?: Record<string, string>;
 }
 
 /**
@@ -41,7 +43,11 @@ export function ociImageTar(spec: ImageSpec): Uint8Array {
   const config = enc.encode(JSON.stringify({
     architecture: "amd64",
     os: "linux",
-    config: { Entrypoint: spec.entrypoint, Env: spec.env ?? ["PATH=/"] },
+    config: {
+      Entrypoint: spec.entrypoint,
+      Env: spec.env ?? ["PATH=/"],
+      ...(spec.labels ? { Labels: spec.labels } : {}),
+    },
     rootfs: { type: "layers", diff_ids: [`sha256:${layerDigest}`] },
   }));
   const manifest = enc.encode(JSON.stringify({

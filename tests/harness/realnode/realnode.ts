@@ -23,6 +23,11 @@ import { cgroupMounts, leaseBlock, type PeerLease, pidsMentioning } from "./sys.
 
 export const PAUSE_IMAGE = "docker.io/ccpeers/pause:1";
 export const COVSERVER_IMAGE = "docker.io/ccpeers/covserver:1";
+/** The source labels of the covserver image (OpenShift build labels: src/cri/image_source.ts). */
+export const COVSERVER_IMAGE_LABELS = {
+  "io.openshift.build.source-location": "https://github.com/ccpeers/covserver",
+  "io.openshift.build.commit.id": "5e0fa1c0ffee5e0fa1c0ffee5e0fa1c0ffee5e0f",
+};
 
 /** A running pod sandbox. */
 export interface RealPod {
@@ -180,13 +185,18 @@ export class RealNode implements AsyncDisposable {
     ).catch(() => {});
     await this.#waitReady();
     for (
-      const [ref, files, entry] of [
-        [PAUSE_IMAGE, { pause: await Deno.readFile(pause) }, ["/pause"]],
-        [COVSERVER_IMAGE, { covserver: await Deno.readFile(cov) }, ["/covserver"]],
+      const [ref, files, entry, labels] of [
+        [PAUSE_IMAGE, { pause: await Deno.readFile(pause) }, ["/pause"], undefined],
+        [
+          COVSERVER_IMAGE,
+          { covserver: await Deno.readFile(cov) },
+          ["/covserver"],
+          COVSERVER_IMAGE_LABELS,
+        ],
       ] as const
     ) {
       const tarPath = join(p.dir, `${ref.split("/").at(-1)!.replace(":", "-")}.tar`);
-      await Deno.writeFile(tarPath, ociImageTar({ ref, files, entrypoint: [...entry] }));
+      await Deno.writeFile(tarPath, ociImageTar({ ref, files, entrypoint: [...entry], labels }));
       await run("ctr", ["-a", p.socket, "-n", "k8s.io", "images", "import", tarPath]);
       await Deno.remove(tarPath);
     }
