@@ -128,7 +128,7 @@ kubeTest(
     for (const s of [victim, control]) await exercise(await asE2e(s), "gamma");
     const announced = performance.now();
     await d.sc.kube!.markDeleting(victim.pod.namespace, victim.pod.name, 30);
-    const gap = 200 - (performance.now() - announced);
+    const gap = 1000 - (performance.now() - announced);
     if (gap > 0) await new Promise((r) => setTimeout(r, gap));
     for (const s of [victim, control]) s.container.kill("SIGKILL");
     const killedAt = Date.now();
@@ -229,17 +229,17 @@ kubeTest(
     await exercise(forced.server, "beta");
 
     // quick: listed, then at once marked deleting; forced: removed without a deletionTimestamp.
-    // forced is known, so it gets the 200 ms of the deletion test; quick is found by the
-    // final pull's own scan first (160-360 ms measured on 2 cores), so it gets 1 s.
+    // forced is known, so it gets the 1 s of the deletion test; quick is found by the final
+    // pull's own scan first (160-360 ms measured on 2 cores), so it gets 2 s.
     const announced = performance.now();
     const after = (ms: number) =>
       new Promise((r) => setTimeout(r, Math.max(0, ms - (performance.now() - announced))));
     await quick.announce();
     await kube.markDeleting("ccsim", "quick", 30);
     await kube.deletePod("ccsim", "forced");
-    await after(200);
-    forced.container.kill("SIGKILL");
     await after(1000);
+    forced.container.kill("SIGKILL");
+    await after(2000);
     quick.container.kill("SIGKILL");
     await Promise.all([quick.container.exited, forced.container.exited]);
 
