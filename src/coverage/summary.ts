@@ -153,6 +153,19 @@ export class UnitTable {
     return out;
   }
 
+  /**
+   * Every merged unit with its package path, file and count (for per-line figures).
+   *
+   * @example t.eachUnit((pkg, file, u) => lines.add(file, u.stLine, u.enLine, u.count));
+   */
+  eachUnit(
+    visit: (pkg: string, file: string, unit: Readonly<Omit<Unit, "fn">>) => void,
+  ): void {
+    for (const [path, t] of this.#pkgs) {
+      for (const u of t.units.values()) visit(path, t.fns[u.fn].file, u);
+    }
+  }
+
   /** The legacy coverprofile (`go tool covdata textfmt`), one line per unit, sorted. */
   textfmt(): string {
     const lines = [`mode: ${this.mode}`];
