@@ -9,6 +9,9 @@ import { s3SinkFor } from "../sink/select.ts";
 import { createSystem } from "../system.ts";
 import { safeJson, safeText } from "../terminal_text.ts";
 import { UsageError } from "../cli.ts";
+import { renderChangedText } from "./changed_coverage.ts";
+import { ChangedDiffError, changedReport } from "./changed_report.ts";
+import { codecovOutput, writeCodecov } from "./codecov.ts";
 import { diffReads, renderDiffText } from "./diff.ts";
 import { renderHtml } from "./html.ts";
 import { buildReport, renderText } from "./model.ts";
@@ -18,11 +21,11 @@ import { type ReadResult, readStore } from "./read.ts";
 import { DirReader, parseS3Url, S3ListError, S3Reader, type StoreReader } from "./store.ts";
 import { refusedLine, textfmtOf } from "./textfmt.ts";
 
-export const REPORT_FORMATS = ["text", "json", "html", "textfmt", "covdata"] as const;
+export const REPORT_FORMATS = ["text", "json", "html", "textfmt", "covdata", "codecov"] as const;
 export type ReportFormat = typeof REPORT_FORMATS[number];
 
 export const REPORT_FLAGS = {
-  format: { type: "string", help: "text (default) | json | html | textfmt | covdata" },
+  format: { type: "string", help: "text (default) | json | html | textfmt | covdata | codecov" },
   out: { type: "string", help: "write to this file (covdata: this directory) instead of stdout" },
   binary: { type: "string", help: "only this binary" },
   namespace: { type: "string", help: "only this namespace" },
@@ -34,6 +37,12 @@ export const REPORT_FLAGS = {
     help: "compare with another source: what each covers the other does not",
   },
   concurrency: { type: "string", help: "prefixes read at once (default 16)" },
+  "diff-base": {
+    type: "string",
+    help: "incremental coverage: changed lines of `git diff REF` in --repo that were run, and not",
+  },
+  repo: { type: "string", help: "the git checkout --diff-base diffs (default .)" },
+  "diff-file": { type: "string", help: "incremental coverage against a unified diff in this file" },
 } as const;
 
 const HINT = "see coverage-collector report --help";
@@ -108,8 +117,8 @@ export async function runReport(ctx: {
     );
   }
   const out = str(extra.out);
-  if (format === "covdata" && out === undefined) {
-    throw new UsageError("--format covdata needs --out DIR", HINT);
+  if ((format === "covdata" || format === "codecov") && out === undefined) {
+    throw new UsageError(`--format ${format} needs --out DIR`, HINT);
   }
   const concurrency = Number(str(extra.concurrency) ?? "16");
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
@@ -128,6 +137,7 @@ export async function runReport(ctx: {
     const started = Date.now();
     return readStore(store, {
       filter,
+      sourceFacts: format === "codecov",
       concurrency,
       maxBytes: ctx.config.maxBody,
       progress: (done, total, phase) => {
@@ -169,6 +179,32 @@ export async function runReport(ctx: {
     }
     return here.errors.length + there.errors.length > 0 ? 1 : 0;
   }
+  const diffBase = str(extra["diff-base"]), diffFile = str(extra["diff-file"]);
+  if (diffBase !== undefined || diffFile !== undefined) {
+    if (format !== "text" && format !== "json") {
+      throw new UsageError(`--diff-base and --diff-file write text or json, not ${format}`, HINT);
+    }
+    if (diffBase !== undefined && diffFile !== undefined) {
+      throw new UsageError("--diff-base and --diff-file: give one", HINT);
+    }
+    let changed;
+    try {
+      changed = await changedReport(
+        here,
+        diffBase !== undefined
+          ? { base: diffBase, repo: str(extra.repo) ?? "." }
+          : { file: diffFile! },
+        {},
+      );
+    } catch (e) {
+      if (e instanceof ChangedDiffError) throw new UsageError(e.message, HINT);
+      throw e;
+    }
+    if (format === "json") await emit(safeJson(changed, undefined, 2) + "\n");
+    else await emit(renderChangedText(changed) + "\n");
+    for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+    return here.errors.length > 0 ? 1 : 0;
+  }
   const report = buildReport(here);
   switch (format) {
     case "text":
@@ -204,6 +240,14 @@ export async function runReport(ctx: {
       }
       stderr(`report: wrote ${here.binaries.length} merged binaries to ${out}`);
       break;
+    }
+    case "codecov": {
+      const written = codecovOutput(here.binaries, {});
+      await writeCodecov(out!, written);
+      for (const r of written.refused) ctx.stderr(refusedLine(r));
+      stderr(`report: wrote ${written.files.size} profiles and manifest.json to ${out}`);
+      for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+      return here.errors.length + written.refused.length > 0 ? 1 : 0;
     }
   }
   for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);

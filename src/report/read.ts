@@ -16,6 +16,7 @@ import {
 } from "../coverage/profile.ts";
 import { groupPrefixes, matches, type PrefixFilter, type StoredPrefix } from "./prefixes.ts";
 import { MAX_INFO_BYTES, parseInfoFacts, Twins } from "./processes.ts";
+import { parseSourceFacts, type SourceFacts, sourceKey } from "./source_facts.ts";
 import type { StoreReader } from "./store.ts";
 
 /** A merged binary: its profile and where its data came from. */
@@ -28,6 +29,8 @@ export interface MergedBinary {
   processes: number;
   nodes: Set<string>;
   pods: Set<string>;
+  /** With `sourceFacts`: the source repository and commit info.json gave, by sourceKey. */
+  sources?: Map<string, SourceFacts>;
 }
 
 export interface PrefixError {
@@ -54,6 +57,8 @@ export interface ReadOptions {
   progressEveryMs?: number;
   /** Largest object read (default 64 MiB, the collector's --max-body). */
   maxBytes?: number;
+  /** Read every prefix's info.json for its source_url/source_commit (`report --format codecov`). */
+  sourceFacts?: boolean;
 }
 
 const COUNTERS_HASH = { from: 8, to: 24 };
@@ -123,6 +128,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       processes: 0,
       nodes: new Set(),
       pods: new Set(),
+      sources: new Map(),
     };
     byHash.set(hash, b);
     return b;
@@ -173,11 +179,11 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       checkCounters(b.profile, counters);
       pending.push({ b, counters, id });
     }
-    const facts = twins.any(p)
-      ? parseInfoFacts(
-        await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null),
-      )
-      : {};
+    const info = twins.any(p) || opts.sourceFacts
+      ? await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null)
+      : null;
+    const facts = parseInfoFacts(info);
+    const source = opts.sourceFacts ? parseSourceFacts(info) : undefined;
     for (const { b, counters, id } of pending) {
       if (twins.has(p, id)) twins.hold(p, id, facts, counters, b);
       else {
@@ -190,6 +196,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       b.names.add(p.binary);
       if (p.node) b.nodes.add(p.node);
       if (p.pod) b.pods.add(`${p.namespace}/${p.pod}`);
+      if (source) b.sources?.set(sourceKey(source), source);
     }
   };
 
