@@ -13,7 +13,8 @@ export const PROGRAM = "coverage-collector";
 /** What a command gets: its validated config, extra flags, and where to write. */
 export interface CommandContext {
   config: Config;
-  extra: Record<string, string | boolean | undefined>;
+  /** Extra flag values; a `multiple` flag gives every value, in order. */
+  extra: Record<string, string | boolean | string[] | undefined>;
   /** Arguments after the command that are not flags (only for commands with `positionals`). */
   positionals: string[];
   stdout: (line: string) => void;
@@ -23,7 +24,7 @@ export interface CommandContext {
 export interface Command {
   summary: string;
   /** Flags of this command only (besides the settings). */
-  extraFlags?: Record<string, { type: "boolean" | "string"; help: string }>;
+  extraFlags?: Record<string, { type: "boolean" | "string"; help: string; multiple?: boolean }>;
   /** Arguments this command takes besides flags, e.g. `{ usage: "<source>", min: 1, max: 1 }`. */
   positionals?: { usage: string; min: number; max: number };
   /** Commands that do not take settings (version). */
@@ -138,9 +139,12 @@ export async function main(
         `usage: ${PROGRAM} ${name} [flags] ${want.usage}`,
       );
     }
-    const extra: Record<string, string | boolean | undefined> = {};
+    const extra: CommandContext["extra"] = {};
     for (const f of Object.keys(cmd.extraFlags ?? {})) extra[f] = values[f];
-    const config = loadConfig(values, io.env ?? collectorEnv());
+    // Settings are single-valued; only a command's own flags may be `multiple`.
+    const settings: Record<string, string | boolean | undefined> = {};
+    for (const [k, v] of Object.entries(values)) if (!Array.isArray(v)) settings[k] = v;
+    const config = loadConfig(settings, io.env ?? collectorEnv());
     return await cmd.run({ config, extra, positionals, stdout, stderr });
   } catch (e) {
     if (e instanceof UsageError) {
@@ -156,14 +160,16 @@ export async function main(
 }
 
 function parseFlags(args: string[], cmd: Command, name: string) {
-  type Opt = { type: "boolean" | "string"; short?: string };
+  type Opt = { type: "boolean" | "string"; short?: string; multiple?: boolean };
   const options: Record<string, Opt> = { help: { type: "boolean", short: "h" } };
   if (!cmd.noSettings) {
     for (const s of Object.values(SETTINGS)) {
       options[s.flag] = { type: "boolean" in s ? "boolean" : "string" };
     }
   }
-  for (const [f, d] of Object.entries(cmd.extraFlags ?? {})) options[f] = { type: d.type };
+  for (const [f, d] of Object.entries(cmd.extraFlags ?? {})) {
+    options[f] = d.multiple ? { type: d.type, multiple: true } : { type: d.type };
+  }
   const hint = `see ${PROGRAM} ${name} --help`;
   try {
     return parseArgs({
@@ -172,7 +178,7 @@ function parseFlags(args: string[], cmd: Command, name: string) {
       strict: true,
       allowPositionals: cmd.positionals !== undefined,
     }) as {
-      values: Record<string, string | boolean | undefined>;
+      values: Record<string, string | boolean | string[] | undefined>;
       positionals: string[];
     };
   } catch (e) {

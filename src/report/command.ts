@@ -13,6 +13,8 @@ import { renderChangedText } from "./changed_coverage.ts";
 import { ChangedDiffError, changedReport } from "./changed_report.ts";
 import { codecovOutput, writeCodecov } from "./codecov.ts";
 import { diffReads, renderDiffText } from "./diff.ts";
+import { LINE_FORMATS, lineReport } from "./line_formats.ts";
+import { PathFlagError } from "./paths.ts";
 import { renderHtml } from "./html.ts";
 import { buildReport, renderText } from "./model.ts";
 import type { PrefixFilter } from "./prefixes.ts";
@@ -20,12 +22,24 @@ import { segmentTime } from "./prefixes.ts";
 import { type ReadResult, readStore } from "./read.ts";
 import { DirReader, parseS3Url, S3ListError, S3Reader, type StoreReader } from "./store.ts";
 import { refusedLine, textfmtOf } from "./textfmt.ts";
+import { VERSION } from "../version.ts";
 
-export const REPORT_FORMATS = ["text", "json", "html", "textfmt", "covdata", "codecov"] as const;
+export const REPORT_FORMATS = [
+  "text",
+  "json",
+  "html",
+  "textfmt",
+  "covdata",
+  ...LINE_FORMATS,
+  "codecov",
+] as const;
 export type ReportFormat = typeof REPORT_FORMATS[number];
 
 export const REPORT_FLAGS = {
-  format: { type: "string", help: "text (default) | json | html | textfmt | covdata | codecov" },
+  format: {
+    type: "string",
+    help: "text (default) | json | html | textfmt | covdata | cobertura | lcov | sonar | codecov",
+  },
   out: { type: "string", help: "write to this file (covdata: this directory) instead of stdout" },
   binary: { type: "string", help: "only this binary" },
   namespace: { type: "string", help: "only this namespace" },
@@ -37,6 +51,21 @@ export const REPORT_FLAGS = {
     help: "compare with another source: what each covers the other does not",
   },
   concurrency: { type: "string", help: "prefixes read at once (default 16)" },
+  "strip-prefix": {
+    type: "string",
+    multiple: true,
+    help: "cobertura/lcov/sonar: drop this import-path prefix from file names (repeatable)",
+  },
+  "path-map": {
+    type: "string",
+    multiple: true,
+    help: "cobertura/lcov/sonar: FROM=TO, import-path prefix FROM becomes TO (repeatable)",
+  },
+  "exclude-file": {
+    type: "string",
+    multiple: true,
+    help: "cobertura/lcov/sonar: leave out files matching this glob (repeatable)",
+  },
   "diff-base": {
     type: "string",
     help: "incremental coverage: changed lines of `git diff REF` in --repo that were run, and not",
@@ -47,7 +76,7 @@ export const REPORT_FLAGS = {
 
 const HINT = "see coverage-collector report --help";
 
-function time(flag: string, v: string | boolean | undefined): Date | undefined {
+function time(flag: string, v: string | boolean | string[] | undefined): Date | undefined {
   if (typeof v !== "string") return undefined;
   const d = segmentTime(v) ?? new Date(v);
   if (Number.isNaN(d.getTime())) {
@@ -56,7 +85,11 @@ function time(flag: string, v: string | boolean | undefined): Date | undefined {
   return d;
 }
 
-function str(v: string | boolean | undefined): string | undefined {
+function list(v: string | boolean | string[] | undefined): string[] {
+  return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
+}
+
+function str(v: string | boolean | string[] | undefined): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
@@ -101,7 +134,7 @@ export async function openStore(
 /** The report command. @example await runReport(ctx) // 0 */
 export async function runReport(ctx: {
   config: Config;
-  extra: Record<string, string | boolean | undefined>;
+  extra: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
   stdout: (s: string) => void;
   stderr: (s: string) => void;
@@ -179,6 +212,11 @@ export async function runReport(ctx: {
     }
     return here.errors.length + there.errors.length > 0 ? 1 : 0;
   }
+  const pathFlags = {
+    stripPrefix: list(extra["strip-prefix"]),
+    pathMap: list(extra["path-map"]),
+    excludeFile: list(extra["exclude-file"]),
+  };
   const diffBase = str(extra["diff-base"]), diffFile = str(extra["diff-file"]);
   if (diffBase !== undefined || diffFile !== undefined) {
     if (format !== "text" && format !== "json") {
@@ -194,10 +232,12 @@ export async function runReport(ctx: {
         diffBase !== undefined
           ? { base: diffBase, repo: str(extra.repo) ?? "." }
           : { file: diffFile! },
-        {},
+        pathFlags,
       );
     } catch (e) {
-      if (e instanceof ChangedDiffError) throw new UsageError(e.message, HINT);
+      if (e instanceof ChangedDiffError || e instanceof PathFlagError) {
+        throw new UsageError(e.message, HINT);
+      }
       throw e;
     }
     if (format === "json") await emit(safeJson(changed, undefined, 2) + "\n");
@@ -232,6 +272,25 @@ export async function runReport(ctx: {
       for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
       return here.errors.length + refused.length > 0 ? 1 : 0;
     }
+    case "cobertura":
+    case "lcov":
+    case "sonar": {
+      let r;
+      try {
+        r = lineReport(here, format, {
+          stripPrefix: list(extra["strip-prefix"]),
+          pathMap: list(extra["path-map"]),
+          excludeFile: list(extra["exclude-file"]),
+        }, { timestamp: Date.now(), version: VERSION });
+      } catch (e) {
+        if (e instanceof PathFlagError) throw new UsageError(e.message, HINT);
+        throw e;
+      }
+      await emit(r.text);
+      for (const n of r.notes) stderr(n);
+      for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+      return here.errors.length + r.leftOut > 0 ? 1 : 0;
+    }
     case "covdata": {
       await Deno.mkdir(out!, { recursive: true });
       for (const b of here.binaries) {
@@ -242,7 +301,13 @@ export async function runReport(ctx: {
       break;
     }
     case "codecov": {
-      const written = codecovOutput(here.binaries, {});
+      let written;
+      try {
+        written = codecovOutput(here.binaries, pathFlags);
+      } catch (e) {
+        if (e instanceof PathFlagError) throw new UsageError(e.message, HINT);
+        throw e;
+      }
       await writeCodecov(out!, written);
       for (const r of written.refused) ctx.stderr(refusedLine(r));
       stderr(`report: wrote ${written.files.size} profiles and manifest.json to ${out}`);

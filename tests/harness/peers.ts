@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import { ensureAptPackages } from "./apt.ts";
 import { cacheDir } from "./cache.ts";
 
 /** A peer program built from the Go module proxy. */
@@ -235,34 +236,10 @@ async function buildPeer(name: BuiltPeer, bin: string, log: (l: string) => void)
  * root with apt-get; returns null when all are there, else a one-line reason.
  * @example const why = await ensureAptPeers(); if (why) console.log(`skipped: ${why}`);
  */
-export async function ensureAptPeers(
+export function ensureAptPeers(
   log: (line: string) => void = (l) => console.error(l),
 ): Promise<string | null> {
-  const missing = APT_PEERS.filter((p) => !isFile(p.program)).map((p) => p.pkg);
-  if (missing.length === 0) return null;
-  if (Deno.uid() !== 0 || !isFile("/usr/bin/apt-get")) {
-    return `${missing.join(", ")} not installed (needs root and apt-get to install)`;
-  }
-  log(`peers: installing ${missing.join(" ")} with apt-get for the real-node tests`);
-  const apt = async (args: string[]) =>
-    await new Deno.Command("apt-get", {
-      args,
-      env: { DEBIAN_FRONTEND: "noninteractive" },
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-  let out = await apt(["install", "-y", "-qq", ...missing]);
-  if (!out.success) {
-    await apt(["update", "-qq"]);
-    out = await apt(["install", "-y", "-qq", ...missing]);
-  }
-  if (!out.success) {
-    const err = decoder.decode(out.stderr).trim().split("\n").at(-1);
-    return `apt-get install ${missing.join(" ")} failed: ${err}`;
-  }
-  const still = APT_PEERS.filter((p) => !isFile(p.program)).map((p) => p.program);
-  return still.length ? `still missing after apt-get: ${still.join(", ")}` : null;
+  return ensureAptPackages(APT_PEERS, "the real-node tests", log);
 }
 
 /**
