@@ -59,6 +59,11 @@ Deno.test({
         segments: C("pod-2", "20261122T110000Z"),
         info: facts,
       });
+      // The same build stored once more without source facts (an older server): still repo A.
+      const a3 = await storeFixtureRun(base, {
+        routes: ["/run/alpha?n=-2"],
+        segments: C("pod-4", "20261122T130000Z"),
+      });
       const b = await storeFixtureRun(base, {
         routes: ["/run/beta?n=-1"],
         segments: C("pod-3", "20261122T120000Z"),
@@ -120,7 +125,10 @@ Deno.test({
         }
       }
       for (
-        const [ours, leaves] of [[evil, `${a1.leaf},${a2.leaf}`], [UNKNOWN_SOURCE_FILE, b.leaf]]
+        const [ours, leaves] of [[evil, `${a1.leaf},${a2.leaf},${a3.leaf}`], [
+          UNKNOWN_SOURCE_FILE,
+          b.leaf,
+        ]]
       ) {
         const goOwn = join(base, `go-${ours}`);
         await go(["tool", "covdata", "textfmt", "-i", leaves, "-o", goOwn]);

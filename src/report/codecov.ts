@@ -67,8 +67,12 @@ export function profileFileName(repo: string, commit: string): string {
 
 /** Where a binary belongs: its one source, or why it has none. */
 function sourceOf(b: MergedBinary): { repo: string; commit: string } | { why: string } {
-  const s = [...(b.sources ?? new Map()).values()];
-  if (s.length === 0) return { why: "no info.json read" };
+  const all = [...(b.sources ?? new Map()).values()];
+  if (all.length === 0) return { why: "no info.json read" };
+  // A prefix without facts (an older server or collector) does not contradict one with them:
+  // the meta hash says it is the same build.
+  const named = all.filter((f) => f.url !== undefined || f.commit !== undefined);
+  const s = named.length > 0 ? named : all;
   if (s.length > 1) return { why: `its prefixes name ${s.length} different sources` };
   const { url, commit } = s[0];
   if (url === undefined && commit === undefined) {
