@@ -102,3 +102,27 @@ Deno.test("a leading -- (from deno task start -- <cmd>) is ignored", async () =>
   );
   assert.equal(seen.extra?.["write-test"], true);
 });
+
+Deno.test("a multiple flag gives every value in order; the settings beside it are unchanged", async () => {
+  const seen: { extra?: Record<string, unknown>; config?: { portStart: number } } = {};
+  const cmds: Record<string, Command> = {
+    pick: {
+      summary: "repeatable",
+      extraFlags: {
+        only: { type: "string", multiple: true, help: "repeatable" },
+        one: { type: "string", help: "single" },
+      },
+      run: (ctx) => {
+        seen.extra = ctx.extra;
+        seen.config = ctx.config;
+        return Promise.resolve(0);
+      },
+    },
+  };
+  const args = ["pick", "--only", "a", "--one", "x", "--only", "b=c", "--port-start", "54001"];
+  assert.equal(await main(args, cmds, { ...io(), env: {} }), 0);
+  assert.deepEqual(seen.extra, { only: ["a", "b=c"], one: "x" });
+  assert.equal(seen.config?.portStart, 54001);
+  assert.equal(await main(["pick"], cmds, { ...io(), env: {} }), 0);
+  assert.deepEqual(seen.extra, { only: undefined, one: undefined });
+});

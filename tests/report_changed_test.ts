@@ -180,6 +180,17 @@ Deno.test({
       assertEquals(fromFile.code, 0, fromFile.err);
       assertEquals(asDiffCover(JSON.parse(fromFile.out)), got);
 
+      // The path flags apply as for Cobertura.
+      const excluded = await runReport([
+        store,
+        ...["--diff-base", ref, "--repo", repo, "--format", "json", "--exclude-file", "app.go"],
+      ]);
+      assertEquals(excluded.code, 0, excluded.err);
+      assertEquals(
+        JSON.parse(excluded.out).binaries[0].files.map((f: { path: string }) => f.path),
+        ["alpha/alpha.go", "beta/beta.go", "gamma/gamma.go"],
+      );
+
       const text = await runReport([store, "--diff-base", ref, "--repo", repo]);
       assertEquals(text.code, 0, text.err);
       ok(/alpha\/alpha\.go: not run 10/.test(text.out), text.out);

@@ -7,6 +7,7 @@ import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../src/cli.ts";
 import { COMMANDS } from "../src/commands.ts";
+import { ensureAptPackages } from "./harness/apt.ts";
 import { hasGo, repoRoot } from "./harness/gobuild.ts";
 import { countColor, decodePng } from "./harness/png.ts";
 import { storeFixtureRun } from "./harness/stored.ts";
@@ -20,11 +21,21 @@ async function chromiumPath(): Promise<string | null> {
   return null;
 }
 
-const chromium = await chromiumPath();
+const CHROMIUM = { pkg: "chromium", program: "/usr/bin/chromium" };
 const noGo = !(await hasGo());
-if (chromium === null) {
-  console.log("report_html_test: skipped: no chromium on PATH (apt-get install chromium)");
+
+/** Chromium on PATH, else Debian's, installed with apt-get when root (as the real peers are). */
+async function findChromium(): Promise<{ path: string | null; why: string | null }> {
+  const onPath = await chromiumPath();
+  if (onPath !== null) return { path: onPath, why: null };
+  const why = await ensureAptPackages([CHROMIUM], "report_html_test");
+  return why === null ? { path: CHROMIUM.program, why } : { path: null, why };
 }
+
+const { path: chromium, why: noChromium } = noGo
+  ? { path: null, why: "no go toolchain on PATH (the report is of a real -cover run)" }
+  : await findChromium();
+if (chromium === null) console.log(`report_html_test: skipped: ${noChromium}`);
 
 async function headless(args: string[]): Promise<string> {
   const profile = await Deno.makeTempDir({ prefix: "report-chromium-" });

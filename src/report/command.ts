@@ -149,6 +149,15 @@ export async function runReport(ctx: {
       HINT,
     );
   }
+  const pathFlag = ["strip-prefix", "path-map", "exclude-file"].find((f) => list(extra[f]).length);
+  const mapsPaths = (LINE_FORMATS as readonly string[]).includes(format) || format === "codecov" ||
+    str(extra["diff-base"]) !== undefined || str(extra["diff-file"]) !== undefined;
+  if (pathFlag && !mapsPaths) {
+    throw new UsageError(
+      `--${pathFlag} is for --format ${LINE_FORMATS.join(", ")}, codecov, --diff-base, --diff-file`,
+      HINT,
+    );
+  }
   const out = str(extra.out);
   if ((format === "covdata" || format === "codecov") && out === undefined) {
     throw new UsageError(`--format ${format} needs --out DIR`, HINT);

@@ -10,9 +10,11 @@
  *   at a `{` (or just after a `}` or `case ...:`) and its statements sit on the lines below, so its
  *   N statements are spread over lines start+1..end, one each from the top (the first N mod L of
  *   the L lines take one more when N > L). A block's statements then sit on lines whose hits have
- *   its covered-ness, except where gofmt-foreign code shares a line between blocks: so a rate
- *   weighted by `statements` equals Go's statement rate for gofmt'd code. Lines holding no
- *   statement still appear (with statements 0), as consumers show them.
+ *   its covered-ness, so a rate weighted by `statements` is Go's statement rate, except for a
+ *   one-line block on a line another block ran too (an `else if` condition after a `}`, a
+ *   one-line closure): a line has one hit count, and those statements count as covered (16 of
+ *   124,404 statements of the field-size fixture, 12,525 covered for Go's 12,509). Lines holding
+ *   no statement still appear (with statements 0), as consumers show them.
  *
  * Cost is bounded by the line spans, charged against a budget: a hostile span (end before start,
  * past MAX_LINE, or past the budget) leaves its file out, named in `skipped`, never a crash.
