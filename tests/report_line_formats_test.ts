@@ -300,8 +300,8 @@ Deno.test({
           assertEquals(elsewhere.code, 2);
           assertEquals(
             elsewhere.err,
-            "coverage-collector report: --exclude-file is for --format cobertura, lcov, sonar" +
-              " (see coverage-collector report --help)",
+            "coverage-collector report: --exclude-file is for --format cobertura, lcov, sonar," +
+              " codecov, --diff-base, --diff-file (see coverage-collector report --help)",
           );
         },
       );

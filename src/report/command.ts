@@ -8,6 +8,9 @@ import { errorText, UsageError } from "../errors.ts";
 import { s3SinkFor } from "../sink/select.ts";
 import { createSystem } from "../system.ts";
 import { safeJson, safeText } from "../terminal_text.ts";
+import { renderChangedText } from "./changed_coverage.ts";
+import { ChangedDiffError, changedReport } from "./changed_report.ts";
+import { codecovOutput, writeCodecov } from "./codecov.ts";
 import { diffReads, renderDiffText } from "./diff.ts";
 import { LINE_FORMATS, lineReport } from "./line_formats.ts";
 import { PathFlagError } from "./paths.ts";
@@ -32,13 +35,14 @@ export const REPORT_FORMATS = [
   "textfmt",
   "covdata",
   ...LINE_FORMATS,
+  "codecov",
 ] as const;
 export type ReportFormat = typeof REPORT_FORMATS[number];
 
 export const REPORT_FLAGS = {
   format: {
     type: "string",
-    help: "text (default) | json | html | textfmt | covdata | cobertura | lcov | sonar",
+    help: "text (default) | json | html | textfmt | covdata | cobertura | lcov | sonar | codecov",
   },
   out: { type: "string", help: "write to this file (covdata: this directory) instead of stdout" },
   binary: { type: "string", help: "only this binary" },
@@ -82,6 +86,12 @@ export const REPORT_FLAGS = {
     type: "string",
     help: "binary (default) | owner (the pod's workload) | namespace | node; text and json",
   },
+  "diff-base": {
+    type: "string",
+    help: "incremental coverage: changed lines of `git diff REF` in --repo that were run, and not",
+  },
+  repo: { type: "string", help: "the git checkout --diff-base diffs (default .)" },
+  "diff-file": { type: "string", help: "incremental coverage against a unified diff in this file" },
 } as const;
 
 const HINT = "see coverage-collector report --help";
@@ -167,12 +177,17 @@ export async function runReport(ctx: {
     );
   }
   const pathFlag = ["strip-prefix", "path-map", "exclude-file"].find((f) => list(extra[f]).length);
-  if (pathFlag && !(LINE_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError(`--${pathFlag} is for --format ${LINE_FORMATS.join(", ")}`, HINT);
+  const mapsPaths = (LINE_FORMATS as readonly string[]).includes(format) || format === "codecov" ||
+    str(extra["diff-base"]) !== undefined || str(extra["diff-file"]) !== undefined;
+  if (pathFlag && !mapsPaths) {
+    throw new UsageError(
+      `--${pathFlag} is for --format ${LINE_FORMATS.join(", ")}, codecov, --diff-base, --diff-file`,
+      HINT,
+    );
   }
   const out = str(extra.out);
-  if (format === "covdata" && out === undefined) {
-    throw new UsageError("--format covdata needs --out DIR", HINT);
+  if ((format === "covdata" || format === "codecov") && out === undefined) {
+    throw new UsageError(`--format ${format} needs --out DIR`, HINT);
   }
   const concurrency = Number(str(extra.concurrency) ?? "16");
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
@@ -207,6 +222,7 @@ export async function runReport(ctx: {
     const started = Date.now();
     return readStore(store, {
       filter,
+      sourceFacts: format === "codecov",
       concurrency,
       grouping,
       maxBytes: ctx.config.maxBody,
@@ -261,6 +277,39 @@ export async function runReport(ctx: {
       stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
     }
     return here.errors.length + there.errors.length > 0 ? 1 : 0;
+  }
+  const pathFlags = {
+    stripPrefix: list(extra["strip-prefix"]),
+    pathMap: list(extra["path-map"]),
+    excludeFile: list(extra["exclude-file"]),
+  };
+  const diffBase = str(extra["diff-base"]), diffFile = str(extra["diff-file"]);
+  if (diffBase !== undefined || diffFile !== undefined) {
+    if (format !== "text" && format !== "json") {
+      throw new UsageError(`--diff-base and --diff-file write text or json, not ${format}`, HINT);
+    }
+    if (diffBase !== undefined && diffFile !== undefined) {
+      throw new UsageError("--diff-base and --diff-file: give one", HINT);
+    }
+    let changed;
+    try {
+      changed = await changedReport(
+        here,
+        diffBase !== undefined
+          ? { base: diffBase, repo: str(extra.repo) ?? "." }
+          : { file: diffFile! },
+        pathFlags,
+      );
+    } catch (e) {
+      if (e instanceof ChangedDiffError || e instanceof PathFlagError) {
+        throw new UsageError(e.message, HINT);
+      }
+      throw e;
+    }
+    if (format === "json") await emit(safeJson(changed, undefined, 2) + "\n");
+    else await emit(renderChangedText(changed) + "\n");
+    for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+    return here.errors.length > 0 ? 1 : 0;
   }
   const report = buildReport(here);
   // With --windows every binary gets its timeline figures; the HTML page draws the curve of
@@ -335,6 +384,20 @@ export async function runReport(ctx: {
       }
       stderr(`report: wrote ${here.binaries.length} merged binaries to ${out}`);
       break;
+    }
+    case "codecov": {
+      let written;
+      try {
+        written = codecovOutput(here.binaries, pathFlags);
+      } catch (e) {
+        if (e instanceof PathFlagError) throw new UsageError(e.message, HINT);
+        throw e;
+      }
+      await writeCodecov(out!, written);
+      for (const r of written.refused) ctx.stderr(refusedLine(r));
+      stderr(`report: wrote ${written.files.size} profiles and manifest.json to ${out}`);
+      for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+      return here.errors.length + written.refused.length > 0 ? 1 : 0;
     }
   }
   for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);

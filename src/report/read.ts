@@ -29,6 +29,7 @@ import {
   type StoredPrefix,
 } from "./prefixes.ts";
 import { MAX_INFO_BYTES, parseInfoFacts, Twins } from "./processes.ts";
+import { parseSourceFacts, type SourceFacts, sourceKey } from "./source_facts.ts";
 import type { StoreReader } from "./store.ts";
 
 /** A merged binary: its profile and where its data came from. */
@@ -46,6 +47,8 @@ export interface MergedBinary {
   /** When each unit was first seen covered, merged over the prefixes' timelines (none stored:
    * undefined). */
   timeline?: Timeline;
+  /** With `sourceFacts`: the source repository and commit info.json gave, by sourceKey. */
+  sources?: Map<string, SourceFacts>;
 }
 
 export interface PrefixError {
@@ -74,6 +77,8 @@ export interface ReadOptions {
   maxBytes?: number;
   /** Merge per group and binary instead of per binary (`--group-by`). */
   grouping?: PrefixGrouping;
+  /** Read every prefix's info.json for its source_url/source_commit (`report --format codecov`). */
+  sourceFacts?: boolean;
 }
 
 const COUNTERS_HASH = { from: 8, to: 24 };
@@ -145,6 +150,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       processes: 0,
       nodes: new Set(),
       pods: new Set(),
+      sources: new Map(),
     };
     byHash.set(hash, b);
     return b;
@@ -227,10 +233,11 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       if (late) throw new Error(`${key}: step at ${late.at} ms is past the year 275760`);
       timelines.push({ b, timeline });
     }
-    const info = twins.any(p) || opts.grouping?.needsInfo
+    const info = twins.any(p) || opts.grouping?.needsInfo || opts.sourceFacts
       ? await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null)
       : null;
     const facts = twins.any(p) ? parseInfoFacts(info) : {};
+    const source = opts.sourceFacts ? parseSourceFacts(info) : undefined;
     const group = opts.grouping?.groupOf(p, info);
     for (const pend of pending) pend.b = inGroup(pend.b, group);
     for (const tl of timelines) tl.b = inGroup(tl.b, group);
@@ -249,6 +256,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       b.names.add(p.binary);
       if (p.node) b.nodes.add(p.node);
       if (p.pod) b.pods.add(`${p.namespace}/${p.pod}`);
+      if (source) b.sources?.set(sourceKey(source), source);
     }
   };
 

@@ -46,6 +46,8 @@ export interface StoreFixtureOptions {
   /** Path segments below the base, e.g. `["node-1", "ns", "pod", "c", "20261122T100005Z", "img", "app"]`. */
   segments: string[];
   binaryName?: string;
+  /** An already built fixture binary (e.g. another -covermode); default the usual build. */
+  binary?: string;
   /** Extra info.json fields. */
   info?: Record<string, unknown>;
 }
@@ -59,7 +61,10 @@ export interface StoreFixtureOptions {
 export async function storeFixtureRun(base: string, opts: StoreFixtureOptions): Promise<StoredRun> {
   const leaf = join(base, ...opts.segments);
   await Deno.mkdir(leaf, { recursive: true });
-  await using srv = await startCovserver({ name: opts.binaryName ?? "covserver" });
+  await using srv = await startCovserver({
+    name: opts.binaryName ?? "covserver",
+    binary: opts.binary,
+  });
   for (const r of opts.routes) {
     const res = await fetch(`http://127.0.0.1:${srv.appPort}${r}`);
     await res.body?.cancel();
