@@ -5,7 +5,8 @@ import type { Command } from "./cli.ts";
 import { runDoctorCommand } from "../doctor/command.ts";
 import { runOnce } from "./once.ts";
 import { buildParts } from "./wiring.ts";
-import { REPORT_FLAGS, runReport } from "../report/command.ts";
+import { runReport } from "../report/command.ts";
+import { REPORT_FLAGS } from "../report/flags.ts";
 import { versionLine } from "../version.ts";
 
 export const COMMANDS: Record<string, Command> = {

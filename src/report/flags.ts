@@ -1,0 +1,215 @@
+/** `report`'s flags and formats, and the one validated options object made of them. */
+
+import { UsageError } from "../errors.ts";
+import { groupByFlag, type Grouping } from "./group_by.ts";
+import { LINE_FORMATS } from "./line_formats.ts";
+import type { PathFlags } from "./paths.ts";
+import type { PrefixFilter } from "./prefixes.ts";
+import { segmentTime } from "./prefixes.ts";
+import { readWindows, rfc3339, type Window, WindowsError } from "./windows.ts";
+
+export const REPORT_FORMATS = [
+  "text",
+  "json",
+  "html",
+  "textfmt",
+  "covdata",
+  ...LINE_FORMATS,
+  "codecov",
+] as const;
+export type ReportFormat = typeof REPORT_FORMATS[number];
+
+export const REPORT_FLAGS = {
+  format: {
+    type: "string",
+    help: "text (default) | json | html | textfmt | covdata | cobertura | lcov | sonar | codecov",
+  },
+  out: { type: "string", help: "write to this file (covdata: this directory) instead of stdout" },
+  binary: { type: "string", help: "only this binary" },
+  namespace: { type: "string", help: "only this namespace" },
+  node: { type: "string", help: "only this node (host name in the stored path)" },
+  since: { type: "string", help: "only servers discovered at or after this time (ISO 8601)" },
+  until: { type: "string", help: "only servers discovered at or before this time (ISO 8601)" },
+  diff: {
+    type: "string",
+    help: "compare with another source: what each covers the other does not",
+  },
+  concurrency: { type: "string", help: "prefixes read at once (default 16)" },
+  "strip-prefix": {
+    type: "string",
+    multiple: true,
+    help: "cobertura/lcov/sonar: drop this import-path prefix from file names (repeatable)",
+  },
+  "path-map": {
+    type: "string",
+    multiple: true,
+    help: "cobertura/lcov/sonar: FROM=TO, import-path prefix FROM becomes TO (repeatable)",
+  },
+  "exclude-file": {
+    type: "string",
+    multiple: true,
+    help: "cobertura/lcov/sonar: leave out files matching this glob (repeatable)",
+  },
+  windows: {
+    type: "string",
+    help: "file of named windows, `name start end` a line (RFC 3339): what each first covered",
+  },
+  "covered-since": {
+    type: "string",
+    help: "only blocks first covered after this time (RFC 3339; from the stored timelines)",
+  },
+  "covered-until": {
+    type: "string",
+    help: "only blocks first covered at or before this time (RFC 3339)",
+  },
+  "group-by": {
+    type: "string",
+    help: "binary (default) | owner (the pod's workload) | namespace | node; text and json",
+  },
+  "diff-base": {
+    type: "string",
+    help: "incremental coverage: changed lines of `git diff REF` in --repo that were run, and not",
+  },
+  repo: { type: "string", help: "the git checkout --diff-base diffs (default .)" },
+  "diff-file": { type: "string", help: "incremental coverage against a unified diff in this file" },
+} as const;
+
+/** The hint of every usage error of `report`. */
+export const HINT = "see coverage-collector report --help";
+
+/** What the command line of `report` may hold (parseArgs' values). */
+export type ReportArgs = Record<string, string | boolean | string[] | undefined>;
+
+function time(flag: string, v: string | boolean | string[] | undefined): Date | undefined {
+  if (typeof v !== "string") return undefined;
+  const d = segmentTime(v) ?? new Date(v);
+  if (Number.isNaN(d.getTime())) {
+    throw new UsageError(`--${flag} ${JSON.stringify(v)} is not a time (ISO 8601)`, HINT);
+  }
+  return d;
+}
+
+/** A repeatable flag's values. @example list(["a", "b"]) // ["a", "b"] */
+export function list(v: string | boolean | string[] | undefined): string[] {
+  return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
+}
+
+function coveredTime(flag: string, v: string | boolean | string[] | undefined): number | undefined {
+  if (typeof v !== "string") return undefined;
+  const ms = rfc3339(v);
+  if (typeof ms === "string") throw new UsageError(`--${flag} ${JSON.stringify(v)} ${ms}`, HINT);
+  return ms;
+}
+
+/** A string flag's value. @example str("x") // "x" */
+export function str(v: string | boolean | string[] | undefined): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+/** The validated options of one `report` run. */
+export interface ReportOptions {
+  format: ReportFormat;
+  out?: string;
+  concurrency: number;
+  filter: PrefixFilter;
+  coveredSince?: number;
+  coveredUntil?: number;
+  /** `--windows FILE` and the windows it lists (none: undefined and []). */
+  windowsFile?: string;
+  windows: Window[];
+  grouping?: Grouping;
+  pathFlags: PathFlags;
+  /** `--diff SOURCE`. */
+  diffWith?: string;
+  diffBase?: string;
+  diffFile?: string;
+  repo: string;
+}
+
+/**
+ * The options of `report`'s flags, every combination checked (a UsageError names the flag).
+ *
+ * @example const o = await reportOptions({ format: "json" }); // o.format === "json"
+ */
+export async function reportOptions(extra: ReportArgs): Promise<ReportOptions> {
+  const format = (str(extra.format) ?? "text") as ReportFormat;
+  if (!REPORT_FORMATS.includes(format)) {
+    throw new UsageError(
+      `--format ${JSON.stringify(format)} is not one of ${REPORT_FORMATS.join(", ")}`,
+      HINT,
+    );
+  }
+  const pathFlag = ["strip-prefix", "path-map", "exclude-file"].find((f) => list(extra[f]).length);
+  const mapsPaths = (LINE_FORMATS as readonly string[]).includes(format) || format === "codecov" ||
+    str(extra["diff-base"]) !== undefined || str(extra["diff-file"]) !== undefined;
+  if (pathFlag && !mapsPaths) {
+    throw new UsageError(
+      `--${pathFlag} is for --format ${LINE_FORMATS.join(", ")}, codecov, --diff-base, --diff-file`,
+      HINT,
+    );
+  }
+  const out = str(extra.out);
+  if ((format === "covdata" || format === "codecov") && out === undefined) {
+    throw new UsageError(`--format ${format} needs --out DIR`, HINT);
+  }
+  const concurrency = Number(str(extra.concurrency) ?? "16");
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+    throw new UsageError(`--concurrency ${extra.concurrency} is not a number from 1 to 256`, HINT);
+  }
+  const filter: PrefixFilter = {
+    binary: str(extra.binary),
+    namespace: str(extra.namespace),
+    node: str(extra.node),
+    since: time("since", extra.since),
+    until: time("until", extra.until),
+  };
+  const coveredSince = coveredTime("covered-since", extra["covered-since"]);
+  const coveredUntil = coveredTime("covered-until", extra["covered-until"]);
+  const windowsFile = str(extra.windows);
+  let windows: Window[] = [];
+  if (windowsFile !== undefined) {
+    if (format !== "text" && format !== "json" && format !== "html") {
+      throw new UsageError(`--windows writes text, json or html, not ${format}`, HINT);
+    }
+    try {
+      windows = await readWindows(windowsFile);
+    } catch (e) {
+      if (e instanceof WindowsError) throw new UsageError(`--windows ${e.message}`, HINT);
+      throw e;
+    }
+  }
+  const grouping = groupByFlag(extra["group-by"], format, extra.diff !== undefined);
+  const diffBase = str(extra["diff-base"]), diffFile = str(extra["diff-file"]);
+  const diffWith = str(extra.diff);
+  if (diffWith !== undefined && windowsFile !== undefined) {
+    throw new UsageError("--windows does not go with --diff", HINT);
+  }
+  if (diffBase !== undefined || diffFile !== undefined) {
+    if (format !== "text" && format !== "json") {
+      throw new UsageError(`--diff-base and --diff-file write text or json, not ${format}`, HINT);
+    }
+    if (diffBase !== undefined && diffFile !== undefined) {
+      throw new UsageError("--diff-base and --diff-file: give one", HINT);
+    }
+  }
+  return {
+    format,
+    out,
+    concurrency,
+    filter,
+    coveredSince,
+    coveredUntil,
+    windowsFile,
+    windows,
+    grouping,
+    pathFlags: {
+      stripPrefix: list(extra["strip-prefix"]),
+      pathMap: list(extra["path-map"]),
+      excludeFile: list(extra["exclude-file"]),
+    },
+    diffWith,
+    diffBase,
+    diffFile,
+    repo: str(extra.repo) ?? ".",
+  };
+}
