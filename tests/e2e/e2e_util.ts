@@ -144,8 +144,9 @@ export function byPrefix(keys: string[]): Map<string, string[]> {
 }
 
 /**
- * Checks one prefix's files: info.json, exactly one `covmeta.<hash>`, and counters
- * `covcounters.<hash>.<pid>.{1,2}` of that hash only. Returns the hash and the counters' pid.
+ * Checks one prefix's files: info.json, exactly one `covmeta.<hash>`, counters
+ * `covcounters.<hash>.<pid>.{1,2}` of that hash only, and at most one timeline
+ * `covtimeline.<hash>.<pid>` of that hash and pid. Returns the hash and the counters' pid.
  */
 export function checkPrefixFiles(prefix: string, names: string[]): { hash: string; pid: number } {
   const what = `${prefix}: ${names.join(", ")}`;
@@ -164,8 +165,13 @@ export function checkPrefixFiles(prefix: string, names: string[]): { hash: strin
     pids.add(Number(m[2]));
   }
   assert.equal(pids.size, 1, `counters of more than one pid in ${what}`);
+  const timelines = names.filter((n) => n.startsWith("covtimeline."));
+  assert.ok(timelines.length <= 1, `more than one timeline in ${what}`);
+  for (const t of timelines) {
+    assert.equal(t, `covtimeline.${hash}.${[...pids][0]}`, `timeline name in ${what}`);
+  }
   const extra = names.filter((n) =>
-    n !== "info.json" && !n.startsWith("covmeta.") && !n.startsWith("covcounters.")
+    n !== "info.json" && !["covmeta.", "covcounters.", "covtimeline."].some((p) => n.startsWith(p))
   );
   assert.deepEqual(extra, [], `unexpected files in ${prefix}`);
   return { hash, pid: [...pids][0] };
