@@ -91,7 +91,8 @@ realTest(
       await byContainer(late.containers[0], "k-late", []);
 
       // Deletion through the API: gamma runs, the deletion is announced, 1 s later the
-      // containers are killed (a margin for a loaded machine: 200 ms failed under a load of 30). Only the final pull the deletion triggers can store gamma.
+      // containers are killed (a margin for a loaded machine: 200 ms failed under a load of 30).
+      // Only the final pull the deletion triggers can store gamma.
       const lateCt = late.containers[0];
       const latePrefix = (await storedWhere(out, "containerId", lateCt.id, c)).prefix;
       await hitRoute(app, "gamma");
