@@ -1,9 +1,7 @@
 /** `coverage-collector report <source>`: merged coverage of a stored directory or S3 location. */
 
-import { join } from "node:path";
 import type { Config } from "../config.ts";
 import { CredentialsError, findCredentials } from "../sink/registry_auth.ts";
-import { encodeCounters } from "../coverage/encode_counters.ts";
 import { errorText, UsageError } from "../errors.ts";
 import { s3SinkFor } from "../sink/select.ts";
 import { createSystem } from "../system.ts";
@@ -23,6 +21,8 @@ import { VERSION } from "../version.ts";
 import { coveredIn } from "./first_covered.ts";
 import { binaryTimeline } from "./timeline_report.ts";
 import { renderTimelineText } from "./timeline_text.ts";
+import { partialFacts, writeCovdata } from "./partial_write.ts";
+import { parseShard, type Shard } from "./shard.ts";
 import { readWindows, rfc3339, type Window, WindowsError } from "./windows.ts";
 
 export const REPORT_FORMATS = [
@@ -77,6 +77,11 @@ export const REPORT_FLAGS = {
   "covered-until": {
     type: "string",
     help: "only blocks first covered at or before this time (RFC 3339)",
+  },
+  shard: {
+    type: "string",
+    help: "K/N: read only shard K (0 to N-1) of the prefixes and write a partial " +
+      "(--format covdata --out DIR); a source of partials reads as one store",
   },
   "group-by": {
     type: "string",
@@ -201,6 +206,17 @@ export async function runReport(ctx: {
     }
   }
   const grouping = groupByFlag(extra["group-by"], format, extra.diff !== undefined);
+  let shard: Shard | undefined;
+  if (typeof extra.shard === "string") {
+    shard = parseShard(extra.shard, HINT);
+    if (format !== "covdata") {
+      throw new UsageError("--shard writes a partial: --format covdata --out DIR", HINT);
+    }
+    const other = ["diff", "covered-since", "covered-until"].find((f) => extra[f] !== undefined);
+    if (other) {
+      throw new UsageError(`--${other} applies when the partials are read, not with --shard`, HINT);
+    }
+  }
   const source = ctx.positionals[0];
   const read = async (src: string): Promise<ReadResult> => {
     const store = await openStore(src, ctx.config);
@@ -209,6 +225,7 @@ export async function runReport(ctx: {
       filter,
       concurrency,
       grouping,
+      shard,
       maxBytes: ctx.config.maxBody,
       progress: (done, total, phase) => {
         const secs = ((Date.now() - started) / 1000).toFixed(0);
@@ -328,12 +345,13 @@ export async function runReport(ctx: {
       return here.errors.length + r.leftOut > 0 ? 1 : 0;
     }
     case "covdata": {
-      await Deno.mkdir(out!, { recursive: true });
-      for (const b of here.binaries) {
-        await Deno.writeFile(join(out!, `covmeta.${b.hash}`), b.profile.metaBytes);
-        await Deno.writeFile(join(out!, `covcounters.${b.hash}.0.1`), encodeCounters(b.profile));
-      }
-      stderr(`report: wrote ${here.binaries.length} merged binaries to ${out}`);
+      // A shard, or a merge of partials, is itself a partial (so merges can nest).
+      const partial = shard !== undefined || here.partials > 0;
+      await writeCovdata(out!, here, partial ? partialFacts(here, shard) : undefined);
+      stderr(
+        `report: wrote ${here.binaries.length} merged binaries to ${out}` +
+          (shard ? ` (shard ${shard.k}/${shard.n}: ${here.taken} of ${here.found} prefixes)` : ""),
+      );
       break;
     }
   }

@@ -29,7 +29,10 @@ import {
   type StoredPrefix,
 } from "./prefixes.ts";
 import { MAX_INFO_BYTES, parseInfoFacts, Twins } from "./processes.ts";
+import { parsePartial, type PartialFacts } from "./partial.ts";
+import { type Shard, shardOf } from "./shard.ts";
 import type { StoreReader } from "./store.ts";
+import { UsageError } from "../errors.ts";
 
 /** A merged binary: its profile and where its data came from. */
 export interface MergedBinary {
@@ -60,6 +63,8 @@ export interface ReadResult {
   /** Prefixes found, and taken by the filter. */
   found: number;
   taken: number;
+  /** Report partials read (partial.ts): the source was a directory or S3 prefix of them. */
+  partials: number;
 }
 
 export interface ReadOptions {
@@ -74,6 +79,8 @@ export interface ReadOptions {
   maxBytes?: number;
   /** Merge per group and binary instead of per binary (`--group-by`). */
   grouping?: PrefixGrouping;
+  /** Read only this shard's prefixes (`--shard K/N`: shard.ts). */
+  shard?: Shard;
 }
 
 const COUNTERS_HASH = { from: 8, to: 24 };
@@ -116,10 +123,35 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
   const maxBytes = opts.maxBytes ?? 64 << 20;
   const top = grouped.get("");
   if (top) top.binary = store.leafName;
-  const taken = [...grouped.values()].filter((p) => matches(p, opts.filter ?? {}))
-    .sort((a, b) => (a.dir < b.dir ? -1 : 1));
   const byHash = new Map<string, MergedBinary>();
   const errors: PrefixError[] = [];
+  // A source holding report partials is read as partials: what made them (filters, shards,
+  // groups) applied when they were made; a prefix among them that is not one is an error.
+  const all = [...grouped.values()];
+  const partialSource = all.some((p) => p.partial !== undefined);
+  if (partialSource) {
+    const f = opts.filter ?? {};
+    const flag = Object.entries(f).find(([, v]) => v !== undefined)?.[0] ??
+      (opts.shard ? "shard" : opts.grouping ? "group-by" : undefined);
+    if (flag !== undefined) {
+      throw new UsageError(
+        `${store.description} holds report partials: --${flag} applies when they are made`,
+        "see coverage-collector report --help",
+      );
+    }
+    for (const p of all) {
+      if (p.partial === undefined) {
+        errors.push({ prefix: p.dir || ".", error: "a prefix among report partials: not read" });
+      }
+    }
+  }
+  const shard = opts.shard;
+  const taken = all.filter((p) =>
+    partialSource
+      ? p.partial !== undefined
+      : matches(p, opts.filter ?? {}) && (shard === undefined || shardOf(p, shard.n) === shard.k)
+  ).sort((a, b) => (a.dir < b.dir ? -1 : 1));
+  const partials = { count: 0, found: 0, taken: 0 };
   // One process stored under two prefixes is merged by maximum, not added (see processes.ts).
   const twins = new Twins<MergedBinary>(taken);
 
@@ -185,7 +217,83 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     return g;
   };
 
+  // The latest snapshot of one process's counter slots, checked against its binary.
+  const readCounters = async (b: MergedBinary, hash: string, keys: string[]) => {
+    const snapshots: ParsedCounters[] = [];
+    for (const key of keys) {
+      const bytes = await store.read(key, signal, maxBytes);
+      const parsed = parseCounters(bytes);
+      const h = hexOf(bytes.subarray(COUNTERS_HASH.from, COUNTERS_HASH.to));
+      if (h !== hash) throw new Error(`${key} holds counters of ${h}`);
+      snapshots.push(parsed);
+    }
+    const counters = latestOf(snapshots);
+    checkCounters(b.profile, counters);
+    return counters;
+  };
+  const readTimeline = async (b: MergedBinary, key: string): Promise<Timeline> => {
+    const bytes = await store.read(key, signal, maxBytes);
+    let timeline;
+    try {
+      timeline = decodeTimeline(bytes, flatUnits(b.profile.meta));
+    } catch (e) {
+      throw e instanceof TimelineError ? new Error(`${key}: ${e.message}`) : e;
+    }
+    // A time a Date cannot hold (the codec takes up to 2^53 ms) would break every renderer.
+    const late = timeline.steps.find((s) => s.at > MAX_DATE_MS);
+    if (late) throw new Error(`${key}: step at ${late.at} ms is past the year 275760`);
+    return timeline;
+  };
+
+  // A partial (partial.ts): its merged binaries are added, with the counts and sets it records.
+  const readPartial = async (p: StoredPrefix, key: string) => {
+    const facts = parsePartial(await store.read(key, signal, maxBytes), key);
+    const hashes = new Set(facts.binaries.map((f) => f.hash));
+    for (const id of p.counters.keys()) {
+      if (!hashes.has(id.slice(0, 32)) || !id.endsWith(".0")) {
+        throw new Error(`${key}: the partial's counters ${id} are not among its binaries`);
+      }
+    }
+    const pending: {
+      b: MergedBinary;
+      f: PartialFacts["binaries"][number];
+      counters: ParsedCounters;
+      timeline?: Timeline;
+    }[] = [];
+    for (const f of facts.binaries) {
+      const meta = p.metas.get(f.hash), keys = p.counters.get(`${f.hash}.0`);
+      if (!meta || !keys) {
+        throw new Error(`${key}: binary ${f.hash} without its covmeta and covcounters`);
+      }
+      const b = await binaryFor(f.hash, meta.key, meta.etag);
+      const counters = await readCounters(b, f.hash, keys);
+      const tl = p.timelines.get(`${f.hash}.0`);
+      pending.push({
+        b,
+        f,
+        counters,
+        timeline: tl === undefined ? undefined : await readTimeline(b, tl),
+      });
+    }
+    for (const { b, f, counters, timeline } of pending) {
+      addCounters(b.profile, counters);
+      b.prefixes += f.prefixes;
+      b.processes += f.processes;
+      for (const n of f.names) b.names.add(n);
+      for (const n of f.nodes) b.nodes.add(n);
+      for (const n of f.pods) b.pods.add(n);
+      if (timeline) {
+        b.timeline = b.timeline === undefined ? timeline : mergeTimelines(b.timeline, timeline);
+      }
+    }
+    partials.count++;
+    partials.found = Math.max(partials.found, facts.found);
+    partials.taken += facts.taken;
+    errors.push(...facts.errors);
+  };
+
   const readPrefix = async (p: StoredPrefix) => {
+    if (p.partial !== undefined) return await readPartial(p, p.partial);
     if (p.counters.size === 0) throw new Error("no counter files");
     // Read and check everything first, then merge: a bad file leaves nothing half-merged.
     const pending: { b: MergedBinary; counters: ParsedCounters; id: string }[] = [];
@@ -197,17 +305,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       // One read of the prefix's covmeta however many processes it holds.
       const b = checked.get(hash) ?? await binaryFor(hash, meta.key, meta.etag);
       checked.set(hash, b);
-      const snapshots: ParsedCounters[] = [];
-      for (const key of keys) {
-        const bytes = await store.read(key, signal, maxBytes);
-        const parsed = parseCounters(bytes);
-        const h = hexOf(bytes.subarray(COUNTERS_HASH.from, COUNTERS_HASH.to));
-        if (h !== hash) throw new Error(`${key} holds counters of ${h}`);
-        snapshots.push(parsed);
-      }
-      const counters = latestOf(snapshots);
-      checkCounters(b.profile, counters);
-      pending.push({ b, counters, id });
+      pending.push({ b, counters: await readCounters(b, hash, keys), id });
     }
     // Timelines are validated against their binary's meta-data like the counters; a bad one is
     // this prefix's error. One whose process has no counters here names no covered unit: skipped.
@@ -215,17 +313,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     for (const [id, key] of p.timelines) {
       const b = checked.get(id.slice(0, 32));
       if (b === undefined || !p.counters.has(id)) continue;
-      const bytes = await store.read(key, signal, maxBytes);
-      let timeline;
-      try {
-        timeline = decodeTimeline(bytes, flatUnits(b.profile.meta));
-      } catch (e) {
-        throw e instanceof TimelineError ? new Error(`${key}: ${e.message}`) : e;
-      }
-      // A time a Date cannot hold (the codec takes up to 2^53 ms) would break every renderer.
-      const late = timeline.steps.find((s) => s.at > MAX_DATE_MS);
-      if (late) throw new Error(`${key}: step at ${late.at} ms is past the year 275760`);
-      timelines.push({ b, timeline });
+      timelines.push({ b, timeline: await readTimeline(b, key) });
     }
     const info = twins.any(p) || opts.grouping?.needsInfo
       ? await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null)
@@ -282,5 +370,10 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       const na = [...a.names].sort().join(","), nb = [...b.names].sort().join(",");
       return na < nb ? -1 : na > nb ? 1 : a.hash < b.hash ? -1 : 1;
     });
-  return { source: store.description, binaries, errors, found: grouped.size, taken: taken.length };
+  const source = store.description;
+  if (partialSource) {
+    const { count, found, taken } = partials;
+    return { source, binaries, errors, found, taken, partials: count };
+  }
+  return { source, binaries, errors, found: grouped.size, taken: taken.length, partials: 0 };
 }

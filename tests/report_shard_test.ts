@@ -1,0 +1,258 @@
+/**
+ * `report --shard K/N` and a source of partials: N shards, each written as a partial in covdata
+ * form, read back as one source give the unsharded report figure for figure (text and json), on
+ * a store of real `-cover` data with several processes, nodes and pods, a process stored twice
+ * (a collector restart: merged by max, so both prefixes must land in one shard), a server
+ * restarted under the same path (another process: added), and an unreadable prefix.
+ * `go tool covdata merge` of the partials is judged against the unsharded report too.
+ */
+
+import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { decodeCoverage } from "../src/collect/coverage.ts";
+import { PARTIAL_FILE } from "../src/report/partial.ts";
+import { fnv1a32, shardOf } from "../src/report/shard.ts";
+import { groupPrefixes } from "../src/report/prefixes.ts";
+import { startCovserver } from "./harness/covserver.ts";
+import { hasGo } from "./harness/gobuild.ts";
+import { go } from "./harness/stored.ts";
+import { runReport } from "./harness/run_report.ts";
+
+const noGo = !(await hasGo());
+
+interface Snapshot {
+  hash: string;
+  meta: Uint8Array;
+  counters: Uint8Array;
+  pid: number;
+}
+
+async function call(port: number, route: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}${route}`);
+  await res.body?.cancel();
+  if (!res.ok) throw new Error(`GET ${route}: HTTP ${res.status}`);
+}
+
+async function snapshot(coveragePort: number, pid: number): Promise<Snapshot> {
+  const res = await fetch(`http://127.0.0.1:${coveragePort}/coverage`);
+  const d = decodeCoverage(await res.text(), { expectMeta: true });
+  return { hash: d.meta!.hash, meta: d.meta!.bytes, counters: d.counters.bytes, pid };
+}
+
+const IMG = "quay.io-x-sha256-1";
+const BOOT = "0b5e1d2c-3a4f-4e5d-8c7b-6a5f4e3d2c1b";
+const ROUTES = ["/run/alpha", "/run/beta?n=3", "/run/gamma", "/run/beta?n=-1", "/run/gamma?s="];
+
+async function put(base: string, segs: string[], s: Snapshot, info: Record<string, unknown>) {
+  const leaf = join(base, ...segs);
+  await Deno.mkdir(leaf, { recursive: true });
+  await Deno.writeFile(join(leaf, `covmeta.${s.hash}`), s.meta);
+  await Deno.writeFile(join(leaf, `covcounters.${s.hash}.1.1`), s.counters);
+  await Deno.writeTextFile(join(leaf, "info.json"), JSON.stringify({ pid: 1, ...info }));
+}
+
+let shared: Promise<string> | undefined;
+/** The store: 24 pods over 3 nodes, one process stored twice, one restart, a host server. */
+function store(): Promise<string> {
+  shared ??= (async () => {
+    const base = await Deno.makeTempDir({ prefix: "report-shard-" });
+    const snaps: Snapshot[] = [];
+    for (let i = 0; i < 4; i++) {
+      await using srv = await startCovserver();
+      await call(srv.appPort, ROUTES[i]);
+      snaps.push(await snapshot(srv.coveragePort, srv.pid));
+      if (i === 0) {
+        // The same process again after more work: the later snapshot of a collector restart.
+        await call(srv.appPort, ROUTES[4]);
+        snaps.push(await snapshot(srv.coveragePort, srv.pid));
+      }
+    }
+    const [early, late, ...others] = snaps;
+    const c = (node: string, ns: string, pod: string, t: string, bin = "covserver") => [
+      node,
+      ns,
+      pod,
+      "app",
+      t,
+      IMG,
+      bin,
+    ];
+    const facts = (s: Snapshot, start: string) => ({
+      hostPid: s.pid,
+      hostStartTime: start,
+      bootId: BOOT,
+      containerId: `c-${s.pid}`,
+    });
+    // One process in two prefixes (merged by max) and a restart under the same path (added).
+    await put(base, c("node-1", "ns-a", "pod-0", "20261122T100005Z"), early, facts(early, "10"));
+    await put(base, c("node-1", "ns-a", "pod-0", "20261122T110000Z"), late, facts(late, "10"));
+    await put(
+      base,
+      c("node-1", "ns-a", "pod-0", "20261122T120000Z"),
+      others[0],
+      facts(others[0], "99"),
+    );
+    for (let i = 1; i < 24; i++) {
+      const s = others[i % others.length];
+      const bin = i % 7 === 0 ? "covserver-b" : "covserver";
+      await put(
+        base,
+        c(`node-${i % 3}`, `ns-${i % 4}`, `pod-${i}`, "20261123T000000Z", bin),
+        s,
+        facts(s, String(i)),
+      );
+    }
+    await put(base, ["node-2", "_host_", "20261123T010000Z", "covserver"], others[1], {
+      hostPid: others[1].pid,
+    });
+    // Counters without their covmeta: an unreadable prefix, in whichever shard it falls.
+    const bad = join(base, ...c("node-2", "ns-x", "pod-bad", "20261123T020000Z"));
+    await Deno.mkdir(bad, { recursive: true });
+    await Deno.writeFile(join(bad, `covcounters.${early.hash}.1.1`), early.counters);
+    return base;
+  })();
+  return shared;
+}
+
+/** A report's json without its source (the one figure a partials source names differently). */
+function figures(json: string) {
+  const r = JSON.parse(json);
+  delete r.source;
+  return r;
+}
+const textFigures = (t: string) => t.replace(/ in \S+;/, " in SOURCE;");
+
+async function shards(base: string, n: number): Promise<string> {
+  const parts = await Deno.makeTempDir({ prefix: "report-shard-parts-" });
+  for (let k = 0; k < n; k++) {
+    const r = await runReport(
+      ["--shard", `${k}/${n}`, "--format", "covdata", "--out", join(parts, `shard-${k}`), base],
+    );
+    ok(r.code <= 1, r.err);
+  }
+  return parts;
+}
+
+Deno.test({
+  name: "report over N shards' partials equals the unsharded report, text and json",
+  ignore: noGo,
+  async fn() {
+    const base = await store();
+    const one = await runReport(["--format", "json", base]);
+    assertEquals(one.code, 1, one.err); // the unreadable prefix
+    const want = figures(one.out);
+    assertEquals([want.binaries.length, want.prefixes.unreadable], [1, 1]);
+    assertEquals(want.binaries[0].binary, "covserver,covserver-b");
+    // 27 readable prefixes and 26 processes: the process stored twice is one.
+    const sum = (k: string) => want.binaries.reduce((s: number, b: never) => s + b[k], 0);
+    assertEquals([sum("prefixes"), sum("processes")], [27, 26]);
+    const text = await runReport([base]);
+    for (const n of [1, 3, 5]) {
+      const parts = await shards(base, n);
+      const listed = [...Deno.readDirSync(parts)].length;
+      assertEquals(listed, n);
+      const got = await runReport(["--format", "json", parts]);
+      assertEquals(got.code, 1, got.err);
+      assertEquals(figures(got.out), want, `${n} shards`);
+      const gotText = await runReport([parts]);
+      assertEquals(textFigures(gotText.out), textFigures(text.out), `${n} shards, text`);
+      assertEquals(gotText.errLines, text.errLines);
+    }
+  },
+});
+
+Deno.test({
+  name: "a shard reads only its share; all prefixes of one process land in one shard",
+  ignore: noGo,
+  async fn() {
+    const base = await store();
+    const parts = await shards(base, 3);
+    const taken: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const f = JSON.parse(await Deno.readTextFile(join(parts, `shard-${k}`, PARTIAL_FILE)));
+      assertEquals([f.shard, f.found], [{ k, n: 3 }, 28]);
+      taken.push(f.taken);
+    }
+    assertEquals(taken.reduce((a, b) => a + b), 28);
+    ok(taken.filter((t) => t > 0).length >= 2, `one shard took all: ${taken}`);
+    // The twins rule: paths that differ only by discovery time share a shard, whatever N.
+    const keys = (t: string) => [`n/ns/pod/app/${t}/img/bin/covmeta.${"0".repeat(32)}`];
+    for (const n of [2, 3, 7, 64, 1000]) {
+      const a = groupPrefixes(keys("20261122T100005Z")).values().next().value!;
+      const b = groupPrefixes(keys("20261122T110000Z")).values().next().value!;
+      assertEquals(shardOf(a, n), shardOf(b, n));
+    }
+    // FNV-1a's published test vectors: the rule is stable across machines and versions.
+    assertEquals([fnv1a32(""), fnv1a32("a"), fnv1a32("foobar")], [
+      0x811c9dc5,
+      0xe40c292c,
+      0xbf9cf968,
+    ]);
+  },
+});
+
+Deno.test({
+  name: "go tool covdata merge combines the partials into what the unsharded report counts",
+  ignore: noGo,
+  async fn() {
+    const base = await store();
+    const parts = await shards(base, 3);
+    const merged = await Deno.makeTempDir({ prefix: "report-shard-merged-" });
+    const dirs = [0, 1, 2].map((k) => join(parts, `shard-${k}`))
+      .filter((d) => [...Deno.readDirSync(d)].some((e) => e.name.startsWith("covmeta.")));
+    await go(["tool", "covdata", "merge", "-i", dirs.join(","), "-o", merged]);
+    const goText = join(merged, "go.txt");
+    await go(["tool", "covdata", "textfmt", "-i", merged, "-o", goText]);
+    const ours = join(merged, "ours.txt");
+    const r = await runReport(["--format", "textfmt", "--out", ours, base]);
+    assertEquals(r.code, 1, r.err);
+    assertEquals(await Deno.readTextFile(goText), await Deno.readTextFile(ours));
+  },
+});
+
+Deno.test({
+  name: "a hostile partial is that partial's error, naming its file; the others are read",
+  ignore: noGo,
+  async fn() {
+    const base = await store();
+    const parts = await shards(base, 3);
+    const whole = figures((await runReport(["--format", "json", parts])).out);
+    const cases: [string, RegExp][] = [
+      ["{not json", /not JSON/],
+      ['{"kind":"coverage-collector/report-partial","version":1,"found":-1}', /found/],
+      [
+        JSON.stringify({
+          kind: "coverage-collector/report-partial",
+          version: 1,
+          found: 1,
+          taken: 1,
+          binaries: [],
+          errors: [],
+        }),
+        /not among its binaries/,
+      ],
+    ];
+    const victim = whole.binaries.length > 0
+      ? [0, 1, 2].find((k) =>
+        [...Deno.readDirSync(join(parts, `shard-${k}`))].some((e) => e.name.startsWith("covmeta."))
+      )!
+      : 0;
+    const file = join(parts, `shard-${victim}`, PARTIAL_FILE);
+    const good = await Deno.readTextFile(file);
+    for (const [bytes, want] of cases) {
+      await Deno.writeTextFile(file, bytes);
+      const r = await runReport(["--format", "json", parts]);
+      assertEquals(r.code, 1, r.err);
+      const errs = JSON.parse(r.out).errors as { prefix: string; error: string }[];
+      const mine = errs.find((e) => e.prefix === `shard-${victim}`);
+      ok(mine && want.test(mine.error) && mine.error.includes(PARTIAL_FILE), JSON.stringify(errs));
+    }
+    await Deno.writeTextFile(file, good);
+    // Filters and shards apply when partials are made, not to a source of them.
+    const f = await runReport(["--namespace", "ns-a", parts]);
+    assertEquals(f.code, 2, f.err);
+    ok(/holds report partials: --namespace/.test(f.err), f.err);
+    const s = await runReport(["--shard", "3/3", "--format", "covdata", "--out", parts, base]);
+    assertEquals(s.code, 2, s.err);
+  },
+});
