@@ -1,6 +1,8 @@
 /** `coverage-collector report <source>`: merged coverage of a stored directory or S3 location. */
 
+import { join } from "node:path";
 import type { Config } from "../config.ts";
+import type { S3Sink } from "../sink/s3.ts";
 import { CredentialsError, findCredentials } from "../sink/registry_auth.ts";
 import { errorText, UsageError } from "../errors.ts";
 import { s3SinkFor } from "../sink/select.ts";
@@ -40,7 +42,10 @@ export const REPORT_FLAGS = {
     type: "string",
     help: "text (default) | json | html | textfmt | covdata | cobertura | lcov | sonar",
   },
-  out: { type: "string", help: "write to this file (covdata: this directory) instead of stdout" },
+  out: {
+    type: "string",
+    help: "write to this file (covdata: this directory or s3://bucket/prefix) instead of stdout",
+  },
   binary: { type: "string", help: "only this binary" },
   namespace: { type: "string", help: "only this namespace" },
   node: { type: "string", help: "only this node (host name in the stored path)" },
@@ -123,26 +128,9 @@ function str(v: string | boolean | string[] | undefined): string | undefined {
  */
 export async function openStore(
   source: string,
-  config: Pick<Config, "credentialsFile" | "s3Endpoint" | "s3PathStyle" | "hostRoot">,
+  config: StoreConfig,
 ): Promise<StoreReader> {
-  const s3 = parseS3Url(source);
-  if (source.startsWith("s3:")) {
-    if (!s3) {
-      throw new UsageError(`source ${JSON.stringify(source)} is not s3://bucket/prefix`, HINT);
-    }
-    let creds;
-    try {
-      creds = await findCredentials(createSystem(config.hostRoot), config.credentialsFile);
-    } catch (e) {
-      if (e instanceof CredentialsError) throw new UsageError(`${source}: ${e.message}`, HINT);
-      throw e;
-    }
-    return new S3Reader(
-      s3SinkFor({ ...creds, bucket: s3.bucket, s3BasePath: s3.prefix }, config, {
-        retry: { attempts: 3 },
-      }),
-    );
-  }
+  if (source.startsWith("s3:")) return new S3Reader(await s3Of("source", source, config));
   let st;
   try {
     st = await Deno.stat(source);
@@ -151,6 +139,24 @@ export async function openStore(
   }
   if (!st.isDirectory) throw new UsageError(`source ${source} is not a directory`, HINT);
   return new DirReader(source);
+}
+
+type StoreConfig = Pick<Config, "credentialsFile" | "s3Endpoint" | "s3PathStyle" | "hostRoot">;
+
+/** The S3 location of an `s3://bucket/prefix` argument (`what`: "source" or "--out"). */
+async function s3Of(what: string, url: string, config: StoreConfig): Promise<S3Sink> {
+  const s3 = parseS3Url(url);
+  if (!s3) throw new UsageError(`${what} ${JSON.stringify(url)} is not s3://bucket/prefix`, HINT);
+  let creds;
+  try {
+    creds = await findCredentials(createSystem(config.hostRoot), config.credentialsFile);
+  } catch (e) {
+    if (e instanceof CredentialsError) throw new UsageError(`${url}: ${e.message}`, HINT);
+    throw e;
+  }
+  return s3SinkFor({ ...creds, bucket: s3.bucket, s3BasePath: s3.prefix }, config, {
+    retry: { attempts: 3 },
+  });
 }
 
 /** The report command. @example await runReport(ctx) // 0 */
@@ -178,6 +184,9 @@ export async function runReport(ctx: {
   const out = str(extra.out);
   if (format === "covdata" && out === undefined) {
     throw new UsageError("--format covdata needs --out DIR", HINT);
+  }
+  if (out?.startsWith("s3:") && format !== "covdata") {
+    throw new UsageError("--out s3://bucket/prefix is for --format covdata", HINT);
   }
   const concurrency = Number(str(extra.concurrency) ?? "16");
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
@@ -347,11 +356,22 @@ export async function runReport(ctx: {
     case "covdata": {
       // A shard, or a merge of partials, is itself a partial (so merges can nest).
       const partial = shard !== undefined || here.partials > 0;
-      await writeCovdata(out!, here, partial ? partialFacts(here, shard) : undefined);
+      const to = out!.startsWith("s3:") ? await s3Of("--out", out!, ctx.config) : undefined;
+      if (!to) await Deno.mkdir(out!, { recursive: true });
+      const put = to
+        ? (name: string, bytes: Uint8Array) => to.put(name, bytes)
+        : (name: string, bytes: Uint8Array) => Deno.writeFile(join(out!, name), bytes);
+      await writeCovdata(put, here, partial ? partialFacts(here, shard) : undefined);
       stderr(
         `report: wrote ${here.binaries.length} merged binaries to ${out}` +
           (shard ? ` (shard ${shard.k}/${shard.n}: ${here.taken} of ${here.found} prefixes)` : ""),
       );
+      if (shard) {
+        // A shard's unreadable prefixes are facts of its partial: the merge names them and
+        // exits 1; the shard itself succeeded (a Job does not retry what would fail again).
+        for (const e of here.errors) stderr(`report: unreadable prefix ${e.prefix}: ${e.error}`);
+        return 0;
+      }
       break;
     }
   }

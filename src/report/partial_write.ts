@@ -4,7 +4,6 @@
  * lets `report` read the directory back as a source with every figure.
  */
 
-import { join } from "node:path";
 import { encodeCounters } from "../coverage/encode_counters.ts";
 import { flatUnits } from "../coverage/flat_units.ts";
 import { encodeTimeline, timelineName } from "../coverage/timeline.ts";
@@ -38,21 +37,23 @@ export function partialFacts(r: ReadResult, shard?: Shard): PartialFacts {
   };
 }
 
+/** Stores one file of the output (a directory's, or an S3 location's). */
+export type PutFile = (name: string, bytes: Uint8Array) => Promise<void>;
+
 /**
- * Writes `covmeta.<hash>` and `covcounters.<hash>.0.1` per merged binary under `out`, and with
- * `facts` its `covtimeline.<hash>.0` (when it has a timeline) and the facts file.
+ * Writes `covmeta.<hash>` and `covcounters.<hash>.0.1` per merged binary through `put`, and with
+ * `facts` its `covtimeline.<hash>.0` (when it has a timeline) and, last, the facts file (a
+ * partial is whole once its facts file is there).
  *
- * @example await writeCovdata("merged", result, partialFacts(result, shard));
+ * @example await writeCovdata(put, result, partialFacts(result, shard));
  */
-export async function writeCovdata(out: string, r: ReadResult, facts?: PartialFacts) {
-  await Deno.mkdir(out, { recursive: true });
+export async function writeCovdata(put: PutFile, r: ReadResult, facts?: PartialFacts) {
   for (const b of r.binaries) {
-    await Deno.writeFile(join(out, `covmeta.${b.hash}`), b.profile.metaBytes);
-    await Deno.writeFile(join(out, `covcounters.${b.hash}.0.1`), encodeCounters(b.profile));
+    await put(`covmeta.${b.hash}`, b.profile.metaBytes);
+    await put(`covcounters.${b.hash}.0.1`, encodeCounters(b.profile));
     if (facts && b.timeline) {
-      const bytes = encodeTimeline(b.timeline, flatUnits(b.profile.meta));
-      await Deno.writeFile(join(out, timelineName(b.hash, 0)), bytes);
+      await put(timelineName(b.hash, 0), encodeTimeline(b.timeline, flatUnits(b.profile.meta)));
     }
   }
-  if (facts) await Deno.writeTextFile(join(out, PARTIAL_FILE), JSON.stringify(facts) + "\n");
+  if (facts) await put(PARTIAL_FILE, new TextEncoder().encode(JSON.stringify(facts) + "\n"));
 }
