@@ -66,10 +66,28 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     opts.progress(done, total, phase);
   };
   const grouped = new Map<string, StoredPrefix>();
+  const shard = opts.shard;
+  // A shard keeps only its own prefixes while listing (the rule needs a prefix's path alone), so
+  // it holds 1/N of the listing; other prefixes are counted (found) by their path.
+  const foreign = new Set<string>();
+  let foreignPartial = false;
   let listed = 0;
   for await (const page of store.list(signal)) {
     groupPrefixes(page.keys, grouped, page.etags);
     listed += page.keys.length;
+    if (shard !== undefined) {
+      let last: string | undefined;
+      for (const key of page.keys) {
+        const dir = key.slice(0, Math.max(0, key.lastIndexOf("/")));
+        if (dir === last) continue;
+        last = dir;
+        const p = grouped.get(dir);
+        if (p === undefined || shardOf(p, shard.n) === shard.k) continue;
+        grouped.delete(dir);
+        foreign.add(dir);
+        if (p.partial !== undefined) foreignPartial = true;
+      }
+    }
     tick(listed, 0, "listing");
   }
   const maxBytes = opts.maxBytes ?? 64 << 20;
@@ -81,7 +99,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
   // A source holding report partials is read as partials: what made them (filters, shards,
   // groups) applied when they were made; a prefix among them that is not one is an error.
   const all = [...grouped.values()];
-  const partialSource = all.some((p) => p.partial !== undefined);
+  const partialSource = foreignPartial || all.some((p) => p.partial !== undefined);
   if (partialSource) {
     const f = opts.filter ?? {};
     const flag = Object.entries(f).find(([, v]) => v !== undefined)?.[0] ??
@@ -98,7 +116,6 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       }
     }
   }
-  const shard = opts.shard;
   const taken = all.filter((p) =>
     partialSource
       ? p.partial !== undefined
@@ -205,5 +222,6 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     const { count, found, taken } = partials;
     return { source, binaries, errors, found, taken, partials: count };
   }
-  return { source, binaries, errors, found: grouped.size, taken: taken.length, partials: 0 };
+  const found = grouped.size + foreign.size;
+  return { source, binaries, errors, found, taken: taken.length, partials: 0 };
 }
