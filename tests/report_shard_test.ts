@@ -14,7 +14,9 @@ import { PARTIAL_FILE } from "../src/report/partial.ts";
 import { fnv1a32, shardOf } from "../src/report/shard.ts";
 import { groupPrefixes } from "../src/report/prefixes.ts";
 import { type ReadResult, readStore } from "../src/report/read.ts";
-import { DirReader, type StoreReader } from "../src/report/store.ts";
+import { DirReader, S3_LIST_LIMITS, type S3Reader, type StoreReader } from "../src/report/store.ts";
+import { openStore } from "../src/report/command.ts";
+import { loadConfig } from "../src/config.ts";
 import { startCovserver } from "./harness/covserver.ts";
 import { hasGo } from "./harness/gobuild.ts";
 import { go } from "./harness/stored.ts";
@@ -333,4 +335,19 @@ Deno.test({
       assertEquals(got.found, 28);
     }
   },
+});
+
+Deno.test("a shard of N may list N times the keys one report holds (it keeps 1/N of them)", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "report-shard-limits-" });
+  const auth = join(tmp, "auth.json");
+  const s3 = { accessKey: "a", secretKey: "s", bucket: "b", region: "us-east-1" };
+  await writeRegistryAuth(auth, s3);
+  const config = loadConfig({ "credentials-file": auth }, {});
+  const one = await openStore("s3://b/run", config) as S3Reader;
+  const four = await openStore("s3://b/run", config, 4) as S3Reader;
+  assertEquals(one.limits, S3_LIST_LIMITS);
+  assertEquals(four.limits, {
+    maxKeys: 4 * S3_LIST_LIMITS.maxKeys,
+    maxPages: 4 * S3_LIST_LIMITS.maxPages,
+  });
 });

@@ -17,7 +17,14 @@ import { buildReport, renderText } from "./model.ts";
 import type { PrefixFilter } from "./prefixes.ts";
 import { segmentTime } from "./prefixes.ts";
 import { type ReadResult, readStore } from "./read.ts";
-import { DirReader, parseS3Url, S3ListError, S3Reader, type StoreReader } from "./store.ts";
+import {
+  DirReader,
+  parseS3Url,
+  S3_LIST_LIMITS,
+  S3ListError,
+  S3Reader,
+  type StoreReader,
+} from "./store.ts";
 import { refusedLine, textfmtOf } from "./textfmt.ts";
 import { VERSION } from "../version.ts";
 import { coveredIn } from "./first_covered.ts";
@@ -129,8 +136,14 @@ function str(v: string | boolean | string[] | undefined): string | undefined {
 export async function openStore(
   source: string,
   config: StoreConfig,
+  shards = 1,
 ): Promise<StoreReader> {
-  if (source.startsWith("s3:")) return new S3Reader(await s3Of("source", source, config));
+  if (source.startsWith("s3:")) {
+    // A shard holds about 1/N of the keys it lists (read.ts), so it may list N times as many.
+    const { maxKeys, maxPages } = S3_LIST_LIMITS;
+    const limits = { maxKeys: maxKeys * shards, maxPages: maxPages * shards };
+    return new S3Reader(await s3Of("source", source, config), undefined, limits);
+  }
   let st;
   try {
     st = await Deno.stat(source);
@@ -228,7 +241,7 @@ export async function runReport(ctx: {
   }
   const source = ctx.positionals[0];
   const read = async (src: string): Promise<ReadResult> => {
-    const store = await openStore(src, ctx.config);
+    const store = await openStore(src, ctx.config, shard?.n);
     const started = Date.now();
     return readStore(store, {
       filter,

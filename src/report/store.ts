@@ -121,12 +121,13 @@ export class S3Reader implements StoreReader {
   readonly leafName: string;
   /** List calls made (pagination is tested with it). */
   pages = 0;
-  readonly #limits: Required<S3ListLimits>;
+  /** The bounds this listing stops at. */
+  readonly limits: Required<S3ListLimits>;
   /** `pageSize`: keys per list call (default: the store's, 1000 on AWS). */
   constructor(readonly s3: S3Sink, readonly pageSize?: number, limits: S3ListLimits = {}) {
     this.description = s3.description;
     this.leafName = s3.description.split("/").pop() || "unknown";
-    this.#limits = { ...S3_LIST_LIMITS, ...limits };
+    this.limits = { ...S3_LIST_LIMITS, ...limits };
   }
 
   /**
@@ -139,20 +140,20 @@ export class S3Reader implements StoreReader {
     let keys = 0;
     for (let calls = 0;; calls++) {
       signal.throwIfAborted();
-      if (calls >= this.#limits.maxPages) {
+      if (calls >= this.limits.maxPages) {
         throw new S3ListError(
           this.description,
-          `still truncated after ${calls} list calls (at most ${this.#limits.maxPages}); ` +
+          `still truncated after ${calls} list calls (at most ${this.limits.maxPages}); ` +
             `${keys} keys so far, last token ${tokenText(token ?? "")}`,
         );
       }
       const page = await this.s3.listPage(token, signal, this.pageSize);
       this.pages++;
       keys += page.keys.length;
-      if (keys > this.#limits.maxKeys) {
+      if (keys > this.limits.maxKeys) {
         throw new S3ListError(
           this.description,
-          `more than ${this.#limits.maxKeys} keys (after ${
+          `more than ${this.limits.maxKeys} keys (after ${
             calls + 1
           } list calls); list a narrower prefix`,
         );
