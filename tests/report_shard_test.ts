@@ -10,6 +10,7 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join, relative } from "node:path";
 import { decodeCoverage } from "../src/collect/coverage.ts";
+import { encodeTimeline } from "../src/coverage/timeline.ts";
 import { PARTIAL_FILE } from "../src/report/partial.ts";
 import { fnv1a32, shardOf } from "../src/report/shard.ts";
 import { groupPrefixes } from "../src/report/prefixes.ts";
@@ -272,7 +273,7 @@ Deno.test({
     try {
       const tmp = await Deno.makeTempDir({ prefix: "report-shard-s3-" });
       const sink = new S3Sink({ ...s3, basePath: "ci/run-1", pathStyle: true });
-      for (const file of await walk(base)) {
+      for await (const file of walk(base)) {
         await sink.put(relative(base, file), await Deno.readFile(file));
       }
       const auth = join(tmp, "auth.json");
@@ -302,14 +303,12 @@ Deno.test({
   },
 });
 
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
+async function* walk(dir: string): AsyncGenerator<string> {
   for await (const e of Deno.readDir(dir)) {
     const p = join(dir, e.name);
-    if (e.isDirectory) out.push(...await walk(p));
-    else out.push(p);
+    if (e.isDirectory) yield* walk(p);
+    else yield p;
   }
-  return out;
 }
 
 Deno.test({
@@ -350,4 +349,43 @@ Deno.test("a shard of N may list N times the keys one report holds (it keeps 1/N
     maxKeys: 4 * S3_LIST_LIMITS.maxKeys,
     maxPages: 4 * S3_LIST_LIMITS.maxPages,
   });
+});
+
+Deno.test({
+  name: "partials carry the timelines: --covered-since and --windows over shards equal unsharded",
+  ignore: noGo,
+  async fn() {
+    const base = await Deno.makeTempDir({ prefix: "report-shard-tl-" });
+    await new Deno.Command("cp", { args: ["-a", `${await store()}/.`, base] }).output();
+    const leaves: string[] = [];
+    for await (const f of walk(base)) if (f.includes("/covcounters.")) leaves.push(f);
+    const hash = /covcounters\.([0-9a-f]{32})\./.exec(leaves[0])![1];
+    const T = Date.UTC(2026, 10, 22, 10);
+    const lines = [
+      { after: null, at: T, units: [0, 1, 2] },
+      { after: T, at: T + 60_000, units: [5, 6, 9] },
+    ];
+    for (const [i, leaf] of leaves.slice(0, 12).entries()) {
+      const steps = i % 2 === 0 ? lines : [{ after: T, at: T + 120_000 + i, units: [3, 4, 20 + i] }];
+      const dir = leaf.slice(0, leaf.lastIndexOf("/"));
+      await Deno.writeFile(join(dir, `covtimeline.${hash}.1`), encodeTimeline({ steps }));
+    }
+    const windows = join(base, "..", `windows-${crypto.randomUUID()}.txt`);
+    await Deno.writeTextFile(
+      windows,
+      "early 2026-11-22T09:00:00Z 2026-11-22T10:00:30Z\nlate 2026-11-22T10:00:30Z 2026-11-22T11:00:00Z\n",
+    );
+    const since = ["--covered-since", "2026-11-22T10:00:30Z"];
+    const parts = await shards(base, 3);
+    for (
+      const args of [["--format", "json", ...since], ["--format", "json", "--windows", windows]]
+    ) {
+      const want = await runReport([...args, base]);
+      const got = await runReport([...args, parts]);
+      assertEquals(figures(got.out), figures(want.out), args.join(" "));
+    }
+    const all = figures((await runReport(["--format", "json", base])).out);
+    const later = figures((await runReport(["--format", "json", ...since, base])).out);
+    ok(later.binaries[0].covered < all.binaries[0].covered, "--covered-since kept everything");
+  },
 });
