@@ -257,6 +257,25 @@ Deno.test({
       ok(mine && want.test(mine.error) && mine.error.includes(PARTIAL_FILE), JSON.stringify(errs));
     }
     await Deno.writeTextFile(file, good);
+    // A plain prefix among partials is named, not added.
+    const stray = join(parts, "stray");
+    await Deno.mkdir(stray);
+    for (const e of Deno.readDirSync(join(parts, `shard-${victim}`))) {
+      if (e.name.startsWith("cov")) {
+        await Deno.copyFile(join(parts, `shard-${victim}`, e.name), join(stray, e.name));
+      }
+    }
+    const mixed = await runReport(["--format", "json", parts]);
+    assertEquals(mixed.code, 1, mixed.err);
+    const m = JSON.parse(mixed.out);
+    ok(
+      m.errors.some((e: { prefix: string; error: string }) =>
+        e.prefix === "stray" && /among report partials/.test(e.error)
+      ),
+      JSON.stringify(m.errors),
+    );
+    assertEquals(m.binaries, whole.binaries);
+    await Deno.remove(stray, { recursive: true });
     // Filters and shards apply when partials are made, not to a source of them.
     const f = await runReport(["--namespace", "ns-a", parts]);
     assertEquals(f.code, 2, f.err);
