@@ -2,12 +2,17 @@
  * Benchmark of `coverage-collector report` over many stored prefixes in a local directory.
  *
  *   nice -n 19 scripts/deno run -A scripts/bench_coverage_report.ts [--prefixes 10000] [--dir D]
+ *     [--shards N]
  *
  * Makes (once, reused, in the test cache folder) a store of N prefixes from one real run of the Go `-cover` fixture: its
  * meta-data in every prefix and counters varied per process, spread over nodes, namespaces, pods
  * and times; then times `report --format json` in a child process (wall and CPU seconds, from
  * the child's /proc/<pid>/stat at exit via a shell wrapper) and prints one JSON line.
  * Goal: 10,000 prefixes in under 30 s on 2 cores.
+ *
+ * With `--shards N` it then runs `report --shard K/N --format covdata --out` for every K (two at a
+ * time: the machine's cores), times the merge of the partials (`report --format json <partials>`)
+ * and says whether its figures equal the unsharded report's (all but the source's name).
  */
 
 import { join } from "node:path";
@@ -77,8 +82,16 @@ export interface ReportBench {
   merged: number;
 }
 
-/** Times `report --format json <dir>` in a child process. */
-export async function timeReport(dir: string, prefixes: number): Promise<ReportBench> {
+/** What one child process cost: wall and CPU seconds, peak RSS, exit code. */
+export interface ChildCost {
+  wallSeconds: number;
+  cpuSeconds: number;
+  peakRssMiB: number;
+  exitCode: number;
+}
+
+/** Runs `coverage-collector ARGS` in a child process (stdout to `out`) and measures it. */
+export async function timeCommand(args: string[], out: string): Promise<ChildCost> {
   // The shell reads the child's own CPU time and peak RSS from /proc before reaping it.
   const script = `"$@" > "$OUT" & pid=$!
 while kill -0 $pid 2>/dev/null; do
@@ -87,7 +100,6 @@ while kill -0 $pid 2>/dev/null; do
   sleep 0.05
 done
 wait $pid; echo "rc=$? stat=$st hwm=$hwm"`;
-  const out = join(dir, ".report.json");
   const start = performance.now();
   const res = await new Deno.Command("bash", {
     args: [
@@ -98,10 +110,7 @@ wait $pid; echo "rc=$? stat=$st hwm=$hwm"`;
       "run",
       "-A",
       join(root, "main.ts"),
-      "report",
-      "--format",
-      "json",
-      dir,
+      ...args,
     ],
     env: { OUT: out },
     stdout: "piped",
@@ -113,27 +122,90 @@ wait $pid; echo "rc=$? stat=$st hwm=$hwm"`;
   const tick = 100;
   const cpuSeconds = (Number(stat[11]) + Number(stat[12])) / tick;
   const hwm = Number(/VmHWM:\s+(\d+)/.exec(line)?.[1] ?? 0) / 1024;
-  const report = JSON.parse(await Deno.readTextFile(out));
-  const b = report.binaries[0] ?? {};
   return {
-    prefixes,
     wallSeconds: Number(wallSeconds.toFixed(2)),
     cpuSeconds,
     peakRssMiB: Math.round(hwm),
     exitCode: Number(/rc=(\d+)/.exec(line)?.[1] ?? -1),
+  };
+}
+
+/** Times `report --format json <dir>` in a child process. */
+export async function timeReport(dir: string, prefixes: number): Promise<ReportBench> {
+  const out = join(dir, ".report.json");
+  const cost = await timeCommand(["report", "--format", "json", dir], out);
+  const report = JSON.parse(await Deno.readTextFile(out));
+  const b = report.binaries[0] ?? {};
+  return {
+    prefixes,
+    ...cost,
     statements: b.statements ?? 0,
     covered: b.covered ?? 0,
     merged: b.prefixes ?? 0,
   };
 }
 
+/** What `--shards N` measured: the slowest shard, the merge, and whether the figures agree. */
+export interface ShardBench {
+  shards: number;
+  shard: ChildCost;
+  merge: ChildCost;
+  equal: boolean;
+}
+
+/** The figures of a json report: everything but the source's name. */
+function figures(text: string): string {
+  const r = JSON.parse(text);
+  delete r.source;
+  return JSON.stringify(r);
+}
+
+/** Runs N shards of `dir` (two at a time), then the merge, against the unsharded `.report.json`. */
+export async function timeShards(dir: string, n: number): Promise<ShardBench> {
+  const parts = await Deno.makeTempDir({ prefix: "bench-report-parts-" });
+  const costs: ChildCost[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const k = next++;
+      const args = ["report", "--shard", `${k}/${n}`, "--format", "covdata", "--out"];
+      costs.push(await timeCommand([...args, join(parts, `shard-${k}`), dir], "/dev/null"));
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  const out = join(parts, ".merged.json");
+  const merge = await timeCommand(["report", "--format", "json", join(parts)], out);
+  const equal = figures(await Deno.readTextFile(out)) ===
+    figures(await Deno.readTextFile(join(dir, ".report.json")));
+  await Deno.remove(parts, { recursive: true });
+  const max = (k: keyof ChildCost) => Math.max(...costs.map((c) => c[k]));
+  return {
+    shards: n,
+    shard: {
+      wallSeconds: max("wallSeconds"),
+      cpuSeconds: max("cpuSeconds"),
+      peakRssMiB: max("peakRssMiB"),
+      exitCode: max("exitCode"),
+    },
+    merge,
+    equal,
+  };
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { prefixes: { type: "string", default: "10000" }, dir: { type: "string" } },
+    options: {
+      prefixes: { type: "string", default: "10000" },
+      dir: { type: "string" },
+      shards: { type: "string" },
+    },
   });
   const n = Number(values.prefixes);
   const dir = values.dir ?? join(cacheDir(), `bench-report-${n}`);
   await makeStore(dir, n, (l) => console.error(l));
   console.log(JSON.stringify(await timeReport(dir, n)));
+  if (values.shards !== undefined) {
+    console.log(JSON.stringify(await timeShards(dir, Number(values.shards))));
+  }
 }

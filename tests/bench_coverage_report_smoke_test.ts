@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeStore, timeReport } from "../scripts/bench_coverage_report.ts";
+import { makeStore, timeReport, timeShards } from "../scripts/bench_coverage_report.ts";
 import { hasGo } from "./harness/gobuild.ts";
 
 Deno.test({
@@ -14,6 +14,9 @@ Deno.test({
       assert.equal(r.merged, 120);
       assert.ok(r.covered > 0 && r.covered < r.statements, JSON.stringify(r));
       assert.ok(r.cpuSeconds > 0 && r.peakRssMiB > 10, JSON.stringify(r));
+      // --shards: three shards' partials merged give the same figures.
+      const s = await timeShards(dir, 3);
+      assert.ok(s.equal && s.shard.exitCode === 0 && s.merge.exitCode === 0, JSON.stringify(s));
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -10,7 +10,7 @@ import { coveredIn } from "./first_covered.ts";
 import { HINT, type ReportArgs, reportOptions } from "./flags.ts";
 import { groupedOutput } from "./group_by.ts";
 import { buildReport } from "./model.ts";
-import { openStore } from "./open_store.ts";
+import { openStore, s3Of } from "./open_store.ts";
 import { PathFlagError } from "./paths.ts";
 import { type ReadResult, readStore } from "./read.ts";
 import { S3ListError } from "./store.ts";
@@ -31,13 +31,14 @@ export async function runReport(ctx: {
   const { format, out } = o;
   const source = ctx.positionals[0];
   const read = async (src: string): Promise<ReadResult> => {
-    const store = await openStore(src, ctx.config);
+    const store = await openStore(src, ctx.config, o.shard?.n);
     const started = Date.now();
     return readStore(store, {
       filter: o.filter,
       sourceFacts: format === "codecov",
       concurrency: o.concurrency,
       grouping: o.grouping,
+      shard: o.shard,
       maxBytes: ctx.config.maxBody,
       progress: (done, total, phase) => {
         const secs = ((Date.now() - started) / 1000).toFixed(0);
@@ -120,6 +121,17 @@ export async function runReport(ctx: {
     await emit(groupedOutput(report, o.grouping.by, format));
     return unreadable(here);
   }
-  const more = await writeFormat(here, report, o, { emit, stderr, rawStderr: ctx.stderr });
+  const more = await writeFormat(here, report, o, {
+    emit,
+    stderr,
+    rawStderr: ctx.stderr,
+    s3Out: (url) => s3Of("--out", url, ctx.config),
+  });
+  if (o.shard) {
+    // A shard's unreadable prefixes are facts of its partial: the merge names them and exits 1;
+    // the shard itself succeeded (a Job does not retry what would fail again).
+    unreadable(here);
+    return 0;
+  }
   return unreadable(here, more);
 }

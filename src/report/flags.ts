@@ -6,6 +6,7 @@ import { LINE_FORMATS } from "./line_formats.ts";
 import type { PathFlags } from "./paths.ts";
 import type { PrefixFilter } from "./prefixes.ts";
 import { segmentTime } from "./prefixes.ts";
+import { parseShard, type Shard } from "./shard.ts";
 import { readWindows, rfc3339, type Window, WindowsError } from "./windows.ts";
 
 export const REPORT_FORMATS = [
@@ -24,7 +25,10 @@ export const REPORT_FLAGS = {
     type: "string",
     help: "text (default) | json | html | textfmt | covdata | cobertura | lcov | sonar | codecov",
   },
-  out: { type: "string", help: "write to this file (covdata: this directory) instead of stdout" },
+  out: {
+    type: "string",
+    help: "write to this file (covdata: this directory or s3://bucket/prefix) instead of stdout",
+  },
   binary: { type: "string", help: "only this binary" },
   namespace: { type: "string", help: "only this namespace" },
   node: { type: "string", help: "only this node (host name in the stored path)" },
@@ -61,6 +65,11 @@ export const REPORT_FLAGS = {
   "covered-until": {
     type: "string",
     help: "only blocks first covered at or before this time (RFC 3339)",
+  },
+  shard: {
+    type: "string",
+    help: "K/N: read only shard K (0 to N-1) of the prefixes and write a partial " +
+      "(--format covdata --out DIR); a source of partials reads as one store",
   },
   "group-by": {
     type: "string",
@@ -118,6 +127,8 @@ export interface ReportOptions {
   windowsFile?: string;
   windows: Window[];
   grouping?: Grouping;
+  /** `--shard K/N`: read only this shard and write a partial. */
+  shard?: Shard;
   pathFlags: PathFlags;
   /** `--diff SOURCE`. */
   diffWith?: string;
@@ -152,6 +163,9 @@ export async function reportOptions(extra: ReportArgs): Promise<ReportOptions> {
   if ((format === "covdata" || format === "codecov") && out === undefined) {
     throw new UsageError(`--format ${format} needs --out DIR`, HINT);
   }
+  if (out?.startsWith("s3:") && format !== "covdata") {
+    throw new UsageError("--out s3://bucket/prefix is for --format covdata", HINT);
+  }
   const concurrency = Number(str(extra.concurrency) ?? "16");
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     throw new UsageError(`--concurrency ${extra.concurrency} is not a number from 1 to 256`, HINT);
@@ -179,6 +193,19 @@ export async function reportOptions(extra: ReportArgs): Promise<ReportOptions> {
     }
   }
   const grouping = groupByFlag(extra["group-by"], format, extra.diff !== undefined);
+  let shard: Shard | undefined;
+  if (typeof extra.shard === "string") {
+    shard = parseShard(extra.shard, HINT);
+    if (format !== "covdata") {
+      throw new UsageError("--shard writes a partial: --format covdata --out DIR", HINT);
+    }
+    const other = ["diff", "covered-since", "covered-until", "diff-base", "diff-file"].find((f) =>
+      extra[f] !== undefined
+    );
+    if (other) {
+      throw new UsageError(`--${other} applies when the partials are read, not with --shard`, HINT);
+    }
+  }
   const diffBase = str(extra["diff-base"]), diffFile = str(extra["diff-file"]);
   const diffWith = str(extra.diff);
   if (diffWith !== undefined && windowsFile !== undefined) {
@@ -202,6 +229,7 @@ export async function reportOptions(extra: ReportArgs): Promise<ReportOptions> {
     windowsFile,
     windows,
     grouping,
+    shard,
     pathFlags: {
       stripPrefix: list(extra["strip-prefix"]),
       pathMap: list(extra["path-map"]),

@@ -17,6 +17,8 @@ export interface StoredPrefix {
   container?: string;
   /** Discovery time from the path. */
   discovered?: Date;
+  /** The key of its report-partial.json: the directory is a report partial (partial.ts). */
+  partial?: string;
 }
 
 const TIME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
@@ -56,6 +58,8 @@ function describe(dir: string): Omit<StoredPrefix, "dir" | "metas" | "counters" 
 const META = /^covmeta\.([0-9a-f]{32})$/;
 const COUNTERS = /^covcounters\.([0-9a-f]{32})\.(\d+)\.\d+$/;
 const TIMELINE = /^covtimeline\.([0-9a-f]{32})\.(\d+)$/;
+/** A report partial's facts file (partial.ts's PARTIAL_FILE). */
+const PARTIAL = "report-partial.json";
 
 /**
  * Groups keys into prefixes (directories holding coverage files); other files are ignored.
@@ -76,7 +80,8 @@ export function groupPrefixes(
     const meta = META.exec(name);
     const ctr = meta ? null : COUNTERS.exec(name);
     const tl = meta || ctr ? null : TIMELINE.exec(name);
-    if (!meta && !ctr && !tl) continue;
+    const partial = name === PARTIAL;
+    if (!meta && !ctr && !tl && !partial) continue;
     let p = into.get(dir);
     if (!p) {
       into.set(
@@ -84,7 +89,8 @@ export function groupPrefixes(
         p = { dir, metas: new Map(), counters: new Map(), timelines: new Map(), ...describe(dir) },
       );
     }
-    if (tl) p.timelines.set(`${tl[1]}.${tl[2]}`, key);
+    if (partial) p.partial = key;
+    else if (tl) p.timelines.set(`${tl[1]}.${tl[2]}`, key);
     else if (meta) {
       const etag = etags?.[i];
       p.metas.set(meta[1], etag === undefined ? { key } : { key, etag });

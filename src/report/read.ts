@@ -4,23 +4,13 @@
  * error entry in the result; it never stops the others.
  */
 
-import { errorText } from "../errors.ts";
-import { parseCounters, type ParsedCounters } from "../coverage/counters.ts";
-import { flatUnits } from "../coverage/flat_units.ts";
-import { MetaParseError, parseMeta } from "../coverage/meta.ts";
-import {
-  addCounters,
-  checkCounters,
-  emptyProfile,
-  latestOf,
-  type Profile,
-} from "../coverage/profile.ts";
-import {
-  decodeTimeline,
-  mergeTimelines,
-  type Timeline,
-  TimelineError,
-} from "../coverage/timeline.ts";
+import { errorText, UsageError } from "../errors.ts";
+import type { ParsedCounters } from "../coverage/counters.ts";
+import { addCounters, emptyProfile } from "../coverage/profile.ts";
+import { mergeTimelines, type Timeline } from "../coverage/timeline.ts";
+import { CheckedReads } from "./checked_reads.ts";
+import type { MergedBinary, PrefixError } from "./merged.ts";
+import { type PartialTotals, readPartial } from "./partial_read.ts";
 import {
   groupPrefixes,
   matches,
@@ -29,32 +19,11 @@ import {
   type StoredPrefix,
 } from "./prefixes.ts";
 import { MAX_INFO_BYTES, parseInfoFacts, Twins } from "./processes.ts";
-import { parseSourceFacts, type SourceFacts, sourceKey } from "./source_facts.ts";
+import { parseSourceFacts, sourceKey } from "./source_facts.ts";
+import { type Shard, shardOf } from "./shard.ts";
 import type { StoreReader } from "./store.ts";
 
-/** A merged binary: its profile and where its data came from. */
-export interface MergedBinary {
-  hash: string;
-  /** The group it was merged in (`--group-by`: src/report/group_by.ts); unset without one. */
-  group?: string;
-  /** Binary names the prefixes of this hash carry. */
-  names: Set<string>;
-  profile: Profile;
-  prefixes: number;
-  processes: number;
-  nodes: Set<string>;
-  pods: Set<string>;
-  /** When each unit was first seen covered, merged over the prefixes' timelines (none stored:
-   * undefined). */
-  timeline?: Timeline;
-  /** With `sourceFacts`: the source repository and commit info.json gave, by sourceKey. */
-  sources?: Map<string, SourceFacts>;
-}
-
-export interface PrefixError {
-  prefix: string;
-  error: string;
-}
+export type { MergedBinary, PrefixError } from "./merged.ts";
 
 export interface ReadResult {
   source: string;
@@ -63,6 +32,8 @@ export interface ReadResult {
   /** Prefixes found, and taken by the filter. */
   found: number;
   taken: number;
+  /** Report partials read (partial.ts): the source was a directory or S3 prefix of them. */
+  partials: number;
 }
 
 export interface ReadOptions {
@@ -79,22 +50,8 @@ export interface ReadOptions {
   grouping?: PrefixGrouping;
   /** Read every prefix's info.json for its source_url/source_commit (`report --format codecov`). */
   sourceFacts?: boolean;
-}
-
-const COUNTERS_HASH = { from: 8, to: 24 };
-/** The last time a Date holds (ms since the epoch). */
-const MAX_DATE_MS = 8.64e15;
-/** A single-part upload's ETag: the quoted MD5 of the bytes (compared as an opaque string). */
-const PLAIN_ETAG = /^"[0-9a-fA-F]{32}"$/;
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function hexOf(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  /** Read only this shard's prefixes (`--shard K/N`: shard.ts). */
+  shard?: Shard;
 }
 
 /**
@@ -112,70 +69,64 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     opts.progress(done, total, phase);
   };
   const grouped = new Map<string, StoredPrefix>();
+  const shard = opts.shard;
+  // A shard keeps only its own prefixes while listing (the rule needs a prefix's path alone), so
+  // it holds 1/N of the listing; other prefixes are counted (found) by their path.
+  const foreign = new Set<string>();
+  let foreignPartial = false;
   let listed = 0;
   for await (const page of store.list(signal)) {
     groupPrefixes(page.keys, grouped, page.etags);
     listed += page.keys.length;
+    if (shard !== undefined) {
+      let last: string | undefined;
+      for (const key of page.keys) {
+        const dir = key.slice(0, Math.max(0, key.lastIndexOf("/")));
+        if (dir === last) continue;
+        last = dir;
+        const p = grouped.get(dir);
+        if (p === undefined || shardOf(p, shard.n) === shard.k) continue;
+        grouped.delete(dir);
+        foreign.add(dir);
+        if (p.partial !== undefined) foreignPartial = true;
+      }
+    }
     tick(listed, 0, "listing");
   }
   const maxBytes = opts.maxBytes ?? 64 << 20;
   const top = grouped.get("");
   if (top) top.binary = store.leafName;
-  const taken = [...grouped.values()].filter((p) => matches(p, opts.filter ?? {}))
-    .sort((a, b) => (a.dir < b.dir ? -1 : 1));
-  const byHash = new Map<string, MergedBinary>();
+  const reads = new CheckedReads(store, signal, maxBytes);
+  const byHash = reads.byHash;
   const errors: PrefixError[] = [];
+  // A source holding report partials is read as partials: what made them (filters, shards,
+  // groups) applied when they were made; a prefix among them that is not one is an error.
+  const all = [...grouped.values()];
+  const partialSource = foreignPartial || all.some((p) => p.partial !== undefined);
+  if (partialSource) {
+    const f = opts.filter ?? {};
+    const flag = Object.entries(f).find(([, v]) => v !== undefined)?.[0] ??
+      (opts.shard ? "shard" : opts.grouping ? "group-by" : undefined);
+    if (flag !== undefined) {
+      throw new UsageError(
+        `${store.description} holds report partials: --${flag} applies when they are made`,
+        "see coverage-collector report --help",
+      );
+    }
+    for (const p of all) {
+      if (p.partial === undefined) {
+        errors.push({ prefix: p.dir || ".", error: "a prefix among report partials: not read" });
+      }
+    }
+  }
+  const taken = all.filter((p) =>
+    partialSource
+      ? p.partial !== undefined
+      : matches(p, opts.filter ?? {}) && (shard === undefined || shardOf(p, shard.n) === shard.k)
+  ).sort((a, b) => (a.dir < b.dir ? -1 : 1));
+  const partials: PartialTotals = { count: 0, found: 0, taken: 0, errors };
   // One process stored under two prefixes is merged by maximum, not added (see processes.ts).
   const twins = new Twins<MergedBinary>(taken);
-
-  // Every prefix's covmeta is read and must hash to its name: a forged copy (one claiming a real
-  // build's hash) is that prefix's error, and never stands in for, or poisons, the real one.
-  const readMeta = async (hash: string, key: string): Promise<MergedBinary> => {
-    const bytes = await store.read(key, signal, maxBytes);
-    const have = byHash.get(hash);
-    if (have && sameBytes(have.profile.metaBytes, bytes)) return have;
-    let meta;
-    try {
-      meta = parseMeta(bytes);
-    } catch (e) {
-      throw e instanceof MetaParseError ? new Error(`${key}: ${e.message}`) : e;
-    }
-    if (meta.hash !== hash) throw new Error(`${key} holds the meta-data of ${meta.hash}`);
-    if (have) return have;
-    const b: MergedBinary = {
-      hash,
-      names: new Set(),
-      profile: emptyProfile(meta, bytes),
-      prefixes: 0,
-      processes: 0,
-      nodes: new Set(),
-      pods: new Set(),
-      sources: new Map(),
-    };
-    byHash.set(hash, b);
-    return b;
-  };
-  // Except over S3: a copy whose listed ETag (the MD5 of a single-part PUT's bytes) equals that of
-  // a copy of the same hash read and verified is the same bytes, and is not fetched again (one GET
-  // per build instead of one per prefix). Copies sharing an ETag wait for the first read of it; if
-  // that fails, each reads its own. A copy with another ETag (a forgery), a multipart or missing
-  // ETag, or a dir store: read as above.
-  const byEtag = new Map<string, Promise<MergedBinary | null>>();
-  const binaryFor = async (hash: string, key: string, etag?: string): Promise<MergedBinary> => {
-    if (etag === undefined || !PLAIN_ETAG.test(etag)) return await readMeta(hash, key);
-    const id = `${hash} ${etag}`;
-    const first = byEtag.get(id);
-    if (first) return (await first) ?? await readMeta(hash, key);
-    const read = readMeta(hash, key);
-    byEtag.set(
-      id,
-      read.catch(() => {
-        byEtag.delete(id);
-        return null;
-      }),
-    );
-    return await read;
-  };
 
   // With --group-by: one merged binary per group and hash, sharing the hash's checked meta-data.
   const byGroup = new Map<string, MergedBinary>();
@@ -192,6 +143,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
   };
 
   const readPrefix = async (p: StoredPrefix) => {
+    if (p.partial !== undefined) return await readPartial(reads, p, p.partial, partials);
     if (p.counters.size === 0) throw new Error("no counter files");
     // Read and check everything first, then merge: a bad file leaves nothing half-merged.
     const pending: { b: MergedBinary; counters: ParsedCounters; id: string }[] = [];
@@ -201,19 +153,9 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       const meta = p.metas.get(hash);
       if (meta === undefined) throw new Error(`counters of ${hash} without covmeta.${hash}`);
       // One read of the prefix's covmeta however many processes it holds.
-      const b = checked.get(hash) ?? await binaryFor(hash, meta.key, meta.etag);
+      const b = checked.get(hash) ?? await reads.binaryFor(hash, meta.key, meta.etag);
       checked.set(hash, b);
-      const snapshots: ParsedCounters[] = [];
-      for (const key of keys) {
-        const bytes = await store.read(key, signal, maxBytes);
-        const parsed = parseCounters(bytes);
-        const h = hexOf(bytes.subarray(COUNTERS_HASH.from, COUNTERS_HASH.to));
-        if (h !== hash) throw new Error(`${key} holds counters of ${h}`);
-        snapshots.push(parsed);
-      }
-      const counters = latestOf(snapshots);
-      checkCounters(b.profile, counters);
-      pending.push({ b, counters, id });
+      pending.push({ b, counters: await reads.counters(b, hash, keys), id });
     }
     // Timelines are validated against their binary's meta-data like the counters; a bad one is
     // this prefix's error. One whose process has no counters here names no covered unit: skipped.
@@ -221,20 +163,10 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
     for (const [id, key] of p.timelines) {
       const b = checked.get(id.slice(0, 32));
       if (b === undefined || !p.counters.has(id)) continue;
-      const bytes = await store.read(key, signal, maxBytes);
-      let timeline;
-      try {
-        timeline = decodeTimeline(bytes, flatUnits(b.profile.meta));
-      } catch (e) {
-        throw e instanceof TimelineError ? new Error(`${key}: ${e.message}`) : e;
-      }
-      // A time a Date cannot hold (the codec takes up to 2^53 ms) would break every renderer.
-      const late = timeline.steps.find((s) => s.at > MAX_DATE_MS);
-      if (late) throw new Error(`${key}: step at ${late.at} ms is past the year 275760`);
-      timelines.push({ b, timeline });
+      timelines.push({ b, timeline: await reads.timeline(b, key) });
     }
     const info = twins.any(p) || opts.grouping?.needsInfo || opts.sourceFacts
-      ? await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null)
+      ? await reads.read(`${p.dir}/info.json`, MAX_INFO_BYTES).catch(() => null)
       : null;
     const facts = twins.any(p) ? parseInfoFacts(info) : {};
     const source = opts.sourceFacts ? parseSourceFacts(info) : undefined;
@@ -290,5 +222,11 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       const na = [...a.names].sort().join(","), nb = [...b.names].sort().join(",");
       return na < nb ? -1 : na > nb ? 1 : a.hash < b.hash ? -1 : 1;
     });
-  return { source: store.description, binaries, errors, found: grouped.size, taken: taken.length };
+  const source = store.description;
+  if (partialSource) {
+    const { count, found, taken } = partials;
+    return { source, binaries, errors, found, taken, partials: count };
+  }
+  const found = grouped.size + foreign.size;
+  return { source, binaries, errors, found, taken: taken.length, partials: 0 };
 }

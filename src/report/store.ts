@@ -24,6 +24,9 @@ export interface StoreReader {
   readonly leafName: string;
 }
 
+/** Directories a DirReader lists at once. */
+const LIST_CONCURRENCY = 16;
+
 /** A local directory in the stored layout. @example new DirReader("coverage-data") */
 export class DirReader implements StoreReader {
   readonly description: string;
@@ -33,19 +36,39 @@ export class DirReader implements StoreReader {
     this.leafName = basename(root.replace(/\/+$/, "")) || "unknown";
   }
 
+  /**
+   * Every file, a page per directory. Up to LIST_CONCURRENCY directories are read at once: a
+   * store of 100,000 prefixes is ~500,000 directories, and one at a time the walk waits on the
+   * disk's latency for each (pages come in completion order; readStore groups them by path).
+   */
   async *list(signal: AbortSignal): AsyncIterable<StorePage> {
-    const stack = [""];
-    while (stack.length > 0) {
-      signal.throwIfAborted();
-      const rel = stack.pop()!;
+    const dirs = [""];
+    const ready: StorePage[] = [];
+    const inflight = new Set<Promise<void>>();
+    let failure: { e: unknown } | undefined;
+    const readOne = async (rel: string) => {
       const files: string[] = [];
       for await (const e of Deno.readDir(join(this.root, rel))) {
         const key = rel === "" ? e.name : `${rel}/${e.name}`;
-        if (e.isDirectory) stack.push(key);
+        if (e.isDirectory) dirs.push(key);
         else if (e.isFile) files.push(key);
       }
-      if (files.length > 0) yield { keys: files };
+      if (files.length > 0) ready.push({ keys: files });
+    };
+    while (dirs.length > 0 || inflight.size > 0 || ready.length > 0) {
+      signal.throwIfAborted();
+      if (failure) throw failure.e;
+      while (dirs.length > 0 && inflight.size < LIST_CONCURRENCY) {
+        const p: Promise<void> = readOne(dirs.pop()!)
+          .catch((e) => void (failure ??= { e }))
+          .finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
+      const page = ready.pop();
+      if (page) yield page;
+      else if (inflight.size > 0) await Promise.race(inflight);
     }
+    if (failure) throw failure.e;
   }
 
   async read(key: string, _signal: AbortSignal, maxBytes: number): Promise<Uint8Array> {
@@ -98,12 +121,13 @@ export class S3Reader implements StoreReader {
   readonly leafName: string;
   /** List calls made (pagination is tested with it). */
   pages = 0;
-  readonly #limits: Required<S3ListLimits>;
+  /** The bounds this listing stops at. */
+  readonly limits: Required<S3ListLimits>;
   /** `pageSize`: keys per list call (default: the store's, 1000 on AWS). */
   constructor(readonly s3: S3Sink, readonly pageSize?: number, limits: S3ListLimits = {}) {
     this.description = s3.description;
     this.leafName = s3.description.split("/").pop() || "unknown";
-    this.#limits = { ...S3_LIST_LIMITS, ...limits };
+    this.limits = { ...S3_LIST_LIMITS, ...limits };
   }
 
   /**
@@ -116,20 +140,20 @@ export class S3Reader implements StoreReader {
     let keys = 0;
     for (let calls = 0;; calls++) {
       signal.throwIfAborted();
-      if (calls >= this.#limits.maxPages) {
+      if (calls >= this.limits.maxPages) {
         throw new S3ListError(
           this.description,
-          `still truncated after ${calls} list calls (at most ${this.#limits.maxPages}); ` +
+          `still truncated after ${calls} list calls (at most ${this.limits.maxPages}); ` +
             `${keys} keys so far, last token ${tokenText(token ?? "")}`,
         );
       }
       const page = await this.s3.listPage(token, signal, this.pageSize);
       this.pages++;
       keys += page.keys.length;
-      if (keys > this.#limits.maxKeys) {
+      if (keys > this.limits.maxKeys) {
         throw new S3ListError(
           this.description,
-          `more than ${this.#limits.maxKeys} keys (after ${
+          `more than ${this.limits.maxKeys} keys (after ${
             calls + 1
           } list calls); list a narrower prefix`,
         );

@@ -1,8 +1,8 @@
 /** `report`'s output in one of its formats (the switch over `--format`). */
 
 import { join } from "node:path";
-import { encodeCounters } from "../coverage/encode_counters.ts";
 import { UsageError } from "../errors.ts";
+import type { S3Sink } from "../sink/s3.ts";
 import { safeJson } from "../terminal_text.ts";
 import { VERSION } from "../version.ts";
 import { codecovOutput, writeCodecov } from "./codecov.ts";
@@ -10,6 +10,7 @@ import { HINT, type ReportOptions } from "./flags.ts";
 import { renderHtml } from "./html.ts";
 import { lineReport } from "./line_formats.ts";
 import { renderText, type Report } from "./model.ts";
+import { partialFacts, writeCovdata } from "./partial_write.ts";
 import { PathFlagError } from "./paths.ts";
 import type { ReadResult } from "./read.ts";
 import { refusedLine, textfmtOf } from "./textfmt.ts";
@@ -21,6 +22,8 @@ export interface FormatIo {
   stderr: (s: string) => void;
   /** For lines already made terminal-safe (refusedLine). */
   rawStderr: (s: string) => void;
+  /** The S3 location of `--out s3://bucket/prefix` (covdata). */
+  s3Out: (url: string) => Promise<S3Sink>;
 }
 
 /**
@@ -84,12 +87,19 @@ export async function writeFormat(
       return r.leftOut;
     }
     case "covdata": {
-      await Deno.mkdir(out!, { recursive: true });
-      for (const b of here.binaries) {
-        await Deno.writeFile(join(out!, `covmeta.${b.hash}`), b.profile.metaBytes);
-        await Deno.writeFile(join(out!, `covcounters.${b.hash}.0.1`), encodeCounters(b.profile));
-      }
-      stderr(`report: wrote ${here.binaries.length} merged binaries to ${out}`);
+      // A shard, or a merge of partials, is itself a partial (so merges can nest).
+      const { shard } = o;
+      const partial = shard !== undefined || here.partials > 0;
+      const to = out!.startsWith("s3:") ? await io.s3Out(out!) : undefined;
+      if (!to) await Deno.mkdir(out!, { recursive: true });
+      const put = to
+        ? (name: string, bytes: Uint8Array) => to.put(name, bytes)
+        : (name: string, bytes: Uint8Array) => Deno.writeFile(join(out!, name), bytes);
+      await writeCovdata(put, here, partial ? partialFacts(here, shard) : undefined);
+      stderr(
+        `report: wrote ${here.binaries.length} merged binaries to ${out}` +
+          (shard ? ` (shard ${shard.k}/${shard.n}: ${here.taken} of ${here.found} prefixes)` : ""),
+      );
       break;
     }
     case "codecov": {
