@@ -144,8 +144,8 @@ export function byPrefix(keys: string[]): Map<string, string[]> {
 }
 
 /**
- * Checks one prefix's files: info.json, exactly one `covmeta.<hash>`, and counters
- * `covcounters.<hash>.<pid>.{1,2}` of that hash only. Returns the hash and the counters' pid.
+ * Checks one prefix's files: info.json, exactly one `covmeta.<hash>`, counters
+ * `covcounters.<hash>.<pid>.{1,2}` of that hash only, and maybe its `covtimeline.<hash>.<n>`. Returns the hash and the counters' pid.
  */
 export function checkPrefixFiles(prefix: string, names: string[]): { hash: string; pid: number } {
   const what = `${prefix}: ${names.join(", ")}`;
@@ -164,8 +164,11 @@ export function checkPrefixFiles(prefix: string, names: string[]): { hash: strin
     pids.add(Number(m[2]));
   }
   assert.equal(pids.size, 1, `counters of more than one pid in ${what}`);
+  // The coverage timeline (covtimeline.<hash>.<n>) of that meta hash may sit beside them.
+  const timeline = (n: string) => new RegExp(`^covtimeline\\.${hash}\\.\\d+$`).test(n);
   const extra = names.filter((n) =>
-    n !== "info.json" && !n.startsWith("covmeta.") && !n.startsWith("covcounters.")
+    n !== "info.json" && !n.startsWith("covmeta.") && !n.startsWith("covcounters.") &&
+    !timeline(n)
   );
   assert.deepEqual(extra, [], `unexpected files in ${prefix}`);
   return { hash, pid: [...pids][0] };

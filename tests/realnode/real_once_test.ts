@@ -75,7 +75,7 @@ await realTestOnEach(
 
       const inPod = (ct: RealContainer, binary: string, ran: string[]) => ({
         pattern: new RegExp(
-          `^realnode/real-a/${ct.pod.name}/${ct.name}/${TIME}/sha256-[0-9a-f]{64}/${binary}$`,
+          `^realnode/real-a/${ct.pod.name}/${ct.name}/${TIME}/[^/]*sha256-[0-9a-f]{64}/${binary}$`,
         ),
         binary,
         ran,
