@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { realPeers } from "../harness/peers.ts";
 import { type ApiPod, ControlPlane } from "../harness/realnode/controlplane.ts";
 import type { RealContainer, RealContainerSpec, RealPod } from "../harness/realnode/realnode.ts";
+import type { Runtime } from "../harness/realnode/cri_node.ts";
 import { type RealRun, realSkipReason, withRealNode } from "./real_run.ts";
 
 /** The node's name in the API (the collector learns it through SelfSubjectReview). */
@@ -64,6 +65,7 @@ export interface ClusterRun extends RealRun {
 export function withRealCluster(
   name: string,
   body: (r: ClusterRun) => Promise<void>,
+  runtime: Runtime = "containerd",
 ): Promise<void> {
   return withRealNode(name, async (r) => {
     const peers = await realPeers(["etcd", "kube-apiserver"]);
@@ -74,6 +76,8 @@ export function withRealCluster(
       nodes: [NODE, OTHER],
     });
     r.defer(() => cp.close());
+    // On CRI-O the collector runs inside the node: the API answers on its loopback too.
+    await r.node.exposeHostPort(Number(new URL(cp.url).port));
     const kubeconfig = await cp.kubeconfigFor(NODE);
     await body({
       ...r,
@@ -89,5 +93,5 @@ export function withRealCluster(
         return { api, pod, containers };
       },
     });
-  });
+  }, runtime);
 }

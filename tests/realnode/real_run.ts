@@ -155,8 +155,8 @@ export async function withRealNode(
       node,
       dir,
       out,
-      collector: (command, extra = [], env) =>
-        spawn(
+      collector: async (command, extra = [], env) => {
+        const c = await spawn(
           [
             command,
             ...realFlags(node, join(dir, "state")),
@@ -168,9 +168,42 @@ export async function withRealNode(
           ],
           env,
           wrap,
-        ),
+        );
+        if (!wrap) return c;
+        // Its health server listens on the node's loopback: reached from here through the node.
+        // nsenter passes no signal on: a stop signals the collector itself (nsenter's child).
+        const inner = c.healthUrl;
+        return {
+          ...c,
+          healthUrl: async () => await node.reachFromHost(await inner()),
+          stop: async (signal: Deno.Signal = "SIGTERM") => {
+            const kids = childrenOf(c.child.pid);
+            for (const pid of kids.length ? kids : [c.child.pid]) {
+              try {
+                Deno.kill(pid, signal);
+              } catch { /* gone */ }
+            }
+            return await c.status;
+          },
+        };
+      },
       defer,
     }));
+}
+
+/** PIDs whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) {
+        out.push(Number(e.name));
+      }
+    } catch { /* gone */ }
+  }
+  return out;
 }
 
 /**

@@ -39,6 +39,10 @@ export interface CriNode {
   get(url: string): Promise<{ status: number; body: string }>;
   /** This host's PID of a PID the runtime reported. */
   hostPidOf(nodePid: number): number;
+  /** Makes this host's loopback `port` answer on the node's loopback (as is, for containerd). */
+  exposeHostPort(port: number): Promise<void>;
+  /** A URL of this host reaching a loopback `url` of the node (as is, for containerd). */
+  reachFromHost(url: string): Promise<string>;
   close(): Promise<void>;
   leftovers(): Promise<RealLeftovers>;
 }

@@ -259,6 +259,16 @@ export class RealNode implements AsyncDisposable, CriNode {
     return { status: res.status, body: await res.text() };
   }
 
+  /** The node's loopback is this host's. */
+  exposeHostPort(_port: number): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The node's loopback is this host's: `url` as is. */
+  reachFromHost(url: string): Promise<string> {
+    return Promise.resolve(url);
+  }
+
   /** containerd reports this host's PIDs. */
   hostPidOf(nodePid: number): number {
     return nodePid;
