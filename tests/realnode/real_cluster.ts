@@ -9,7 +9,14 @@ import { realPeers } from "../harness/peers.ts";
 import { type ApiPod, ControlPlane } from "../harness/realnode/controlplane.ts";
 import type { RealContainer, RealContainerSpec, RealPod } from "../harness/realnode/realnode.ts";
 import type { Runtime } from "../harness/realnode/cri_node.ts";
-import { type RealRun, realSkipReason, withRealNode } from "./real_run.ts";
+import {
+  type RealRun,
+  realSkipReason,
+  realTest,
+  RUNTIMES,
+  runtimeSkipReason,
+  withRealNode,
+} from "./real_run.ts";
 
 /** The node's name in the API (the collector learns it through SelfSubjectReview). */
 export const NODE = "ccpeers-node-a";
@@ -31,6 +38,21 @@ export function clusterSkipReason(): Promise<string | null> {
     return p.ok ? null : p.reason;
   })();
   return reason;
+}
+
+/**
+ * Registers one control-plane test per runtime from one body: `<name> [containerd]`,
+ * `<name> [crio]`, each ignored with its own reason.
+ * @example await clusterTestOnEach("deletion → final pull", (rt) => withRealCluster("x", body, rt));
+ */
+export async function clusterTestOnEach(
+  name: string,
+  fn: (runtime: Runtime) => Promise<void>,
+): Promise<void> {
+  const base = await clusterSkipReason();
+  for (const rt of RUNTIMES) {
+    realTest(`${name} [${rt}]`, base ?? await runtimeSkipReason(rt), () => fn(rt));
+  }
 }
 
 /** A pod running on the real node and known to the API server. */

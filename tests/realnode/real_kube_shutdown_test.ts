@@ -12,20 +12,9 @@ import { assertRoutes, eventually } from "../e2e/e2e_util.ts";
 import { KubeDaemonStatusSchema, logField, podLogLine } from "../e2e/kube_util.ts";
 import { churn, GC_OFTEN, LONG_SHUTDOWN, stopCleanly } from "../e2e/clean_stop.ts";
 import type { CollectorProcess } from "../harness/collector.ts";
-import type { Runtime } from "../harness/realnode/cri_node.ts";
-import { hitRoute, REAL_PORT, realTest, RUNTIMES, storedWhere } from "./real_run.ts";
-import { crioPeers } from "../harness/realnode/crio_peers.ts";
-import { type ClusterRun, clusterSkipReason, withRealCluster } from "./real_cluster.ts";
+import { hitRoute, REAL_PORT, storedWhere } from "./real_run.ts";
+import { type ClusterRun, clusterTestOnEach, withRealCluster } from "./real_cluster.ts";
 
-const base = await clusterSkipReason();
-/** One body per runtime: `<name> [containerd]`, `<name> [crio]`. */
-async function onEach(name: string, fn: (rt: Runtime) => Promise<void>): Promise<void> {
-  for (const rt of RUNTIMES) {
-    const why = base ??
-      (rt === "crio" ? await crioPeers().then((p) => p.ok ? null : p.reason) : null);
-    realTest(`${name} [${rt}]`, why, () => fn(rt));
-  }
-}
 /** Upper bound of every wait (never a synchronisation sleep). */
 const LIMIT = 30_000;
 const FLAGS = ["--scan-interval", "1h", "--shutdown-timeout", LONG_SHUTDOWN];
@@ -55,7 +44,7 @@ const spec = (binary: string) => ({
   env: { FIXTURE_BINARY_NAME: binary },
 });
 
-await onEach(
+await clusterTestOnEach(
   "run against a real kube-apiserver: SIGTERM with the watch open stores the final pull and " +
     "exits 0 without waiting for the shutdown deadline",
   (rt) =>
@@ -79,7 +68,7 @@ await onEach(
     }, rt),
 );
 
-await onEach(
+await clusterTestOnEach(
   "run against a real kube-apiserver: SIGTERM with the watch open and no server left exits 0 " +
     "without waiting for the shutdown deadline",
   (rt) =>
