@@ -7,6 +7,7 @@
 import {
   type BuiltPeer,
   ensureAptPeers,
+  ensureCrioAptPeers,
   ensurePeer,
   PEER_VERSIONS,
   peerPath,
@@ -16,7 +17,8 @@ import { ensureSkopeo, skopeoPaths } from "../tests/harness/debpeer.ts";
 const check = Deno.args.includes("--check");
 let ok = true;
 if (!check) {
-  const why = await ensureAptPeers((l) => console.log(l));
+  const why = await ensureAptPeers((l) => console.log(l)) ??
+    await ensureCrioAptPeers((l) => console.log(l));
   if (why) {
     console.log(`peers: node runtime: ${why}`);
     ok = false;

@@ -41,7 +41,10 @@ export const APT_PEERS: ReadonlyArray<{ pkg: string; program: string }> = [
   { pkg: "containerd", program: "/usr/bin/containerd" },
   { pkg: "runc", program: "/usr/sbin/runc" },
   { pkg: "containernetworking-plugins", program: "/usr/lib/cni/bridge" },
-  // CRI-O's per-container monitor (CRI-O itself is built: see "crio").
+];
+
+/** Debian packages only the CRI-O node needs: CRI-O's per-container monitor (CRI-O is built). */
+export const CRIO_APT_PEERS: ReadonlyArray<{ pkg: string; program: string }> = [
   { pkg: "conmon", program: "/usr/bin/conmon" },
 ];
 
@@ -303,6 +306,16 @@ export function ensureAptPeers(
   log: (line: string) => void = (l) => console.error(l),
 ): Promise<string | null> {
   return ensureAptPackages(APT_PEERS, "the real-node tests", log);
+}
+
+/**
+ * Installs conmon (CRI-O's monitor) like ensureAptPeers; null when there, else the reason.
+ * @example const why = await ensureCrioAptPeers();
+ */
+export function ensureCrioAptPeers(
+  log: (line: string) => void = (l) => console.error(l),
+): Promise<string | null> {
+  return ensureAptPackages(CRIO_APT_PEERS, "the CRI-O node of the real-node tests", log);
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { dirname, join } from "node:path";
 import { ensureSkopeo } from "../debpeer.ts";
-import { realPeers } from "../peers.ts";
+import { ensureCrioAptPeers, realPeers } from "../peers.ts";
 import { CrioNode } from "./crionode.ts";
 
 /** Paths of every program a CRI-O node needs, or why one cannot be had. */
@@ -29,6 +29,8 @@ export function crioPeers(): Promise<CrioPeers> {
   peers ??= (async (): Promise<CrioPeers> => {
     const p = await realPeers(["crictl", "crio"]);
     if (!p.ok) return p;
+    const apt = await ensureCrioAptPeers();
+    if (apt) return { ok: false, reason: apt };
     const pinns = join(dirname(p.paths.crio), "pinns");
     try {
       Deno.statSync(pinns);
