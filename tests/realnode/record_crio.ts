@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { repoRoot } from "../harness/gobuild.ts";
 import { startCrio } from "../harness/realnode/crio_peers.ts";
+import { ppidOf } from "../harness/realnode/crio_host.ts";
 
 const out = join(repoRoot, "tests/testdata/crio");
 await Deno.mkdir(out, { recursive: true });
@@ -21,11 +22,6 @@ function trimmed(text: string): string {
   };
   const doc = JSON.parse(text);
   return JSON.stringify(Array.isArray(doc) ? doc.map(cut) : cut(doc), null, 2) + "\n";
-}
-
-function ppidOf(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
 }
 
 const node = await startCrio();

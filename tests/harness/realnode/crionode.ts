@@ -24,7 +24,8 @@ import {
   runcClamp,
   storageConf,
 } from "./crio.ts";
-import { forward } from "./fwd.ts";
+import { HOST_PATHS, hostPathState, hostPidInNode, ppidOf } from "./crio_host.ts";
+import { NodeForwards } from "./node_forwards.ts";
 import { ociImageTar } from "./oci.ts";
 import {
   COVSERVER_IMAGE,
@@ -38,36 +39,6 @@ import {
 import type { CriNode, CriPodOptions } from "./cri_node.ts";
 import { containerConfig, podConfig, portInCriLog } from "./specs.ts";
 import { cgroupMounts, leaseBlock, type PeerLease, pidsMentioning, sweepRun } from "./sys.ts";
-
-/**
- * Host paths a CRI-O (or skopeo, or CNI) would write by default: each must look the same after a
- * run as before it. (Not /run/netns: other tests on this shared machine make namespaces there.)
- */
-export const HOST_PATHS = [
-  "/run/crio",
-  "/run/containers",
-  "/run/runc",
-  "/var/run/crio",
-  "/var/lib/containers",
-  "/var/lib/crio",
-  "/var/lib/cni",
-  "/var/log/pods",
-  "/var/log/containers",
-  "/etc/containers",
-  "/etc/cni",
-  "/etc/crio",
-];
-
-/** A path's existence and the names in it: what "untouched" compares. */
-export function hostPathState(path: string): string {
-  try {
-    const st = Deno.lstatSync(path);
-    if (!st.isDirectory) return `file ${st.size} ${st.mtime?.getTime()}`;
-    return `dir ${[...Deno.readDirSync(path)].map((e) => e.name).sort().join(",")}`;
-  } catch {
-    return "absent";
-  }
-}
 
 const live = new Set<CrioNode>();
 let hooked = false;
@@ -87,9 +58,7 @@ export class CrioNode implements AsyncDisposable, CriNode {
   #sharedPid = new Set<string>();
   /** The host PID of the node's PID 1 (nodeinit). */
   initPid = 0;
-  #forwards: { close(): void }[] = [];
-  #forwarders: Deno.ChildProcess[] = [];
-  #nodePortOf = new Map<number, number>();
+  #fwd = new NodeForwards(() => this.initPid, () => this.paths.dir);
 
   private constructor(
     readonly runId: string,
@@ -255,9 +224,7 @@ export class CrioNode implements AsyncDisposable, CriNode {
   #findInit(): number {
     const unshare = this.#proc!.pid;
     for (const pid of pidsMentioning(this.programs.nodeinit)) {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === unshare) return pid;
+      if (ppidOf(pid) === unshare) return pid;
     }
     throw new Error(`crio node: no nodeinit under unshare ${unshare}`);
   }
@@ -297,59 +264,22 @@ export class CrioNode implements AsyncDisposable, CriNode {
     return { status: Number(out.slice(i + 1)), body: out.slice(0, i) };
   }
 
-  /** Starts fwd.ts inside the node's network namespace; resolves once it listens. */
-  async #nodeForwarder(args: string[]): Promise<number> {
-    const fwd = new URL("./fwd.ts", import.meta.url).pathname;
-    const p = new Deno.Command("nsenter", {
-      args: ["-t", String(this.initPid), "-n", "--", Deno.execPath(), "run", "-A", fwd, ...args],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    this.#forwarders.push(p);
-    const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!/listening (\d+)\n/.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`crio node: forwarder ${args.join(" ")} ended: ${text}`);
-      text += value;
-    }
-    reader.releaseLock();
-    p.stdout.cancel().catch(() => {});
-    return Number(/listening (\d+)/.exec(text)![1]);
-  }
-
   /**
    * Makes this host's loopback port `port` answer on the node's loopback too (the node reaches
-   * e.g. the test's kube-apiserver at the same https://127.0.0.1:<port>), through a unix socket
-   * in the run directory: no link or address joins the namespaces.
+   * e.g. the test's kube-apiserver at the same https://127.0.0.1:<port>); see NodeForwards.
    * @example await node.exposeHostPort(16443);
    */
-  async exposeHostPort(port: number): Promise<void> {
-    const sock = join(this.paths.dir, `up-${port}.sock`);
-    this.#forwards.push(forward({ unix: sock }, { tcp: port }));
-    await this.#nodeForwarder(["tcp", String(port), "unix", sock]);
+  exposeHostPort(port: number): Promise<void> {
+    return this.#fwd.exposeHostPort(port);
   }
 
   /**
-   * A URL of this host's loopback that reaches `url` (http://127.0.0.1:<port>/... of the node's
-   * loopback, e.g. a collector's health server inside the node).
+   * A URL of this host's loopback reaching a loopback `url` of the node (e.g. a collector's
+   * health server inside the node); see NodeForwards.
    * @example const health = await node.reachFromHost("http://127.0.0.1:40123");
    */
-  async reachFromHost(url: string): Promise<string> {
-    const u = new URL(url);
-    const port = Number(u.port);
-    let hostPort = this.#nodePortOf.get(port);
-    if (hostPort === undefined) {
-      const sock = join(this.paths.dir, `down-${port}.sock`);
-      await this.#nodeForwarder(["unix", sock, "tcp", String(port)]);
-      const f = forward({ tcp: 0 }, { unix: sock });
-      this.#forwards.push(f);
-      hostPort = f.port;
-      this.#nodePortOf.set(port, hostPort);
-    }
-    u.port = String(hostPort);
-    return u.toString().replace(/\/$/, url.endsWith("/") ? "/" : "");
+  reachFromHost(url: string): Promise<string> {
+    return this.#fwd.reachFromHost(url);
   }
 
   /**
@@ -357,32 +287,7 @@ export class CrioNode implements AsyncDisposable, CriNode {
    * @example await Deno.readTextFile(`/proc/${node.hostPidOf(c.pid)}/cgroup`)
    */
   hostPidOf(nodePid: number): number {
-    for (const e of Deno.readDirSync("/proc")) {
-      if (!/^\d+$/.test(e.name)) continue;
-      let status: string;
-      try {
-        status = Deno.readTextFileSync(`/proc/${e.name}/status`);
-      } catch {
-        continue;
-      }
-      const ns = /^NSpid:\s+(.*)$/m.exec(status)?.[1].trim().split(/\s+/).map(Number) ?? [];
-      if (ns.length < 2 || ns[1] !== nodePid) continue;
-      if (this.#descendsFromInit(Number(e.name))) return Number(e.name);
-    }
-    throw new Error(`crio node: no host process is node PID ${nodePid}`);
-  }
-
-  #descendsFromInit(pid: number): boolean {
-    for (let i = 0; i < 64 && pid > 1; i++) {
-      if (pid === this.initPid) return true;
-      try {
-        const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-        pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      } catch {
-        return false;
-      }
-    }
-    return false;
+    return hostPidInNode(this.initPid, nodePid);
   }
 
   /**
@@ -498,13 +403,7 @@ export class CrioNode implements AsyncDisposable, CriNode {
     this.#closed = true;
     live.delete(this);
     const errors: string[] = [];
-    for (const f of this.#forwards) f.close();
-    for (const p of this.#forwarders) {
-      try {
-        p.kill("SIGKILL");
-      } catch { /* gone */ }
-      await p.status;
-    }
+    await this.#fwd.close();
     if (this.#proc) {
       for (const pod of [...this.pods]) {
         await this.removePod(pod).catch((e) => errors.push(String(e)));
