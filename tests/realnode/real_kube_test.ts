@@ -69,7 +69,8 @@ await clusterTestOnEach(
       const health = await c.healthUrl();
       const status = await eventually("kube part in mode full", async () => {
         const s = KubeDaemonStatusSchema.parse(await (await fetch(`${health}/status`)).json());
-        return s.kube.mode === "full" ? s : undefined;
+        // "full" may show before the first list is counted (podsKnown 0 seen on both runtimes).
+        return s.kube.mode === "full" && s.kube.podsKnown >= 2 ? s : undefined;
       }, LIMIT).catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
       assert.equal(status.kube.nodeName, NODE);
       assert.match(status.kube.identitySource ?? "", /selfsubjectreview/);
