@@ -40,10 +40,17 @@ export interface CollectorProcess {
  */
 export async function spawnCollector(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
+  opts: {
+    env?: Record<string, string>;
+    cwd?: string;
+    /** Wraps the argv (e.g. to run it inside a node's namespaces). */
+    wrap?: (argv: string[]) => string[];
+  } = {},
 ): Promise<CollectorProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...await startTaskArgs(), ...args],
+  const argv = [Deno.execPath(), ...await startTaskArgs(), ...args];
+  const [cmd, ...rest] = opts.wrap ? opts.wrap(argv) : argv;
+  const child = new Deno.Command(cmd, {
+    args: rest,
     cwd: opts.cwd ?? repoRoot,
     env: { NO_COLOR: "1", ...opts.env },
     clearEnv: false,

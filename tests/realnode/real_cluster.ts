@@ -8,7 +8,15 @@ import { join } from "node:path";
 import { realPeers } from "../harness/peers.ts";
 import { type ApiPod, ControlPlane } from "../harness/realnode/controlplane.ts";
 import type { RealContainer, RealContainerSpec, RealPod } from "../harness/realnode/realnode.ts";
-import { type RealRun, realSkipReason, withRealNode } from "./real_run.ts";
+import type { Runtime } from "../harness/realnode/cri_node.ts";
+import {
+  type RealRun,
+  realSkipReason,
+  realTest,
+  RUNTIMES,
+  runtimeSkipReason,
+  withRealNode,
+} from "./real_run.ts";
 
 /** The node's name in the API (the collector learns it through SelfSubjectReview). */
 export const NODE = "ccpeers-node-a";
@@ -30,6 +38,21 @@ export function clusterSkipReason(): Promise<string | null> {
     return p.ok ? null : p.reason;
   })();
   return reason;
+}
+
+/**
+ * Registers one control-plane test per runtime from one body: `<name> [containerd]`,
+ * `<name> [crio]`, each ignored with its own reason.
+ * @example await clusterTestOnEach("deletion → final pull", (rt) => withRealCluster("x", body, rt));
+ */
+export async function clusterTestOnEach(
+  name: string,
+  fn: (runtime: Runtime) => Promise<void>,
+): Promise<void> {
+  const base = await clusterSkipReason();
+  for (const rt of RUNTIMES) {
+    realTest(`${name} [${rt}]`, base ?? await runtimeSkipReason(rt), () => fn(rt));
+  }
 }
 
 /** A pod running on the real node and known to the API server. */
@@ -64,6 +87,7 @@ export interface ClusterRun extends RealRun {
 export function withRealCluster(
   name: string,
   body: (r: ClusterRun) => Promise<void>,
+  runtime: Runtime = "containerd",
 ): Promise<void> {
   return withRealNode(name, async (r) => {
     const peers = await realPeers(["etcd", "kube-apiserver"]);
@@ -74,6 +98,8 @@ export function withRealCluster(
       nodes: [NODE, OTHER],
     });
     r.defer(() => cp.close());
+    // On CRI-O the collector runs inside the node: the API answers on its loopback too.
+    await r.node.exposeHostPort(Number(new URL(cp.url).port));
     const kubeconfig = await cp.kubeconfigFor(NODE);
     await body({
       ...r,
@@ -89,5 +115,5 @@ export function withRealCluster(
         return { api, pod, containers };
       },
     });
-  });
+  }, runtime);
 }

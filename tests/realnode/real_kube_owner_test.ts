@@ -9,19 +9,17 @@
 import assert from "node:assert/strict";
 import { runReport } from "../harness/run_report.ts";
 import { COVSERVER_IMAGE_LABELS } from "../harness/realnode/realnode.ts";
-import { REAL_PORT, realTest, storedWhere } from "./real_run.ts";
-import { clusterSkipReason, NODE, withRealCluster } from "./real_cluster.ts";
+import { REAL_PORT, storedWhere } from "./real_run.ts";
+import { clusterTestOnEach, NODE, withRealCluster } from "./real_cluster.ts";
 
-const skip = await clusterSkipReason();
 const NS = "real-o";
 const HASH = "5c8f7b9d4";
 const RS = `web-${HASH}`;
 
-realTest(
+await clusterTestOnEach(
   "info.json of a pod owned through a ReplicaSet <dep>-<hash> with pod-template-hash names the " +
     "Deployment (real kube-apiserver); report --group-by owner merges its pods",
-  skip,
-  () =>
+  (rt) =>
     withRealCluster("owner", async (r) => {
       const spec = (binary: string) => [{
         name: "app",
@@ -79,5 +77,5 @@ realTest(
       const groups = (JSON.parse(rep.out).binaries as { group: string; pods: number }[])
         .map((g) => [g.group, g.pods]);
       assert.deepEqual(groups, [[`${NS}/Deployment/web`, 2], [`${NS}/Pod/debug`, 1]]);
-    }),
+    }, rt),
 );

@@ -15,10 +15,9 @@ import type { RealContainer } from "../harness/realnode/realnode.ts";
 import { TcpCutProxy } from "../harness/tcp_cut_proxy.ts";
 import { assertRoutes, eventually } from "../e2e/e2e_util.ts";
 import { KubeDaemonStatusSchema, logField, podLogLine } from "../e2e/kube_util.ts";
-import { hitRoute, REAL_PORT, realTest, storedWhere } from "./real_run.ts";
-import { clusterSkipReason, NODE, withRealCluster } from "./real_cluster.ts";
+import { hitRoute, REAL_PORT, storedWhere } from "./real_run.ts";
+import { clusterTestOnEach, NODE, withRealCluster } from "./real_cluster.ts";
 
-const skip = await clusterSkipReason();
 /** Upper bound of every wait (never a synchronisation sleep). */
 const LIMIT = 30_000;
 
@@ -28,11 +27,10 @@ async function storedOf(out: string, ct: RealContainer, c: CollectorProcess): Pr
   return (await storedWhere(out, "containerId", ct.id, c, what, LIMIT)).prefix;
 }
 
-realTest(
+await clusterTestOnEach(
   "run against a real kube-apiserver: a pod deleted while the watch connection is cut and " +
     "refused gets its final pull when the watch resumes from its resourceVersion",
-  skip,
-  () =>
+  (rt) =>
     withRealCluster("kube-resume", async (r) => {
       const { cp, node, out } = r;
       const spec = (binary: string) => ({
@@ -42,13 +40,14 @@ realTest(
       });
       const victim = await r.startPod({ name: "victim", namespace: "real-r" }, [spec("r-vic")]);
       const [ct] = victim.containers;
-      await hitRoute(ct, "alpha");
+      await hitRoute(ct, "alpha", 1, r.node);
 
       // The collector reaches the API server only through the proxy; the admin does not.
       await using proxy = TcpCutProxy.start({
         hostname: "127.0.0.1",
         port: Number(new URL(cp.url).port),
       });
+      await node.exposeHostPort(proxy.port); // on CRI-O the collector dials it from the node
       const kubeconfig = join(r.dir, "kubeconfig-via-proxy");
       await Deno.writeTextFile(
         kubeconfig,
@@ -84,7 +83,7 @@ realTest(
       proxy.refuse(true);
       assert.ok(proxy.cut() >= 1, "the watch connection was open and is cut");
       await proxy.refusedAtLeast(1, AbortSignal.timeout(LIMIT)).catch(fail);
-      await hitRoute(ct, "gamma"); // only the deletion's final pull can store this
+      await hitRoute(ct, "gamma", 1, r.node); // only the deletion's final pull can store this
       // Announced with a grace period (containers still running), then removed by its node, both
       // in the gap: a watch without the version would not even see a deleting pod to replay.
       await cp.deletePod(victim.api, 30);
@@ -119,5 +118,5 @@ realTest(
       assert.ok(refusedInGap >= 1);
       await node.crictlRun(["stop", "--timeout", "0", ct.id]);
       await node.removePod(victim.pod);
-    }),
+    }, rt),
 );

@@ -12,10 +12,9 @@ import { assertRoutes, eventually } from "../e2e/e2e_util.ts";
 import { KubeDaemonStatusSchema, logField, podLogLine } from "../e2e/kube_util.ts";
 import { churn, GC_OFTEN, LONG_SHUTDOWN, stopCleanly } from "../e2e/clean_stop.ts";
 import type { CollectorProcess } from "../harness/collector.ts";
-import { hitRoute, REAL_PORT, realTest, storedWhere } from "./real_run.ts";
-import { type ClusterRun, clusterSkipReason, withRealCluster } from "./real_cluster.ts";
+import { hitRoute, REAL_PORT, storedWhere } from "./real_run.ts";
+import { type ClusterRun, clusterTestOnEach, withRealCluster } from "./real_cluster.ts";
 
-const skip = await clusterSkipReason();
 /** Upper bound of every wait (never a synchronisation sleep). */
 const LIMIT = 30_000;
 const FLAGS = ["--scan-interval", "1h", "--shutdown-timeout", LONG_SHUTDOWN];
@@ -45,19 +44,18 @@ const spec = (binary: string) => ({
   env: { FIXTURE_BINARY_NAME: binary },
 });
 
-realTest(
+await clusterTestOnEach(
   "run against a real kube-apiserver: SIGTERM with the watch open stores the final pull and " +
     "exits 0 without waiting for the shutdown deadline",
-  skip,
-  () =>
+  (rt) =>
     withRealCluster("kube-stop", async (r) => {
       const pod = await r.startPod({ name: "web", namespace: "real-s" }, [spec("s-web")]);
       const [ct] = pod.containers;
-      await hitRoute(ct, "alpha");
+      await hitRoute(ct, "alpha", 1, r.node);
       // No scheduled pull within the test: only the final pull at SIGTERM can store gamma.
       const c = await watchingCollector(r, ["--pull-schedule", "1h"]);
       const { prefix } = await storedWhere(r.out, "containerId", ct.id, c);
-      await hitRoute(ct, "gamma"); // only the final pull at SIGTERM can store this
+      await hitRoute(ct, "gamma", 1, r.node); // only the final pull at SIGTERM can store this
       await ageWatch(c);
       await stopCleanly(c, "real kube-apiserver, one server");
       const final = podLogLine(c.lines, /msg="final pull"/, "web");
@@ -67,14 +65,13 @@ realTest(
       await assertRoutes(join(r.out, prefix), ["alpha", "gamma"], `${prefix} after SIGTERM`);
       await r.node.crictlRun(["stop", "--timeout", "0", ct.id]);
       await r.node.removePod(pod.pod);
-    }),
+    }, rt),
 );
 
-realTest(
+await clusterTestOnEach(
   "run against a real kube-apiserver: SIGTERM with the watch open and no server left exits 0 " +
     "without waiting for the shutdown deadline",
-  skip,
-  () =>
+  (rt) =>
     withRealCluster("kube-stop-empty", async (r) => {
       const pod = await r.startPod({ name: "gone", namespace: "real-s" }, [spec("s-gone")]);
       const [ct] = pod.containers;
@@ -90,7 +87,7 @@ realTest(
       await podLine(c, /msg="collector ended"/, "gone");
       await ageWatch(c);
       await stopCleanly(c, "real kube-apiserver, no server left");
-    }),
+    }, rt),
 );
 
 /** Waits for a log line matching `re` whose `pod` field is `pod`. */
