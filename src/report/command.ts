@@ -13,6 +13,8 @@ import { LINE_FORMATS, lineReport } from "./line_formats.ts";
 import { PathFlagError } from "./paths.ts";
 import { groupByFlag, groupedOutput } from "./group_by.ts";
 import { renderHtml } from "./html.ts";
+import { pageData } from "./html_data.ts";
+import { SourceRoots } from "./source_files.ts";
 import { buildReport, renderText } from "./model.ts";
 import type { PrefixFilter } from "./prefixes.ts";
 import { segmentTime } from "./prefixes.ts";
@@ -77,6 +79,12 @@ export const REPORT_FLAGS = {
   "covered-until": {
     type: "string",
     help: "only blocks first covered at or before this time (RFC 3339)",
+  },
+  source: {
+    type: "string",
+    multiple: true,
+    help: "html: Go source under this directory (checkout, GOPATH/GOROOT, module cache or vendor " +
+      "tree) shown annotated (repeatable; read from disk only)",
   },
   "group-by": {
     type: "string",
@@ -170,6 +178,18 @@ export async function runReport(ctx: {
   if (pathFlag && !(LINE_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--${pathFlag} is for --format ${LINE_FORMATS.join(", ")}`, HINT);
   }
+  const sourceDirs = list(extra.source);
+  if (sourceDirs.length > 0 && format !== "html") {
+    throw new UsageError(`--source is for --format html, not ${format}`, HINT);
+  }
+  let roots: SourceRoots | undefined;
+  if (format === "html") {
+    try {
+      roots = await SourceRoots.open(sourceDirs);
+    } catch (e) {
+      throw new UsageError(errorText(e), HINT);
+    }
+  }
   const out = str(extra.out);
   if (format === "covdata" && out === undefined) {
     throw new UsageError("--format covdata needs --out DIR", HINT);
@@ -209,6 +229,7 @@ export async function runReport(ctx: {
       filter,
       concurrency,
       grouping,
+      facts: format === "html",
       maxBytes: ctx.config.maxBody,
       progress: (done, total, phase) => {
         const secs = ((Date.now() - started) / 1000).toFixed(0);
@@ -290,7 +311,7 @@ export async function runReport(ctx: {
       await emit(safeJson(report, undefined, 2) + "\n");
       break;
     case "html":
-      await emit(renderHtml(report));
+      await emit(renderHtml(report, await pageData(report, here.binaries, roots!)));
       break;
     case "textfmt": {
       const modes = new Set(here.binaries.map((b) => b.profile.meta.mode));

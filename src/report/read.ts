@@ -28,6 +28,7 @@ import {
   type PrefixGrouping,
   type StoredPrefix,
 } from "./prefixes.ts";
+import { BinaryFacts } from "./info_summary.ts";
 import { MAX_INFO_BYTES, parseInfoFacts, Twins } from "./processes.ts";
 import type { StoreReader } from "./store.ts";
 
@@ -46,6 +47,8 @@ export interface MergedBinary {
   /** When each unit was first seen covered, merged over the prefixes' timelines (none stored:
    * undefined). */
   timeline?: Timeline;
+  /** What the prefixes' paths and info.json say (with `ReadOptions.facts`). */
+  facts?: BinaryFacts;
 }
 
 export interface PrefixError {
@@ -74,6 +77,8 @@ export interface ReadOptions {
   maxBytes?: number;
   /** Merge per group and binary instead of per binary (`--group-by`). */
   grouping?: PrefixGrouping;
+  /** Read every prefix's info.json and gather each binary's facts (the HTML report's). */
+  facts?: boolean;
 }
 
 const COUNTERS_HASH = { from: 8, to: 24 };
@@ -227,7 +232,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       if (late) throw new Error(`${key}: step at ${late.at} ms is past the year 275760`);
       timelines.push({ b, timeline });
     }
-    const info = twins.any(p) || opts.grouping?.needsInfo
+    const info = twins.any(p) || opts.grouping?.needsInfo || opts.facts
       ? await store.read(`${p.dir}/info.json`, signal, MAX_INFO_BYTES).catch(() => null)
       : null;
     const facts = twins.any(p) ? parseInfoFacts(info) : {};
@@ -249,6 +254,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       b.names.add(p.binary);
       if (p.node) b.nodes.add(p.node);
       if (p.pod) b.pods.add(`${p.namespace}/${p.pod}`);
+      if (opts.facts) (b.facts ??= new BinaryFacts()).add(p, info);
     }
   };
 

@@ -1,0 +1,338 @@
+/**
+ * The HTML report's own script (inline; it fetches nothing): per binary a sortable file table
+ * with a level filter, one search box over files and functions, the source view of a file
+ * (rendered when opened: covered and uncovered statements painted from the block spans, Go's
+ * 1-based byte columns mapped to characters, the largest count per line) and deep links
+ * `#<file>/<line>` (or `#<hash 12>/<file>/<line>` for one binary of several) and
+ * `#search=<text>&level=<level>`. Every name and source text is put in the page with
+ * `textContent` (shown as text, controls written visibly), never as markup. When it is done,
+ * `<body data-ready-ms>` holds the time since navigation began (the bench reads it).
+ */
+
+/** Levels of the filter: value, label (the page's `<select>`). */
+export const LEVELS: [string, string][] = [
+  ["all", "all levels"],
+  ["zero", "0 % covered"],
+  ["low", "under 50 %"],
+  ["mid", "50 % to under 80 %"],
+  ["high", "80 % and over"],
+  ["full", "100 %"],
+];
+
+/** The script, as it goes into `<script>` (it holds no `</` and no `<!--`: a test checks). */
+export const CLIENT_SCRIPT = String.raw`
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("cc-data").textContent);
+  var UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+  function vis(s) {
+    return s.replace(UNSAFE, function (c) {
+      var n = c.charCodeAt(0);
+      return n >= 256 ? "\\u{" + n.toString(16) + "}" : "\\x" + (n >= 16 ? "" : "0") + n.toString(16);
+    });
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function level(s, c) {
+    var p = s === 0 ? 0 : c / s;
+    if (c === 0) return "zero";
+    return p >= 0.8 ? "high" : p >= 0.5 ? "mid" : "low";
+  }
+  function levelOk(want, s, c) {
+    if (want === "all") return true;
+    if (want === "full") return c === s && s > 0;
+    return level(s, c) === want;
+  }
+  function link(bi, file, line) {
+    var pre = data.binaries.length > 1 ? data.binaries[bi].hash.slice(0, 12) + "/" : "";
+    return "#" + pre + encodeURIComponent(file).replace(/%2F/g, "/") + "/" + line;
+  }
+  function bar(s, c, p) {
+    var b = el("span", "bar");
+    var f = el("span");
+    f.style.width = (s === 0 ? 0 : (100 * c) / s).toFixed(1) + "%";
+    b.appendChild(f);
+    var w = el("span");
+    w.appendChild(b);
+    w.appendChild(document.createTextNode(" " + p + "%"));
+    return w;
+  }
+
+  // One table per binary.
+  var tables = data.binaries.map(function (b, bi) {
+    var box = document.querySelector('.files[data-binary="' + bi + '"]');
+    var t = { bi: bi, rows: [], key: "file", asc: true, box: box };
+    var table = el("table", "filetable");
+    var head = el("tr");
+    [["file", "File"], ["s", "Statements"], ["c", "Covered"], ["p", "%"]].forEach(function (h) {
+      var th = el("th");
+      var btn = el("button", "sort", h[1]);
+      btn.type = "button";
+      btn.setAttribute("data-key", h[0]);
+      btn.addEventListener("click", function () {
+        t.asc = t.key === h[0] ? !t.asc : h[0] === "file";
+        t.key = h[0];
+        sortTable(t);
+      });
+      th.appendChild(btn);
+      head.appendChild(th);
+    });
+    var thead = el("thead");
+    thead.appendChild(head);
+    table.appendChild(thead);
+    t.body = el("tbody");
+    b.files.forEach(function (f, fi) {
+      var tr = el("tr", "file");
+      tr.setAttribute("data-file", f.f);
+      tr.setAttribute("data-statements", String(f.s));
+      tr.setAttribute("data-covered", String(f.c));
+      tr.setAttribute("data-percent", f.p);
+      tr.setAttribute("data-level", level(f.s, f.c));
+      var td = el("td", "fname");
+      var a = el("a", "", vis(f.f));
+      a.href = link(bi, f.f, 1);
+      td.appendChild(a);
+      if (f.src === null) td.appendChild(el("span", "nosrc-mark", " (no source)"));
+      tr.appendChild(td);
+      tr.appendChild(el("td", "num", String(f.s)));
+      tr.appendChild(el("td", "num", String(f.c)));
+      var pc = el("td", "num pct");
+      pc.appendChild(bar(f.s, f.c, f.p));
+      tr.appendChild(pc);
+      t.rows.push({ tr: tr, f: f, fi: fi, name: f.f.toLowerCase() });
+      t.body.appendChild(tr);
+    });
+    table.appendChild(t.body);
+    t.count = el("p", "count");
+    t.hits = el("ul", "fnhits");
+    box.appendChild(t.count);
+    box.appendChild(t.hits);
+    box.appendChild(table);
+    t.viewer = document.querySelector('.viewer[data-binary="' + bi + '"]');
+    return t;
+  });
+
+  function sortTable(t) {
+    var k = t.key, dir = t.asc ? 1 : -1;
+    t.rows.sort(function (x, y) {
+      var a, b;
+      if (k === "file") { a = x.f.f; b = y.f.f; }
+      else if (k === "p") { a = x.f.s ? x.f.c / x.f.s : 0; b = y.f.s ? y.f.c / y.f.s : 0; }
+      else { a = x.f[k]; b = y.f[k]; }
+      return (a < b ? -1 : a > b ? 1 : x.fi - y.fi) * dir;
+    });
+    t.rows.forEach(function (r) { t.body.appendChild(r.tr); });
+    t.box.querySelectorAll("button.sort").forEach(function (btn) {
+      var on = btn.getAttribute("data-key") === k;
+      btn.parentNode.setAttribute("aria-sort", on ? (t.asc ? "ascending" : "descending") : "none");
+    });
+  }
+
+  var search = document.getElementById("cc-search");
+  var levelSel = document.getElementById("cc-level");
+  var MAX_HITS = 100;
+  function applyFilter() {
+    var q = search.value.trim().toLowerCase(), want = levelSel.value;
+    tables.forEach(function (t) {
+      var shown = 0, hits = 0;
+      t.hits.textContent = "";
+      t.rows.forEach(function (r) {
+        var fnHit = false;
+        if (q !== "") {
+          r.f.fns.forEach(function (fn) {
+            if (fn[0].toLowerCase().indexOf(q) < 0) return;
+            fnHit = true;
+            if (++hits > MAX_HITS) return;
+            var li = el("li", "fnhit");
+            var a = el("a", "", vis(fn[0]));
+            a.href = link(t.bi, r.f.f, fn[1]);
+            li.appendChild(a);
+            li.appendChild(el("span", "n", " " + vis(r.f.f) + ":" + fn[1] + " " + fn[3] + "/" + fn[2] + " " + fn[4] + "%"));
+            t.hits.appendChild(li);
+          });
+        }
+        var ok = (q === "" || r.name.indexOf(q) >= 0 || fnHit) && levelOk(want, r.f.s, r.f.c);
+        r.tr.hidden = !ok;
+        if (ok) shown++;
+      });
+      if (hits > MAX_HITS) t.hits.appendChild(el("li", "n", "… " + (hits - MAX_HITS) + " more functions"));
+      t.count.textContent = shown + " of " + t.rows.length + " files shown" +
+        (q !== "" ? ", " + hits + " functions match" : "");
+      t.box.setAttribute("data-shown", String(shown));
+    });
+  }
+  search.addEventListener("input", applyFilter);
+  levelSel.addEventListener("change", applyFilter);
+
+  // The source view.
+  var texts = {};
+  function sourceText(id) {
+    if (!(id in texts)) texts[id] = JSON.parse(document.getElementById("cc-src-" + id).textContent);
+    return texts[id];
+  }
+  var ASCII = /^[\x00-\x7f]*$/;
+  function index(line, ascii, col) {
+    if (ascii) return Math.max(0, Math.min(line.length, col - 1));
+    var bytes = 0;
+    for (var i = 0; i < line.length; i++) {
+      if (bytes >= col - 1) return i;
+      var c = line.charCodeAt(i);
+      if (c < 0x80) bytes += 1;
+      else if (c < 0x800) bytes += 2;
+      else if (c >= 0xd800 && c < 0xdc00 && i + 1 < line.length) { bytes += 4; i++; }
+      else bytes += 3;
+    }
+    return line.length;
+  }
+  var WS = /\s/;
+  function renderSource(text, bl) {
+    var lines = text.split("\n");
+    lines = lines.map(function (l) { return l.charCodeAt(l.length - 1) === 13 ? l.slice(0, -1) : l; });
+    var ascii = lines.map(function (l) { return ASCII.test(l); });
+    var paint = new Array(lines.length);
+    var order = [];
+    for (var k = 0; k + 5 < bl.length; k += 6) order.push(k);
+    order.sort(function (x, y) {
+      return bl[x] - bl[y] || bl[x + 1] - bl[y + 1] || bl[x + 2] - bl[y + 2] || bl[x + 3] - bl[y + 3];
+    });
+    // Painting costs the spans' characters: bounded (a hostile block list cannot stall the page).
+    var budget = 50 * text.length + 6 * bl.length + 1000, cut = false;
+    outer: for (var o = 0; o < order.length; o++) {
+      var b = order[o], sl = bl[b], sc = bl[b + 1], en = Math.min(bl[b + 2], lines.length), ec = bl[b + 3];
+      var count = bl[b + 5];
+      if (!(sl >= 1 && en >= sl)) continue;
+      for (var L = sl; L <= en; L++) {
+        var line = lines[L - 1];
+        var a = L === sl ? index(line, ascii[L - 1], sc) : 0;
+        var z = L === bl[b + 2] ? index(line, ascii[L - 1], ec) : line.length;
+        budget -= line.length + 1;
+        if (budget < 0) { cut = true; break outer; }
+        if (z <= a) continue;
+        var p = paint[L - 1];
+        if (!p) { p = paint[L - 1] = new Float64Array(line.length); p.fill(-1); }
+        for (var i = a; i < z; i++) p[i] = count;
+      }
+    }
+    var table = el("table", "src");
+    var body = el("tbody");
+    for (var n = 0; n < lines.length; n++) {
+      var ln = lines[n], pt = paint[n];
+      var tr = el("tr", "line");
+      var max = -1, zero = false, some = false;
+      if (pt) {
+        for (var j = 0; j < ln.length; j++) {
+          if (pt[j] < 0 || WS.test(ln[j])) continue;
+          if (pt[j] === 0) zero = true; else some = true;
+          if (pt[j] > max) max = pt[j];
+        }
+      }
+      tr.className = "line " + (some && zero ? "mix" : some ? "cov" : zero ? "unc" : "none");
+      tr.setAttribute("data-line", String(n + 1));
+      tr.setAttribute("data-hits", max >= 0 ? String(max) : "");
+      var num = el("td", "ln");
+      var a2 = el("a", "", String(n + 1));
+      a2.href = link(current.bi, current.f.f, n + 1);
+      num.appendChild(a2);
+      tr.appendChild(num);
+      tr.appendChild(el("td", "hits", max >= 0 ? String(max) : ""));
+      var code = el("td", "code");
+      var start = 0;
+      for (var q = 1; q <= ln.length; q++) {
+        var v = pt ? pt[start] : -1;
+        if (q < ln.length && (pt ? pt[q] : -1) === v) continue;
+        var piece = vis(ln.slice(start, q).replace(/\t/g, "    "));
+        if (v < 0) code.appendChild(document.createTextNode(piece));
+        else {
+          var sp = el("span", v > 0 ? "c1" : "c0", piece);
+          sp.title = v + (v === 1 ? " run" : " runs");
+          code.appendChild(sp);
+        }
+        start = q;
+      }
+      tr.appendChild(code);
+      body.appendChild(tr);
+    }
+    table.appendChild(body);
+    return { table: table, cut: cut };
+  }
+
+  var current = null;
+  function openFile(bi, fi, line) {
+    var t = tables[bi], f = data.binaries[bi].files[fi];
+    tables.forEach(function (o) { if (o !== t) { o.viewer.textContent = ""; o.viewer.removeAttribute("data-file"); } });
+    if (!current || current.bi !== bi || current.fi !== fi) {
+      current = { bi: bi, fi: fi, f: f };
+      var v = t.viewer;
+      v.textContent = "";
+      v.setAttribute("data-file", f.f);
+      v.appendChild(el("h3", "", vis(f.f)));
+      var fig = el("p", "figures", f.c + " of " + f.s + " statements covered (" + f.p + "%), package " + vis(f.pkg));
+      fig.setAttribute("data-statements", String(f.s));
+      fig.setAttribute("data-covered", String(f.c));
+      v.appendChild(fig);
+      if (f.fns.length > 0) {
+        var fl = el("ul", "fns");
+        f.fns.forEach(function (fn) {
+          var li = el("li");
+          var a = el("a", "", vis(fn[0]));
+          a.href = link(bi, f.f, fn[1]);
+          li.appendChild(a);
+          li.appendChild(el("span", "n", " line " + fn[1] + ": " + fn[3] + "/" + fn[2] + " (" + fn[4] + "%)"));
+          fl.appendChild(li);
+        });
+        v.appendChild(fl);
+      }
+      if (f.src === null) {
+        v.appendChild(el("p", "nosrc", "Source not shown: " + vis(f.why)));
+      } else {
+        var r = renderSource(sourceText(f.src), f.bl);
+        if (r.cut) v.appendChild(el("p", "nosrc", "Highlighting stopped early: the blocks span far more than the file."));
+        v.appendChild(r.table);
+      }
+    }
+    var rows = t.viewer.querySelectorAll("tr.target");
+    rows.forEach(function (r) { r.classList.remove("target"); });
+    var row = t.viewer.querySelector('tr.line[data-line="' + line + '"]');
+    if (row) {
+      row.classList.add("target");
+      row.scrollIntoView({ block: "center" });
+    } else t.viewer.scrollIntoView();
+  }
+
+  function onHash() {
+    var h = location.hash.slice(1);
+    try { h = decodeURIComponent(h); } catch (e) { return; }
+    if (h === "") return;
+    if (/^(search|level)=/.test(h)) {
+      var ps = new URLSearchParams(location.hash.slice(1));
+      if (ps.has("search")) search.value = ps.get("search");
+      if (ps.has("level")) levelSel.value = ps.get("level");
+      applyFilter();
+      return;
+    }
+    var cut = h.lastIndexOf("/");
+    var line = Number(h.slice(cut + 1));
+    if (cut < 0 || !(line >= 1)) return;
+    var file = h.slice(0, cut), bis = data.binaries.map(function (_, i) { return i; });
+    var m = /^([0-9a-f]{12})\//.exec(file);
+    if (m && data.binaries.length > 1) {
+      var only = bis.filter(function (i) { return data.binaries[i].hash.slice(0, 12) === m[1]; });
+      if (only.length > 0) { bis = only; file = file.slice(13); }
+    }
+    for (var i = 0; i < bis.length; i++) {
+      var files = data.binaries[bis[i]].files;
+      for (var fi = 0; fi < files.length; fi++) {
+        if (files[fi].f === file) { openFile(bis[i], fi, line); return; }
+      }
+    }
+  }
+  window.addEventListener("hashchange", onHash);
+  applyFilter();
+  onHash();
+  document.body.setAttribute("data-ready-ms", String(Math.round(performance.now())));
+})();
+`;
