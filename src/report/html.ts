@@ -25,7 +25,9 @@ function bar(covered: number, statements: number): string {
 }
 
 function counted(l: CountedList): string {
-  const items = l.values.map(([v, n]) => `${esc(v)}${n > 1 ? ` <span class="n">×${n}</span>` : ""}`);
+  const items = l.values.map(([v, n]) =>
+    `${esc(v)}${n > 1 ? ` <span class="n">×${n}</span>` : ""}`
+  );
   if (l.others > 0) items.push(`<span class="n">and ${l.others} prefixes naming others</span>`);
   return items.length > 0 ? items.join(", ") : '<span class="n">none recorded</span>';
 }

@@ -263,12 +263,23 @@ export const CLIENT_SCRIPT = String.raw`
   var current = null;
   function openFile(bi, fi, line) {
     var t = tables[bi], f = data.binaries[bi].files[fi];
-    tables.forEach(function (o) { if (o !== t) { o.viewer.textContent = ""; o.viewer.removeAttribute("data-file"); } });
+    tables.forEach(function (o) {
+      if (o !== t) { o.viewer.textContent = ""; o.viewer.removeAttribute("data-file"); }
+    });
     if (!current || current.bi !== bi || current.fi !== fi) {
       current = { bi: bi, fi: fi, f: f };
       var v = t.viewer;
       v.textContent = "";
       v.setAttribute("data-file", f.f);
+      var close = el("button", "close", "close");
+      close.type = "button";
+      close.addEventListener("click", function () {
+        v.textContent = "";
+        v.removeAttribute("data-file");
+        current = null;
+        history.replaceState(null, "", location.pathname + location.search);
+      });
+      v.appendChild(close);
       v.appendChild(el("h3", "", vis(f.f)));
       var fig = el("p", "figures", f.c + " of " + f.s + " statements covered (" + f.p + "%), package " + vis(f.pkg));
       fig.setAttribute("data-statements", String(f.s));
@@ -297,10 +308,11 @@ export const CLIENT_SCRIPT = String.raw`
     var rows = t.viewer.querySelectorAll("tr.target");
     rows.forEach(function (r) { r.classList.remove("target"); });
     var row = t.viewer.querySelector('tr.line[data-line="' + line + '"]');
+    // The viewer is a panel of its own (fixed, scrolled inside): the page stays where it was.
     if (row) {
       row.classList.add("target");
-      row.scrollIntoView({ block: "center" });
-    } else t.viewer.scrollIntoView();
+      t.viewer.scrollTop = Math.max(0, row.offsetTop - t.viewer.clientHeight / 2);
+    }
   }
 
   function onHash() {

@@ -51,7 +51,9 @@ export async function pageData(
       let where = found.get(key);
       if (!where) {
         const r = await roots.find(f.file, f.module);
-        where = "text" in r ? { src: sources.push(r.text) - 1, why: null } : { src: null, why: r.why };
+        where = "text" in r
+          ? { src: sources.push(r.text) - 1, why: null }
+          : { src: null, why: r.why };
         found.set(key, where);
       }
       files.push({
@@ -77,5 +79,13 @@ export async function pageData(
  * @example scriptJson({ a: "</script>" }) // '{"a":"\\u003c/script>"}'
  */
 export function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, "\\u003c");
+  // Also every character a terminal acts on (the page may be read with `cat`): JSON.parse reads
+  // `\uXXXX` back as the character.
+  return JSON.stringify(v).replace(
+    UNSAFE_OR_LT,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
+
+// deno-lint-ignore no-control-regex
+const UNSAFE_OR_LT = /[<\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;

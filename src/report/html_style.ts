@@ -14,13 +14,15 @@ table{border-collapse:collapse;margin:.3em 0 .6em 0}td{padding:1px 8px}
 .toolbar input{width:28em;font:inherit;padding:2px 6px}
 .facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:.4em 0}
 .facts dt{color:#555}.facts dd{margin:0}
-.filetable td.num{text-align:right;font-variant-numeric:tabular-nums}
+.filetable td.num{white-space:nowrap;text-align:right;font-variant-numeric:tabular-nums}
 .filetable th button{font:inherit;font-weight:bold;border:0;background:none;cursor:pointer;padding:0}
 .filetable th[aria-sort=ascending] button::after{content:" ▲"}
 .filetable th[aria-sort=descending] button::after{content:" ▼"}
 .filetable tr:hover{background:#f4f4f4}.nosrc-mark{color:#888;font-size:.85em}
 .filetable{max-height:none}.count{color:#555;margin:.3em 0}.fnhits{margin:.2em 0;columns:2}
-.viewer{margin-top:.6em}.nosrc{color:#a60}.fns{columns:2;margin:.2em 0 .6em}
+.viewer[data-file]{position:fixed;top:3.2em;right:1em;bottom:1em;left:32%;background:#fff;
+overflow:auto;border:1px solid #bbb;box-shadow:0 2px 12px #0003;padding:0 1em;z-index:2}
+.viewer .close{float:right;margin:.6em 0;font:inherit}.nosrc{color:#a60}.fns{columns:2;margin:.2em 0 .6em}
 table.src{font:12px/1.35 ui-monospace,monospace;width:100%}
 table.src td{padding:0 6px;white-space:pre;vertical-align:top}
 table.src td.ln{color:#999;text-align:right;user-select:none}

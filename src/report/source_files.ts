@@ -114,7 +114,9 @@ export class SourceRoots {
   async #candidates(file: string, modulePath: string): Promise<{ root: string; path: string }[]> {
     const out: { root: string; path: string }[] = [];
     for (const r of this.roots) {
-      for (const sub of ["", "src", "vendor"]) out.push({ root: r.real, path: join(r.real, sub, file) });
+      for (const sub of ["", "src", "vendor"]) {
+        out.push({ root: r.real, path: join(r.real, sub, file) });
+      }
     }
     const rest = modulePath !== "" && cleanName(modulePath) && file.startsWith(modulePath + "/")
       ? file.slice(modulePath.length + 1)
