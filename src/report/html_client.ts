@@ -87,7 +87,7 @@ export const CLIENT_SCRIPT = String.raw`
     t.body = el("tbody");
     b.files.forEach(function (f, fi) {
       var tr = el("tr", "file");
-      tr.setAttribute("data-file", f.f);
+      tr.setAttribute("data-file", vis(f.f));
       tr.setAttribute("data-statements", String(f.s));
       tr.setAttribute("data-covered", String(f.c));
       tr.setAttribute("data-percent", f.p);
@@ -270,7 +270,7 @@ export const CLIENT_SCRIPT = String.raw`
       current = { bi: bi, fi: fi, f: f };
       var v = t.viewer;
       v.textContent = "";
-      v.setAttribute("data-file", f.f);
+      v.setAttribute("data-file", vis(f.f));
       var close = el("button", "close", "close");
       close.type = "button";
       close.addEventListener("click", function () {
