@@ -7,8 +7,8 @@
  *    `DIR/vendor/…` (a vendor tree);
  * 2. the module path in a module cache: `DIR/<module>@<version>/<rest>` or
  *    `DIR/pkg/mod/<module>@<version>/<rest>` (the module path case-escaped as Go's cache writes
- *    it, `!` before a lower-cased capital; with several versions the highest-sorting that holds
- *    the file);
+ *    it, `!` before a lower-cased capital; with several versions the highest (numbers compared
+ *    as numbers) that holds the file);
  * 3. the path relative to its module: `DIR/<rest>` (a checkout of the module).
  *
  * Names are hostile: a name with an empty, `.` or `..` segment, a backslash or a control
@@ -104,7 +104,8 @@ export class SourceRoots {
             if (e.isDirectory && e.name.startsWith(`${base}@`)) out.push(e.name);
           }
         } catch { /* no such directory */ }
-        return out.sort().reverse();
+        // Highest version first, numbers compared as numbers (v1.10.0 after v1.9.0).
+        return out.sort((a, b) => b.localeCompare(a, "en", { numeric: true }));
       })();
       this.#versions.set(key, p);
     }
