@@ -130,3 +130,18 @@ Deno.test({
     }
   },
 });
+
+Deno.test("report --source: only with --format html, and a missing directory is a usage error naming it", async () => {
+  const store = await Deno.makeTempDir({ prefix: "report-html-flags-" });
+  try {
+    const json = await runReport([store, "--format", "json", "--source", store]);
+    assertEquals(json.code, 2);
+    ok(json.err.includes("--source is for --format html, not json"), json.err);
+    const missing = join(store, "no-such-dir");
+    const html = await runReport([store, "--format", "html", "--source", missing]);
+    assertEquals(html.code, 2);
+    ok(html.err.includes(`--source ${missing}:`), html.err);
+  } finally {
+    await Deno.remove(store, { recursive: true });
+  }
+});

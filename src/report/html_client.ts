@@ -9,6 +9,8 @@
  * `<body data-ready-ms>` holds the time since navigation began (the bench reads it).
  */
 
+import { SOURCE_VIEW_SCRIPT } from "./html_source_view.ts";
+
 /** Levels of the filter: value, label (the page's `<select>`). */
 export const LEVELS: [string, string][] = [
   ["all", "all levels"],
@@ -168,97 +170,8 @@ export const CLIENT_SCRIPT = String.raw`
   search.addEventListener("input", applyFilter);
   levelSel.addEventListener("change", applyFilter);
 
-  // The source view.
-  var texts = {};
-  function sourceText(id) {
-    if (!(id in texts)) texts[id] = JSON.parse(document.getElementById("cc-src-" + id).textContent);
-    return texts[id];
-  }
-  var ASCII = /^[\x00-\x7f]*$/;
-  function index(line, ascii, col) {
-    if (ascii) return Math.max(0, Math.min(line.length, col - 1));
-    var bytes = 0;
-    for (var i = 0; i < line.length; i++) {
-      if (bytes >= col - 1) return i;
-      var c = line.charCodeAt(i);
-      if (c < 0x80) bytes += 1;
-      else if (c < 0x800) bytes += 2;
-      else if (c >= 0xd800 && c < 0xdc00 && i + 1 < line.length) { bytes += 4; i++; }
-      else bytes += 3;
-    }
-    return line.length;
-  }
-  var WS = /\s/;
-  function renderSource(text, bl) {
-    var lines = text.split("\n");
-    lines = lines.map(function (l) { return l.charCodeAt(l.length - 1) === 13 ? l.slice(0, -1) : l; });
-    var ascii = lines.map(function (l) { return ASCII.test(l); });
-    var paint = new Array(lines.length);
-    var order = [];
-    for (var k = 0; k + 5 < bl.length; k += 6) order.push(k);
-    order.sort(function (x, y) {
-      return bl[x] - bl[y] || bl[x + 1] - bl[y + 1] || bl[x + 2] - bl[y + 2] || bl[x + 3] - bl[y + 3];
-    });
-    // Painting costs the spans' characters: bounded (a hostile block list cannot stall the page).
-    var budget = 50 * text.length + 6 * bl.length + 1000, cut = false;
-    outer: for (var o = 0; o < order.length; o++) {
-      var b = order[o], sl = bl[b], sc = bl[b + 1], en = Math.min(bl[b + 2], lines.length), ec = bl[b + 3];
-      var count = bl[b + 5];
-      if (!(sl >= 1 && en >= sl)) continue;
-      for (var L = sl; L <= en; L++) {
-        var line = lines[L - 1];
-        var a = L === sl ? index(line, ascii[L - 1], sc) : 0;
-        var z = L === bl[b + 2] ? index(line, ascii[L - 1], ec) : line.length;
-        budget -= line.length + 1;
-        if (budget < 0) { cut = true; break outer; }
-        if (z <= a) continue;
-        var p = paint[L - 1];
-        if (!p) { p = paint[L - 1] = new Float64Array(line.length); p.fill(-1); }
-        for (var i = a; i < z; i++) p[i] = count;
-      }
-    }
-    var table = el("table", "src");
-    var body = el("tbody");
-    for (var n = 0; n < lines.length; n++) {
-      var ln = lines[n], pt = paint[n];
-      var tr = el("tr", "line");
-      var max = -1, zero = false, some = false;
-      if (pt) {
-        for (var j = 0; j < ln.length; j++) {
-          if (pt[j] < 0 || WS.test(ln[j])) continue;
-          if (pt[j] === 0) zero = true; else some = true;
-          if (pt[j] > max) max = pt[j];
-        }
-      }
-      tr.className = "line " + (some && zero ? "mix" : some ? "cov" : zero ? "unc" : "none");
-      tr.setAttribute("data-line", String(n + 1));
-      tr.setAttribute("data-hits", max >= 0 ? String(max) : "");
-      var num = el("td", "ln");
-      var a2 = el("a", "", String(n + 1));
-      a2.href = link(current.bi, current.f.f, n + 1);
-      num.appendChild(a2);
-      tr.appendChild(num);
-      tr.appendChild(el("td", "hits", max >= 0 ? String(max) : ""));
-      var code = el("td", "code");
-      var start = 0;
-      for (var q = 1; q <= ln.length; q++) {
-        var v = pt ? pt[start] : -1;
-        if (q < ln.length && (pt ? pt[q] : -1) === v) continue;
-        var piece = vis(ln.slice(start, q).replace(/\t/g, "    "));
-        if (v < 0) code.appendChild(document.createTextNode(piece));
-        else {
-          var sp = el("span", v > 0 ? "c1" : "c0", piece);
-          sp.title = v + (v === 1 ? " run" : " runs");
-          code.appendChild(sp);
-        }
-        start = q;
-      }
-      tr.appendChild(code);
-      body.appendChild(tr);
-    }
-    table.appendChild(body);
-    return { table: table, cut: cut };
-  }
+  // The source view: src/report/html_source_view.ts.
+  ${SOURCE_VIEW_SCRIPT}
 
   var current = null;
   function openFile(bi, fi, line) {
@@ -300,7 +213,7 @@ export const CLIENT_SCRIPT = String.raw`
       if (f.src === null) {
         v.appendChild(el("p", "nosrc", "Source not shown: " + vis(f.why)));
       } else {
-        var r = renderSource(sourceText(f.src), f.bl);
+        var r = renderSource(sourceText(f.src), f.bl, function (n) { return link(bi, f.f, n); });
         if (r.cut) v.appendChild(el("p", "nosrc", "Highlighting stopped early: the blocks span far more than the file."));
         v.appendChild(r.table);
       }
