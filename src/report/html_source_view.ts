@@ -32,7 +32,11 @@ export const SOURCE_VIEW_SCRIPT = String.raw`
     }
     return line.length;
   }
-  var WS = /\s/;
+  var HTML_CHARS = /[&<>"]/g;
+  var ENTITY = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
+  function escHtml(t) {
+    return t.replace(HTML_CHARS, function (c) { return ENTITY[c]; });
+  }
   function renderSource(text, bl, lineLink) {
     var lines = text.split("\n");
     lines = lines.map(function (l) { return l.charCodeAt(l.length - 1) === 13 ? l.slice(0, -1) : l; });
@@ -61,46 +65,41 @@ export const SOURCE_VIEW_SCRIPT = String.raw`
         for (var i = a; i < z; i++) p[i] = count;
       }
     }
-    var table = el("table", "src");
-    var body = el("tbody");
+    // The rows as one escaped string: the text of every piece passes vis and escaping (it is
+    // text, never markup), which builds a 10,000-line file several times faster than elements.
+    var html = [];
     for (var n = 0; n < lines.length; n++) {
       var ln = lines[n], pt = paint[n];
-      var tr = el("tr", "line");
       var max = -1, zero = false, some = false;
       if (pt) {
         for (var j = 0; j < ln.length; j++) {
-          if (pt[j] < 0 || WS.test(ln[j])) continue;
+          var ch = ln.charCodeAt(j);
+          if (pt[j] < 0 || ch === 32 || ch === 9) continue;
           if (pt[j] === 0) zero = true; else some = true;
           if (pt[j] > max) max = pt[j];
         }
       }
-      tr.className = "line " + (some && zero ? "mix" : some ? "cov" : zero ? "unc" : "none");
-      tr.setAttribute("data-line", String(n + 1));
-      tr.setAttribute("data-hits", max >= 0 ? String(max) : "");
-      var num = el("td", "ln");
-      var a2 = el("a", "", String(n + 1));
-      a2.href = lineLink(n + 1);
-      num.appendChild(a2);
-      tr.appendChild(num);
-      tr.appendChild(el("td", "hits", max >= 0 ? String(max) : ""));
-      var code = el("td", "code");
+      var hits = max >= 0 ? String(max) : "";
+      html.push('<tr class="line ' + (some && zero ? "mix" : some ? "cov" : zero ? "unc" : "none") +
+        '" data-line="' + (n + 1) + '" data-hits="' + hits + '"><td class="ln"><a href="' +
+        escHtml(lineLink(n + 1)) + '">' + (n + 1) + "<" + '/a><' + '/td><td class="hits">' + hits +
+        "<" + '/td><td class="code">');
       var start = 0;
       for (var q = 1; q <= ln.length; q++) {
         var v = pt ? pt[start] : -1;
         if (q < ln.length && (pt ? pt[q] : -1) === v) continue;
-        var piece = vis(ln.slice(start, q).replace(/\t/g, "    "));
-        if (v < 0) code.appendChild(document.createTextNode(piece));
+        var piece = escHtml(vis(ln.slice(start, q).replace(/\t/g, "    ")));
+        if (v < 0) html.push(piece);
         else {
-          var sp = el("span", v > 0 ? "c1" : "c0", piece);
-          sp.title = v + (v === 1 ? " run" : " runs");
-          code.appendChild(sp);
+          html.push('<span class="' + (v > 0 ? "c1" : "c0") + '" title="' + v +
+            (v === 1 ? " run" : " runs") + '">' + piece + "<" + "/span>");
         }
         start = q;
       }
-      tr.appendChild(code);
-      body.appendChild(tr);
+      html.push("<" + "/td><" + "/tr>");
     }
-    table.appendChild(body);
+    var table = el("table", "src");
+    table.innerHTML = "<tbody>" + html.join("") + "<" + "/tbody>";
     return { table: table, cut: cut };
   }
 `;
