@@ -116,6 +116,12 @@ Deno.test({
         ),
         "control file name",
       );
+      // The level filter, set from the URL as the search is: only the fully covered file.
+      const full = await headless(chromium!, ["--dump-dom", `file://${page}#level=full`]);
+      const rows = [...full.matchAll(/<tr class="file" data-file="([^"]*)"[^>]*?( hidden="")?>/g)]
+        .map((m) => [m[1].slice(0, 10), m[2] !== undefined]);
+      assertEquals(rows, [["evil/&lt;i", true], ["evil/cl\\u{", false]]);
+      ok(full.includes("1 of 2 files shown"), "count");
       // The facts of info.json.
       const dd = (k: string) => new RegExp(`<dd class="fact-${k}">(.*?)</dd>`).exec(dom)?.[1];
       assertEquals(

@@ -6,7 +6,8 @@
  * `#<file>/<line>` (or `#<hash 12>/<file>/<line>` for one binary of several) and
  * `#search=<text>&level=<level>`. Every name and source text is put in the page with
  * `textContent` (shown as text, controls written visibly), never as markup. When it is done,
- * `<body data-ready-ms>` holds the time since navigation began (the bench reads it).
+ * `<body data-ready-ms>` holds the time since navigation began and `data-script-ms` the script's
+ * own (the bench reads them).
  */
 
 import { SOURCE_VIEW_SCRIPT } from "./html_source_view.ts";
@@ -25,6 +26,7 @@ export const LEVELS: [string, string][] = [
 export const CLIENT_SCRIPT = String.raw`
 (function () {
   "use strict";
+  var began = performance.now();
   var data = JSON.parse(document.getElementById("cc-data").textContent);
   var UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
   function vis(s) {
@@ -258,6 +260,7 @@ export const CLIENT_SCRIPT = String.raw`
   window.addEventListener("hashchange", onHash);
   applyFilter();
   onHash();
+  document.body.setAttribute("data-script-ms", String(Math.round(performance.now() - began)));
   document.body.setAttribute("data-ready-ms", String(Math.round(performance.now())));
 })();
 `;
