@@ -52,8 +52,8 @@ const html = await Deno.readTextFile(page);
 const data = JSON.parse(
   /<script type="application\/json" id="cc-data">(.*?)<\/script>/s.exec(html)![1],
 );
-const files = data.binaries[0].files as { f: string; src: number | null; s: number }[];
-const functions = files.reduce((n, f: { fns?: unknown[] }) => n + (f.fns?.length ?? 0), 0);
+const files = data.binaries[0].files as { f: string; src: number | null; s: number; fns: [] }[];
+const functions = files.reduce((n, f) => n + f.fns.length, 0);
 const withSource = files.filter((f) => f.src !== null);
 const biggest = withSource.reduce((a, b) => (b.s > a.s ? b : a));
 

@@ -100,7 +100,7 @@ Deno.test({
       ok(dom.includes("&lt;b&gt;bold&lt;/b&gt;\"'&amp;</a>"), "function name");
       ok(dom.includes("\\x1b]8;;file:evil\\x07click"), "OSC 8 function name");
       // The source's text, its painted spans taken out.
-      const code = [...dom.matchAll(/<td class="code">(.*?)<\/td>/g)].map((m) =>
+      const code = [...dom.matchAll(/<code class="code">(.*?)<\/code>/g)].map((m) =>
         m[1].replace(/<span class="c[01]" title="\d+ runs?">|<\/span>/g, "")
       );
       assertEquals(code, [

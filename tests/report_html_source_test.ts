@@ -134,15 +134,15 @@ Deno.test({
       const deep = await headless(chromium!, ["--dump-dom", `file://${page}#${ALPHA}/${unrun}`]);
       ok(deep.includes(`<div class="viewer" data-binary="0" data-file="${ALPHA}">`), "not opened");
       ok(
-        deep.includes(`<tr class="line unc target" data-line="${unrun}" data-hits="0">`),
+        deep.includes(`<div class="line unc target" data-line="${unrun}" data-hits="0">`),
         `line ${unrun} is not the target marked uncovered`,
       );
       const hits = Math.max(...on(ran).map((b) => b.count));
       ok(
-        deep.includes(`<tr class="line cov" data-line="${ran}" data-hits="${hits}">`),
+        deep.includes(`<div class="line cov" data-line="${ran}" data-hits="${hits}">`),
         `line ${ran} is not marked covered with ${hits}`,
       );
-      const m = /<tr class="line unc target" data-line="\d+" data-hits="0">.*?<\/tr>/.exec(deep);
+      const m = /<div class="line unc target" data-line="\d+" data-hits="0">.*?<\/div>/.exec(deep);
       // The statement is painted uncovered from its start column to its end, as Go's span says.
       const src = await Deno.readTextFile(
         join(repoRoot, "tests/fixtures/covserver/alpha/alpha.go"),

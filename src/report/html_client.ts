@@ -220,9 +220,9 @@ export const CLIENT_SCRIPT = String.raw`
         v.appendChild(r.table);
       }
     }
-    var rows = t.viewer.querySelectorAll("tr.target");
+    var rows = t.viewer.querySelectorAll(".line.target");
     rows.forEach(function (r) { r.classList.remove("target"); });
-    var row = t.viewer.querySelector('tr.line[data-line="' + line + '"]');
+    var row = t.viewer.querySelector('div.line[data-line="' + line + '"]');
     // The viewer is a panel of its own (fixed, scrolled inside): the page stays where it was.
     if (row) {
       row.classList.add("target");

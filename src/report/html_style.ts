@@ -23,12 +23,12 @@ table{border-collapse:collapse;margin:.3em 0 .6em 0}td{padding:1px 8px}
 .viewer[data-file]{position:fixed;top:3.2em;right:1em;bottom:1em;left:32%;background:#fff;
 overflow:auto;border:1px solid #bbb;box-shadow:0 2px 12px #0003;padding:0 1em;z-index:2}
 .viewer .close{float:right;margin:.6em 0;font:inherit}.nosrc{color:#a60}.fns{columns:2;margin:.2em 0 .6em}
-table.src{font:12px/1.35 ui-monospace,monospace;width:100%}
-table.src td{padding:0 6px;white-space:pre;vertical-align:top}
-table.src td.ln{color:#999;text-align:right;user-select:none}
-table.src td.ln a{color:inherit;text-decoration:none}
-table.src td.hits{color:#777;text-align:right;border-right:1px solid #ddd}
-table.src tr.target{outline:2px solid #1a5fb4}
+.src{font:12px/1.35 ui-monospace,monospace}.src .line{white-space:pre;min-height:1.35em}
+.src .ln{display:inline-block;width:4em;color:#999;text-align:right;user-select:none}
+.src .ln a{color:inherit;text-decoration:none}
+.src .hits{display:inline-block;width:4em;padding-right:6px;margin-right:6px;color:#777;
+text-align:right;border-right:1px solid #ddd}
+.src .line.target{outline:2px solid #1a5fb4}.src code{font:inherit}
 .c0{background:#fbb}.c1{background:#bfb}
-tr.unc td.ln{background:#fdd}tr.cov td.ln{background:#dfd}tr.mix td.ln{background:#ffd}
+.unc .ln{background:#fdd}.cov .ln{background:#dfd}.mix .ln{background:#ffd}
 `;
