@@ -32,6 +32,7 @@ export const SOURCE_VIEW_SCRIPT = String.raw`
     }
     return line.length;
   }
+  var CHUNK = 250;
   var HTML_CHARS = /[&<>"]/g;
   var ENTITY = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
   function escHtml(t) {
@@ -69,6 +70,11 @@ export const SOURCE_VIEW_SCRIPT = String.raw`
     // text, never markup), which builds a 10,000-line file several times faster than elements.
     var html = [];
     for (var n = 0; n < lines.length; n++) {
+      // Lines in chunks the browser lays out only when they are scrolled to.
+      if (n % CHUNK === 0) {
+        html.push((n > 0 ? "<" + "/div>" : "") + '<div class="chunk" style="contain-intrinsic-size:auto ' +
+          Math.min(CHUNK, lines.length - n) * 16 + 'px">');
+      }
       var ln = lines[n], pt = paint[n];
       var max = -1, zero = false, some = false;
       if (pt) {
@@ -99,6 +105,7 @@ export const SOURCE_VIEW_SCRIPT = String.raw`
       html.push("<" + "/code><" + "/div>");
     }
     // Lines are blocks, not table rows: a 10,000-line file lays out in a fraction of the time.
+    if (lines.length > 0) html.push("<" + "/div>");
     var table = el("div", "src");
     table.innerHTML = html.join("");
     return { table: table, cut: cut };

@@ -23,7 +23,7 @@ table{border-collapse:collapse;margin:.3em 0 .6em 0}td{padding:1px 8px}
 .viewer[data-file]{position:fixed;top:3.2em;right:1em;bottom:1em;left:32%;background:#fff;
 overflow:auto;border:1px solid #bbb;box-shadow:0 2px 12px #0003;padding:0 1em;z-index:2}
 .viewer .close{float:right;margin:.6em 0;font:inherit}.nosrc{color:#a60}.fns{columns:2;margin:.2em 0 .6em}
-.src{font:12px/1.35 ui-monospace,monospace}.src .line{white-space:pre;min-height:1.35em}
+.src{font:12px/16px ui-monospace,monospace}.src .chunk{content-visibility:auto}.src .line{white-space:pre;height:16px}
 .src .ln{display:inline-block;width:4em;color:#999;text-align:right;user-select:none}
 .src .ln a{color:inherit;text-decoration:none}
 .src .hits{display:inline-block;width:4em;padding-right:6px;margin-right:6px;color:#777;
