@@ -36,6 +36,7 @@ export async function runReport(ctx: {
     return readStore(store, {
       filter: o.filter,
       sourceFacts: format === "codecov",
+      facts: format === "html",
       concurrency: o.concurrency,
       grouping: o.grouping,
       shard: o.shard,

@@ -1,12 +1,13 @@
 /** `report`'s flags and formats, and the one validated options object made of them. */
 
-import { UsageError } from "../errors.ts";
+import { errorText, UsageError } from "../errors.ts";
 import { groupByFlag, type Grouping } from "./group_by.ts";
 import { LINE_FORMATS } from "./line_formats.ts";
 import type { PathFlags } from "./paths.ts";
 import type { PrefixFilter } from "./prefixes.ts";
 import { segmentTime } from "./prefixes.ts";
 import { parseShard, type Shard } from "./shard.ts";
+import { SourceRoots } from "./source_files.ts";
 import { readWindows, rfc3339, type Window, WindowsError } from "./windows.ts";
 
 export const REPORT_FORMATS = [
@@ -65,6 +66,12 @@ export const REPORT_FLAGS = {
   "covered-until": {
     type: "string",
     help: "only blocks first covered at or before this time (RFC 3339)",
+  },
+  source: {
+    type: "string",
+    multiple: true,
+    help: "html: Go source under this directory (checkout, GOPATH/GOROOT, module cache or vendor " +
+      "tree) shown annotated (repeatable; read from disk only)",
   },
   shard: {
     type: "string",
@@ -127,6 +134,8 @@ export interface ReportOptions {
   windowsFile?: string;
   windows: Window[];
   grouping?: Grouping;
+  /** `--source DIR`s of the HTML report (html only). */
+  roots?: SourceRoots;
   /** `--shard K/N`: read only this shard and write a partial. */
   shard?: Shard;
   pathFlags: PathFlags;
@@ -158,6 +167,18 @@ export async function reportOptions(extra: ReportArgs): Promise<ReportOptions> {
       `--${pathFlag} is for --format ${LINE_FORMATS.join(", ")}, codecov, --diff-base, --diff-file`,
       HINT,
     );
+  }
+  const sourceDirs = list(extra.source);
+  if (sourceDirs.length > 0 && format !== "html") {
+    throw new UsageError(`--source is for --format html, not ${format}`, HINT);
+  }
+  let roots: SourceRoots | undefined;
+  if (format === "html") {
+    try {
+      roots = await SourceRoots.open(sourceDirs);
+    } catch (e) {
+      throw new UsageError(errorText(e), HINT);
+    }
   }
   const out = str(extra.out);
   if ((format === "covdata" || format === "codecov") && out === undefined) {
@@ -229,6 +250,7 @@ export async function reportOptions(extra: ReportArgs): Promise<ReportOptions> {
     windowsFile,
     windows,
     grouping,
+    roots,
     shard,
     pathFlags: {
       stripPrefix: list(extra["strip-prefix"]),

@@ -1,8 +1,19 @@
-/** The HTML report: one self-contained page (no external assets, no script). */
+/**
+ * The HTML report's page shell: one self-contained file (inline style and script, nothing
+ * fetched). Per binary its figures, facts (info.json's source, owners, namespaces, nodes), the
+ * coverage-over-time picture, its packages, and the places the script fills: a file table, the
+ * search hits and the source view. Server-rendered text is escaped; the rest is data in
+ * `<script type="application/json">` elements (src/report/html_data.ts) that the script
+ * (src/report/html_client.ts) shows as text.
+ */
 
 import { percentText } from "../coverage/summary.ts";
 import { esc } from "./html_escape.ts";
+import { CLIENT_SCRIPT, LEVELS } from "./html_client.ts";
+import { type PageData, scriptJson } from "./html_data.ts";
+import { PAGE_STYLE } from "./html_style.ts";
 import { renderTimelineHtml, TIMELINE_STYLE } from "./html_timeline.ts";
+import type { CountedList, FactsJson } from "./info_summary.ts";
 import type { Report } from "./model.ts";
 
 function bar(covered: number, statements: number): string {
@@ -13,63 +24,98 @@ function bar(covered: number, statements: number): string {
   }%"></span></span> <span class="pct">${text}%</span> <span class="n">${covered}/${statements}</span>`;
 }
 
-const STYLE = `
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-h1{font-size:1.4em}summary{cursor:pointer;padding:2px 0}
-.bar{display:inline-block;width:160px;height:10px;background:#e66;vertical-align:middle}
-.bar span{display:block;height:100%;background:#3a3}
-.pct{display:inline-block;width:4em;text-align:right;font-variant-numeric:tabular-nums}
-.n{color:#666;font-size:.9em}.name{display:inline-block;min-width:28em}
-table{border-collapse:collapse;margin:.3em 0 .6em 2em}td{padding:1px 8px}
-.err{color:#a00}details details{margin-left:1.5em}
-`;
+function counted(l: CountedList): string {
+  const items = l.values.map(([v, n]) =>
+    `${esc(v)}${n > 1 ? ` <span class="n">×${n}</span>` : ""}`
+  );
+  if (l.others > 0) items.push(`<span class="n">and ${l.others} prefixes naming others</span>`);
+  return items.length > 0 ? items.join(", ") : '<span class="n">none recorded</span>';
+}
+
+function facts(b: Report["binaries"][number], f: FactsJson | null): string {
+  const rows: [string, string][] = [
+    ["prefixes", `${b.prefixes} (${b.processes} processes, ${b.pods} pods, ${b.nodes} nodes)`],
+  ];
+  if (f) {
+    rows.push(
+      ["source", counted(f.sources)],
+      ["owners", counted(f.owners)],
+      ["namespaces", counted(f.namespaces)],
+      ["nodes", counted(f.nodes)],
+    );
+    if (f.withoutInfo > 0) rows.push(["no info.json", `${f.withoutInfo} prefixes`]);
+  }
+  return `<dl class="facts">${
+    rows.map(([k, v]) => `<dt>${k}</dt><dd class="fact-${k.replace(/ /g, "-")}">${v}</dd>`)
+      .join("")
+  }</dl>`;
+}
 
 /**
- * The page: binaries, then their packages, then functions, each with a bar.
+ * The page of `r`; `data` (pageData) adds the file tables, search and source views.
  *
- * @example await Deno.writeTextFile("report.html", renderHtml(report));
+ * @example await Deno.writeTextFile("report.html", renderHtml(report, await pageData(report, read.binaries, roots)));
  */
-export function renderHtml(r: Report): string {
+export function renderHtml(r: Report, data?: PageData): string {
   const out: string[] = [
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width">',
     `<title>Coverage report: ${esc(r.source)}</title>`,
-    `<style>${STYLE}${TIMELINE_STYLE}</style></head><body>`,
+    `<style>${PAGE_STYLE}${TIMELINE_STYLE}</style></head><body>`,
     `<h1>Coverage of ${esc(r.source)}</h1>`,
     `<p>${r.prefixes.taken} of ${r.prefixes.found} prefixes read; ${r.prefixes.unreadable} unreadable.</p>`,
   ];
-  for (const b of r.binaries) {
+  if (data) {
     out.push(
-      `<details open class="binary" data-hash="${b.hash}"><summary><span class="name"><b>${
+      '<div class="toolbar"><input id="cc-search" type="search" ' +
+        'placeholder="Search files and functions" aria-label="search files and functions"> ' +
+        `<select id="cc-level" aria-label="coverage level">${
+          LEVELS.map(([v, label]) => `<option value="${v}">${label}</option>`).join("")
+        }</select></div>`,
+    );
+  }
+  r.binaries.forEach((b, i) => {
+    out.push(
+      `<section class="binary" data-hash="${b.hash}" data-index="${i}"><h2><span class="name"><b>${
         esc(b.binary)
       }</b> <code>${b.hash.slice(0, 12)}</code> (${b.mode}, ${b.prefixes} prefixes)</span> ${
         bar(b.covered, b.statements)
-      }</summary>`,
+      }</h2>`,
+      facts(b, data?.binaries[i]?.facts ?? null),
     );
     if (b.timeline) out.push(renderTimelineHtml(b.timeline, b.statements));
+    out.push(
+      `<details class="packages"><summary>${b.packages.length} packages</summary><table>`,
+    );
     for (const p of b.packages) {
       out.push(
-        `<details class="package"><summary><span class="name">${esc(p.path)}</span> ${
+        `<tr class="package"><td><span class="name">${esc(p.path)}</span></td><td>${
           bar(p.covered, p.statements)
-        }</summary><table>`,
+        }</td></tr>`,
       );
-      for (const f of p.functions) {
-        out.push(
-          `<tr><td>${esc(f.name)}</td><td class="n">${esc(f.file)}:${f.line}</td><td>${
-            bar(f.covered, f.statements)
-          }</td></tr>`,
-        );
-      }
-      out.push("</table></details>");
     }
-    out.push("</details>");
-  }
+    out.push("</table></details>");
+    if (data) {
+      out.push(`<div class="files" data-binary="${i}"></div>`);
+      out.push(`<div class="viewer" data-binary="${i}"></div>`);
+    }
+    out.push("</section>");
+  });
   if (r.errors.length > 0) {
     out.push("<h2>Unreadable prefixes</h2><ul>");
     for (const e of r.errors) {
       out.push(`<li class="err"><code>${esc(e.prefix)}</code>: ${esc(e.error)}</li>`);
     }
     out.push("</ul>");
+  }
+  if (data) {
+    const { sources, ...main } = data;
+    out.push(`<script type="application/json" id="cc-data">${scriptJson(main)}</script>`);
+    sources.forEach((text, i) => {
+      out.push(`<script type="application/json" id="cc-src-${i}">${scriptJson(text)}</script>`);
+    });
+    out.push(`<script>${CLIENT_SCRIPT}</script>`);
   }
   out.push("</body></html>");
   return out.join("\n") + "\n";

@@ -2,6 +2,7 @@
 
 import type { Profile } from "../coverage/profile.ts";
 import type { Timeline } from "../coverage/timeline.ts";
+import type { BinaryFacts } from "./info_summary.ts";
 import type { SourceFacts } from "./source_facts.ts";
 
 /** A merged binary: its profile and where its data came from. */
@@ -21,6 +22,8 @@ export interface MergedBinary {
   timeline?: Timeline;
   /** With `sourceFacts`: the source repository and commit info.json gave, by sourceKey. */
   sources?: Map<string, SourceFacts>;
+  /** What the prefixes' paths and info.json say (with `ReadOptions.facts`). */
+  facts?: BinaryFacts;
 }
 
 export interface PrefixError {

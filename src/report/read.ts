@@ -18,6 +18,7 @@ import {
   type PrefixGrouping,
   type StoredPrefix,
 } from "./prefixes.ts";
+import { BinaryFacts } from "./info_summary.ts";
 import { MAX_INFO_BYTES, parseInfoFacts, Twins } from "./processes.ts";
 import { parseSourceFacts, sourceKey } from "./source_facts.ts";
 import { type Shard, shardOf } from "./shard.ts";
@@ -50,6 +51,8 @@ export interface ReadOptions {
   grouping?: PrefixGrouping;
   /** Read every prefix's info.json for its source_url/source_commit (`report --format codecov`). */
   sourceFacts?: boolean;
+  /** Read every prefix's info.json and gather each binary's facts (the HTML report's). */
+  facts?: boolean;
   /** Read only this shard's prefixes (`--shard K/N`: shard.ts). */
   shard?: Shard;
 }
@@ -165,7 +168,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       if (b === undefined || !p.counters.has(id)) continue;
       timelines.push({ b, timeline: await reads.timeline(b, key) });
     }
-    const info = twins.any(p) || opts.grouping?.needsInfo || opts.sourceFacts
+    const info = twins.any(p) || opts.grouping?.needsInfo || opts.sourceFacts || opts.facts
       ? await reads.read(`${p.dir}/info.json`, MAX_INFO_BYTES).catch(() => null)
       : null;
     const facts = twins.any(p) ? parseInfoFacts(info) : {};
@@ -188,6 +191,7 @@ export async function readStore(store: StoreReader, opts: ReadOptions = {}): Pro
       b.names.add(p.binary);
       if (p.node) b.nodes.add(p.node);
       if (p.pod) b.pods.add(`${p.namespace}/${p.pod}`);
+      if (opts.facts) (b.facts ??= new BinaryFacts()).add(p, info);
       if (source) b.sources?.set(sourceKey(source), source);
     }
   };

@@ -8,6 +8,7 @@ import { VERSION } from "../version.ts";
 import { codecovOutput, writeCodecov } from "./codecov.ts";
 import { HINT, type ReportOptions } from "./flags.ts";
 import { renderHtml } from "./html.ts";
+import { pageData } from "./html_data.ts";
 import { lineReport } from "./line_formats.ts";
 import { renderText, type Report } from "./model.ts";
 import { partialFacts, writeCovdata } from "./partial_write.ts";
@@ -55,7 +56,7 @@ export async function writeFormat(
       await emit(safeJson(report, undefined, 2) + "\n");
       break;
     case "html":
-      await emit(renderHtml(report));
+      await emit(renderHtml(report, await pageData(report, here.binaries, o.roots!)));
       break;
     case "textfmt": {
       const modes = new Set(here.binaries.map((b) => b.profile.meta.mode));
