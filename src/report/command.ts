@@ -35,54 +35,7 @@ export const REPORT_FORMATS = [
 ] as const;
 export type ReportFormat = typeof REPORT_FORMATS[number];
 
-export const REPORT_FLAGS = {
-  format: {
-    type: "string",
-    help: "text (default) | json | html | textfmt | covdata | cobertura | lcov | sonar",
-  },
-  out: { type: "string", help: "write to this file (covdata: this directory) instead of stdout" },
-  binary: { type: "string", help: "only this binary" },
-  namespace: { type: "string", help: "only this namespace" },
-  node: { type: "string", help: "only this node (host name in the stored path)" },
-  since: { type: "string", help: "only servers discovered at or after this time (ISO 8601)" },
-  until: { type: "string", help: "only servers discovered at or before this time (ISO 8601)" },
-  diff: {
-    type: "string",
-    help: "compare with another source: what each covers the other does not",
-  },
-  concurrency: { type: "string", help: "prefixes read at once (default 16)" },
-  "strip-prefix": {
-    type: "string",
-    multiple: true,
-    help: "cobertura/lcov/sonar: drop this import-path prefix from file names (repeatable)",
-  },
-  "path-map": {
-    type: "string",
-    multiple: true,
-    help: "cobertura/lcov/sonar: FROM=TO, import-path prefix FROM becomes TO (repeatable)",
-  },
-  "exclude-file": {
-    type: "string",
-    multiple: true,
-    help: "cobertura/lcov/sonar: leave out files matching this glob (repeatable)",
-  },
-  windows: {
-    type: "string",
-    help: "file of named windows, `name start end` a line (RFC 3339): what each first covered",
-  },
-  "covered-since": {
-    type: "string",
-    help: "only blocks first covered after this time (RFC 3339; from the stored timelines)",
-  },
-  "covered-until": {
-    type: "string",
-    help: "only blocks first covered at or before this time (RFC 3339)",
-  },
-  "group-by": {
-    type: "string",
-    help: "binary (default) | owner (the pod's workload) | namespace | node; text and json",
-  },
-} as const;
+export { REPORT_FLAGS } from "./flags.ts";
 
 const HINT = "see coverage-collector report --help";
 
