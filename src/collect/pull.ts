@@ -7,7 +7,6 @@ import { hostPort, type Identity } from "../target.ts";
 import { BodyError, CoverageBodyReader, type CoverageFields } from "./body_reader.ts";
 import { CoverageError } from "./coverage.ts";
 import type { PullSlot } from "./gate.ts";
-import { PULL_CLIENT } from "./pull_client.ts";
 
 /** Why a pull brought nothing usable; `kind` is the metric label. */
 export type PullErrorKind =
@@ -210,7 +209,6 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
       // loopback service of the host): never followed, a 3xx is a pull error like any non-200.
       res = await fetch(url, {
         signal,
-        client: PULL_CLIENT,
         redirect: "manual",
         // Without this fetch asks for gzip and br and inflates what comes (see below).
         headers: { accept: "application/json", "accept-encoding": "identity" },
