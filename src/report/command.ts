@@ -7,7 +7,7 @@ import { renderChangedText } from "./changed_coverage.ts";
 import { ChangedDiffError, changedReport } from "./changed_report.ts";
 import { diffReads, renderDiffText } from "./diff.ts";
 import { coveredIn } from "./first_covered.ts";
-import { HINT, type ReportArgs, reportOptions } from "./flags.ts";
+import { HINT, type ReportArgs, reportOptions } from "./options.ts";
 import { groupedOutput } from "./group_by.ts";
 import { buildReport } from "./model.ts";
 import { openStore, s3Of } from "./open_store.ts";

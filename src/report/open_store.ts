@@ -5,7 +5,7 @@ import { errorText, UsageError } from "../errors.ts";
 import { CredentialsError, findCredentials } from "../sink/registry_auth.ts";
 import { s3SinkFor } from "../sink/select.ts";
 import { createSystem } from "../system.ts";
-import { HINT } from "./flags.ts";
+import { HINT } from "./options.ts";
 import type { S3Sink } from "../sink/s3.ts";
 import { DirReader, parseS3Url, S3_LIST_LIMITS, S3Reader, type StoreReader } from "./store.ts";
 

@@ -6,7 +6,7 @@ import type { S3Sink } from "../sink/s3.ts";
 import { safeJson } from "../terminal_text.ts";
 import { VERSION } from "../version.ts";
 import { codecovOutput, writeCodecov } from "./codecov.ts";
-import { HINT, type ReportOptions } from "./flags.ts";
+import { HINT, type ReportOptions } from "./options.ts";
 import { renderHtml } from "./html.ts";
 import { pageData } from "./html_data.ts";
 import { lineReport } from "./line_formats.ts";

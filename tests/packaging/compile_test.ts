@@ -219,6 +219,10 @@ Deno.test({
       }
       assert.ok(tail.includes('BUILD_COMMIT: string = "feedc0ffee12"'), "stamped version.ts");
       assert.ok(!tail.includes("_test.ts"), "no test files in the binary");
+      // commands load their code with import(): deno compile must build those modules in too
+      for (const f of ["runDaemon", "runOnce", "runReport", "runDoctorCommand"]) {
+        assert.ok(tail.includes(`export async function ${f}(`), `${f} (loaded by import())`);
+      }
     } finally {
       await Deno.remove(r.outDir, { recursive: true });
     }
