@@ -40,10 +40,17 @@ export interface CollectorProcess {
  */
 export async function spawnCollector(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
+  opts: {
+    env?: Record<string, string>;
+    cwd?: string;
+    /** A command the collector runs under, e.g. `nsenter -t <pid> -p -m -n` (a node's namespaces). */
+    wrap?: string[];
+  } = {},
 ): Promise<CollectorProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...await startTaskArgs(), ...args],
+  const argv = [Deno.execPath(), ...await startTaskArgs(), ...args];
+  const [cmd, ...rest] = [...(opts.wrap ?? []), ...argv];
+  const child = new Deno.Command(cmd, {
+    args: rest,
     cwd: opts.cwd ?? repoRoot,
     env: { NO_COLOR: "1", ...opts.env },
     clearEnv: false,
@@ -102,10 +109,25 @@ export async function spawnCollector(
     status,
     healthUrl: async () => (await waitLine(/msg=started .*health=(http:\/\/\S+)/))[1],
     async stop(signal: Deno.Signal = "SIGTERM") {
+      // nsenter forks the collector into the PID namespace and relays no signal: signal it.
+      for (const pid of opts.wrap ? childPids(child.pid) : []) {
+        try {
+          Deno.kill(pid, signal);
+        } catch { /* already gone */ }
+      }
       try {
         child.kill(signal);
       } catch { /* already gone */ }
       return await status;
     },
   };
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)
+      .filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }

@@ -1,0 +1,395 @@
+/**
+ * A node run by a real kubelet: the control plane (controlplane.ts) on the host's loopback, the
+ * node's own PID/mount/network namespaces (kubenode_ns.ts) holding the CRI runtime and the
+ * kubelet (kubelet.ts), the API joined into the node by a forwarder pair (forward.ts), and the
+ * kubelet's client certificate behind `kubelet-client-current.pem`. Pods are created through the
+ * API with `spec.nodeName` (no scheduler); the kubelet makes their sandboxes and containers.
+ * Teardown ends the node's PID 1 (every process of the node with it), removes the pod cgroups
+ * under `/ccpeers-<runId>`, and `leftovers()` says what the host would keep.
+ */
+
+import { join } from "node:path";
+import { buildGo, repoRoot } from "../gobuild.ts";
+import { pathExists, rmdirWhenDrained } from "../hostfs.ts";
+import { run } from "../netns.ts";
+import { cniConflist, containerdConfig, containerdPaths } from "./containerd.ts";
+import { ControlPlane } from "./controlplane.ts";
+import { forward, type Forwarder } from "./forward.ts";
+import { kubeletArgs, kubeletConfig, makeCgroupRoot } from "./kubelet.ts";
+import { type HostSnapshot, hostSnapshot, NODE_IP, NodeNamespaces } from "./kubenode_ns.ts";
+import { ociImageTar } from "./oci.ts";
+import { COVSERVER_IMAGE, COVSERVER_IMAGE_LABELS, PAUSE_IMAGE } from "./realnode.ts";
+import { kubeletKubeconfig } from "./pki.ts";
+import { cgroupMounts, leaseBlock, type PeerLease, pidsMentioning } from "./sys.ts";
+
+/** The binaries a kubelet node needs. */
+export interface KubeletNodePeers {
+  crictl: string;
+  etcd: string;
+  kubeApiserver: string;
+  kubelet: string;
+}
+
+/** What a kubelet node would leave behind; all empty after close(). */
+export interface KubeletLeftovers {
+  processes: number[];
+  cgroups: string[];
+  paths: string[];
+  /** Host mounts, links or sysctls that differ from before the node. */
+  hostChanged: string[];
+}
+
+async function spawnLogged(args: string[], log: string): Promise<Deno.ChildProcess> {
+  const f = await Deno.open(log, { write: true, create: true, truncate: true });
+  const child = new Deno.Command("nsenter", {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = f.writable.getWriter();
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    for await (const chunk of s) await w.write(chunk).catch(() => {});
+  };
+  Promise.all([pump(child.stdout), pump(child.stderr)]).finally(() => w.close().catch(() => {}));
+  return child;
+}
+
+async function tail(log: string, n = 8): Promise<string> {
+  return (await Deno.readTextFile(log).catch(() => "")).trim().split("\n").slice(-n).join("\n");
+}
+
+/** Polls `ok` every 200 ms until it is true, `proc` exits (throws with `log`'s tail) or time is up. */
+async function until(
+  what: string,
+  ok: () => Promise<boolean>,
+  o: { proc?: Deno.ChildProcess; log?: string; ms?: number },
+): Promise<void> {
+  const deadline = Date.now() + (o.ms ?? 60_000);
+  const state: { exited?: Deno.CommandStatus } = {};
+  o.proc?.status.then((s) => state.exited = s);
+  while (Date.now() < deadline) {
+    const exited = state.exited;
+    if (exited) {
+      throw new Error(`${what}: process exited (${exited.code}):\n${await tail(o.log ?? "")}`);
+    }
+    if (await ok().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200)); // another process's readiness: no event to await
+  }
+  throw new Error(`${what}: not within ${o.ms ?? 60_000} ms:\n${await tail(o.log ?? "")}`);
+}
+
+/**
+ * @example
+ * const node = await KubeletNode.create(peers, "ccpeers-kubelet");
+ * await node.cp.admin("POST", "/api/v1/namespaces/default/pods", pod);
+ */
+export class KubeletNode {
+  #stop = new AbortController();
+  #hostForward: Forwarder | undefined;
+  #ns: NodeNamespaces | undefined;
+  #kubelet: Deno.ChildProcess | undefined;
+  #closed = false;
+  #before: HostSnapshot | undefined;
+  #certs = 0;
+
+  private constructor(
+    readonly runId: string,
+    readonly dir: string,
+    readonly lease: PeerLease,
+    readonly nodeName: string,
+    readonly peers: KubeletNodePeers,
+    readonly cp: ControlPlane,
+  ) {}
+
+  /** The node's namespaces (for `nsenter ...node.ns.enter()`). */
+  get ns(): NodeNamespaces {
+    return this.#ns!;
+  }
+  /** The CRI endpoint of the node's runtime. */
+  get endpoint(): string {
+    return `unix://${containerdPaths(this.dir).socket}`;
+  }
+  /** The kubeconfig named on the kubelet's command line. */
+  get kubeconfig(): string {
+    return join(this.dir, "kubelet.conf");
+  }
+  /** The symlink the kubeconfig names as client certificate and key. */
+  get currentPem(): string {
+    return join(this.dir, "kubelet-pki", "kubelet-client-current.pem");
+  }
+  /** Every pod cgroup of the node lives under this (cgroupfs driver, QoS cgroups). */
+  get cgroupRoot(): string {
+    return `/ccpeers-${this.runId}`;
+  }
+  /** Host PID of the kubelet. */
+  get kubeletPid(): number {
+    return childOf(this.#kubelet!.pid);
+  }
+
+  /** Starts the control plane, the node, its runtime and the kubelet; resolves once Ready. */
+  static async create(peers: KubeletNodePeers, nodeName: string): Promise<KubeletNode> {
+    const runId = Array.from(crypto.getRandomValues(new Uint8Array(3)))
+      .map((b) => b.toString(16).padStart(2, "0")).join("");
+    const before = await hostSnapshot();
+    const dir = await Deno.makeTempDir({ prefix: `ccpeers-${runId}-` });
+    const lease = await leaseBlock(runId);
+    let cp: ControlPlane;
+    try {
+      cp = await ControlPlane.start({
+        dir: join(dir, "cp"),
+        peers: { etcd: peers.etcd, kubeApiserver: peers.kubeApiserver },
+        nodes: [nodeName],
+      });
+    } catch (e) {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      lease.release();
+      throw e;
+    }
+    const node = new KubeletNode(runId, dir, lease, nodeName, peers, cp);
+    node.#before = before;
+    try {
+      await node.#start();
+    } catch (e) {
+      await node.close().catch(() => {});
+      throw e;
+    }
+    return node;
+  }
+
+  async #start(): Promise<void> {
+    const { dir } = this;
+    const port = Number(new URL(this.cp.url).port);
+    await Deno.mkdir(join(dir, "kubelet-pki"), { recursive: true });
+    await this.rotateCert();
+    await Deno.writeTextFile(
+      this.kubeconfig,
+      kubeletKubeconfig(this.cp.url, this.cp.pki.caCrt, this.currentPem),
+    );
+    const sock = join(dir, "api.sock");
+    this.#hostForward = forward({ unix: sock }, { tcp: port }, this.#stop.signal);
+    const [reaper, pause, cov] = await Promise.all([
+      buildGo({ dir: join(repoRoot, "tests/fixtures/reaper"), name: "reaper", cover: false }),
+      buildGo({
+        dir: join(repoRoot, "tests/fixtures/pause"),
+        name: "pause",
+        cover: false,
+        static: true,
+      }),
+      buildGo({
+        dir: join(repoRoot, "tests/fixtures/covserver"),
+        name: "covserver",
+        cover: true,
+        static: true,
+      }),
+    ]);
+    this.#ns = await NodeNamespaces.create(dir, reaper);
+    const enter = this.#ns.enter();
+    const fwdLog = join(dir, "forward.log");
+    const fwd = await spawnLogged([
+      ...enter,
+      Deno.execPath(),
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      join(repoRoot, "tests/harness/realnode/forward.ts"),
+      String(port),
+      sock,
+    ], fwdLog);
+    await until("API reachable inside the node", async () => {
+      const code = await run("nsenter", [
+        ...this.#ns!.enter({ pid: false }),
+        "curl",
+        "-sk",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        `${this.cp.url}/readyz`,
+      ]);
+      return code !== "000";
+    }, { proc: fwd, log: fwdLog, ms: 30_000 });
+
+    const p = containerdPaths(dir);
+    for (const d of [p.root, p.state, p.cniConf, p.cniIpam, p.podLogs]) {
+      await Deno.mkdir(d, { recursive: true });
+    }
+    const config = join(dir, "containerd.toml");
+    await Deno.writeTextFile(config, containerdConfig(p, PAUSE_IMAGE));
+    await Deno.writeTextFile(
+      join(p.cniConf, "10-ccpeers.conflist"),
+      cniConflist({
+        name: `ccpeers-${this.runId}`,
+        bridge: `ccp-${this.runId}`,
+        subnet: `10.77.${this.lease.block}.0/24`,
+        ipamDir: p.cniIpam,
+      }),
+    );
+    const ctrdLog = join(dir, "containerd.log");
+    const ctrd = await spawnLogged([...enter, "containerd", "--config", config], ctrdLog);
+    await until("containerd ready", async () => {
+      await this.crictl(["version"]);
+      return true;
+    }, { proc: ctrd, log: ctrdLog, ms: 30_000 });
+    for (
+      const [ref, files, entry, labels] of [
+        [PAUSE_IMAGE, { pause: await Deno.readFile(pause) }, ["/pause"], undefined],
+        [
+          COVSERVER_IMAGE,
+          { covserver: await Deno.readFile(cov) },
+          ["/covserver"],
+          COVSERVER_IMAGE_LABELS,
+        ],
+      ] as const
+    ) {
+      const tar = join(dir, `${ref.split("/").at(-1)!.replace(":", "-")}.tar`);
+      await Deno.writeFile(tar, ociImageTar({ ref, files, entrypoint: [...entry], labels }));
+      await run("ctr", ["-a", p.socket, "-n", "k8s.io", "images", "import", tar]);
+      await Deno.remove(tar);
+    }
+
+    await makeCgroupRoot(cgroupMounts(), this.cgroupRoot);
+    await Deno.writeTextFile(
+      join(dir, "kubelet-config.yaml"),
+      kubeletConfig({
+        caCrt: this.cp.pki.caCrt,
+        podLogsDir: join(dir, "podlogs"),
+        cgroupRoot: this.cgroupRoot,
+        healthzPort: 10248,
+      }),
+    );
+    const kLog = join(dir, "kubelet.log");
+    this.#kubelet = await spawnLogged([
+      ...enter,
+      this.peers.kubelet,
+      ...kubeletArgs({
+        dir,
+        kubeconfig: this.kubeconfig,
+        endpoint: this.endpoint,
+        node: this.nodeName,
+        nodeIp: NODE_IP,
+      }),
+    ], kLog);
+    await until(`node ${this.nodeName} Ready`, async () => {
+      const r = await this.cp.admin("GET", `/api/v1/nodes/${this.nodeName}`);
+      const conds = ((r.json?.status as Record<string, unknown>)?.conditions ?? []) as {
+        type: string;
+        status: string;
+      }[];
+      return conds.some((c) => c.type === "Ready" && c.status === "True");
+    }, { proc: this.#kubelet, log: kLog, ms: 90_000 });
+  }
+
+  /**
+   * Writes a new client certificate file and swaps the `kubelet-client-current.pem` link to it
+   * (atomically, as the kubelet's certificate manager does). The first call makes the first.
+   */
+  async rotateCert(): Promise<string> {
+    const pkiDir = join(this.dir, "kubelet-pki");
+    const n = ++this.#certs;
+    const file = join(pkiDir, `kubelet-client-2026-12-0${Math.min(n, 9)}-${n}.pem`);
+    // The same identity, a fresh file: what matters to a reader is the replaced link target.
+    await Deno.writeTextFile(
+      file,
+      await Deno.readTextFile(this.cp.pki.nodePem.get(this.nodeName)!),
+      {
+        mode: 0o600,
+      },
+    );
+    const tmp = `${this.currentPem}.tmp`;
+    await Deno.remove(tmp).catch(() => {});
+    await Deno.symlink(file, tmp);
+    await Deno.rename(tmp, this.currentPem);
+    return file;
+  }
+
+  /** Cuts every API connection of the node (as an API load balancer restart does). */
+  dropApiConnections(): void {
+    this.#hostForward?.drop();
+  }
+
+  /** The real crictl against the node's runtime; resolves with stdout. */
+  crictl(args: string[]): Promise<string> {
+    return run(this.peers.crictl, [
+      "--runtime-endpoint",
+      this.endpoint,
+      "--image-endpoint",
+      this.endpoint,
+      "--timeout",
+      "30s",
+      ...args,
+    ]);
+  }
+
+  /** A command run in the node's network namespace (e.g. curl to a pod IP); resolves with stdout. */
+  inNodeNet(cmd: string, args: string[]): Promise<string> {
+    return run("nsenter", ["-t", String(this.#ns!.holder), "-n", cmd, ...args]);
+  }
+
+  /** Ends every process of the node, removes its cgroups, the control plane and the run dir. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const errors: string[] = [];
+    await this.#ns?.close();
+    for (const pid of pidsMentioning(this.dir)) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* gone */ }
+    }
+    for (const cg of this.#cgroupDirs()) {
+      await removeCgroupTree(cg).catch((e) => errors.push(String(e)));
+    }
+    await this.cp.close();
+    this.#stop.abort();
+    await this.#hostForward?.done.catch(() => {});
+    await Deno.remove(this.dir, { recursive: true }).catch((e) => errors.push(String(e)));
+    this.lease.release();
+    if (errors.length) throw new Error(`kubelet node teardown: ${errors.join("; ")}`);
+  }
+
+  #cgroupDirs(): string[] {
+    return cgroupMounts().map((m) => `${m}${this.cgroupRoot}`).filter(pathExists);
+  }
+
+  /** What the host keeps of this node (processes, cgroups, the run dir, changed host state). */
+  async leftovers(): Promise<KubeletLeftovers> {
+    const now = await hostSnapshot();
+    const before = this.#before!;
+    const hostChanged = (Object.keys(now) as (keyof HostSnapshot)[])
+      .filter((k) => now[k] !== before[k]).map((k) => `${k}: ${diff(before[k], now[k])}`);
+    return {
+      processes: pidsMentioning(this.dir),
+      cgroups: this.#cgroupDirs(),
+      paths: [this.dir].filter(pathExists),
+      hostChanged,
+    };
+  }
+}
+
+function diff(a: string, b: string): string {
+  const [x, y] = [new Set(a.split("\n")), new Set(b.split("\n"))];
+  return [
+    ...[...y].filter((l) => !x.has(l)).map((l) => `+${l}`),
+    ...[...x].filter((l) => !y.has(l)).map((l) => `-${l}`),
+  ]
+    .join(" ");
+}
+
+function childOf(pid: number): number {
+  try {
+    return Number(
+      Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)[0],
+    );
+  } catch {
+    return 0;
+  }
+}
+
+async function removeCgroupTree(dir: string): Promise<void> {
+  for (const e of Deno.readDirSync(dir)) {
+    if (e.isDirectory) await removeCgroupTree(join(dir, e.name));
+  }
+  if (!(await rmdirWhenDrained(dir))) throw new Error(`rmdir ${dir}: still busy after 2 s`);
+}
