@@ -158,7 +158,7 @@ realTest(
       // killed. A new container ID, a new prefix; the old one keeps alpha, and lacks gamma —
       // the control without a final pull (no announcement comes for a crash).
       await hitNodeRoute(node, crash, "gamma");
-      Deno.kill(crash.pid, "SIGKILL");
+      await node.killInNode(crash.pid);
       const again = await runningContainer(node, NS, "crash", { not: crash.id, ms: 60_000 });
       assert.ok(again.restartCount >= 1, `restartCount ${again.restartCount}`);
       const againStored = await storedWhere(out, "containerId", again.id, c, "restarted", LIMIT);

@@ -131,8 +131,8 @@ export class KubeletNode {
   static async create(peers: KubeletNodePeers, nodeName: string): Promise<KubeletNode> {
     const runId = Array.from(crypto.getRandomValues(new Uint8Array(3)))
       .map((b) => b.toString(16).padStart(2, "0")).join("");
-    const before = await hostSnapshot();
     const dir = await Deno.makeTempDir({ prefix: `ccpeers-${runId}-` });
+    const before = await hostSnapshot(dir, runId);
     const lease = await leaseBlock(runId);
     let cp: ControlPlane;
     try {
@@ -327,6 +327,11 @@ export class KubeletNode {
     return run("nsenter", ["-t", String(this.#ns!.holder), "-n", cmd, ...args]);
   }
 
+  /** Sends `signal` to a PID of the node's PID namespace (what the runtime reports). */
+  async killInNode(pid: number, signal = "KILL"): Promise<void> {
+    await run("nsenter", [...this.#ns!.enter(), "kill", `-${signal}`, String(pid)]);
+  }
+
   /** Ends every process of the node, removes its cgroups, the control plane and the run dir. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -355,7 +360,7 @@ export class KubeletNode {
 
   /** What the host keeps of this node (processes, cgroups, the run dir, changed host state). */
   async leftovers(): Promise<KubeletLeftovers> {
-    const now = await hostSnapshot();
+    const now = await hostSnapshot(this.dir, this.runId);
     const before = this.#before!;
     const hostChanged = (Object.keys(now) as (keyof HostSnapshot)[])
       .filter((k) => now[k] !== before[k]).map((k) => `${k}: ${diff(before[k], now[k])}`);

@@ -64,7 +64,7 @@ export async function createNamespace(node: KubeletNode, name: string): Promise<
 /** The kubelet-made container of a pod, as the runtime reports it. */
 export interface KubeletContainer {
   id: string;
-  /** Host PID of its process. */
+  /** PID of its process in the node's PID namespace (the runtime's view). */
   pid: number;
   podIp: string;
   appUrl: string;

@@ -35,16 +35,24 @@ export interface HostSnapshot {
   sysctls: string;
 }
 
+/** Mount targets the node covers inside its own mount namespace (never on the host). */
+const NODE_MOUNTS = ["/run", "/var/lib", "/var/log", "/sys/kernel/mm/hugepages"];
+
 /**
- * What the node's teardown must leave unchanged on the host.
- * @example const before = await hostSnapshot(); ...; assert.deepEqual(await hostSnapshot(), before);
+ * What of the host the node could touch, as it is now: host mounts over the node's targets or
+ * naming `dir`, host links the node's names could take (`node0`, `ccp-<runId>`), and the global
+ * sysctls the kubelet wants. Other sessions' mounts and links are not its business.
+ * @example const before = await hostSnapshot(dir, runId); ...; assert.deepEqual(await hostSnapshot(dir, runId), before);
  */
-export async function hostSnapshot(): Promise<HostSnapshot> {
-  const mounts = (await Deno.readTextFile("/proc/1/mounts")).split("\n").map((l) => l.split(" ")[1])
-    .sort().join("\n");
-  const links = (await run("ip", ["-o", "link", "show"])).split("\n").map((l) =>
-    l.split(":")[1]?.trim()
-  ).sort().join("\n");
+export async function hostSnapshot(dir: string, runId: string): Promise<HostSnapshot> {
+  const mounts = (await Deno.readTextFile("/proc/1/mounts")).split("\n").map((l) => l.split(" "))
+    .filter((m) =>
+      NODE_MOUNTS.includes(m[1] ?? "") || (m[1] ?? "").startsWith("/proc/sys/") ||
+      (m[0] ?? "").includes(dir) || (m[1] ?? "").includes(dir)
+    ).map((m) => `${m[0]} ${m[1]}`).sort().join("\n");
+  const links = (await run("ip", ["-o", "link", "show"])).split("\n")
+    .map((l) => l.split(":")[1]?.trim().split("@")[0] ?? "")
+    .filter((n) => n.startsWith("node0") || n === `ccp-${runId}`).sort().join("\n");
   const sysctls = KUBELET_SYSCTLS.map(([k]) => {
     try {
       return `${k}=${Deno.readTextFileSync(`/proc/sys/${k}`).trim()}`;
