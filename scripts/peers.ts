@@ -11,6 +11,7 @@ import {
   PEER_VERSIONS,
   peerPath,
 } from "../tests/harness/peers.ts";
+import { ensureSkopeo, skopeoPaths } from "../tests/harness/debpeer.ts";
 
 const check = Deno.args.includes("--check");
 let ok = true;
@@ -36,6 +37,24 @@ for (const name of Object.keys(PEER_VERSIONS) as BuiltPeer[]) {
     console.log(`peers: ${name} ${v}: ${await ensurePeer(name, (l) => console.log(l))}`);
   } catch (e) {
     console.log(`peers: ${name} ${v}: cannot be had: ${e instanceof Error ? e.message : e}`);
+    ok = false;
+  }
+}
+// skopeo (Debian's, unpacked into the cache, not installed) puts images into CRI-O's storage.
+if (check) {
+  let have = false;
+  try {
+    have = Deno.statSync(skopeoPaths().bin).isFile;
+  } catch { /* not unpacked */ }
+  console.log(`peers: skopeo (Debian, unpacked): ${have ? skopeoPaths().bin : "not unpacked"}`);
+  ok &&= have;
+} else {
+  try {
+    console.log(
+      `peers: skopeo (Debian, unpacked): ${(await ensureSkopeo((l) => console.log(l))).bin}`,
+    );
+  } catch (e) {
+    console.log(`peers: skopeo: cannot be had: ${e instanceof Error ? e.message : e}`);
     ok = false;
   }
 }

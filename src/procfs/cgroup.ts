@@ -3,11 +3,12 @@
 import type { System } from "../system.ts";
 import { isGone } from "./gone.ts";
 
-const SCOPE = /(?:^|\/)(?:crio|cri-containerd|docker)-([0-9a-f]{64})\.scope(?:\/|$)/;
+const SCOPE = /(?:^|\/)(?:crio|cri-containerd|docker)-([0-9a-f]{64})(?:\.scope)?(?:\/|$)/;
 const BARE = /\/([0-9a-f]{64})$/;
 
 /**
- * The container ID named by /proc/<pid>/cgroup text (CRI-O `crio-<id>.scope`, containerd
+ * The container ID named by /proc/<pid>/cgroup text (CRI-O `crio-<id>.scope`, or `crio-<id>` with
+ * the cgroupfs driver, containerd
  * `cri-containerd-<id>.scope`, or a bare 64-hex cgroupfs leaf), else null. `crio-conmon-*`
  * (the monitor, not the container) does not count.
  *

@@ -1,7 +1,8 @@
 /**
  * containerIdOfCgroup on what each runtime and cgroup driver writes: a real /proc/<pid>/cgroup of
  * a containerd container (cgroupfs driver, cgroup v1 hybrid, tests/testdata/containerd/), its v2
- * line alone, and the systemd-driver forms of containerd and CRI-O on v1 and v2.
+ * line alone, a real one of a CRI-O container and of its conmon (cgroupfs, tests/testdata/crio/),
+ * and the systemd-driver forms of containerd and CRI-O on v1 and v2.
  */
 
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
@@ -34,6 +35,22 @@ Deno.test("systemd driver: cri-containerd-<id>.scope and crio-<id>.scope on v1 a
   }
   // CRI-O on v2 may nest the process one level below the scope.
   assertEquals(containerIdOfCgroup(`0::${slice}/crio-${ID}.scope/container\n`), ID);
+});
+
+const CRIO = (name: string) =>
+  Deno.readTextFileSync(new URL(`../../tests/testdata/crio/${name}`, import.meta.url));
+const CRIO_ID = "9f2c0ccf62e91abc4cf1e0b9f8a30c11260434ef8dcae7fb16410143ce9a5450";
+
+Deno.test("CRI-O with cgroupfs on cgroup v1 (recorded): the leaf crio-<id> names the container", () => {
+  const real = CRIO("proc_pid_cgroup_v1_cgroupfs.txt");
+  assertEquals(real.split("\n").filter((l) => l !== "").length, 10);
+  assertEquals(containerIdOfCgroup(real), CRIO_ID);
+  const v2 = real.split("\n").filter((l) => l.startsWith("0::")).join("\n");
+  assertEquals(containerIdOfCgroup(`${v2}\n`), CRIO_ID);
+});
+
+Deno.test("CRI-O's conmon (recorded, crio-conmon-<id> under the pod) names no container", () => {
+  assertEquals(containerIdOfCgroup(CRIO("proc_conmon_cgroup_v1_cgroupfs.txt")), null);
 });
 
 Deno.test("host processes and runtime helpers name no container", () => {

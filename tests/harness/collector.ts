@@ -43,12 +43,12 @@ export async function spawnCollector(
   opts: {
     env?: Record<string, string>;
     cwd?: string;
-    /** A command the collector runs under, e.g. `nsenter -t <pid> -p -m -n` (a node's namespaces). */
-    wrap?: string[];
+    /** Wraps the argv (e.g. to run it inside a node's namespaces). */
+    wrap?: (argv: string[]) => string[];
   } = {},
 ): Promise<CollectorProcess> {
   const argv = [Deno.execPath(), ...await startTaskArgs(), ...args];
-  const [cmd, ...rest] = [...(opts.wrap ?? []), ...argv];
+  const [cmd, ...rest] = opts.wrap ? opts.wrap(argv) : argv;
   const child = new Deno.Command(cmd, {
     args: rest,
     cwd: opts.cwd ?? repoRoot,

@@ -19,6 +19,11 @@ export interface StartCovserverOptions {
   env?: Record<string, string>;
   /** How long to wait for the port lines; default 20 s. */
   startTimeoutMs?: number;
+  /**
+   * Wraps the argv (e.g. a node's `inNode`, so it runs inside the node's namespaces); `pid` is
+   * then the PID it has there (a `node-pid=N` line the wrapper's shell prints before the exec).
+   */
+  wrap?: (argv: string[]) => string[];
 }
 
 /** A running fixture process. */
@@ -50,20 +55,24 @@ export async function startCovserver(opts: StartCovserverOptions = {}): Promise<
     ...opts.env,
   };
   const ports = new Map<string, number>();
+  const [command, ...args] = opts.wrap
+    ? opts.wrap(["sh", "-c", 'echo node-pid=$$; exec "$0"', binary])
+    : [binary];
   const proc = await startUntilReady({
-    command: binary,
+    command,
+    args,
     env,
     what: `covserver ${binary} (mode ${env.FIXTURE_MODE || "normal"})`,
     waitingFor: "printing its ports",
     timeoutMs: opts.startTimeoutMs ?? 20_000,
     onLine: (line) => {
-      const m = /^(coverage-port|app-port)=(\d+)$/.exec(line.trim());
+      const m = /^(coverage-port|app-port|node-pid)=(\d+)$/.exec(line.trim());
       if (m) ports.set(m[1], Number(m[2]));
       return ports.has("coverage-port") && ports.has("app-port") ? true : undefined;
     },
   });
   return {
-    pid: proc.pid,
+    pid: ports.get("node-pid") ?? proc.pid,
     coveragePort: ports.get("coverage-port")!,
     appPort: ports.get("app-port")!,
     binary,

@@ -21,7 +21,11 @@ export interface NodeFrame {
   /** `dir/out`. */
   out: string;
   /** Spawns `coverage-collector <args>`; it is killed (SIGKILL) at the end if still running. */
-  spawn(args: string[], env?: Record<string, string>): Promise<CollectorProcess>;
+  spawn(
+    args: string[],
+    env?: Record<string, string>,
+    wrap?: (argv: string[]) => string[],
+  ): Promise<CollectorProcess>;
   /** Runs `fn` at the end, after the collectors are killed and before the node closes. */
   defer(fn: () => Promise<void>): void;
 }
@@ -45,8 +49,8 @@ export async function withNodeFrame<L>(
     await body({
       dir,
       out: join(dir, "out"),
-      spawn: async (args, env) => {
-        const c = await spawnCollector(args, { env });
+      spawn: async (args, env, wrap) => {
+        const c = await spawnCollector(args, { env, wrap });
         running.push(c);
         return c;
       },

@@ -1,5 +1,6 @@
 /**
- * Keeping the fake crictl honest: the same commands go to the real crictl (containerd) and to the
+ * Keeping the fake crictl honest: the same commands go to the real crictl (on containerd and on
+ * CRI-O, one body) and to the
  * fake holding the same pods and containers; exit status, the JSON shape at every field the
  * collector reads, and what discovery builds from the answers must agree. What differs and is
  * not read (CRI-O's info.privileged, containerd's info.config, ...) is left out on purpose.
@@ -13,14 +14,12 @@ import {
   COVSERVER_IMAGE,
   COVSERVER_IMAGE_LABELS,
   type RealContainer,
-  type RealNode,
 } from "../harness/realnode/realnode.ts";
+import type { CriNode } from "../harness/realnode/cri_node.ts";
 import { containerInfoOf } from "../../src/discover/containers.ts";
 import { imageSourceOf } from "../../src/cri/image_source.ts";
 import { InspectiOutput, InspectOutput, InspectpOutput, PsOutput } from "../../src/cri/schemas.ts";
-import { REAL_PORT, realSkipReason, realTest, withRealNode } from "./real_run.ts";
-
-const skip = await realSkipReason();
+import { REAL_PORT, realTestOnEach, withRealNode } from "./real_run.ts";
 
 /** The fields each answer is read at (arrays: every element). */
 const READ: Record<string, string[]> = {
@@ -74,7 +73,7 @@ async function runCrictl(cmd: string, pre: string[], args: string[]): Promise<An
 }
 
 /** A fake crictl state holding what the real node runs. */
-async function mirror(dir: string, node: RealNode, cts: RealContainer[]): Promise<CrictlState> {
+async function mirror(dir: string, node: CriNode, cts: RealContainer[]): Promise<CrictlState> {
   const state = await CrictlState.create(dir);
   const ps = PsOutput.parse(JSON.parse(await node.crictlRun(["ps", "-o", "json"])));
   state.update((doc) => {
@@ -101,10 +100,9 @@ async function mirror(dir: string, node: RealNode, cts: RealContainer[]): Promis
   return state;
 }
 
-realTest(
+await realTestOnEach(
   "fake and real crictl agree on exit status, read fields and what discovery builds from them",
-  skip,
-  () =>
+  (runtime) =>
     withRealNode("conformance", async (r) => {
       const { node } = r;
       const web = await node.runPod({ name: "web", namespace: "conf" });
@@ -170,7 +168,7 @@ realTest(
         url: COVSERVER_IMAGE_LABELS["io.openshift.build.source-location"],
         commit: COVSERVER_IMAGE_LABELS["io.openshift.build.commit.id"],
       };
-      assert.deepEqual(await sourceOf(real), expected, "real crictl + containerd");
+      assert.deepEqual(await sourceOf(real), expected, `real crictl + ${runtime}`);
       assert.deepEqual(await sourceOf(fake), expected, "fake crictl");
-    }),
+    }, runtime),
 );

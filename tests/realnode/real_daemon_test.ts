@@ -7,9 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { assertRoutes, byPrefix, eventually, filesUnder } from "../e2e/e2e_util.ts";
-import { hitRoute, REAL_PORT, realSkipReason, realTest, withRealNode } from "./real_run.ts";
-
-const skip = await realSkipReason();
+import { hitRoute, REAL_PORT, realTestOnEach, withRealNode } from "./real_run.ts";
 
 /** The stored prefix whose info.json names container `id`, once it shows `ran` covered. */
 function storedFor(out: string, id: string, ran: string[]): Promise<string> {
@@ -24,10 +22,9 @@ function storedFor(out: string, id: string, ran: string[]): Promise<string> {
   }, 60_000);
 }
 
-realTest(
+await realTestOnEach(
   "run on a real node collects a restarted container under its new container ID and PID",
-  skip,
-  () =>
+  (runtime) =>
     withRealNode("daemon", async (r) => {
       const { node } = r;
       const pod = await node.runPod({ name: "web", namespace: "real-b" });
@@ -37,7 +34,7 @@ realTest(
         env: { FIXTURE_BINARY_NAME: "real-restart" },
       };
       const first = await node.startContainer(pod, spec);
-      await hitRoute(first, "alpha");
+      await hitRoute(first, "alpha", 1, node);
       const c = await r.collector("run");
       const before = await storedFor(r.out, first.id, ["alpha"])
         .catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
@@ -46,7 +43,7 @@ realTest(
       assert.notEqual(second.id, first.id);
       assert.notEqual(second.pid, first.pid);
       assert.equal(second.attempt, 1);
-      await hitRoute(second, "beta");
+      await hitRoute(second, "beta", 1, node);
       const after = await storedFor(r.out, second.id, ["beta"])
         .catch((e) => assert.fail(`${e}\n${c.lines.slice(-30).join("\n")}`));
       assert.notEqual(after, before);
@@ -56,5 +53,5 @@ realTest(
       assert.equal(info.container, "app");
       // The first container's data stays where it was, alpha only.
       await assertRoutes(join(r.out, before), ["alpha"], before);
-    }),
+    }, runtime),
 );

@@ -125,7 +125,7 @@ realTest(
         "dir",
         "--output-dir",
         out,
-      ], { wrap: ["nsenter", ...node.ns.enter()] });
+      ], { wrap: (argv) => ["nsenter", ...node.ns.enter(), ...argv] });
       collectors.push(c);
 
       // The real kubelet is trusted, its kubeconfig used; the impostor is named and refused.

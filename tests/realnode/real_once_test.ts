@@ -1,5 +1,5 @@
 /**
- * `coverage-collector once` on a real node (containerd + the real crictl): a pod-network pod with
+ * `coverage-collector once` on a real node (containerd or CRI-O, one body; the real crictl): a pod-network pod with
  * an app container and a sidecar (each its own coverage server), a hostNetwork pod and a host
  * process. Each server is attributed to its real container ID and host PID, and `go tool covdata`
  * judges what was stored.
@@ -10,15 +10,12 @@ import { join } from "node:path";
 import { startCovserver } from "../harness/covserver.ts";
 import type { RealContainer } from "../harness/realnode/realnode.ts";
 import { assertRoutes, byPrefix, checkPrefixFiles, filesUnder, TIME } from "../e2e/e2e_util.ts";
-import { hitRoute, REAL_PORT, realSkipReason, realTest, withRealNode } from "./real_run.ts";
+import { hitRoute, REAL_PORT, realTestOnEach, withRealNode } from "./real_run.ts";
 
-const skip = await realSkipReason();
-
-realTest(
-  "once on a real containerd node stores pod-network, sidecar, hostNetwork and host servers " +
+await realTestOnEach(
+  "once on a real node stores pod-network, sidecar, hostNetwork and host servers " +
     "under their real container IDs",
-  skip,
-  () =>
+  (runtime) =>
     withRealNode("once", async (r) => {
       const { node } = r;
       const web = await node.runPod({ name: "web", namespace: "real-a" });
@@ -39,15 +36,22 @@ realTest(
         coveragePort: REAL_PORT,
         env: env("real-hostnet"),
       });
-      await using host = await startCovserver({ name: "real-host", coveragePort: REAL_PORT });
+      // A host process: on CRI-O, one of the node's (its namespaces are the node's host).
+      await using host = await startCovserver({
+        name: "real-host",
+        coveragePort: REAL_PORT,
+        wrap: runtime === "crio"
+          ? (a) => node.inNode(["setpriv", "--pdeathsig", "SIGKILL", "--", ...a])
+          : undefined,
+      });
       assert.deepEqual([app.coveragePort, side.coveragePort].sort(), [REAL_PORT, REAL_PORT + 1]);
       assert.match(web.ip, /^10\.77\.\d+\.\d+$/);
 
-      await hitRoute(app, "alpha", 3);
-      await hitRoute(side, "beta", 1);
-      await hitRoute(agent, "gamma", 2);
-      await hitRoute({ appUrl: `http://127.0.0.1:${host.appPort}` }, "alpha", 1);
-      await hitRoute({ appUrl: `http://127.0.0.1:${host.appPort}` }, "beta", 1);
+      await hitRoute(app, "alpha", 3, node);
+      await hitRoute(side, "beta", 1, node);
+      await hitRoute(agent, "gamma", 2, node);
+      await hitRoute({ appUrl: `http://127.0.0.1:${host.appPort}` }, "alpha", 1, node);
+      await hitRoute({ appUrl: `http://127.0.0.1:${host.appPort}` }, "beta", 1, node);
 
       const c = await r.collector("once");
       const { code } = await c.status;
@@ -103,5 +107,5 @@ realTest(
         assert.equal(info.pid, files.pid, prefix);
         await assertRoutes(join(r.out, prefix), e.ran, prefix);
       }
-    }),
+    }, runtime),
 );

@@ -12,6 +12,8 @@ import { hasGo } from "../harness/gobuild.ts";
 import { withNodeFrame } from "../harness/node_frame.ts";
 import { realPeers } from "../harness/peers.ts";
 import { RealNode } from "../harness/realnode/realnode.ts";
+import type { CriNode, Runtime } from "../harness/realnode/cri_node.ts";
+import { crioPeers, startCrio } from "../harness/realnode/crio_peers.ts";
 
 /** Coverage ports of the real tier (apart from the simulated node's 56xxx). */
 export const REAL_PORT = 57400;
@@ -30,6 +32,45 @@ export function realSkipReason(): Promise<string | null> {
     return p.ok ? null : p.reason;
   })();
   return reason;
+}
+
+/** The runtimes every real-node test body runs on. */
+export const RUNTIMES: readonly Runtime[] = ["containerd", "crio"];
+
+/**
+ * Why the tier cannot run on `runtime` here (null when it can): realSkipReason, and for CRI-O
+ * its own peers (crio, pinns, conmon, skopeo).
+ * @example await runtimeSkipReason("crio") // null, or "crio v1.34.0 could not be built: ..."
+ */
+export async function runtimeSkipReason(runtime: Runtime): Promise<string | null> {
+  const base = await realSkipReason();
+  if (base || runtime === "containerd") return base;
+  const p = await crioPeers();
+  return p.ok ? null : p.reason;
+}
+
+/**
+ * Registers one test per runtime from one body: `<name> [containerd]`, `<name> [crio]`, each
+ * ignored with its own reason when its runtime cannot run here.
+ * @example await realTestOnEach("stores a server", (rt) => withRealNode("x", body, rt));
+ */
+export async function realTestOnEach(
+  name: string,
+  fn: (runtime: Runtime) => Promise<void>,
+  runtimes: readonly Runtime[] = RUNTIMES,
+): Promise<void> {
+  for (const rt of runtimes) {
+    realTest(`${name} [${rt}]`, await runtimeSkipReason(rt), () => fn(rt));
+  }
+}
+
+/**
+ * A node of `runtime`, running.
+ * @example const node = await startNode("crio");
+ */
+export async function startNode(runtime: Runtime): Promise<CriNode> {
+  if (runtime === "crio") return await startCrio();
+  return await RealNode.create({ crictl: await realCrictl() });
 }
 
 /**
@@ -52,7 +93,7 @@ export const realTest: (name: string, skip: string | null, fn: () => Promise<voi
 
 /** What `withRealNode` gives a test. */
 export interface RealRun {
-  node: RealNode;
+  node: CriNode;
   dir: string;
   out: string;
   /** Spawns the collector against the node (dir sink into `out`), killed at the end. */
@@ -69,7 +110,7 @@ export interface RealRun {
  * The collector flags for this node: the real crictl with the node's CRI endpoint.
  * @example realFlags(node, "/tmp/x/state")
  */
-export function realFlags(node: RealNode, stateDir: string): string[] {
+export function realFlags(node: CriNode, stateDir: string): string[] {
   return [
     "--crictl",
     node.crictl,
@@ -93,15 +134,21 @@ export function realFlags(node: RealNode, stateDir: string): string[] {
 }
 
 /**
- * Creates a RealNode and a temp dir, runs `body`, tears both down even when it throws, then
- * asserts nothing is left (processes, bridge, cgroups, run dir, /run/containerd, /var/lib/cni).
+ * Creates a node of `runtime` and a temp dir, runs `body`, tears both down even when it throws,
+ * then asserts nothing is left (processes, bridge, cgroups, run dir, the host paths the runtime
+ * would use). On CRI-O the collector runs inside the node (its mount, network and PID
+ * namespaces), as it runs on a node; it dies with its nsenter (setpriv --pdeathsig).
  * @example await withRealNode("once", async ({ node, collector }) => { ... });
  */
 export async function withRealNode(
   name: string,
   body: (r: RealRun) => Promise<void>,
+  runtime: Runtime = "containerd",
 ): Promise<void> {
-  const node = await RealNode.create({ crictl: await realCrictl() });
+  const node = await startNode(runtime);
+  const wrap = runtime === "crio"
+    ? (argv: string[]) => node.inNode(["setpriv", "--pdeathsig", "SIGKILL", "--", ...argv])
+    : undefined;
   const nothingLeft = { processes: [], links: [], cgroups: [], paths: [] };
   await withNodeFrame(node, `cc-real-${name}-`, nothingLeft, ({ dir, out, spawn, defer }) =>
     body({
@@ -109,15 +156,19 @@ export async function withRealNode(
       dir,
       out,
       collector: (command, extra = [], env) =>
-        spawn([
-          command,
-          ...realFlags(node, join(dir, "state")),
-          "--sink",
-          "dir",
-          "--output-dir",
-          out,
-          ...extra,
-        ], env),
+        spawn(
+          [
+            command,
+            ...realFlags(node, join(dir, "state")),
+            "--sink",
+            "dir",
+            "--output-dir",
+            out,
+            ...extra,
+          ],
+          env,
+          wrap,
+        ),
       defer,
     }));
 }
@@ -126,11 +177,19 @@ export async function withRealNode(
  * Runs app route `route` of a container `times` times (`?n=2`, `?n=3`, ...), asserting each 200.
  * @example await hitRoute(container, "alpha");
  */
-export async function hitRoute(c: { appUrl: string }, route: string, times = 1): Promise<void> {
+export async function hitRoute(
+  c: { appUrl: string },
+  route: string,
+  times = 1,
+  node?: Pick<CriNode, "get">,
+): Promise<void> {
   for (let i = 0; i < times; i++) {
-    const res = await fetch(`${c.appUrl}/run/${route}?n=${i + 2}`);
-    const body = await res.text();
-    assert.equal(res.status, 200, `${c.appUrl}/run/${route}: ${body}`);
+    const url = `${c.appUrl}/run/${route}?n=${i + 2}`;
+    const { status, body } = node ? await node.get(url) : await fetch(url).then(async (r) => ({
+      status: r.status,
+      body: await r.text(),
+    }));
+    assert.equal(status, 200, `${c.appUrl}/run/${route}: ${body}`);
   }
 }
 

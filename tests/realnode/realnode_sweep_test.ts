@@ -1,6 +1,7 @@
 /**
- * A test process that dies without close() leaves containerd, shims, a container, the bridge,
- * cgroups and its run dir; the next lease (sweepStaleRuns) removes all of it.
+ * A test process that dies without close() leaves the runtime (containerd and its shims, or CRI-O
+ * and its conmons), a container, the bridge (containerd's is on the host; CRI-O's only inside its
+ * node), cgroups and its run dir; the next lease (sweepStaleRuns) removes all of it.
  */
 
 import assert from "node:assert/strict";
@@ -10,9 +11,7 @@ import { pathExists, pidRunning } from "../harness/hostfs.ts";
 import { startUntilReady } from "../harness/process.ts";
 import { cgroupMounts, pidsMentioning, sweepStaleRuns } from "../harness/realnode/sys.ts";
 import { run } from "../harness/netns.ts";
-import { realCrictl, realSkipReason, realTest } from "./real_run.ts";
-
-const skip = await realSkipReason();
+import { realCrictl, realTestOnEach } from "./real_run.ts";
 
 async function leftOf(runId: string, dir: string, ctrPid: number) {
   const links = await run("ip", ["-o", "link", "show"]);
@@ -25,13 +24,18 @@ async function leftOf(runId: string, dir: string, ctrPid: number) {
   };
 }
 
-realTest(
+await realTestOnEach(
   "a real node abandoned by a killed test process is swept by the next run",
-  skip,
-  async () => {
+  async (runtime) => {
     const child = await startUntilReady({
       command: Deno.execPath(),
-      args: ["run", "-A", join(repoRoot, "tests/realnode/abandoned_node.ts"), await realCrictl()],
+      args: [
+        "run",
+        "-A",
+        join(repoRoot, "tests/realnode/abandoned_node.ts"),
+        await realCrictl(),
+        runtime,
+      ],
       what: "abandoned_node.ts",
       waitingFor: "its ready line",
       timeoutMs: 120_000,
@@ -39,7 +43,8 @@ realTest(
     });
     const [runId, dir, pid] = child.ready;
     await child.stop(0); // SIGTERM, SIGKILL at once: no close(), no unload hook
-    const all = { processes: true, container: true, bridge: true, cgroups: true, dir: true };
+    const bridge = runtime === "containerd"; // CRI-O's is inside its node only
+    const all = { processes: true, container: true, bridge, cgroups: true, dir: true };
     assert.deepEqual(await leftOf(runId, dir, Number(pid)), all, "what a crash leaves");
     assert.ok((await sweepStaleRuns()).includes(runId));
     const none = { processes: false, container: false, bridge: false, cgroups: false, dir: false };

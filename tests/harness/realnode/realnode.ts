@@ -18,6 +18,7 @@ import {
   containerdPaths,
 } from "./containerd.ts";
 import { ociImageTar } from "./oci.ts";
+import type { CriNode } from "./cri_node.ts";
 import { containerConfig, podConfig, portInCriLog } from "./specs.ts";
 import { cgroupMounts, leaseBlock, type PeerLease, pidsMentioning } from "./sys.ts";
 
@@ -83,7 +84,8 @@ let hooked = false;
  * const pod = await node.runPod({ name: "web", namespace: "default" });
  * const c = await node.startContainer(pod, { name: "app", coveragePort: 53700 });
  */
-export class RealNode implements AsyncDisposable {
+export class RealNode implements AsyncDisposable, CriNode {
+  readonly runtime = "containerd";
   readonly pods: RealPod[] = [];
   #proc: Deno.ChildProcess | undefined;
   #closed = false;
@@ -246,8 +248,33 @@ export class RealNode implements AsyncDisposable {
     ]);
   }
 
+  /** The node runs on this host's namespaces: `argv` as is. */
+  inNode(argv: string[]): string[] {
+    return argv;
+  }
+
+  /** GET `url` from here (the pod bridge is on this host). */
+  async get(url: string): Promise<{ status: number; body: string }> {
+    const res = await fetch(url);
+    return { status: res.status, body: await res.text() };
+  }
+
+  /** containerd reports this host's PIDs. */
+  hostPidOf(nodePid: number): number {
+    return nodePid;
+  }
+
   /** Pod sandbox with its own network (CNI) or hostNetwork. */
-  async runPod(o: { name: string; namespace: string; uid?: string; hostNetwork?: boolean }) {
+  async runPod(
+    o: {
+      name: string;
+      namespace: string;
+      uid?: string;
+      hostNetwork?: boolean;
+      sharedPid?: boolean;
+    },
+  ): Promise<RealPod> {
+    if (o.sharedPid) throw new Error("containerd node: sharedPid pods are CRI-O cases here");
     const uid = o.uid ?? crypto.randomUUID();
     const hostNetwork = o.hostNetwork ?? false;
     const logDir = join(this.paths.podLogs, `${o.namespace}_${o.name}_${uid}`);
