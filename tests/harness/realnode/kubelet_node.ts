@@ -21,6 +21,9 @@ import { ociImageTar } from "./oci.ts";
 import { COVSERVER_IMAGE, COVSERVER_IMAGE_LABELS, PAUSE_IMAGE } from "./realnode.ts";
 import { kubeletKubeconfig } from "./pki.ts";
 import { cgroupMounts, leaseBlock, type PeerLease, pidsMentioning } from "./sys.ts";
+import type { Runtime } from "./cri_node.ts";
+import type { CrioNode } from "./crionode.ts";
+import { startCrio } from "./crio_peers.ts";
 
 /** The binaries a kubelet node needs. */
 export interface KubeletNodePeers {
@@ -92,6 +95,7 @@ export class KubeletNode {
   #closed = false;
   #before: HostSnapshot | undefined;
   #certs = 0;
+  #crio: CrioNode | undefined;
 
   private constructor(
     readonly runId: string,
@@ -100,6 +104,8 @@ export class KubeletNode {
     readonly nodeName: string,
     readonly peers: KubeletNodePeers,
     readonly cp: ControlPlane,
+    /** containerd: this node's own; crio: tests/harness/realnode/crionode.ts's node, adopted. */
+    readonly runtime: Runtime,
   ) {}
 
   /** The node's namespaces (for `nsenter ...node.ns.enter()`). */
@@ -108,7 +114,7 @@ export class KubeletNode {
   }
   /** The CRI endpoint of the node's runtime. */
   get endpoint(): string {
-    return `unix://${containerdPaths(this.dir).socket}`;
+    return this.#crio?.endpoint ?? `unix://${containerdPaths(this.dir).socket}`;
   }
   /** The kubeconfig named on the kubelet's command line. */
   get kubeconfig(): string {
@@ -120,7 +126,7 @@ export class KubeletNode {
   }
   /** Every pod cgroup of the node lives under this (cgroupfs driver, QoS cgroups). */
   get cgroupRoot(): string {
-    return `/ccpeers-${this.runId}`;
+    return this.#crio?.cgroupParent ?? `/ccpeers-${this.runId}`;
   }
   /** Host PID of the kubelet. */
   get kubeletPid(): number {
@@ -128,7 +134,11 @@ export class KubeletNode {
   }
 
   /** Starts the control plane, the node, its runtime and the kubelet; resolves once Ready. */
-  static async create(peers: KubeletNodePeers, nodeName: string): Promise<KubeletNode> {
+  static async create(
+    peers: KubeletNodePeers,
+    nodeName: string,
+    runtime: Runtime = "containerd",
+  ): Promise<KubeletNode> {
     const runId = Array.from(crypto.getRandomValues(new Uint8Array(3)))
       .map((b) => b.toString(16).padStart(2, "0")).join("");
     const dir = await Deno.makeTempDir({ prefix: `ccpeers-${runId}-` });
@@ -146,7 +156,7 @@ export class KubeletNode {
       lease.release();
       throw e;
     }
-    const node = new KubeletNode(runId, dir, lease, nodeName, peers, cp);
+    const node = new KubeletNode(runId, dir, lease, nodeName, peers, cp, runtime);
     node.#before = before;
     try {
       await node.#start();
@@ -183,7 +193,12 @@ export class KubeletNode {
         static: true,
       }),
     ]);
-    this.#ns = await NodeNamespaces.create(dir, reaper);
+    if (this.runtime === "crio") {
+      this.#crio = await startCrio();
+      this.#ns = await NodeNamespaces.adopt(dir, this.#crio.initPid);
+    } else {
+      this.#ns = await NodeNamespaces.create(dir, reaper);
+    }
     const enter = this.#ns.enter();
     const fwdLog = join(dir, "forward.log");
     const fwd = await spawnLogged([
@@ -211,6 +226,42 @@ export class KubeletNode {
       return code !== "000";
     }, { proc: fwd, log: fwdLog, ms: 30_000 });
 
+    if (this.runtime === "containerd") await this.#startContainerd(pause, cov);
+    await makeCgroupRoot(cgroupMounts(), this.cgroupRoot);
+    await Deno.writeTextFile(
+      join(dir, "kubelet-config.yaml"),
+      kubeletConfig({
+        caCrt: this.cp.pki.caCrt,
+        podLogsDir: join(dir, "podlogs"),
+        cgroupRoot: this.cgroupRoot,
+        healthzPort: 10248,
+      }),
+    );
+    const kLog = join(dir, "kubelet.log");
+    this.#kubelet = await spawnLogged([
+      ...enter,
+      this.peers.kubelet,
+      ...kubeletArgs({
+        dir,
+        kubeconfig: this.kubeconfig,
+        endpoint: this.endpoint,
+        node: this.nodeName,
+        nodeIp: NODE_IP,
+      }),
+    ], kLog);
+    await until(`node ${this.nodeName} Ready`, async () => {
+      const r = await this.cp.admin("GET", `/api/v1/nodes/${this.nodeName}`);
+      const conds = ((r.json?.status as Record<string, unknown>)?.conditions ?? []) as {
+        type: string;
+        status: string;
+      }[];
+      return conds.some((c) => c.type === "Ready" && c.status === "True");
+    }, { proc: this.#kubelet, log: kLog, ms: 90_000 });
+  }
+
+  async #startContainerd(pause: string, cov: string): Promise<void> {
+    const { dir } = this;
+    const enter = this.#ns!.enter();
     const p = containerdPaths(dir);
     for (const d of [p.root, p.state, p.cniConf, p.cniIpam, p.podLogs]) {
       await Deno.mkdir(d, { recursive: true });
@@ -248,37 +299,6 @@ export class KubeletNode {
       await run("ctr", ["-a", p.socket, "-n", "k8s.io", "images", "import", tar]);
       await Deno.remove(tar);
     }
-
-    await makeCgroupRoot(cgroupMounts(), this.cgroupRoot);
-    await Deno.writeTextFile(
-      join(dir, "kubelet-config.yaml"),
-      kubeletConfig({
-        caCrt: this.cp.pki.caCrt,
-        podLogsDir: join(dir, "podlogs"),
-        cgroupRoot: this.cgroupRoot,
-        healthzPort: 10248,
-      }),
-    );
-    const kLog = join(dir, "kubelet.log");
-    this.#kubelet = await spawnLogged([
-      ...enter,
-      this.peers.kubelet,
-      ...kubeletArgs({
-        dir,
-        kubeconfig: this.kubeconfig,
-        endpoint: this.endpoint,
-        node: this.nodeName,
-        nodeIp: NODE_IP,
-      }),
-    ], kLog);
-    await until(`node ${this.nodeName} Ready`, async () => {
-      const r = await this.cp.admin("GET", `/api/v1/nodes/${this.nodeName}`);
-      const conds = ((r.json?.status as Record<string, unknown>)?.conditions ?? []) as {
-        type: string;
-        status: string;
-      }[];
-      return conds.some((c) => c.type === "Ready" && c.status === "True");
-    }, { proc: this.#kubelet, log: kLog, ms: 90_000 });
   }
 
   /**
@@ -311,6 +331,7 @@ export class KubeletNode {
 
   /** The real crictl against the node's runtime; resolves with stdout. */
   crictl(args: string[]): Promise<string> {
+    if (this.#crio) return this.#crio.crictlRun(args);
     return run(this.peers.crictl, [
       "--runtime-endpoint",
       this.endpoint,
@@ -337,6 +358,14 @@ export class KubeletNode {
     if (this.#closed) return;
     this.#closed = true;
     const errors: string[] = [];
+    if (this.#crio) {
+      // The kubelet first, or it makes again what CRI-O's teardown removes.
+      try {
+        if (this.#kubelet) Deno.kill(this.kubeletPid, "SIGKILL");
+      } catch { /* gone */ }
+      await this.#kubelet?.status;
+      await this.#crio.close().catch((e) => errors.push(String(e)));
+    }
     await this.#ns?.close();
     for (const pid of pidsMentioning(this.dir)) {
       try {
@@ -364,11 +393,12 @@ export class KubeletNode {
     const before = this.#before!;
     const hostChanged = (Object.keys(now) as (keyof HostSnapshot)[])
       .filter((k) => now[k] !== before[k]).map((k) => `${k}: ${diff(before[k], now[k])}`);
+    const rt = this.#crio ? await this.#crio.leftovers() : undefined;
     return {
-      processes: pidsMentioning(this.dir),
-      cgroups: this.#cgroupDirs(),
-      paths: [this.dir].filter(pathExists),
-      hostChanged,
+      processes: [...pidsMentioning(this.dir), ...(rt?.processes ?? [])],
+      cgroups: [...this.#cgroupDirs(), ...(rt?.cgroups ?? [])],
+      paths: [this.dir, ...(rt?.paths ?? [])].filter(pathExists),
+      hostChanged: [...hostChanged, ...(rt?.links ?? []).map((l) => `link ${l}`)],
     };
   }
 }

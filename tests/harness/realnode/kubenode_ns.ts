@@ -63,10 +63,17 @@ export async function hostSnapshot(dir: string, runId: string): Promise<HostSnap
   return { mounts, links, sysctls };
 }
 
-/** The shell run inside the node's mount and network namespaces before anything starts. */
-export function nodeSetupScript(dir: string, current: Record<string, string>): string {
+/**
+ * The shell run inside the node's mount and network namespaces before the kubelet starts
+ * (`binds: false` where the runtime's node already bound /run, /var/lib and /var/log).
+ */
+export function nodeSetupScript(
+  dir: string,
+  current: Record<string, string>,
+  binds = true,
+): string {
   const lines = ["set -e", "mount --make-rprivate /"];
-  for (const t of ["run", "var/lib", "var/log"]) {
+  for (const t of binds ? ["run", "var/lib", "var/log"] : []) {
     const src = join(dir, "nsroot", t.replace("/", "-"));
     lines.push(`mkdir -p ${src}`, `mount --bind ${src} /${t}`);
   }
@@ -91,6 +98,16 @@ export function nodeSetupScript(dir: string, current: Record<string, string>): s
   return lines.join("\n");
 }
 
+function currentSysctls(): Record<string, string> {
+  const current: Record<string, string> = {};
+  for (const [k] of KUBELET_SYSCTLS) {
+    try {
+      current[k] = Deno.readTextFileSync(`/proc/sys/${k}`).trim();
+    } catch { /* not on this kernel */ }
+  }
+  return current;
+}
+
 function childrenOf(pid: number): number[] {
   try {
     return Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)
@@ -108,10 +125,27 @@ function childrenOf(pid: number): number[] {
 export class NodeNamespaces {
   private constructor(
     readonly dir: string,
-    readonly unshare: Deno.ChildProcess,
+    /** Undefined for a node adopted from its runtime (which ends it). */
+    readonly unshare: Deno.ChildProcess | undefined,
     /** Host PID of the node's PID 1. */
     readonly holder: number,
   ) {}
+
+  /**
+   * The kubelet's setup inside a node a runtime made (CRI-O's CrioNode, PID 1 `holder`); ending
+   * the node stays that runtime's job.
+   * @example const ns = await NodeNamespaces.adopt(dir, crio.initPid);
+   */
+  static async adopt(dir: string, holder: number): Promise<NodeNamespaces> {
+    const ns = new NodeNamespaces(dir, undefined, holder);
+    await run("nsenter", [
+      ...ns.enter({ pid: false }),
+      "sh",
+      "-c",
+      nodeSetupScript(dir, currentSysctls(), false),
+    ]);
+    return ns;
+  }
 
   /** Starts the holder (the `reaper` binary as PID 1) and sets the node up. */
   static async create(dir: string, reaper: string): Promise<NodeNamespaces> {
@@ -184,6 +218,7 @@ export class NodeNamespaces {
 
   /** Ends the holder, and with it every process of the node; waits until it is gone. */
   async close(): Promise<void> {
+    if (!this.unshare) return;
     for (const p of [this.holder, this.unshare.pid]) {
       try {
         if (p) Deno.kill(p, "SIGKILL");
