@@ -12,13 +12,12 @@ import { join } from "node:path";
 import { buildGo, repoRoot } from "../gobuild.ts";
 import { pathExists, rmdirWhenDrained } from "../hostfs.ts";
 import { run } from "../netns.ts";
-import { cniConflist, containerdConfig, containerdPaths } from "./containerd.ts";
+import { containerdPaths } from "./containerd.ts";
 import { ControlPlane } from "./controlplane.ts";
 import { forward, type Forwarder } from "./forward.ts";
 import { kubeletArgs, kubeletConfig, makeCgroupRoot } from "./kubelet.ts";
 import { type HostSnapshot, hostSnapshot, NODE_IP, NodeNamespaces } from "./kubenode_ns.ts";
-import { ociImageTar } from "./oci.ts";
-import { COVSERVER_IMAGE, COVSERVER_IMAGE_LABELS, PAUSE_IMAGE } from "./realnode.ts";
+import { childOf, spawnLogged, startNodeContainerd, until } from "./kubelet_containerd.ts";
 import { kubeletKubeconfig } from "./pki.ts";
 import { cgroupMounts, leaseBlock, type PeerLease, pidsMentioning } from "./sys.ts";
 import type { Runtime } from "./cri_node.ts";
@@ -40,46 +39,6 @@ export interface KubeletLeftovers {
   paths: string[];
   /** Host mounts, links or sysctls that differ from before the node. */
   hostChanged: string[];
-}
-
-async function spawnLogged(args: string[], log: string): Promise<Deno.ChildProcess> {
-  const f = await Deno.open(log, { write: true, create: true, truncate: true });
-  const child = new Deno.Command("nsenter", {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = f.writable.getWriter();
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) await w.write(chunk).catch(() => {});
-  };
-  Promise.all([pump(child.stdout), pump(child.stderr)]).finally(() => w.close().catch(() => {}));
-  return child;
-}
-
-async function tail(log: string, n = 8): Promise<string> {
-  return (await Deno.readTextFile(log).catch(() => "")).trim().split("\n").slice(-n).join("\n");
-}
-
-/** Polls `ok` every 200 ms until it is true, `proc` exits (throws with `log`'s tail) or time is up. */
-async function until(
-  what: string,
-  ok: () => Promise<boolean>,
-  o: { proc?: Deno.ChildProcess; log?: string; ms?: number },
-): Promise<void> {
-  const deadline = Date.now() + (o.ms ?? 60_000);
-  const state: { exited?: Deno.CommandStatus } = {};
-  o.proc?.status.then((s) => state.exited = s);
-  while (Date.now() < deadline) {
-    const exited = state.exited;
-    if (exited) {
-      throw new Error(`${what}: process exited (${exited.code}):\n${await tail(o.log ?? "")}`);
-    }
-    if (await ok().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200)); // another process's readiness: no event to await
-  }
-  throw new Error(`${what}: not within ${o.ms ?? 60_000} ms:\n${await tail(o.log ?? "")}`);
 }
 
 /**
@@ -226,7 +185,17 @@ export class KubeletNode {
       return code !== "000";
     }, { proc: fwd, log: fwdLog, ms: 30_000 });
 
-    if (this.runtime === "containerd") await this.#startContainerd(pause, cov);
+    if (this.runtime === "containerd") {
+      await startNodeContainerd({
+        dir,
+        enter,
+        runId: this.runId,
+        block: this.lease.block,
+        pause,
+        cov,
+        crictl: (args) => this.crictl(args),
+      });
+    }
     await makeCgroupRoot(cgroupMounts(), this.cgroupRoot);
     await Deno.writeTextFile(
       join(dir, "kubelet-config.yaml"),
@@ -257,48 +226,6 @@ export class KubeletNode {
       }[];
       return conds.some((c) => c.type === "Ready" && c.status === "True");
     }, { proc: this.#kubelet, log: kLog, ms: 90_000 });
-  }
-
-  async #startContainerd(pause: string, cov: string): Promise<void> {
-    const { dir } = this;
-    const enter = this.#ns!.enter();
-    const p = containerdPaths(dir);
-    for (const d of [p.root, p.state, p.cniConf, p.cniIpam, p.podLogs]) {
-      await Deno.mkdir(d, { recursive: true });
-    }
-    const config = join(dir, "containerd.toml");
-    await Deno.writeTextFile(config, containerdConfig(p, PAUSE_IMAGE));
-    await Deno.writeTextFile(
-      join(p.cniConf, "10-ccpeers.conflist"),
-      cniConflist({
-        name: `ccpeers-${this.runId}`,
-        bridge: `ccp-${this.runId}`,
-        subnet: `10.77.${this.lease.block}.0/24`,
-        ipamDir: p.cniIpam,
-      }),
-    );
-    const ctrdLog = join(dir, "containerd.log");
-    const ctrd = await spawnLogged([...enter, "containerd", "--config", config], ctrdLog);
-    await until("containerd ready", async () => {
-      await this.crictl(["version"]);
-      return true;
-    }, { proc: ctrd, log: ctrdLog, ms: 30_000 });
-    for (
-      const [ref, files, entry, labels] of [
-        [PAUSE_IMAGE, { pause: await Deno.readFile(pause) }, ["/pause"], undefined],
-        [
-          COVSERVER_IMAGE,
-          { covserver: await Deno.readFile(cov) },
-          ["/covserver"],
-          COVSERVER_IMAGE_LABELS,
-        ],
-      ] as const
-    ) {
-      const tar = join(dir, `${ref.split("/").at(-1)!.replace(":", "-")}.tar`);
-      await Deno.writeFile(tar, ociImageTar({ ref, files, entrypoint: [...entry], labels }));
-      await run("ctr", ["-a", p.socket, "-n", "k8s.io", "images", "import", tar]);
-      await Deno.remove(tar);
-    }
   }
 
   /**
@@ -397,9 +324,21 @@ export class KubeletNode {
     return {
       processes: [...pidsMentioning(this.dir), ...(rt?.processes ?? [])],
       cgroups: [...this.#cgroupDirs(), ...(rt?.cgroups ?? [])],
-      paths: [this.dir, ...(rt?.paths ?? [])].filter(pathExists),
+      paths: [this.dir, ...(rt?.paths ?? []).filter((p) => !othersOnly(p))].filter(pathExists),
       hostChanged: [...hostChanged, ...(rt?.links ?? []).map((l) => `link ${l}`)],
     };
+  }
+}
+
+/**
+ * A host folder that changed only by other test runs' entries: the simulated tier's
+ * `ip netns add ccsim-<run>-<n>` lands in the host's /run/netns while this test runs.
+ */
+function othersOnly(path: string): boolean {
+  try {
+    return [...Deno.readDirSync(path)].every((e) => /^ccsim-[0-9a-f]{6}-\d+$/.test(e.name));
+  } catch {
+    return false;
   }
 }
 
@@ -410,16 +349,6 @@ function diff(a: string, b: string): string {
     ...[...x].filter((l) => !y.has(l)).map((l) => `-${l}`),
   ]
     .join(" ");
-}
-
-function childOf(pid: number): number {
-  try {
-    return Number(
-      Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)[0],
-    );
-  } catch {
-    return 0;
-  }
 }
 
 async function removeCgroupTree(dir: string): Promise<void> {
