@@ -84,7 +84,7 @@ for (const runtime of ["containerd", "crio"] as const) {
         await hitNodeRoute(node, crash, "alpha");
 
         // An impostor beside the kubelet: argv[0] "kubelet", its own network namespace, a
-        // kubeconfig of its choosing. Started first, so it also has the lower PID in the node.
+        // kubeconfig of its choosing; it must be named in the log and refused.
         const reaper = await buildGo({
           dir: join(repoRoot, "tests/fixtures/reaper"),
           name: "reaper",
@@ -209,9 +209,11 @@ for (const runtime of ["containerd", "crio"] as const) {
           "running",
         );
 
-        // Deletion through the API: gamma runs, the pod is deleted; the kubelet sends SIGTERM
-        // within ≈50 ms and the server exits at once. Only the final pull the watch event
-        // triggers can have stored gamma.
+        // Deletion through the API: gamma runs, the pod is deleted; the kubelet runs web's
+        // preStop (sleep 1 s), then sends SIGTERM and the server exits at once. Only the final
+        // pull the watch event triggers can have stored gamma. Without the preStop the SIGTERM
+        // comes ≈25-300 ms after the watch event, and under this machine's load the pull loses
+        // that race at times: the speed is a bench figure, as for the other deletion tests.
         await hitNodeRoute(node, web, "gamma");
         const deleted = Date.now();
         await node.cp.admin("DELETE", `/api/v1/namespaces/${NS}/pods/web`, {
@@ -225,7 +227,6 @@ for (const runtime of ["containerd", "crio"] as const) {
           LIMIT,
         )
           .catch((e) => assert.fail(`${e}\n${c.lines.slice(-40).join("\n")}`));
-        assert.equal(logField(going, "stored"), "true", going);
         // Figures, not goals (the race is measured, see README): when the pull was announced and
         // when it was stored.
         const after = (iso: string | undefined) => iso ? `+${Date.parse(iso) - deleted} ms` : "?";
@@ -235,6 +236,7 @@ for (const runtime of ["containerd", "crio"] as const) {
             after(announced && logField(announced, "ts"))
           }, stored ${after(logField(going, "ts"))}`,
         );
+        assert.equal(logField(going, "stored"), "true", going);
         await assertRoutes(join(out, webPrefix), ["alpha", "gamma"], `${webPrefix} after deletion`);
         await eventually("web gone from the API", async () => {
           const r = await node.cp.request(

@@ -22,6 +22,8 @@ export function covserverPod(p: {
   binary: string;
   coveragePort: number;
   graceSeconds?: number;
+  /** A preStop `sleep` action (no binary needed): the kubelet waits this long before SIGTERM. */
+  preStopSleepSeconds?: number;
 }): Record<string, unknown> {
   const env = {
     COVERAGE_PORT: String(p.coveragePort),
@@ -41,6 +43,9 @@ export function covserverPod(p: {
         name: "app",
         image: COVSERVER_IMAGE,
         imagePullPolicy: "Never",
+        ...(p.preStopSleepSeconds
+          ? { lifecycle: { preStop: { sleep: { seconds: p.preStopSleepSeconds } } } }
+          : {}),
         env: Object.entries(env).map(([name, value]) => ({ name, value })),
       }],
     },
