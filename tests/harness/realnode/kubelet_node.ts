@@ -10,7 +10,7 @@
 
 import { join } from "node:path";
 import { buildGo, repoRoot } from "../gobuild.ts";
-import { pathExists, rmdirWhenDrained } from "../hostfs.ts";
+import { pathExists } from "../hostfs.ts";
 import { run } from "../netns.ts";
 import { containerdPaths } from "./containerd.ts";
 import { ControlPlane } from "./controlplane.ts";
@@ -18,6 +18,7 @@ import { forward, type Forwarder } from "./forward.ts";
 import { kubeletArgs, kubeletConfig, makeCgroupRoot } from "./kubelet.ts";
 import { type HostSnapshot, hostSnapshot, NODE_IP, NodeNamespaces } from "./kubenode_ns.ts";
 import { childOf, spawnLogged, startNodeContainerd, until } from "./kubelet_containerd.ts";
+import { diff, othersOnly, removeCgroupTree } from "./kubelet_teardown.ts";
 import { kubeletKubeconfig } from "./pki.ts";
 import { cgroupMounts, leaseBlock, type PeerLease, pidsMentioning } from "./sys.ts";
 import type { Runtime } from "./cri_node.ts";
@@ -328,32 +329,4 @@ export class KubeletNode {
       hostChanged: [...hostChanged, ...(rt?.links ?? []).map((l) => `link ${l}`)],
     };
   }
-}
-
-/**
- * A host folder that changed only by other test runs' entries: the simulated tier's
- * `ip netns add ccsim-<run>-<n>` lands in the host's /run/netns while this test runs.
- */
-function othersOnly(path: string): boolean {
-  try {
-    return [...Deno.readDirSync(path)].every((e) => /^ccsim-[0-9a-f]{6}-\d+$/.test(e.name));
-  } catch {
-    return false;
-  }
-}
-
-function diff(a: string, b: string): string {
-  const [x, y] = [new Set(a.split("\n")), new Set(b.split("\n"))];
-  return [
-    ...[...y].filter((l) => !x.has(l)).map((l) => `+${l}`),
-    ...[...x].filter((l) => !y.has(l)).map((l) => `-${l}`),
-  ]
-    .join(" ");
-}
-
-async function removeCgroupTree(dir: string): Promise<void> {
-  for (const e of Deno.readDirSync(dir)) {
-    if (e.isDirectory) await removeCgroupTree(join(dir, e.name));
-  }
-  if (!(await rmdirWhenDrained(dir))) throw new Error(`rmdir ${dir}: still busy after 2 s`);
 }
