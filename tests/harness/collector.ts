@@ -109,10 +109,25 @@ export async function spawnCollector(
     status,
     healthUrl: async () => (await waitLine(/msg=started .*health=(http:\/\/\S+)/))[1],
     async stop(signal: Deno.Signal = "SIGTERM") {
+      // nsenter forks the collector into the PID namespace and relays no signal: signal it.
+      for (const pid of opts.wrap ? childPids(child.pid) : []) {
+        try {
+          Deno.kill(pid, signal);
+        } catch { /* already gone */ }
+      }
       try {
         child.kill(signal);
       } catch { /* already gone */ }
       return await status;
     },
   };
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)
+      .filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
