@@ -7,7 +7,11 @@
  * reachable from every network namespace; TLS passes through untouched, so the one URL
  * `https://127.0.0.1:<port>` works on both sides.
  *
- * As a script: `deno run --allow-net --allow-read --allow-write forward.ts <port> <socket>`.
+ * The CRI-O node's loopback is joined to the host's the same way (node_forwards.ts), both ways.
+ *
+ * As a script: `deno run --allow-net --allow-read --allow-write forward.ts <tcp|unix> <listen>
+ * <tcp|unix> <connect>` (inside a node, under nsenter); it prints `listening <port>` once it listens
+ * and runs until SIGTERM or SIGKILL.
  */
 
 /** Where a forwarder listens or connects. */
@@ -27,6 +31,8 @@ function connectTo(e: Endpoint): Promise<Deno.Conn> {
 
 /** A running forwarder. */
 export interface Forwarder {
+  /** The port it listens on (a TCP `from`; 0 for a unix socket). */
+  port: number;
   /** Ends when the signal aborted and the listener closed. */
   done: Promise<void>;
   /** Cuts every open connection (as a load balancer restart would); new ones are accepted. */
@@ -84,12 +90,20 @@ export function forward(from: Endpoint, to: Endpoint, signal: AbortSignal): Forw
       signal.removeEventListener("abort", onAbort);
     }
   })();
-  return { done, drop };
+  return { port: "tcp" in from ? (listener.addr as Deno.NetAddr).port : 0, done, drop };
+}
+
+function endpoint(kind: string | undefined, v: string | undefined): Endpoint {
+  if (kind === "tcp" && /^\d+$/.test(v ?? "")) return { tcp: Number(v) };
+  if (kind === "unix" && v) return { unix: v };
+  throw new Error(`forward.ts: bad end ${kind} ${v}`);
 }
 
 if (import.meta.main) {
-  const [port, socket] = Deno.args;
+  const [lk, lv, ck, cv] = Deno.args;
   const stop = new AbortController();
   Deno.addSignalListener("SIGTERM", () => stop.abort());
-  await forward({ tcp: Number(port) }, { unix: socket }, stop.signal).done;
+  const f = forward(endpoint(lk, lv), endpoint(ck, cv), stop.signal);
+  console.log(`listening ${f.port}`);
+  await f.done;
 }

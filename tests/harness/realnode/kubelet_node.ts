@@ -169,7 +169,9 @@ export class KubeletNode {
       "--allow-read",
       "--allow-write",
       join(repoRoot, "tests/harness/realnode/forward.ts"),
+      "tcp",
       String(port),
+      "unix",
       sock,
     ], fwdLog);
     await until("API reachable inside the node", async () => {

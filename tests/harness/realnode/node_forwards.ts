@@ -1,24 +1,24 @@
 /**
  * How a CRI-O node (a network namespace of its own) and this host reach each other's loopback:
- * fwd.ts inside the node (under nsenter) and in this process, joined by a unix socket in the run
+ * forward.ts inside the node (under nsenter) and in this process, joined by a unix socket in the run
  * directory. No link or address joins the namespaces.
  */
 
 import { join } from "node:path";
-import { forward } from "./fwd.ts";
+import { forward } from "./forward.ts";
 
 /** The forwards of one node; close() ends them all. */
 export class NodeForwards {
-  #forwards: { close(): void }[] = [];
+  #stop = new AbortController();
   #forwarders: Deno.ChildProcess[] = [];
   #nodePortOf = new Map<number, number>();
 
   /** `initPid`: host PID of the node's PID 1; `dir`: its run directory. */
   constructor(readonly initPid: () => number, readonly dir: () => string) {}
 
-  /** Starts fwd.ts inside the node's network namespace; resolves once it listens. */
+  /** Starts forward.ts inside the node's network namespace; resolves once it listens. */
   async #nodeForwarder(args: string[]): Promise<number> {
-    const fwd = new URL("./fwd.ts", import.meta.url).pathname;
+    const fwd = new URL("./forward.ts", import.meta.url).pathname;
     const p = new Deno.Command("nsenter", {
       args: ["-t", String(this.initPid()), "-n", "--", Deno.execPath(), "run", "-A", fwd, ...args],
       stdin: "null",
@@ -46,7 +46,7 @@ export class NodeForwards {
    */
   async exposeHostPort(port: number): Promise<void> {
     const sock = join(this.dir(), `up-${port}.sock`);
-    this.#forwards.push(forward({ unix: sock }, { tcp: port }));
+    forward({ unix: sock }, { tcp: port }, this.#stop.signal).done.catch(() => {});
     await this.#nodeForwarder(["tcp", String(port), "unix", sock]);
   }
 
@@ -62,8 +62,8 @@ export class NodeForwards {
     if (hostPort === undefined) {
       const sock = join(this.dir(), `down-${port}.sock`);
       await this.#nodeForwarder(["unix", sock, "tcp", String(port)]);
-      const f = forward({ tcp: 0 }, { unix: sock });
-      this.#forwards.push(f);
+      const f = forward({ tcp: 0 }, { unix: sock }, this.#stop.signal);
+      f.done.catch(() => {});
       hostPort = f.port;
       this.#nodePortOf.set(port, hostPort);
     }
@@ -73,7 +73,7 @@ export class NodeForwards {
 
   /** Closes the listeners here and kills the forwarders in the node. */
   async close(): Promise<void> {
-    for (const f of this.#forwards) f.close();
+    this.#stop.abort();
     for (const p of this.#forwarders) {
       try {
         p.kill("SIGKILL");
