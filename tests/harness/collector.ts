@@ -10,14 +10,20 @@ import { fileURLToPath } from "node:url";
 export const repoRoot: string = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** `deno run ... main.ts` from the start task, with `deno` dropped: the argv after the binary. */
-export async function startTaskArgs(): Promise<string[]> {
-  const cfg = JSON.parse(await Deno.readTextFile(join(repoRoot, "deno.json")));
+export async function startTaskArgs(root: string = repoRoot): Promise<string[]> {
+  const cfg = JSON.parse(await Deno.readTextFile(join(root, "deno.json")));
   const task: string = cfg.tasks.start;
   const words = task.split(/\s+/).filter((w) => w !== "");
   if (words[0] !== "deno") {
     throw new Error(`deno.json tasks.start does not start with deno: ${task}`);
   }
-  return words.slice(1).map((w) => w === "main.ts" ? join(repoRoot, "main.ts") : w);
+  // COLLECTOR_V8_FLAGS (e.g. --perf-basic-prof for scripts/bench --perf) joins the task's flags.
+  const extra = Deno.env.get("COLLECTOR_V8_FLAGS");
+  return words.slice(1).map((w) => {
+    if (w === "main.ts") return join(root, "main.ts");
+    if (extra && w.startsWith("--v8-flags=")) return `${w},${extra}`;
+    return w;
+  });
 }
 
 /** A running collector process with its stderr (log) lines. */
@@ -34,17 +40,18 @@ export interface CollectorProcess {
 }
 
 /**
- * Starts `coverage-collector <args>` from source.
+ * Starts `coverage-collector <args>` from source (of this tree, or `opts.root`: another tree's
+ * export, as scripts/bench --compare runs one).
  *
  * @example const c = await spawnCollector(["run", "--health-addr", "127.0.0.1:0"]);
  */
 export async function spawnCollector(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
+  opts: { env?: Record<string, string>; cwd?: string; root?: string } = {},
 ): Promise<CollectorProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...await startTaskArgs(), ...args],
-    cwd: opts.cwd ?? repoRoot,
+    args: [...await startTaskArgs(opts.root), ...args],
+    cwd: opts.cwd ?? opts.root ?? repoRoot,
     env: { NO_COLOR: "1", ...opts.env },
     clearEnv: false,
     stdin: "null",
