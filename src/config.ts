@@ -120,8 +120,7 @@ export const SETTINGS = {
     "pull-idle",
     parseIdleRule,
     "off",
-    "Pull a server that covered nothing new for <after> every <every> (<every>@<after>, e.g. " +
-      "60s@5m) until a pull covers something; off: the schedule alone",
+    "<every>@<after>: a server that covered nothing new for <after> is pulled every <every>",
   ),
   storeRefresh: setting(
     "store-refresh",
