@@ -1,6 +1,6 @@
 /** The blocks a run of /run/alpha adds to a fresh server (scripts/soak's "last covered block"). */
 
-import { decodeCoverage } from "../src/collect/coverage.ts";
+import { checkCoverage } from "../src/collect/coverage.ts";
 import { pullCoverage } from "../src/collect/pull.ts";
 import type { Scenario } from "../tests/harness/scenario.ts";
 import { blocksOf, missing } from "./soak_lib.ts";
@@ -18,7 +18,7 @@ export async function alphaBlocks(sc: Scenario): Promise<Set<string>> {
       timeoutMs: 10_000,
       maxBody: 64 << 20,
     });
-    return blocksOf([decodeCoverage(res.body, { expectMeta: true }).counters.bytes]);
+    return blocksOf([checkCoverage(res.body, { expectMeta: true }).counters.bytes]);
   };
   const before = await blocks();
   await (await fetch(`http://${p.pod.ip}:${app}/run/alpha`)).body?.cancel();
