@@ -1,7 +1,7 @@
 /**
  * Benchmark of the collector daemon on a simulated node (tests/harness/scenario.ts):
  * `scripts/bench [--servers 100] [--duration 5m] [--new-servers 20] [--kube] [--quick]
- * [--settle 5m] [--big 20] [--burn] [--compare main]`, or `scripts/bench --decode [--body 64MiB]`
+ * [--settle 5m] [--big 20] [--burn] [--compare main] [--pull-idle 60s@5m]`, or `scripts/bench --decode [--body 64MiB]`
  * (scripts/bench_decode.ts: one large body's decode time, RSS growth and event-loop stall).
  * Phases: start N servers (and --big field-size servers on the host), start the collector (dir
  * sink), wait until every server is stored (cold start: p100 time, crictl runs), wait --settle,
@@ -60,6 +60,8 @@ export interface BenchOptions {
   settleMs?: number;
   /** A git ref whose export runs beside this tree's collector (e.g. "main"). */
   compare?: string;
+  /** `--pull-idle` for this tree's collector only (e.g. "60s@5m"). */
+  pullIdle?: string;
 }
 
 /** Pods the SimNode can give one run (pod-network pods; see netns.ts). */
@@ -179,7 +181,8 @@ export async function runBench(
         root: tree.dir,
       });
     }
-    collector = await spawnCollector(["run", ...sc.collectorArgs], { env: sc.env });
+    const own = o.pullIdle ? ["--pull-idle", o.pullIdle] : [];
+    collector = await spawnCollector(["run", ...sc.collectorArgs, ...own], { env: sc.env });
     const health = await collector.healthUrl();
     const otherHealth = await other?.healthUrl();
     if (other) progress(`${o.compare}'s collector pid ${other.child.pid} at ${otherHealth}`);
@@ -348,6 +351,7 @@ async function main(args: string[]): Promise<number> {
       decode: { type: "boolean" },
       body: { type: "string" },
       compare: { type: "string" },
+      "pull-idle": { type: "string" },
     },
   });
   if (values.decode) {
@@ -373,6 +377,7 @@ async function main(args: string[]): Promise<number> {
     big: count("big", values.big, 0),
     settleMs: values.settle ? parseDuration(values.settle) : 0,
     compare: values.compare,
+    pullIdle: values["pull-idle"],
   };
   return await untilStopped(async (signal) => {
     const report = await runBench(opts, undefined, signal);
