@@ -17,8 +17,9 @@ export interface HttpAnswer {
   cancel(): void;
 }
 
-/** Connections kept between pulls (a server's pulls never overlap: one per server). */
-const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 4096 });
+/** Connections kept between pulls (a server's pulls never overlap: one per server). One idle
+ * for 90 s is closed: a pod gone without a FIN (its network deleted) leaves no socket behind. */
+const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 4096, timeout: 90_000 });
 
 function headersOf(raw: http.IncomingHttpHeaders): Headers {
   const h = new Headers();
