@@ -7,7 +7,6 @@ import { hostPort, type Identity } from "../target.ts";
 import { BodyError, CoverageBodyReader, type CoverageFields } from "./body_reader.ts";
 import { CoverageError } from "./coverage.ts";
 import type { PullSlot } from "./gate.ts";
-import { type HttpAnswer, httpGet } from "./http_get.ts";
 
 /** Why a pull brought nothing usable; `kind` is the metric label. */
 export type PullErrorKind =
@@ -125,7 +124,7 @@ class Pace {
 
 /** Reads the body into `reader` as it arrives, at most `maxBody` bytes; returns its size. */
 async function readCapped(
-  answer: HttpAnswer,
+  body: ReadableStream<Uint8Array>,
   maxBody: number,
   url: string,
   reader: CoverageBodyReader,
@@ -133,9 +132,12 @@ async function readCapped(
   slot?: PullSlot,
   signal?: AbortSignal,
 ): Promise<number> {
+  const stream = body.getReader();
   let size = 0;
   try {
-    for await (const value of answer.body) {
+    while (true) {
+      const { done, value } = await stream.read();
+      if (done) break;
       size += value.byteLength;
       pace.received = size;
       if (size > maxBody) {
@@ -148,7 +150,7 @@ async function readCapped(
       if (slot) await pace.paused(slot.room(signal));
     }
   } catch (e) {
-    answer.cancel();
+    await stream.cancel().catch(() => {});
     throw e;
   }
   return size;
@@ -159,8 +161,8 @@ async function readCapped(
  * non-200 answer (a redirect is never followed), compressed answer or oversized body, and
  * CoverageError (with `identity` set, so the caller can check the identity headers before anything
  * else) when the body is not the /coverage JSON. It asks for `Accept-Encoding: identity` and
- * refuses a body sent compressed anyway: it is never inflated (inflating holds about a thousand
- * times each compressed read, a gzip bomb). The GET goes over node:http (see http_get.ts). The body is
+ * refuses a body sent compressed anyway: fetch would inflate it, and inflating holds about a
+ * thousand times each compressed read (a gzip bomb), before any limit of ours applies. The body is
  * decoded while it is read (see CoverageBodyReader): its text is never held whole, and no chunk
  * is kept (a server dripping a few bytes at a time costs no 64 KiB buffer per drip).
  *
@@ -168,8 +170,7 @@ async function readCapped(
  *   timeoutMs: 30000, maxBody: 64 << 20 }) // { status: 200, identity: {...}, body: "{...}" }
  */
 export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
-  const path = `/coverage${opts.nometa ? "?nometa=1" : ""}`;
-  const url = `${baseUrl(opts.host, opts.port)}${path}`;
+  const url = `${baseUrl(opts.host, opts.port)}/coverage${opts.nometa ? "?nometa=1" : ""}`;
   const timeout = new AbortController();
   const timer = setTimeout(
     () => timeout.abort(new DOMException("pull timed out", "TimeoutError")),
@@ -202,21 +203,22 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
     return new PullError("network", `${url}: ${detail}`, undefined, undefined, { cause: e });
   };
   try {
-    let res: HttpAnswer;
+    let res: Response;
     try {
       // A pod's redirect must not make root fetch another address (metadata service, a
       // loopback service of the host): never followed, a 3xx is a pull error like any non-200.
-      // Identity asked for: a body sent compressed anyway is refused below, never inflated.
-      res = await httpGet(opts.host, opts.port, path, {
-        accept: "application/json",
-        "accept-encoding": "identity",
-      }, signal);
+      res = await fetch(url, {
+        signal,
+        redirect: "manual",
+        // Without this fetch asks for gzip and br and inflates what comes (see below).
+        headers: { accept: "application/json", "accept-encoding": "identity" },
+      });
     } catch (e) {
       throw failure(e);
     }
     const identity = identityOf(res.headers);
     if (res.status !== 200) {
-      res.cancel();
+      await res.body?.cancel().catch(() => {});
       const redirect = res.status >= 300 && res.status < 400 ? " (redirects are not followed)" : "";
       throw new PullError(
         "status",
@@ -227,7 +229,7 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
     }
     const encoding = res.headers.get("content-encoding")?.trim() ?? "";
     if (encoding !== "" && encoding.toLowerCase() !== "identity") {
-      res.cancel();
+      await res.body?.cancel().catch(() => {});
       throw new PullError(
         "status",
         `${url}: answered with Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}, ` +
@@ -238,7 +240,7 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
     }
     const declared = Number(res.headers.get("content-length") ?? NaN);
     if (declared > opts.maxBody) {
-      res.cancel();
+      await res.body?.cancel().catch(() => {});
       throw new PullError(
         "too-large",
         `${url}: body of ${declared} bytes is over the ${opts.maxBody}-byte limit`,
@@ -253,13 +255,15 @@ export async function pullCoverage(opts: PullOptions): Promise<PullResult> {
         ? declared
         : opts.expectBytes ?? DEFAULT_EXPECT;
       if (opts.slot) await pace.paused(opts.slot.reserve(Math.min(expect, opts.maxBody), signal));
-      size = await readCapped(res, opts.maxBody, url, reader, pace, opts.slot, signal);
+      if (res.body) {
+        size = await readCapped(res.body, opts.maxBody, url, reader, pace, opts.slot, signal);
+      }
       return { status: res.status, identity, body: reader.finish(), bodyBytes: size };
     } catch (e) {
       if (e instanceof BodyError) {
         throw Object.assign(new CoverageError(e.kind, e.message), { identity, status: 200 });
       }
-      res.cancel();
+      await res.body?.cancel().catch(() => {});
       const err = failure(e);
       throw new PullError(err.kind, err.message, 200, identity, { cause: e });
     }
