@@ -1,12 +1,14 @@
 /**
  * Benchmark of the collector daemon on a simulated node (tests/harness/scenario.ts):
  * `scripts/bench [--servers 100] [--duration 5m] [--new-servers 20] [--kube] [--quick]
- * [--settle 5m] [--big 20] [--burn]`, or `scripts/bench --decode [--body 64MiB]`
+ * [--settle 5m] [--big 20] [--burn] [--compare main] [--pull-idle 60s@5m]`, or `scripts/bench --decode [--body 64MiB]`
  * (scripts/bench_decode.ts: one large body's decode time, RSS growth and event-loop stall).
  * Phases: start N servers (and --big field-size servers on the host), start the collector (dir
  * sink), wait until every server is stored (cold start: p100 time, crictl runs), wait --settle,
  * measure an idle window (first half of --duration), then start new servers spread over the
- * second half and time their first capture. --burn keeps one core busy throughout. Prints a
+ * second half and time their first capture. --burn keeps one core busy throughout. --compare
+ * REF runs REF's export beside this tree's collector (scripts/bench_compare.ts): both idle CPU
+ * figures, and both split by thread, from one run. Prints a
  * table and a `BENCH_JSON {...}` line. Needs root, `ip netns`, `unshare` and Go.
  */
 
@@ -26,6 +28,14 @@ import {
 } from "./bench_lib.ts";
 import { type BigServers, startBigServers, startBurner } from "./bench_load.ts";
 import { type BenchReport, formatTable, parseDuration } from "./bench_report.ts";
+import {
+  type CpuSnapshot,
+  cpuSnapshot,
+  type ExportedTree,
+  exportRef,
+  threadDelta,
+  withFolders,
+} from "./bench_compare.ts";
 import { canRunNode, countFlag, runMain, scriptArgs, untilStopped } from "./node_script.ts";
 
 export type { BenchReport } from "./bench_report.ts";
@@ -48,6 +58,10 @@ export interface BenchOptions {
   /** Wait this long after the first captures before the idle window (servers past 5 min pull
    * every 10 s: the steady state). */
   settleMs?: number;
+  /** A git ref whose export runs beside this tree's collector (e.g. "main"). */
+  compare?: string;
+  /** `--pull-idle` for this tree's collector only (e.g. "60s@5m"). */
+  pullIdle?: string;
 }
 
 /** Pods the SimNode can give one run (pod-network pods; see netns.ts). */
@@ -107,6 +121,10 @@ async function sample(c: CollectorProcess, health: string, sc: Scenario): Promis
 
 const round = (n: number, digits = 2) => Number.isFinite(n) ? Number(n.toFixed(digits)) : null;
 
+/** CPU (own and children) between two snapshots, in % of one core over `seconds`. */
+const idlePercent = (a: CpuSnapshot, b: CpuSnapshot, seconds: number) =>
+  ((b.own - a.own + b.children - a.children) / seconds) * 100;
+
 /**
  * Runs one benchmark and returns its report; everything it started is stopped before it returns.
  * @example
@@ -137,6 +155,8 @@ export async function runBench(
   });
   const stopWatch = new AbortController();
   let collector: CollectorProcess | undefined;
+  let other: CollectorProcess | undefined;
+  let tree: ExportedTree | undefined;
   let big: BigServers | undefined;
   const burner = o.burn ? startBurner() : undefined;
   try {
@@ -154,8 +174,18 @@ export async function runBench(
 
     const tStart = Date.now();
     for (const s of base) watcher.watch(s.keyPrefix, tStart);
-    collector = await spawnCollector(["run", ...sc.collectorArgs], { env: sc.env });
+    if (o.compare) {
+      tree = await exportRef(o.compare);
+      other = await spawnCollector(["run", ...withFolders(sc.collectorArgs, tree.dir)], {
+        env: sc.env,
+        root: tree.dir,
+      });
+    }
+    const own = o.pullIdle ? ["--pull-idle", o.pullIdle] : [];
+    collector = await spawnCollector(["run", ...sc.collectorArgs, ...own], { env: sc.env });
     const health = await collector.healthUrl();
+    const otherHealth = await other?.healthUrl();
+    if (other) progress(`${o.compare}'s collector pid ${other.child.pid} at ${otherHealth}`);
     progress(`collector pid ${collector.child.pid} at ${health}; waiting for first captures`);
     let allCaptured = await watcher.settled(captureTimeout, signal);
     // the big servers share one binary name and discovery time: one prefix, counters per PID
@@ -186,10 +216,22 @@ export async function runBench(
       progress(`settling ${(o.settleMs / 1000).toFixed(0)}s before the idle window`);
       await sleep(o.settleMs, signal);
     }
+    const snap = (p?: CollectorProcess) => p ? cpuSnapshot(p.child.pid) : undefined;
+    const ownPid = collector.child.pid;
+    const [t1, o1, p1] = await Promise.all([
+      cpuSnapshot(ownPid),
+      snap(other),
+      otherHealth ? scrape(otherHealth) : undefined,
+    ]);
     const s1 = await sample(collector, health, sc);
     progress(`idle window ${(o.durationMs / 2000).toFixed(0)}s`);
     await sleep(o.durationMs / 2, signal);
     const s2 = await sample(collector, health, sc);
+    const [t2, o2, p2] = await Promise.all([
+      cpuSnapshot(ownPid),
+      snap(other),
+      otherHealth ? scrape(otherHealth) : undefined,
+    ]);
 
     const churnMs = o.durationMs / 2;
     progress(`starting ${o.newServers} new servers over ${(churnMs / 1000).toFixed(0)}s`);
@@ -206,6 +248,7 @@ export async function runBench(
     const s3 = await sample(collector, health, sc);
     const peak = await peakRss(collector.child.pid);
     const anon = await anonRss(collector.child.pid);
+    const otherPeak = other ? await peakRss(other.child.pid) : NaN;
     const status = await collector.stop("SIGTERM");
     const lat = watcher.latencies(fresh).map((l) => l.ms);
     const missed = watcher.pending();
@@ -257,6 +300,22 @@ export async function runBench(
         p95Ms: round(percentile(lat, 95), 0),
         maxMs: round(lat.length ? Math.max(...lat) : NaN, 0),
       },
+      idleThreadCpuS: threadDelta(t1, t2),
+      ...(o.compare && o1 && o2 && p1 && p2
+        ? {
+          compare: {
+            ref: o.compare,
+            idleCpuPercent: round(idlePercent(o1, o2, idleS)),
+            idleThreadCpuS: threadDelta(o1, o2),
+            pullsPerHourIdle: round(
+              ((metricSum(p2, "coverage_collector_pulls_total") -
+                metricSum(p1, "coverage_collector_pulls_total")) / idleS) * 3600,
+              0,
+            ),
+            peakRssMiB: round(otherPeak / 1024 / 1024, 1),
+          },
+        }
+        : {}),
       missed,
       collectorExit: status.code,
     };
@@ -264,6 +323,8 @@ export async function runBench(
   } finally {
     stopWatch.abort();
     if (collector) await collector.stop("SIGKILL").catch(() => {});
+    if (other) await other.stop("SIGKILL").catch(() => {});
+    await tree?.remove().catch(() => {});
     await big?.stop();
     await burner?.stop();
     await sc.close();
@@ -289,6 +350,8 @@ async function main(args: string[]): Promise<number> {
       settle: { type: "string" },
       decode: { type: "boolean" },
       body: { type: "string" },
+      compare: { type: "string" },
+      "pull-idle": { type: "string" },
     },
   });
   if (values.decode) {
@@ -313,6 +376,8 @@ async function main(args: string[]): Promise<number> {
     burn: values.burn ?? false,
     big: count("big", values.big, 0),
     settleMs: values.settle ? parseDuration(values.settle) : 0,
+    compare: values.compare,
+    pullIdle: values["pull-idle"],
   };
   return await untilStopped(async (signal) => {
     const report = await runBench(opts, undefined, signal);

@@ -5,10 +5,12 @@ import {
   cpuTimes,
   metricSum,
   parseMetrics,
+  parseThreadStat,
   peakRss,
   percentile,
 } from "./bench_lib.ts";
 import { BenchReportSchema, formatTable } from "./bench_report.ts";
+import { threadDelta } from "./bench_compare.ts";
 
 Deno.test("parseMetrics: labels, comments, sums over labels, first existing name", () => {
   const m = parseMetrics(
@@ -104,4 +106,25 @@ Deno.test("formatTable shows every section; n/a for missing rates", () => {
   assert.match(t, /crictl runs\/scan \(idle\)\s+n\/a \(total 12\)/);
   assert.match(t, /first capture p50\/p95\/max\s+800ms \/ 1200ms \/ 1300ms/);
   assert.match(t, /missed\s+none/);
+});
+
+Deno.test("parseThreadStat reads a thread's name (spaces and parentheses kept) and utime+stime", () => {
+  const rest = "S 1 1 1 0 -1 4194560 0 0 0 0 250 50 0 0 20 0 1 0 5000";
+  assert.deepEqual(parseThreadStat(`77 (V8 DefaultWorke) ${rest}`), {
+    name: "V8 DefaultWorke",
+    cpu: 3,
+  });
+  assert.deepEqual(parseThreadStat(`78 (a) b)) ${rest}`)?.name, "a) b)");
+  assert.deepEqual(parseThreadStat("garbage"), null);
+});
+
+Deno.test("threadDelta splits a window's CPU by thread name; ended threads and children apart", () => {
+  const a = { own: 10, children: 1, threads: new Map([["deno", 6], ["tokio-runtime-w", 3]]) };
+  const b = { own: 14, children: 1.5, threads: new Map([["deno", 8], ["tokio-runtime-w", 3.5]]) };
+  assert.deepEqual(threadDelta(a, b), {
+    deno: 2,
+    "tokio-runtime-w": 0.5,
+    "ended threads": 1.5,
+    "children (crictl)": 0.5,
+  });
 });

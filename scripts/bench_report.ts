@@ -56,6 +56,17 @@ export const BenchReportSchema = z.object({
     p95Ms: num,
     maxMs: num,
   }),
+  /** Idle-window CPU seconds per thread name of the collector (see threadCpu; "ended threads":
+   * CPU of threads that ended during the window). */
+  idleThreadCpuS: z.record(z.string(), z.number()).optional(),
+  /** --compare: the other tree's collector, run beside this one on the same node at once. */
+  compare: z.object({
+    ref: z.string(),
+    idleCpuPercent: num,
+    idleThreadCpuS: z.record(z.string(), z.number()),
+    pullsPerHourIdle: num,
+    peakRssMiB: num,
+  }).optional(),
   /** Key prefixes never stored. */
   missed: z.array(z.string()),
   collectorExit: z.number().int(),
@@ -77,6 +88,13 @@ export function formatTable(r: BenchReport): string {
       `${v(r.cpuSecondsTotal, "s")} own + ${v(r.cpuSecondsChildren, "s")} children`,
     ],
     ["idle CPU", `${v(r.idleCpuPercent, "%")} of a core over ${r.idleWindowS}s`],
+    ...(r.compare
+      ? [[
+        `idle CPU of ${r.compare.ref} beside it`,
+        `${v(r.compare.idleCpuPercent, "%")} of a core (${v(r.compare.pullsPerHourIdle)} ` +
+        `pulls/h, peak RSS ${v(r.compare.peakRssMiB, " MiB")})`,
+      ] as [string, string]]
+      : []),
     ["machine", r.burn ? "one core burned" : "idle"],
     [
       "field-size servers",

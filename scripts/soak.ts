@@ -5,6 +5,8 @@
  * block reached the store.
  *
  * `scripts/soak [--pods 1000] [--parallel 8] [--batch 50] [--kill-every 5] [--outage-every 5]`
+ * (or `scripts/soak --kills 40 [--pull-idle 60s@5m]`: blocks lost to unannounced kills with
+ * today's schedule and with an idle rule, side by side; see scripts/soak_kills.ts)
  * Pods run in batches of --batch; batch 1 and every --outage-every-th after it run with S3
  * stopped (their pods are deleted during the outage; their data waits in the spool). Every --kill-every-th pod is
  * SIGKILLed without notice once its covered block is stored; the others are marked deleting in
@@ -14,8 +16,6 @@
  */
 
 import { parseArgs } from "node:util";
-import { decodeCoverage } from "../src/collect/coverage.ts";
-import { pullCoverage } from "../src/collect/pull.ts";
 import { type CollectorProcess, spawnCollector } from "../tests/harness/collector.ts";
 import { buildScenario, type Scenario, type ScenarioPod } from "../tests/harness/scenario.ts";
 import { canRunNode, countFlag, runMain, scriptArgs, untilStopped } from "./node_script.ts";
@@ -29,6 +29,7 @@ import {
   type PodEnd,
   type SoakReport,
 } from "./soak_lib.ts";
+import { alphaBlocks } from "./soak_alpha.ts";
 
 export interface SoakOptions {
   pods: number;
@@ -87,30 +88,6 @@ class StatusPoller {
       await sleep(this.everyMs);
     }
   }
-}
-
-/** The blocks a run of /run/alpha adds to a fresh server: the "last covered block" of a pod. */
-async function alphaBlocks(sc: Scenario): Promise<Set<string>> {
-  const p = await sc.addPod({ name: "soak-reference", servers: 1 });
-  const s = p.servers[0];
-  const app = Number((await s.container.waitLine(/app-port=(\d+)/, 20_000))[1]);
-  const blocks = async () => {
-    const res = await pullCoverage({
-      host: p.pod.ip,
-      port: s.coveragePort,
-      nometa: false,
-      timeoutMs: 10_000,
-      maxBody: 64 << 20,
-    });
-    return blocksOf([decodeCoverage(res.body, { expectMeta: true }).counters.bytes]);
-  };
-  const before = await blocks();
-  await (await fetch(`http://${p.pod.ip}:${app}/run/alpha`)).body?.cancel();
-  const after = await blocks();
-  await sc.deletePod(p, { graceMs: 0 });
-  const added = new Set(missing(after, before));
-  if (added.size === 0) throw new Error("soak: /run/alpha covers nothing new on a fresh server");
-  return added;
 }
 
 async function churnOne(
@@ -260,9 +237,31 @@ async function main(args: string[]): Promise<number> {
       "kill-every": { type: "string" },
       "outage-every": { type: "string" },
       "port-start": { type: "string" },
+      kills: { type: "string" },
+      "pull-idle": { type: "string" },
+      "kill-within": { type: "string" },
+      quiet: { type: "string" },
     },
   });
   if (!(await canRunNode("soak"))) return 2;
+  if (values.kills) {
+    const { formatKills, runKills } = await import("./soak_kills.ts");
+    const { parseDuration } = await import("../src/units.ts");
+    const pullIdle = values["pull-idle"] ?? "60s@5m";
+    const afterMs = parseDuration(pullIdle.split("@")[1] ?? "5m");
+    return await untilStopped(async () => {
+      const report = await runKills({
+        pods: countFlag("soak", "kills", values.kills, 40),
+        pullIdle,
+        killWithinMs: parseDuration(values["kill-within"] ?? "60s"),
+        quietMs: values.quiet ? parseDuration(values.quiet) : afterMs + 30_000,
+        portStart: countFlag("soak", "port-start", values["port-start"], 54600),
+      });
+      console.log(formatKills(report));
+      console.log(`SOAK_KILLS_JSON ${JSON.stringify(report)}`);
+      return 0;
+    });
+  }
   const count = (flag: string, def: number) =>
     countFlag("soak", flag, values[flag as keyof typeof values], def);
   const opts: SoakOptions = {

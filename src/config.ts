@@ -5,7 +5,7 @@
 
 import { errorText } from "./errors.ts";
 import { z } from "zod";
-import { parseBytes, parseDuration, parseSchedule } from "./units.ts";
+import { parseBytes, parseDuration, parseIdleRule, parseSchedule } from "./units.ts";
 
 /** Turns a text into a typed value or throws a RangeError saying what was wrong. */
 type Parser<T> = (text: string) => T;
@@ -115,6 +115,12 @@ export const SETTINGS = {
     parseSchedule,
     "1s@10s,5s@5m,10s",
     "Pull intervals by server age: <every>@<until>,...,<every>",
+  ),
+  pullIdle: setting(
+    "pull-idle",
+    parseIdleRule,
+    "off",
+    "<every>@<after>: a server that covered nothing new for <after> is pulled every <every>",
   ),
   storeRefresh: setting(
     "store-refresh",

@@ -116,6 +116,29 @@ export function parseSchedule(text: string): ScheduleStep[] {
   return steps;
 }
 
+/** Servers that covered nothing new for `afterMs` are pulled every `everyMs` (see --pull-idle). */
+export interface IdleRule {
+  everyMs: number;
+  afterMs: number;
+}
+
+/**
+ * Parses `60s@5m` (every 60 s once nothing new was covered for 5 min), or `off` (null).
+ *
+ * @example parseIdleRule("60s@5m") // { everyMs: 60000, afterMs: 300000 }
+ */
+export function parseIdleRule(text: string): IdleRule | null {
+  const t = text.trim();
+  if (t === "off" || t === "0") return null;
+  const [every, after, extra] = t.split("@");
+  if (after === undefined || extra !== undefined) {
+    throw new RangeError(`"${text}" is not <every>@<after> (e.g. 60s@5m) or off`);
+  }
+  const everyMs = parseDuration(every);
+  if (everyMs < 100) throw new RangeError(`interval "${every}" is below 100ms`);
+  return { everyMs, afterMs: parseDuration(after) };
+}
+
 /** Renders steps the way parseSchedule reads them. */
 export function formatSchedule(steps: ScheduleStep[]): string {
   return steps.map((s) =>

@@ -22,6 +22,7 @@ import { attribute, probe } from "../probe/probe.ts";
 import { createSink } from "../sink/select.ts";
 import type { Sink } from "../sink/sink.ts";
 import type { Target } from "../target.ts";
+import { SockDiag } from "../procfs/sock_diag.ts";
 import { join } from "node:path";
 
 /**
@@ -78,7 +79,8 @@ export function buildEngine(
   workloads: PodWorkloads = new PodWorkloads(),
 ): Engine {
   const { system, config, log, metrics } = deps;
-  const discoverer = new Discoverer(deps);
+  // LISTEN sockets over netlink, not /proc/net/tcp (a walk of the whole TCP hash per read)
+  const discoverer = new Discoverer({ ...deps, listeners: SockDiag.open() });
   const crictl = new Crictl(system, {
     command: config.crictl,
     runtimeEndpoint: config.runtimeEndpoint,

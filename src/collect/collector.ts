@@ -20,7 +20,7 @@ import {
 } from "./coverage.ts";
 import type { PullSlot } from "./gate.ts";
 import { pullCoverage, PullError, type PullFloor } from "./pull.ts";
-import { nextDelay, serverAge } from "./schedule.ts";
+import { nextDelay, serverAge, withIdle } from "./schedule.ts";
 import * as rule from "./store_rule.ts";
 import { PrefixWriter } from "./prefix_writer.ts";
 import { TimelineKeeper } from "./timeline_keeper.ts";
@@ -82,12 +82,15 @@ export class Collector {
   /** The last pull was cut for slowness or timed out: the next waits in the suspect class. */
   #suspect = false;
   readonly #floor: PullFloor | null | undefined;
+  /** When a pull last covered something new (or the collector started), on the monotonic clock. */
+  #activeAt: number;
 
   constructor(target: Target, deps: CollectorDeps, options: CollectorOptions = {}) {
     this.#target = target;
     this.#deps = deps;
     this.#refreshMs = options.refreshMs ?? rule.DEFAULT_REFRESH_MS;
     this.#floor = options.floor;
+    this.#activeAt = deps.system.monotonic();
     this.#log = deps.log.with({ ...targetFields(target), binary: target.identity.binary });
     this.#writer = new PrefixWriter(target, deps, this.#log, this.#once);
     this.#timeline = new TimelineKeeper(target, this.#writer, deps, this.#log, this.#once);
@@ -114,7 +117,9 @@ export class Collector {
     while (!stop.aborted) {
       await this.pullNow(rule.SCHEDULE_REASON, signal);
       if (this.#ended) return this.#ended;
-      if (!await sleep(nextDelay(this.#deps.config.pullSchedule, age()), stop)) break;
+      const { pullSchedule, pullIdle } = this.#deps.config;
+      const quiet = this.#deps.system.monotonic() - this.#activeAt;
+      if (!await sleep(withIdle(nextDelay(pullSchedule, age()), pullIdle, quiet), stop)) break;
     }
     return this.#ended ?? "stopped";
   }
@@ -367,6 +372,8 @@ export class Collector {
         this.#lastError = null;
         return { result: "unchanged" };
       }
+      // Anything but a refresh may be new coverage (unparsed counters cannot tell): fast again.
+      if (decision.why !== "refresh") this.#activeAt = this.#deps.system.monotonic();
       // Measured even when the store below fails: it is what the server covers.
       this.#measure(decision.covered, now);
       const error = decision.parseError;

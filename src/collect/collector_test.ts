@@ -1,7 +1,7 @@
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { Collector } from "./collector.ts";
 import type { CollectorDeps } from "./collector_types.ts";
-import { parseSchedule } from "../units.ts";
+import { type IdleRule, parseSchedule } from "../units.ts";
 import { silentLogger } from "../log.ts";
 import { Metrics } from "../metrics.ts";
 import type { System } from "../system.ts";
@@ -51,7 +51,7 @@ function fakeSystem(
   return sys;
 }
 
-function setup(schedule = "100ms") {
+function setup(schedule = "100ms", pullIdle: IdleRule | null = null) {
   const server = startFakeCoverageServer({ binary: "app", pid: 1, hash: HASH, value: 1 });
   const sink = new MemorySink();
   const system = fakeSystem(4242);
@@ -61,7 +61,12 @@ function setup(schedule = "100ms") {
     system,
     log: silentLogger,
     metrics,
-    config: { pullSchedule: parseSchedule(schedule), pullTimeout: 2000, maxBody: 1 << 20 },
+    config: {
+      pullSchedule: parseSchedule(schedule),
+      pullTimeout: 2000,
+      maxBody: 1 << 20,
+      pullIdle,
+    },
     hostname: "worker-1",
     nodeName: () => "node-a",
   };
@@ -337,6 +342,43 @@ Deno.test("the wall clock set forward by hours does not stall the pull schedule 
   } finally {
     clearTimeout(guard);
     ac.abort();
+    await running;
+    await server.close();
+  }
+});
+
+Deno.test("--pull-idle: a server that covered nothing new is pulled at the idle interval, and at the schedule again once a pull covers something", async () => {
+  const { server, system, collector } = setup("100ms", { everyMs: 5_000, afterMs: 1_000 });
+  let shift = 0; // the monotonic clock set forward: time without new coverage passes at once
+  system.monotonic = () => performance.now() + shift;
+  const ac = new AbortController();
+  const running = collector.run(ac.signal);
+  let guard: ReturnType<typeof setTimeout> | undefined;
+  const within = (n: number, ms: number) =>
+    Promise.race([
+      server.waitRequests(n).then(() => "pulled"),
+      new Promise<string>((r) => guard = setTimeout(() => r("stalled"), ms)),
+    ]).finally(() => clearTimeout(guard));
+  try {
+    assertEquals(await within(3, 30_000), "pulled"); // first store, then two unchanged pulls
+    server.hold();
+    await server.waitRequests(4);
+    shift += 10_000; // 10 s without new coverage: past the rule's 1 s
+    server.release(); // pull 4 is unchanged: the next waits the idle interval
+    server.hold();
+    const t4 = performance.now();
+    await server.waitRequests(5);
+    const slow = performance.now() - t4;
+    assert(slow >= 4_500, `the pull after a quiet spell came after ${slow}ms, not the idle 5 s`);
+    server.state.value = 2; // pull 5 brings new counters: stored, the schedule is fast again
+    server.release();
+    const t5 = performance.now();
+    assertEquals(await within(8, 30_000), "pulled");
+    const fast = performance.now() - t5;
+    assert(fast < 4_500, `three pulls after new coverage took ${fast}ms: still at the idle 5 s`);
+  } finally {
+    ac.abort();
+    server.release();
     await running;
     await server.close();
   }

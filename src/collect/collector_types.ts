@@ -52,7 +52,9 @@ export interface CollectorDeps {
   system: System;
   log: Logger;
   metrics: Metrics;
-  config: Pick<Config, "pullSchedule" | "pullTimeout" | "maxBody">;
+  config:
+    & Pick<Config, "pullSchedule" | "pullTimeout" | "maxBody">
+    & Partial<Pick<Config, "pullIdle">>;
   /** Host name of the node: the first segment of every key. */
   hostname: string;
   /** The node name once known (for info.json). */

@@ -1,7 +1,7 @@
 /** The adaptive pull schedule: frequent pulls while a server is young, sparse when it is old. */
 
 import type { System } from "../system.ts";
-import type { ScheduleStep } from "../units.ts";
+import type { IdleRule, ScheduleStep } from "../units.ts";
 
 /**
  * The delay before the next pull of a server that is `ageMs` old.
@@ -13,6 +13,20 @@ export function nextDelay(steps: ScheduleStep[], ageMs: number): number {
     if (ageMs < step.untilMs) return step.everyMs;
   }
   return steps[steps.length - 1].everyMs;
+}
+
+/**
+ * The delay once the idle rule is taken in: a server that has covered nothing new for
+ * `rule.afterMs` (`quietMs`: since its last pull that did) waits at least `rule.everyMs`.
+ *
+ * @example withIdle(10_000, { everyMs: 60_000, afterMs: 300_000 }, 400_000) // 60000
+ */
+export function withIdle(
+  delay: number,
+  rule: IdleRule | null | undefined,
+  quietMs: number,
+): number {
+  return rule && quietMs >= rule.afterMs ? Math.max(delay, rule.everyMs) : delay;
 }
 
 /**

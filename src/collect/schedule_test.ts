@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { nextDelay, serverAge } from "./schedule.ts";
-import { formatSchedule, parseSchedule } from "../units.ts";
+import { nextDelay, serverAge, withIdle } from "./schedule.ts";
+import { formatSchedule, parseIdleRule, parseSchedule } from "../units.ts";
 
 Deno.test("the default schedule pulls every 1s, then 5s, then 10s", () => {
   const s = parseSchedule("1s@10s,5s@5m,10s");
@@ -39,4 +39,16 @@ Deno.test("a server's age counts on the monotonic clock: the wall clock set back
   assert.equal(nextDelay(steps, young()), 1_000);
   // discovered "in the future" (the clock was set back since): age 0, not negative
   assert.equal(serverAge(system, new Date(clock.wall + HOURS))(), 0);
+});
+
+Deno.test("the idle rule: past <after> without new coverage a server waits at least <every>; off leaves the schedule", () => {
+  const rule = parseIdleRule("60s@5m")!;
+  assert.deepEqual(rule, { everyMs: 60_000, afterMs: 300_000 });
+  assert.equal(withIdle(10_000, rule, 299_999), 10_000);
+  assert.equal(withIdle(10_000, rule, 300_000), 60_000);
+  assert.equal(withIdle(120_000, rule, 300_000), 120_000); // a longer schedule step stays
+  assert.equal(parseIdleRule("off"), null);
+  assert.equal(withIdle(10_000, null, 1e9), 10_000);
+  assert.throws(() => parseIdleRule("60s"), /<every>@<after>/);
+  assert.throws(() => parseIdleRule("10ms@1m"), /below 100ms/);
 });

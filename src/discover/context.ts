@@ -10,6 +10,12 @@ import { type ProcessTable, readProcessTable } from "../procfs/tree.ts";
 
 const ALL_PORTS = { start: 1, end: 65536 };
 
+/** LISTEN sockets of a network namespace without /proc/net/tcp (see procfs/sock_diag.ts); null
+ * when it cannot answer for that namespace. */
+export interface ListenerSource {
+  listeners(nsPath: string, nsKey: string): TcpSocket[] | null;
+}
+
 /**
  * Per-scan memo of /proc reads: the process table (one pass over /proc, only when something new
  * needs it), network namespace of a PID, LISTEN sockets per network namespace, socket fds per PID.
@@ -23,7 +29,17 @@ export class ScanContext {
   #fds = new Map<number, Promise<Set<number>>>();
   #local = new Map<string, Promise<Set<string>>>();
 
-  constructor(readonly system: System, readonly signal: AbortSignal, readonly log?: Logger) {}
+  constructor(
+    readonly system: System,
+    readonly signal: AbortSignal,
+    readonly log?: Logger,
+    readonly source?: ListenerSource | null,
+  ) {}
+
+  /** The network namespaces whose listeners this scan read. */
+  namespaces(): Set<string> {
+    return new Set(this.#listeners.keys());
+  }
 
   /** Tells the scan the network namespace of `pid`, known from an earlier scan (no readlink). */
   seedNetns(pid: number, ns: string): void {
@@ -59,7 +75,14 @@ export class ScanContext {
     if (ns === null) return [];
     let p = this.#listeners.get(ns);
     if (!p) {
-      p = listeningSockets(this.system, pid, ALL_PORTS);
+      const got = ns.startsWith("net:")
+        ? this.source?.listeners(this.system.hostPath(`/proc/${pid}/ns/net`), ns)
+        : null;
+      p = got ? Promise.resolve(got.filter((s) => s.inode > 0)) : listeningSockets(
+        this.system,
+        pid,
+        ALL_PORTS,
+      );
       this.#listeners.set(ns, p);
     }
     return p;

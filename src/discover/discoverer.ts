@@ -11,7 +11,7 @@ import type { PsContainer } from "../cri/schemas.ts";
 import { containerIdOf } from "../procfs/cgroup.ts";
 import { readCoveragePort } from "../procfs/environ.ts";
 import { containerInfoOf, ContainerScanner } from "./containers.ts";
-import { ScanContext } from "./context.ts";
+import { type ListenerSource, ScanContext } from "./context.ts";
 import { HostScanner } from "./host.ts";
 
 export interface DiscovererDeps {
@@ -20,6 +20,8 @@ export interface DiscovererDeps {
   log: Logger;
   metrics: Metrics;
   health: Health;
+  /** Where LISTEN sockets come from without /proc/net/tcp (null or absent: /proc/net/tcp). */
+  listeners?: (ListenerSource & { retain(keep: Set<string>): void; size: number }) | null;
 }
 
 export interface ScanResult {
@@ -94,6 +96,7 @@ export class Discoverer {
       "discover.hostHolders": host.holders,
       "discover.hostRanges": host.ranges,
       "discover.inspectpCache": this.#crictl.cachedSandboxes(),
+      "discover.sockDiagSockets": this.#deps.listeners?.size ?? 0,
     };
   }
 
@@ -103,12 +106,13 @@ export class Discoverer {
     const { system, metrics } = this.#deps;
     const view = await this.#containers(signal);
     this.#scanner.retain(new Set(view.containers.map((c) => c.id)));
-    const ctx = new ScanContext(system, signal, this.#deps.log);
+    const ctx = new ScanContext(system, signal, this.#deps.log, this.#deps.listeners);
     if (this.#hostNs) ctx.seedNetns(1, this.#hostNs);
     else this.#hostNs = await ctx.netnsOf(1) ?? undefined;
     const unsure = view.crictlOk ? view.unsure : { has: () => true };
     const { candidates, claimed } = await this.#scanner.scan(ctx, view.containers, unsure);
     const hosts = await this.#host.scan(ctx, claimed, view.containers);
+    this.#deps.listeners?.retain(ctx.namespaces()); // sockets of namespaces gone are closed
     metrics.inc(SCANS, SCANS_HELP);
     metrics.set(CANDIDATES, CANDIDATES_HELP, candidates.length, { owner: "container" });
     metrics.set(CANDIDATES, CANDIDATES_HELP, hosts.length, { owner: "host" });

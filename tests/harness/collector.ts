@@ -10,14 +10,20 @@ import { fileURLToPath } from "node:url";
 export const repoRoot: string = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** `deno run ... main.ts` from the start task, with `deno` dropped: the argv after the binary. */
-export async function startTaskArgs(): Promise<string[]> {
-  const cfg = JSON.parse(await Deno.readTextFile(join(repoRoot, "deno.json")));
+export async function startTaskArgs(root: string = repoRoot): Promise<string[]> {
+  const cfg = JSON.parse(await Deno.readTextFile(join(root, "deno.json")));
   const task: string = cfg.tasks.start;
   const words = task.split(/\s+/).filter((w) => w !== "");
   if (words[0] !== "deno") {
     throw new Error(`deno.json tasks.start does not start with deno: ${task}`);
   }
-  return words.slice(1).map((w) => w === "main.ts" ? join(repoRoot, "main.ts") : w);
+  // COLLECTOR_V8_FLAGS (e.g. --perf-basic-prof for scripts/bench --perf) joins the task's flags.
+  const extra = Deno.env.get("COLLECTOR_V8_FLAGS");
+  return words.slice(1).map((w) => {
+    if (w === "main.ts") return join(root, "main.ts");
+    if (extra && w.startsWith("--v8-flags=")) return `${w},${extra}`;
+    return w;
+  });
 }
 
 /** A running collector process with its stderr (log) lines. */
@@ -34,7 +40,8 @@ export interface CollectorProcess {
 }
 
 /**
- * Starts `coverage-collector <args>` from source.
+ * Starts `coverage-collector <args>` from source (of this tree, or `opts.root`: another tree's
+ * export, as scripts/bench --compare runs one).
  *
  * @example const c = await spawnCollector(["run", "--health-addr", "127.0.0.1:0"]);
  */
@@ -43,15 +50,17 @@ export async function spawnCollector(
   opts: {
     env?: Record<string, string>;
     cwd?: string;
+    /** Run the collector of this tree instead (an export of another commit: bench --compare). */
+    root?: string;
     /** Wraps the argv (e.g. to run it inside a node's namespaces). */
     wrap?: (argv: string[]) => string[];
   } = {},
 ): Promise<CollectorProcess> {
-  const argv = [Deno.execPath(), ...await startTaskArgs(), ...args];
+  const argv = [Deno.execPath(), ...await startTaskArgs(opts.root), ...args];
   const [cmd, ...rest] = opts.wrap ? opts.wrap(argv) : argv;
   const child = new Deno.Command(cmd, {
     args: rest,
-    cwd: opts.cwd ?? repoRoot,
+    cwd: opts.cwd ?? opts.root ?? repoRoot,
     env: { NO_COLOR: "1", ...opts.env },
     clearEnv: false,
     stdin: "null",
