@@ -19,6 +19,7 @@ import { kubeletArgs, kubeletConfig, makeCgroupRoot } from "./kubelet.ts";
 import { type HostSnapshot, hostSnapshot, NODE_IP, NodeNamespaces } from "./kubenode_ns.ts";
 import { childOf, spawnLogged, startNodeContainerd, until } from "./kubelet_containerd.ts";
 import { diff, othersOnly, removeCgroupTree } from "./kubelet_teardown.ts";
+import { buildTierBinaries } from "./images.ts";
 import { kubeletKubeconfig } from "./pki.ts";
 import { cgroupMounts, leaseBlock, type PeerLease, pidsMentioning } from "./sys.ts";
 import type { Runtime } from "./cri_node.ts";
@@ -138,20 +139,9 @@ export class KubeletNode {
     );
     const sock = join(dir, "api.sock");
     this.#hostForward = forward({ unix: sock }, { tcp: port }, this.#stop.signal);
-    const [reaper, pause, cov] = await Promise.all([
+    const [reaper, { pause, cov }] = await Promise.all([
       buildGo({ dir: join(repoRoot, "tests/fixtures/reaper"), name: "reaper", cover: false }),
-      buildGo({
-        dir: join(repoRoot, "tests/fixtures/pause"),
-        name: "pause",
-        cover: false,
-        static: true,
-      }),
-      buildGo({
-        dir: join(repoRoot, "tests/fixtures/covserver"),
-        name: "covserver",
-        cover: true,
-        static: true,
-      }),
+      buildTierBinaries(),
     ]);
     if (this.runtime === "crio") {
       this.#crio = await startCrio();
