@@ -10,7 +10,7 @@ import type {
   RealContainerSpec,
   RealLeftovers,
   RealPod,
-} from "./crictl_node.ts";
+} from "./real_types.ts";
 
 export type { CriPodOptions };
 

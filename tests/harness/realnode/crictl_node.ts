@@ -11,61 +11,15 @@ import { run } from "../netns.ts";
 import { COVSERVER_IMAGE } from "./images.ts";
 import { containerConfig, podConfig, portInCriLog } from "./specs.ts";
 import { cgroupMounts, type PeerLease, pidsMentioning } from "./sys.ts";
+import type {
+  CriPodOptions,
+  RealContainer,
+  RealContainerSpec,
+  RealLeftovers,
+  RealPod,
+} from "./real_types.ts";
 
-/** A running pod sandbox. */
-export interface RealPod {
-  id: string;
-  name: string;
-  namespace: string;
-  uid: string;
-  hostNetwork: boolean;
-  /** "" for hostNetwork. */
-  ip: string;
-  logDir: string;
-}
-
-/** A running container of the covserver image. */
-export interface RealContainer {
-  id: string;
-  pod: RealPod;
-  name: string;
-  attempt: number;
-  /** PID of the container's process as the runtime reports it (the node's PID namespace). */
-  pid: number;
-  coveragePort: number;
-  appPort: number;
-  /** Where its app server answers from the host. */
-  appUrl: string;
-}
-
-/** What start a container with. */
-export interface RealContainerSpec {
-  name: string;
-  /** Coverage port (first free of port..port+49 inside its network). */
-  coveragePort: number;
-  /** 0 = any. */
-  appPort?: number;
-  env?: Record<string, string>;
-  attempt?: number;
-}
-
-/** What teardown would leave behind; all empty after close(). */
-export interface RealLeftovers {
-  processes: number[];
-  links: string[];
-  cgroups: string[];
-  paths: string[];
-}
-
-/** What a pod is asked for. */
-export interface CriPodOptions {
-  name: string;
-  namespace: string;
-  uid?: string;
-  hostNetwork?: boolean;
-  /** shareProcessNamespace (CRI-O: a real infra container holds the pod's PID namespace). */
-  sharedPid?: boolean;
-}
+export type { CriPodOptions, RealContainer, RealContainerSpec, RealLeftovers, RealPod };
 
 /** What differs between the runtimes in driving pods. */
 export interface CrictlStyle {
@@ -89,6 +43,33 @@ let hooked = false;
 export function newRunId(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(3)))
     .map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The real crictl's arguments against `endpoint` (runtime and image), 30 s timeout, then `args`. */
+export function crictlArgs(endpoint: string, args: string[]): string[] {
+  return [
+    "--runtime-endpoint",
+    endpoint,
+    "--image-endpoint",
+    endpoint,
+    "--timeout",
+    "30s",
+    ...args,
+  ];
+}
+
+/** Runs `start`; when it throws, closes `node` (ignoring what that throws) and rethrows. */
+export async function startOrClose<T extends { close(): Promise<void> }>(
+  node: T,
+  start: () => Promise<void>,
+): Promise<T> {
+  try {
+    await start();
+  } catch (e) {
+    await node.close().catch(() => {});
+    throw e;
+  }
+  return node;
 }
 
 /** SIGKILLs every process whose command line names `text` (e.g. a run dir). */
@@ -145,15 +126,7 @@ export abstract class CrictlNode {
    * @example const json = await node.crictlRun(["ps", "-o", "json"]);
    */
   crictlRun(args: string[]): Promise<string> {
-    return run(this.crictl, [
-      "--runtime-endpoint",
-      this.endpoint,
-      "--image-endpoint",
-      this.endpoint,
-      "--timeout",
-      "30s",
-      ...args,
-    ]);
+    return run(this.crictl, crictlArgs(this.endpoint, args));
   }
 
   /** Pod sandbox with its own network (CNI) or hostNetwork, optionally one PID namespace. */
@@ -245,6 +218,29 @@ export abstract class CrictlNode {
     await this.crictlRun(["stopp", pod.id]);
     await this.crictlRun(["rmp", "--force", pod.id]);
     this.pods.splice(this.pods.indexOf(pod), 1);
+  }
+
+  abstract close(): Promise<void>;
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Removes every pod; what fails goes into `errors`. */
+  protected async removeAllPods(errors: string[]): Promise<void> {
+    for (const pod of [...this.pods]) {
+      await this.removePod(pod).catch((e) => errors.push(String(e)));
+    }
+  }
+
+  /** What this node leaves: processes naming its run dir, its bridge, cgroups, and `paths`. */
+  protected async leftoversWith(paths: string[]): Promise<RealLeftovers> {
+    return {
+      processes: pidsMentioning(this.paths.dir),
+      links: await this.bridgeLinks(),
+      cgroups: this.cgroupDirs(),
+      paths,
+    };
   }
 
   /** The node's cgroup parent under every cgroup mount, where it exists. */

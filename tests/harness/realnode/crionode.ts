@@ -26,7 +26,13 @@ import {
 } from "./crio.ts";
 import { HOST_PATHS, hostPathState, hostPidInNode, ppidOf } from "./crio_host.ts";
 import { NodeForwards } from "./node_forwards.ts";
-import { CrictlNode, killMentioning, newRunId, type RealLeftovers } from "./crictl_node.ts";
+import {
+  CrictlNode,
+  killMentioning,
+  newRunId,
+  type RealLeftovers,
+  startOrClose,
+} from "./crictl_node.ts";
 import { buildTierBinaries, PAUSE_IMAGE, writeTierImages } from "./images.ts";
 import type { CriNode } from "./cri_node.ts";
 import { leaseBlock, type PeerLease, pidsMentioning, sweepRun } from "./sys.ts";
@@ -92,13 +98,7 @@ export class CrioNode extends CrictlNode implements AsyncDisposable, CriNode {
     };
     const node = new CrioNode(runId, crioPaths(dir), o.crictl, programs, lease);
     node.trackForUnload();
-    try {
-      await node.#start();
-    } catch (e) {
-      await node.close().catch(() => {});
-      throw e;
-    }
-    return node;
+    return await startOrClose(node, () => node.#start());
   }
 
   async #start(): Promise<void> {
@@ -241,9 +241,7 @@ export class CrioNode extends CrictlNode implements AsyncDisposable, CriNode {
     const errors: string[] = [];
     await this.#fwd.close();
     if (this.#proc) {
-      for (const pod of [...this.pods]) {
-        await this.removePod(pod).catch((e) => errors.push(String(e)));
-      }
+      await this.removeAllPods(errors);
       if (this.initPid) {
         try {
           Deno.kill(this.initPid, "SIGTERM");
@@ -267,23 +265,16 @@ export class CrioNode extends CrictlNode implements AsyncDisposable, CriNode {
     if (errors.length) throw new Error(`crio node teardown: ${errors.join("; ")}`);
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
   /**
    * What this node would leave behind: processes naming its run dir, a link of its bridge's name
    * on the host (never made there), its cgroups, its run dir, and each host path of HOST_PATHS
    * that differs from before the node.
    */
   async leftovers(): Promise<RealLeftovers> {
-    const links = await this.bridgeLinks();
     const changed = HOST_PATHS.filter((p) => hostPathState(p) !== this.#hostBefore.get(p));
-    return {
-      processes: pidsMentioning(this.paths.dir),
-      links,
-      cgroups: this.cgroupDirs(),
-      paths: [...(pathExists(this.paths.dir) ? [this.paths.dir] : []), ...changed],
-    };
+    return await this.leftoversWith([
+      ...(pathExists(this.paths.dir) ? [this.paths.dir] : []),
+      ...changed,
+    ]);
   }
 }

@@ -13,6 +13,7 @@ import { buildGo, repoRoot } from "../gobuild.ts";
 import { pathExists } from "../hostfs.ts";
 import { run } from "../netns.ts";
 import { containerdPaths } from "./containerd.ts";
+import { crictlArgs, startOrClose } from "./crictl_node.ts";
 import { ControlPlane } from "./controlplane.ts";
 import { forward, type Forwarder } from "./forward.ts";
 import { kubeletArgs, kubeletConfig, makeCgroupRoot } from "./kubelet.ts";
@@ -119,13 +120,7 @@ export class KubeletNode {
     }
     const node = new KubeletNode(runId, dir, lease, nodeName, peers, cp, runtime);
     node.#before = before;
-    try {
-      await node.#start();
-    } catch (e) {
-      await node.close().catch(() => {});
-      throw e;
-    }
-    return node;
+    return await startOrClose(node, () => node.#start());
   }
 
   async #start(): Promise<void> {
@@ -252,15 +247,7 @@ export class KubeletNode {
   /** The real crictl against the node's runtime; resolves with stdout. */
   crictl(args: string[]): Promise<string> {
     if (this.#crio) return this.#crio.crictlRun(args);
-    return run(this.peers.crictl, [
-      "--runtime-endpoint",
-      this.endpoint,
-      "--image-endpoint",
-      this.endpoint,
-      "--timeout",
-      "30s",
-      ...args,
-    ]);
+    return run(this.peers.crictl, crictlArgs(this.endpoint, args));
   }
 
   /** A command run in the node's network namespace (e.g. curl to a pod IP); resolves with stdout. */

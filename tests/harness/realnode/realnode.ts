@@ -16,10 +16,16 @@ import {
   type ContainerdPaths,
   containerdPaths,
 } from "./containerd.ts";
-import { CrictlNode, killMentioning, newRunId, type RealLeftovers } from "./crictl_node.ts";
+import {
+  CrictlNode,
+  killMentioning,
+  newRunId,
+  type RealLeftovers,
+  startOrClose,
+} from "./crictl_node.ts";
 import { buildTierBinaries, importTierImages, PAUSE_IMAGE } from "./images.ts";
 import type { CriNode } from "./cri_node.ts";
-import { leaseBlock, type PeerLease, pidsMentioning } from "./sys.ts";
+import { leaseBlock, type PeerLease } from "./sys.ts";
 
 export { COVSERVER_IMAGE, COVSERVER_IMAGE_LABELS, PAUSE_IMAGE } from "./images.ts";
 export type { RealContainer, RealContainerSpec, RealLeftovers, RealPod } from "./crictl_node.ts";
@@ -62,13 +68,7 @@ export class RealNode extends CrictlNode implements AsyncDisposable, CriNode {
     const lease = await leaseBlock(runId);
     const node = new RealNode(runId, containerdPaths(dir), o.crictl, lease);
     node.trackForUnload();
-    try {
-      await node.#start();
-    } catch (e) {
-      await node.close().catch(() => {});
-      throw e;
-    }
-    return node;
+    return await startOrClose(node, () => node.#start());
   }
 
   async #start(): Promise<void> {
@@ -170,9 +170,7 @@ export class RealNode extends CrictlNode implements AsyncDisposable, CriNode {
     this.untrackForUnload();
     const errors: string[] = [];
     if (this.#proc) {
-      for (const pod of [...this.pods]) {
-        await this.removePod(pod).catch((e) => errors.push(String(e)));
-      }
+      await this.removeAllPods(errors);
       try {
         this.#proc.kill("SIGTERM");
       } catch { /* gone */ }
@@ -194,25 +192,15 @@ export class RealNode extends CrictlNode implements AsyncDisposable, CriNode {
     if (errors.length) throw new Error(`real node teardown: ${errors.join("; ")}`);
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
   /**
    * What this node would leave behind: processes naming its run dir, its bridge, its cgroups,
    * its run dir, and /run/containerd or /var/lib/cni when the host had none before.
    */
   async leftovers(): Promise<RealLeftovers> {
-    const links = await this.bridgeLinks();
     const paths = [this.paths.dir];
     if (!this.#hostHad.runContainerd) paths.push("/run/containerd");
     if (!this.#hostHad.varLibCni) paths.push("/var/lib/cni");
-    return {
-      processes: pidsMentioning(this.paths.dir),
-      links,
-      cgroups: this.cgroupDirs(),
-      paths: paths.filter(pathExists),
-    };
+    return await this.leftoversWith(paths.filter(pathExists));
   }
 }
 
