@@ -28,7 +28,7 @@ import type { CriNode } from "./cri_node.ts";
 import { leaseBlock, type PeerLease } from "./sys.ts";
 
 export { COVSERVER_IMAGE, COVSERVER_IMAGE_LABELS, PAUSE_IMAGE } from "./images.ts";
-export type { RealContainer, RealContainerSpec, RealLeftovers, RealPod } from "./crictl_node.ts";
+export type { RealContainer, RealContainerSpec, RealLeftovers, RealPod } from "./real_types.ts";
 
 /**
  * @example
