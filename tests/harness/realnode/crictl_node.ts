@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { pathExists } from "../hostfs.ts";
 import { run } from "../netns.ts";
+import { crictlArgs, killMentioning } from "./node_proc.ts";
 import { COVSERVER_IMAGE } from "./images.ts";
 import { containerConfig, podConfig, portInCriLog } from "./specs.ts";
 import { cgroupMounts, type PeerLease, pidsMentioning } from "./sys.ts";
@@ -38,48 +39,6 @@ export interface CrictlPaths {
 
 const live = new Set<CrictlNode>();
 let hooked = false;
-
-/** A random 6-hex run ID. */
-export function newRunId(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(3)))
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** The real crictl's arguments against `endpoint` (runtime and image), 30 s timeout, then `args`. */
-export function crictlArgs(endpoint: string, args: string[]): string[] {
-  return [
-    "--runtime-endpoint",
-    endpoint,
-    "--image-endpoint",
-    endpoint,
-    "--timeout",
-    "30s",
-    ...args,
-  ];
-}
-
-/** Runs `start`; when it throws, closes `node` (ignoring what that throws) and rethrows. */
-export async function startOrClose<T extends { close(): Promise<void> }>(
-  node: T,
-  start: () => Promise<void>,
-): Promise<T> {
-  try {
-    await start();
-  } catch (e) {
-    await node.close().catch(() => {});
-    throw e;
-  }
-  return node;
-}
-
-/** SIGKILLs every process whose command line names `text` (e.g. a run dir). */
-export function killMentioning(text: string): void {
-  for (const pid of pidsMentioning(text)) {
-    try {
-      Deno.kill(pid, "SIGKILL");
-    } catch { /* gone */ }
-  }
-}
 
 export abstract class CrictlNode {
   readonly pods: RealPod[] = [];

@@ -26,13 +26,14 @@ import {
 } from "./crio.ts";
 import { HOST_PATHS, hostPathState, hostPidInNode, ppidOf } from "./crio_host.ts";
 import { NodeForwards } from "./node_forwards.ts";
+import { CrictlNode, type RealLeftovers } from "./crictl_node.ts";
 import {
-  CrictlNode,
   killMentioning,
   newRunId,
-  type RealLeftovers,
+  spawnRuntime,
   startOrClose,
-} from "./crictl_node.ts";
+  waitRuntimeReady,
+} from "./node_proc.ts";
 import { buildTierBinaries, PAUSE_IMAGE, writeTierImages } from "./images.ts";
 import type { CriNode } from "./cri_node.ts";
 import { leaseBlock, type PeerLease, pidsMentioning, sweepRun } from "./sys.ts";
@@ -122,41 +123,20 @@ export class CrioNode extends CrictlNode implements AsyncDisposable, CriNode {
       }),
     );
     const images = await writeTierImages(p.dir, await buildTierBinaries());
-    const [cmd, ...args] = crioLaunch(p, this.programs, images);
-    this.#proc = new Deno.Command(cmd, {
-      args,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    this.#proc.stderr.pipeTo(
-      (await Deno.open(p.crioLog, { write: true, create: true })).writable,
-    ).catch(() => {});
-    await this.#waitReady();
-    for (const i of images) await Deno.remove(i.tar);
-  }
-
-  async #waitReady(): Promise<void> {
-    const deadline = Date.now() + 120_000; // skopeo's copies come first (niced)
-    let last = "";
-    while (Date.now() < deadline) {
-      const st = await Promise.race([
-        this.#proc!.status,
-        new Promise<null>((r) => setTimeout(() => r(null), 100)),
-      ]);
-      if (st) {
-        throw new Error(`crio exited (${st.code}) before it was ready: ${await this.#errTail()}`);
-      }
-      if (!pathExists(this.paths.socket)) continue;
-      try {
+    this.#proc = await spawnRuntime(crioLaunch(p, this.programs, images), p.crioLog);
+    await waitRuntimeReady({
+      what: "crio",
+      proc: this.#proc,
+      log: p.crioLog,
+      seconds: 120, // skopeo's copies come first (niced)
+      ready: async () => {
+        if (!pathExists(this.paths.socket)) return false;
         await this.crictlRun(["version"]);
         this.initPid = this.#findInit();
-        return;
-      } catch (e) {
-        last = String(e);
-      }
-    }
-    throw new Error(`crio not ready after 120 s: ${last}; ${await this.#errTail()}`);
+        return true;
+      },
+    });
+    for (const i of images) await Deno.remove(i.tar);
   }
 
   /** The host PID of nodeinit: the child of unshare whose command line is nodeinit's. */
@@ -166,11 +146,6 @@ export class CrioNode extends CrictlNode implements AsyncDisposable, CriNode {
       if (ppidOf(pid) === unshare) return pid;
     }
     throw new Error(`crio node: no nodeinit under unshare ${unshare}`);
-  }
-
-  async #errTail(): Promise<string> {
-    const t = await Deno.readTextFile(this.paths.crioLog).catch(() => "");
-    return t.trim().split("\n").slice(-5).join(" | ");
   }
 
   /**

@@ -13,7 +13,7 @@ import { buildGo, repoRoot } from "../gobuild.ts";
 import { pathExists } from "../hostfs.ts";
 import { run } from "../netns.ts";
 import { containerdPaths } from "./containerd.ts";
-import { crictlArgs, startOrClose } from "./crictl_node.ts";
+import { crictlArgs, startOrClose } from "./node_proc.ts";
 import { ControlPlane } from "./controlplane.ts";
 import { forward, type Forwarder } from "./forward.ts";
 import { kubeletArgs, kubeletConfig, makeCgroupRoot } from "./kubelet.ts";

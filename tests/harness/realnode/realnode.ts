@@ -16,13 +16,14 @@ import {
   type ContainerdPaths,
   containerdPaths,
 } from "./containerd.ts";
+import { CrictlNode, type RealLeftovers } from "./crictl_node.ts";
 import {
-  CrictlNode,
   killMentioning,
   newRunId,
-  type RealLeftovers,
+  spawnRuntime,
   startOrClose,
-} from "./crictl_node.ts";
+  waitRuntimeReady,
+} from "./node_proc.ts";
 import { buildTierBinaries, importTierImages, PAUSE_IMAGE } from "./images.ts";
 import type { CriNode } from "./cri_node.ts";
 import { leaseBlock, type PeerLease } from "./sys.ts";
@@ -88,50 +89,19 @@ export class RealNode extends CrictlNode implements AsyncDisposable, CriNode {
       }),
     );
     const bins = await buildTierBinaries();
-    const [cmd, ...args] = containerdLaunch(p, config);
-    this.#proc = new Deno.Command(cmd, {
-      args,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    // containerd logs to stderr; keep it in the run dir for post-mortems.
-    this.#proc.stderr.pipeTo(
-      (await Deno.open(join(p.dir, "containerd.err"), {
-        write: true,
-        create: true,
-      })).writable,
-    ).catch(() => {});
-    await this.#waitReady();
-    await importTierImages(p.socket, p.dir, bins);
-  }
-
-  async #waitReady(): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    let last = "";
-    while (Date.now() < deadline) {
-      const st = await Promise.race([
-        this.#proc!.status,
-        new Promise<null>((r) => setTimeout(() => r(null), 100)),
-      ]);
-      if (st) {
-        throw new Error(
-          `containerd exited (${st.code}) before it was ready: ${await this.#errTail()}`,
-        );
-      }
-      try {
+    const log = join(p.dir, "containerd.err");
+    this.#proc = await spawnRuntime(containerdLaunch(p, config), log);
+    await waitRuntimeReady({
+      what: "containerd",
+      proc: this.#proc,
+      log,
+      seconds: 30,
+      ready: async () => {
         await this.crictlRun(["version"]);
-        return;
-      } catch (e) {
-        last = String(e);
-      }
-    }
-    throw new Error(`containerd not ready after 30 s: ${last}; ${await this.#errTail()}`);
-  }
-
-  async #errTail(): Promise<string> {
-    const t = await Deno.readTextFile(join(this.paths.dir, "containerd.err")).catch(() => "");
-    return t.trim().split("\n").slice(-5).join(" | ");
+        return true;
+      },
+    });
+    await importTierImages(p.socket, p.dir, bins);
   }
 
   /** The node runs on this host's namespaces: `argv` as is. */
