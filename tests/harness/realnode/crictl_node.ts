@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { pathExists } from "../hostfs.ts";
 import { run } from "../netns.ts";
+import { cniConflist } from "./containerd.ts";
 import { crictlArgs, killMentioning } from "./node_proc.ts";
 import { COVSERVER_IMAGE } from "./images.ts";
 import { containerConfig, podConfig, portInCriLog } from "./specs.ts";
@@ -65,6 +66,19 @@ export abstract class CrictlNode {
   /** The cgroup parent (cgroupfs driver) of every pod. */
   get cgroupParent(): string {
     return `/ccpeers-${this.runId}`;
+  }
+
+  /** Writes the node's CNI network (its bridge and subnet, IPAM state in `ipamDir`) to `confDir`. */
+  protected async writeCniConf(confDir: string, ipamDir: string): Promise<void> {
+    await Deno.writeTextFile(
+      join(confDir, "10-ccpeers.conflist"),
+      cniConflist({
+        name: `ccpeers-${this.runId}`,
+        bridge: this.bridge,
+        subnet: this.subnet,
+        ipamDir,
+      }),
+    );
   }
 
   /** Kills what this node's run dir's processes left when the test process unloads. */

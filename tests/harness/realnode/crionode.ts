@@ -12,7 +12,6 @@ import { join } from "node:path";
 import { buildGo, repoRoot } from "../gobuild.ts";
 import { pathExists } from "../hostfs.ts";
 import { run } from "../netns.ts";
-import { cniConflist } from "./containerd.ts";
 import {
   crioConfig,
   crioLaunch,
@@ -113,15 +112,7 @@ export class CrioNode extends CrictlNode implements AsyncDisposable, CriNode {
     await Deno.writeTextFile(p.registriesConf, REGISTRIES_CONF);
     await Deno.writeTextFile(p.policy, POLICY_JSON);
     await Deno.writeTextFile(p.runcWrapper, runcClamp(this.programs.runc), { mode: 0o755 });
-    await Deno.writeTextFile(
-      join(p.cniConf, "10-ccpeers.conflist"),
-      cniConflist({
-        name: `ccpeers-${this.runId}`,
-        bridge: this.bridge,
-        subnet: this.subnet,
-        ipamDir: p.cniIpam,
-      }),
-    );
+    await this.writeCniConf(p.cniConf, p.cniIpam);
     const images = await writeTierImages(p.dir, await buildTierBinaries());
     this.#proc = await spawnRuntime(crioLaunch(p, this.programs, images), p.crioLog);
     await waitRuntimeReady({

@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { pathExists, rmdirWhenDrained } from "../hostfs.ts";
 import { run } from "../netns.ts";
 import {
-  cniConflist,
   containerdConfig,
   containerdLaunch,
   type ContainerdPaths,
@@ -79,15 +78,7 @@ export class RealNode extends CrictlNode implements AsyncDisposable, CriNode {
     }
     const config = join(p.dir, "containerd.toml");
     await Deno.writeTextFile(config, containerdConfig(p, PAUSE_IMAGE));
-    await Deno.writeTextFile(
-      join(p.cniConf, "10-ccpeers.conflist"),
-      cniConflist({
-        name: `ccpeers-${this.runId}`,
-        bridge: this.bridge,
-        subnet: this.subnet,
-        ipamDir: p.cniIpam,
-      }),
-    );
+    await this.writeCniConf(p.cniConf, p.cniIpam);
     const bins = await buildTierBinaries();
     const log = join(p.dir, "containerd.err");
     this.#proc = await spawnRuntime(containerdLaunch(p, config), log);
