@@ -26,7 +26,7 @@ import {
 import { NodeNamespaces } from "../harness/realnode/kubenode_ns.ts";
 import type { Runtime } from "../harness/realnode/cri_node.ts";
 import { crioPeers } from "../harness/realnode/crio_peers.ts";
-import { REAL_PORT, realSkipReason, realTest, storedWhere } from "./real_run.ts";
+import { REAL_PORT, realFlags, realSkipReason, realTest, storedWhere } from "./real_run.ts";
 
 const NODE = "ccpeers-kubelet";
 const NS = "kl";
@@ -112,24 +112,11 @@ for (const runtime of ["containerd", "crio"] as const) {
         const out = join(node.dir, "out");
         const c = await spawnCollector([
           "run",
-          "--crictl",
-          peers.paths.crictl,
-          "--runtime-endpoint",
-          node.endpoint,
-          "--host-root",
-          "/",
-          "--state-dir",
-          join(node.dir, "state"),
-          "--health-addr",
-          "127.0.0.1:0",
-          "--kubeconfig-wait",
-          "30s",
-          "--hostname",
-          "realnode",
-          "--port-start",
-          String(REAL_PORT),
-          "--port-span",
-          "50",
+          ...realFlags(
+            { crictl: peers.paths.crictl, endpoint: node.endpoint },
+            join(node.dir, "state"),
+            "30s",
+          ),
           "--scan-interval",
           "1h",
           "--pull-schedule",

@@ -107,10 +107,15 @@ export interface RealRun {
 }
 
 /**
- * The collector flags for this node: the real crictl with the node's CRI endpoint.
+ * The collector flags for this node: the real crictl with the node's CRI endpoint, the tier's
+ * port range, a health server on any loopback port, `--kubeconfig-wait` (default 0s).
  * @example realFlags(node, "/tmp/x/state")
  */
-export function realFlags(node: CriNode, stateDir: string): string[] {
+export function realFlags(
+  node: Pick<CriNode, "crictl" | "endpoint">,
+  stateDir: string,
+  kubeconfigWait = "0s",
+): string[] {
   return [
     "--crictl",
     node.crictl,
@@ -123,7 +128,7 @@ export function realFlags(node: CriNode, stateDir: string): string[] {
     "--health-addr",
     "127.0.0.1:0",
     "--kubeconfig-wait",
-    "0s",
+    kubeconfigWait,
     "--hostname",
     "realnode",
     "--port-start",

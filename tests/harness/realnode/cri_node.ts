@@ -4,20 +4,18 @@
  * on both.
  */
 
-import type { RealContainer, RealContainerSpec, RealLeftovers, RealPod } from "./realnode.ts";
+import type {
+  CriPodOptions,
+  RealContainer,
+  RealContainerSpec,
+  RealLeftovers,
+  RealPod,
+} from "./real_types.ts";
+
+export type { CriPodOptions };
 
 /** The runtimes of the real-node tier. */
 export type Runtime = "containerd" | "crio";
-
-/** What a pod is asked for. */
-export interface CriPodOptions {
-  name: string;
-  namespace: string;
-  uid?: string;
-  hostNetwork?: boolean;
-  /** shareProcessNamespace (CRI-O: a real infra container holds the pod's PID namespace). */
-  sharedPid?: boolean;
-}
 
 /** A running node: its runtime, the real crictl, pods and containers, and its teardown. */
 export interface CriNode {

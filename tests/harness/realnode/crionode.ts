@@ -12,7 +12,6 @@ import { join } from "node:path";
 import { buildGo, repoRoot } from "../gobuild.ts";
 import { pathExists } from "../hostfs.ts";
 import { run } from "../netns.ts";
-import { cniConflist } from "./containerd.ts";
 import {
   crioConfig,
   crioLaunch,
@@ -26,22 +25,17 @@ import {
 } from "./crio.ts";
 import { HOST_PATHS, hostPathState, hostPidInNode, ppidOf } from "./crio_host.ts";
 import { NodeForwards } from "./node_forwards.ts";
-import { ociImageTar } from "./oci.ts";
+import { CrictlNode, type RealLeftovers } from "./crictl_node.ts";
 import {
-  COVSERVER_IMAGE,
-  COVSERVER_IMAGE_LABELS,
-  PAUSE_IMAGE,
-  type RealContainer,
-  type RealContainerSpec,
-  type RealLeftovers,
-  type RealPod,
-} from "./realnode.ts";
-import type { CriNode, CriPodOptions } from "./cri_node.ts";
-import { containerConfig, podConfig, portInCriLog } from "./specs.ts";
-import { cgroupMounts, leaseBlock, type PeerLease, pidsMentioning, sweepRun } from "./sys.ts";
-
-const live = new Set<CrioNode>();
-let hooked = false;
+  killMentioning,
+  newRunId,
+  spawnRuntime,
+  startOrClose,
+  waitRuntimeReady,
+} from "./node_proc.ts";
+import { buildTierBinaries, PAUSE_IMAGE, writeTierImages } from "./images.ts";
+import type { CriNode } from "./cri_node.ts";
+import { leaseBlock, type PeerLease, pidsMentioning, sweepRun } from "./sys.ts";
 
 /**
  * @example
@@ -49,13 +43,11 @@ let hooked = false;
  * const pod = await node.runPod({ name: "web", namespace: "default" });
  * const c = await node.startContainer(pod, { name: "app", coveragePort: 57400 });
  */
-export class CrioNode implements AsyncDisposable, CriNode {
+export class CrioNode extends CrictlNode implements AsyncDisposable, CriNode {
   readonly runtime = "crio";
-  readonly pods: RealPod[] = [];
   #proc: Deno.ChildProcess | undefined;
   #closed = false;
   #hostBefore: Map<string, string>;
-  #sharedPid = new Set<string>();
   /** The host PID of the node's PID 1 (nodeinit). */
   initPid = 0;
   #fwd = new NodeForwards(() => this.initPid, () => this.paths.dir);
@@ -67,24 +59,8 @@ export class CrioNode implements AsyncDisposable, CriNode {
     readonly programs: CrioPrograms,
     readonly lease: PeerLease,
   ) {
+    super({ podCgroup: (uid) => `pod${uid}`, sharedPid: true });
     this.#hostBefore = new Map(HOST_PATHS.map((p) => [p, hostPathState(p)]));
-  }
-
-  /** CIDR of this node's pod network (inside the node only). */
-  get subnet(): string {
-    return `10.77.${this.lease.block}.0/24`;
-  }
-  /** The bridge CNI creates, inside the node's network namespace. */
-  get bridge(): string {
-    return `ccp-${this.runId}`;
-  }
-  /** The CRI endpoint (for `crictl --runtime-endpoint` and the collector's flag). */
-  get endpoint(): string {
-    return `unix://${this.paths.socket}`;
-  }
-  /** The cgroup parent (cgroupfs driver) of every pod. */
-  get cgroupParent(): string {
-    return `/ccpeers-${this.runId}`;
   }
 
   /**
@@ -98,8 +74,7 @@ export class CrioNode implements AsyncDisposable, CriNode {
       skopeo: { bin: string; libDir: string };
     },
   ): Promise<CrioNode> {
-    const runId = Array.from(crypto.getRandomValues(new Uint8Array(3)))
-      .map((b) => b.toString(16).padStart(2, "0")).join("");
+    const runId = newRunId();
     const dir = await Deno.makeTempDir({ prefix: `ccpeers-${runId}-` });
     const lease = await leaseBlock(runId);
     const nodeinit = await buildGo({
@@ -122,15 +97,8 @@ export class CrioNode implements AsyncDisposable, CriNode {
       nodeinit,
     };
     const node = new CrioNode(runId, crioPaths(dir), o.crictl, programs, lease);
-    live.add(node);
-    hookUnload();
-    try {
-      await node.#start();
-    } catch (e) {
-      await node.close().catch(() => {});
-      throw e;
-    }
-    return node;
+    node.trackForUnload();
+    return await startOrClose(node, () => node.#start());
   }
 
   async #start(): Promise<void> {
@@ -144,80 +112,22 @@ export class CrioNode implements AsyncDisposable, CriNode {
     await Deno.writeTextFile(p.registriesConf, REGISTRIES_CONF);
     await Deno.writeTextFile(p.policy, POLICY_JSON);
     await Deno.writeTextFile(p.runcWrapper, runcClamp(this.programs.runc), { mode: 0o755 });
-    await Deno.writeTextFile(
-      join(p.cniConf, "10-ccpeers.conflist"),
-      cniConflist({
-        name: `ccpeers-${this.runId}`,
-        bridge: this.bridge,
-        subnet: this.subnet,
-        ipamDir: p.cniIpam,
-      }),
-    );
-    const [pause, cov] = await Promise.all([
-      buildGo({
-        dir: join(repoRoot, "tests/fixtures/pause"),
-        name: "pause",
-        cover: false,
-        static: true,
-      }),
-      buildGo({
-        dir: join(repoRoot, "tests/fixtures/covserver"),
-        name: "covserver",
-        cover: true,
-        static: true,
-      }),
-    ]);
-    const images = [];
-    for (
-      const [ref, files, entry, labels] of [
-        [PAUSE_IMAGE, { pause: await Deno.readFile(pause) }, ["/pause"], undefined],
-        [
-          COVSERVER_IMAGE,
-          { covserver: await Deno.readFile(cov) },
-          ["/covserver"],
-          COVSERVER_IMAGE_LABELS,
-        ],
-      ] as const
-    ) {
-      const tar = join(p.dir, `${ref.split("/").at(-1)!.replace(":", "-")}.tar`);
-      await Deno.writeFile(tar, ociImageTar({ ref, files, entrypoint: [...entry], labels }));
-      images.push({ tar, ref });
-    }
-    const [cmd, ...args] = crioLaunch(p, this.programs, images);
-    this.#proc = new Deno.Command(cmd, {
-      args,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    this.#proc.stderr.pipeTo(
-      (await Deno.open(p.crioLog, { write: true, create: true })).writable,
-    ).catch(() => {});
-    await this.#waitReady();
-    for (const i of images) await Deno.remove(i.tar);
-  }
-
-  async #waitReady(): Promise<void> {
-    const deadline = Date.now() + 120_000; // skopeo's copies come first (niced)
-    let last = "";
-    while (Date.now() < deadline) {
-      const st = await Promise.race([
-        this.#proc!.status,
-        new Promise<null>((r) => setTimeout(() => r(null), 100)),
-      ]);
-      if (st) {
-        throw new Error(`crio exited (${st.code}) before it was ready: ${await this.#errTail()}`);
-      }
-      if (!pathExists(this.paths.socket)) continue;
-      try {
+    await this.writeCniConf(p.cniConf, p.cniIpam);
+    const images = await writeTierImages(p.dir, await buildTierBinaries());
+    this.#proc = await spawnRuntime(crioLaunch(p, this.programs, images), p.crioLog);
+    await waitRuntimeReady({
+      what: "crio",
+      proc: this.#proc,
+      log: p.crioLog,
+      seconds: 120, // skopeo's copies come first (niced)
+      ready: async () => {
+        if (!pathExists(this.paths.socket)) return false;
         await this.crictlRun(["version"]);
         this.initPid = this.#findInit();
-        return;
-      } catch (e) {
-        last = String(e);
-      }
-    }
-    throw new Error(`crio not ready after 120 s: ${last}; ${await this.#errTail()}`);
+        return true;
+      },
+    });
+    for (const i of images) await Deno.remove(i.tar);
   }
 
   /** The host PID of nodeinit: the child of unshare whose command line is nodeinit's. */
@@ -227,11 +137,6 @@ export class CrioNode implements AsyncDisposable, CriNode {
       if (ppidOf(pid) === unshare) return pid;
     }
     throw new Error(`crio node: no nodeinit under unshare ${unshare}`);
-  }
-
-  async #errTail(): Promise<string> {
-    const t = await Deno.readTextFile(this.paths.crioLog).catch(() => "");
-    return t.trim().split("\n").slice(-5).join(" | ");
   }
 
   /**
@@ -291,109 +196,6 @@ export class CrioNode implements AsyncDisposable, CriNode {
   }
 
   /**
-   * Runs the real crictl against this node; returns stdout.
-   * @example const json = await node.crictlRun(["ps", "-o", "json"]);
-   */
-  crictlRun(args: string[]): Promise<string> {
-    return run(this.crictl, [
-      "--runtime-endpoint",
-      this.endpoint,
-      "--image-endpoint",
-      this.endpoint,
-      "--timeout",
-      "30s",
-      ...args,
-    ]);
-  }
-
-  /** Pod sandbox with its own network (CNI) or hostNetwork, optionally one PID namespace. */
-  async runPod(o: CriPodOptions): Promise<RealPod> {
-    const uid = o.uid ?? crypto.randomUUID();
-    const hostNetwork = o.hostNetwork ?? false;
-    const logDir = join(this.paths.podLogs, `${o.namespace}_${o.name}_${uid}`);
-    await Deno.mkdir(logDir, { recursive: true });
-    const cfg = podConfig({
-      name: o.name,
-      namespace: o.namespace,
-      uid,
-      hostNetwork,
-      logDirectory: logDir,
-      cgroupParent: `${this.cgroupParent}/pod${uid}`,
-    });
-    if (o.sharedPid) setPidMode(cfg, 0);
-    const file = join(this.paths.dir, `pod-${uid}.json`);
-    await Deno.writeTextFile(file, JSON.stringify(cfg));
-    const id = (await this.crictlRun(["runp", file])).trim();
-    if (o.sharedPid) this.#sharedPid.add(id);
-    const info = JSON.parse(await this.crictlRun(["inspectp", id]));
-    const pod: RealPod = {
-      id,
-      name: o.name,
-      namespace: o.namespace,
-      uid,
-      hostNetwork,
-      ip: String(info?.status?.network?.ip ?? ""),
-      logDir,
-    };
-    this.pods.push(pod);
-    return pod;
-  }
-
-  /** Creates and starts a covserver container; resolves once its servers listen. */
-  async startContainer(pod: RealPod, s: RealContainerSpec): Promise<RealContainer> {
-    const attempt = s.attempt ?? 0;
-    const logPath = `${s.name}_${attempt}.log`;
-    const cfg = containerConfig({
-      pod,
-      name: s.name,
-      attempt,
-      image: COVSERVER_IMAGE,
-      env: { COVERAGE_PORT: String(s.coveragePort), APP_PORT: String(s.appPort ?? 0), ...s.env },
-      logPath,
-      hostNetwork: pod.hostNetwork,
-    });
-    if (this.#sharedPid.has(pod.id)) setPidMode(cfg, 0);
-    const podFile = join(this.paths.dir, `pod-${pod.uid}.json`);
-    const file = join(this.paths.dir, `ctr-${pod.uid}-${s.name}-${attempt}.json`);
-    await Deno.writeTextFile(file, JSON.stringify(cfg));
-    const id = (await this.crictlRun(["create", pod.id, file, podFile])).trim();
-    await this.crictlRun(["start", id]);
-    const inspect = JSON.parse(await this.crictlRun(["inspect", id]));
-    const pid = Number(inspect?.info?.pid);
-    const log = join(pod.logDir, logPath);
-    const [coveragePort, appPort] = await waitLogPorts(log, `${pod.name}/${s.name}`);
-    const host = pod.hostNetwork ? "127.0.0.1" : pod.ip;
-    return {
-      id,
-      pod,
-      name: s.name,
-      attempt,
-      pid,
-      coveragePort,
-      appPort,
-      appUrl: `http://${host}:${appPort}`,
-    };
-  }
-
-  /** Stops a container (SIGTERM, then SIGKILL after `timeoutS`). */
-  async stopContainer(c: RealContainer, timeoutS = 5): Promise<void> {
-    await this.crictlRun(["stop", "--timeout", String(timeoutS), c.id]);
-  }
-
-  /** A kubelet restart: the old container exits, attempt + 1 starts in the same pod. */
-  async restartContainer(c: RealContainer, s: RealContainerSpec): Promise<RealContainer> {
-    await this.stopContainer(c);
-    return await this.startContainer(c.pod, { ...s, attempt: c.attempt + 1 });
-  }
-
-  /** Stops and removes a pod with its containers. */
-  async removePod(pod: RealPod): Promise<void> {
-    await this.crictlRun(["stopp", pod.id]);
-    await this.crictlRun(["rmp", "--force", pod.id]);
-    this.pods.splice(this.pods.indexOf(pod), 1);
-  }
-
-  /**
    * Removes every pod, stops CRI-O (nodeinit exits with it and the kernel kills what is left in
    * the node), then deletes the cgroups (CRI-O leaves the pod parents and some conmon ones), the
    * run directory and the lease. Safe to call twice.
@@ -401,13 +203,11 @@ export class CrioNode implements AsyncDisposable, CriNode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    live.delete(this);
+    this.untrackForUnload();
     const errors: string[] = [];
     await this.#fwd.close();
     if (this.#proc) {
-      for (const pod of [...this.pods]) {
-        await this.removePod(pod).catch((e) => errors.push(String(e)));
-      }
+      await this.removeAllPods(errors);
       if (this.initPid) {
         try {
           Deno.kill(this.initPid, "SIGTERM");
@@ -422,11 +222,7 @@ export class CrioNode implements AsyncDisposable, CriNode {
       await this.#proc.status;
       clearTimeout(t);
     }
-    for (const pid of pidsMentioning(this.paths.dir)) {
-      try {
-        Deno.kill(pid, "SIGKILL");
-      } catch { /* gone */ }
-    }
+    killMentioning(this.paths.dir);
     await sweepRun(this.runId).catch((e) => errors.push(String(e)));
     await Deno.remove(this.paths.dir, { recursive: true }).catch((e) => {
       if (!(e instanceof Deno.errors.NotFound)) errors.push(String(e));
@@ -435,60 +231,16 @@ export class CrioNode implements AsyncDisposable, CriNode {
     if (errors.length) throw new Error(`crio node teardown: ${errors.join("; ")}`);
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
-  #cgroupDirs(): string[] {
-    return cgroupMounts().map((m) => `${m}${this.cgroupParent}`).filter(pathExists);
-  }
-
   /**
    * What this node would leave behind: processes naming its run dir, a link of its bridge's name
    * on the host (never made there), its cgroups, its run dir, and each host path of HOST_PATHS
    * that differs from before the node.
    */
   async leftovers(): Promise<RealLeftovers> {
-    const links = (await run("ip", ["-o", "link", "show"])).split("\n")
-      .map((l) => l.split(": ")[1]?.split("@")[0] ?? "")
-      .filter((n) => n === this.bridge);
     const changed = HOST_PATHS.filter((p) => hostPathState(p) !== this.#hostBefore.get(p));
-    return {
-      processes: pidsMentioning(this.paths.dir),
-      links,
-      cgroups: this.#cgroupDirs(),
-      paths: [...(pathExists(this.paths.dir) ? [this.paths.dir] : []), ...changed],
-    };
+    return await this.leftoversWith([
+      ...(pathExists(this.paths.dir) ? [this.paths.dir] : []),
+      ...changed,
+    ]);
   }
-}
-
-function setPidMode(cfg: Record<string, unknown>, pid: number): void {
-  const linux = cfg.linux as { security_context: { namespace_options: { pid: number } } };
-  linux.security_context.namespace_options.pid = pid;
-}
-
-async function waitLogPorts(log: string, what: string): Promise<[number, number]> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const text = await Deno.readTextFile(log).catch(() => "");
-    const cov = portInCriLog(text, "coverage-port");
-    const app = portInCriLog(text, "app-port");
-    if (cov !== null && app !== null) return [cov, app];
-    await new Promise((r) => setTimeout(r, 50)); // the log file has no change event we can await
-  }
-  throw new Error(`${what}: no coverage-port/app-port line in ${log} after 30 s`);
-}
-
-function hookUnload(): void {
-  if (hooked) return;
-  hooked = true;
-  globalThis.addEventListener("unload", () => {
-    for (const n of live) {
-      for (const pid of pidsMentioning(n.paths.dir)) {
-        try {
-          Deno.kill(pid, "SIGKILL");
-        } catch { /* gone */ }
-      }
-    }
-  });
 }

@@ -5,10 +5,8 @@
  */
 
 import { join } from "node:path";
-import { run } from "../netns.ts";
 import { cniConflist, containerdConfig, containerdPaths } from "./containerd.ts";
-import { ociImageTar } from "./oci.ts";
-import { COVSERVER_IMAGE, COVSERVER_IMAGE_LABELS, PAUSE_IMAGE } from "./realnode.ts";
+import { importTierImages, PAUSE_IMAGE } from "./images.ts";
 
 /** `nsenter <args>` with stdout and stderr into `log`. */
 export async function spawnLogged(args: string[], log: string): Promise<Deno.ChildProcess> {
@@ -97,20 +95,5 @@ export async function startNodeContainerd(o: {
     await o.crictl(["version"]);
     return true;
   }, { proc: ctrd, log: ctrdLog, ms: 30_000 });
-  for (
-    const [ref, files, entry, labels] of [
-      [PAUSE_IMAGE, { pause: await Deno.readFile(pause) }, ["/pause"], undefined],
-      [
-        COVSERVER_IMAGE,
-        { covserver: await Deno.readFile(cov) },
-        ["/covserver"],
-        COVSERVER_IMAGE_LABELS,
-      ],
-    ] as const
-  ) {
-    const tar = join(dir, `${ref.split("/").at(-1)!.replace(":", "-")}.tar`);
-    await Deno.writeFile(tar, ociImageTar({ ref, files, entrypoint: [...entry], labels }));
-    await run("ctr", ["-a", p.socket, "-n", "k8s.io", "images", "import", tar]);
-    await Deno.remove(tar);
-  }
+  await importTierImages(p.socket, dir, { pause, cov });
 }

@@ -13,12 +13,14 @@ import { buildGo, repoRoot } from "../gobuild.ts";
 import { pathExists } from "../hostfs.ts";
 import { run } from "../netns.ts";
 import { containerdPaths } from "./containerd.ts";
+import { crictlArgs, startOrClose } from "./node_proc.ts";
 import { ControlPlane } from "./controlplane.ts";
 import { forward, type Forwarder } from "./forward.ts";
 import { kubeletArgs, kubeletConfig, makeCgroupRoot } from "./kubelet.ts";
 import { type HostSnapshot, hostSnapshot, NODE_IP, NodeNamespaces } from "./kubenode_ns.ts";
 import { childOf, spawnLogged, startNodeContainerd, until } from "./kubelet_containerd.ts";
 import { diff, othersOnly, removeCgroupTree } from "./kubelet_teardown.ts";
+import { buildTierBinaries } from "./images.ts";
 import { kubeletKubeconfig } from "./pki.ts";
 import { cgroupMounts, leaseBlock, type PeerLease, pidsMentioning } from "./sys.ts";
 import type { Runtime } from "./cri_node.ts";
@@ -118,13 +120,7 @@ export class KubeletNode {
     }
     const node = new KubeletNode(runId, dir, lease, nodeName, peers, cp, runtime);
     node.#before = before;
-    try {
-      await node.#start();
-    } catch (e) {
-      await node.close().catch(() => {});
-      throw e;
-    }
-    return node;
+    return await startOrClose(node, () => node.#start());
   }
 
   async #start(): Promise<void> {
@@ -138,20 +134,9 @@ export class KubeletNode {
     );
     const sock = join(dir, "api.sock");
     this.#hostForward = forward({ unix: sock }, { tcp: port }, this.#stop.signal);
-    const [reaper, pause, cov] = await Promise.all([
+    const [reaper, { pause, cov }] = await Promise.all([
       buildGo({ dir: join(repoRoot, "tests/fixtures/reaper"), name: "reaper", cover: false }),
-      buildGo({
-        dir: join(repoRoot, "tests/fixtures/pause"),
-        name: "pause",
-        cover: false,
-        static: true,
-      }),
-      buildGo({
-        dir: join(repoRoot, "tests/fixtures/covserver"),
-        name: "covserver",
-        cover: true,
-        static: true,
-      }),
+      buildTierBinaries(),
     ]);
     if (this.runtime === "crio") {
       this.#crio = await startCrio();
@@ -262,15 +247,7 @@ export class KubeletNode {
   /** The real crictl against the node's runtime; resolves with stdout. */
   crictl(args: string[]): Promise<string> {
     if (this.#crio) return this.#crio.crictlRun(args);
-    return run(this.peers.crictl, [
-      "--runtime-endpoint",
-      this.endpoint,
-      "--image-endpoint",
-      this.endpoint,
-      "--timeout",
-      "30s",
-      ...args,
-    ]);
+    return run(this.peers.crictl, crictlArgs(this.endpoint, args));
   }
 
   /** A command run in the node's network namespace (e.g. curl to a pod IP); resolves with stdout. */

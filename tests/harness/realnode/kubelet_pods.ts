@@ -5,7 +5,7 @@
  */
 
 import type { KubeletNode } from "./kubelet_node.ts";
-import { COVSERVER_IMAGE } from "./realnode.ts";
+import { COVSERVER_IMAGE } from "./images.ts";
 
 /** The app port of every covserver pod of the tier (pod network: one per pod IP). */
 export const APP_PORT = 18080;
