@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { eventually } from "../e2e/e2e_util.ts";
 import { runReport } from "../harness/run_report.ts";
 import { COVSERVER_IMAGE_LABELS } from "../harness/realnode/realnode.ts";
 import { REAL_PORT, storedWhere } from "./real_run.ts";
@@ -52,8 +53,21 @@ await clusterTestOnEach(
         "--pull-schedule",
         "30s",
       ]);
+      // The first store may come before the pod watch named the workload or crictl the image's
+      // labels; the collector writes info.json once more when they arrive: wait for that write.
+      const settled = async (id: string) => {
+        let last = await storedWhere(r.out, "containerId", id, c);
+        await eventually(`info.json of ${id} with its workload and source`, async () => {
+          last = await storedWhere(r.out, "containerId", id, c);
+          const i = last.info;
+          return i.workloadKind !== undefined && (i.workloadKind === "Pod" || i.source_url)
+            ? true
+            : undefined;
+        }).catch(() => {/* the assertions below say what is missing */});
+        return last;
+      };
       for (const p of [a, b]) {
-        const { prefix, info } = await storedWhere(r.out, "containerId", p.containers[0].id, c);
+        const { prefix, info } = await settled(p.containers[0].id);
         assert.deepEqual(
           [info.workloadKind, info.workloadName, info.controllerKind, info.controllerName],
           ["Deployment", "web", "ReplicaSet", RS],
@@ -68,7 +82,7 @@ await clusterTestOnEach(
           "image-labels",
         ], prefix);
       }
-      const { prefix, info } = await storedWhere(r.out, "containerId", bare.containers[0].id, c);
+      const { prefix, info } = await settled(bare.containers[0].id);
       assert.deepEqual([info.workloadKind, info.workloadName], ["Pod", "debug"], prefix);
       assert.equal("controllerKind" in info, false, prefix);
 

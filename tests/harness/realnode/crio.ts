@@ -1,5 +1,5 @@
 /**
- * A private CRI-O for one test run (the facts of shared/reference/real-peers-crio.md): every path
+ * A private CRI-O for one test run (from the facts of the team's CRI-O recipe): every path
  * under the run directory, a node of its own — mount, network and PID namespaces made by
  * `unshare` — in which /run, /var/lib and /var/log are empty folders of the run directory, the
  * tier's OCI tars put into its storage by skopeo (no registry), and CRI-O started under nodeinit

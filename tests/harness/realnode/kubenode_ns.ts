@@ -8,7 +8,7 @@
  * VM has no v1 hugetlb hierarchy, so runc fails on the kubelet's limit-0 hugepage limits); lo up
  * and a veth pair with both ends inside giving the node IP (the dummy link type is missing
  * here). Ending the reaper ends every process of the node (PID namespace semantics).
- * Facts from ../shared/reference/real-peers-kubelet.md §2-3.
+ * From the facts of the team's kubelet recipe (topology, and every workaround and the error that forced it).
  */
 
 import { join } from "node:path";
