@@ -14,6 +14,7 @@ import { pathExists } from "../hostfs.ts";
 import { run } from "../netns.ts";
 import { cniConflist } from "./containerd.ts";
 import {
+  capsOutside,
   crioConfig,
   crioLaunch,
   type CrioPaths,
@@ -143,7 +144,12 @@ export class CrioNode implements AsyncDisposable, CriNode {
     await Deno.writeTextFile(p.storageConf, storageConf(p));
     await Deno.writeTextFile(p.registriesConf, REGISTRIES_CONF);
     await Deno.writeTextFile(p.policy, POLICY_JSON);
-    await Deno.writeTextFile(p.runcWrapper, runcClamp(this.programs.runc), { mode: 0o755 });
+    const capBnd = (await Deno.readTextFile("/proc/self/status")).match(/^CapBnd:\s*(\S+)/m)?.[1];
+    await Deno.writeTextFile(
+      p.runcWrapper,
+      runcClamp(this.programs.runc, capBnd ? capsOutside(capBnd) : []),
+      { mode: 0o755 },
+    );
     await Deno.writeTextFile(
       join(p.cniConf, "10-ccpeers.conflist"),
       cniConflist({

@@ -7,6 +7,7 @@ import { tar } from "./tar.ts";
 import { ociImageTar } from "./oci.ts";
 import { cniConflist, containerdConfig, containerdLaunch, containerdPaths } from "./containerd.ts";
 import { containerConfig, podConfig, portInCriLog } from "./specs.ts";
+import { capsOutside, runcClamp } from "./crio.ts";
 import { peerPath, wrapperGoMod } from "../peers.ts";
 
 const enc = new TextEncoder();
@@ -108,6 +109,42 @@ Deno.test("ociImageTar: index → manifest → config and layer, digests and dif
       assert.ok((await Deno.stat(join(layer.dir, "tmp"))).isDirectory);
     } finally {
       await Deno.remove(layer.dir, { recursive: true });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runcClamp: the real sh and sed drop the caps this root lacks and clamp oomScoreAdj", async () => {
+  assert.deepEqual(capsOutside("000001fffeffffff"), ["CAP_SYS_RESOURCE"]);
+  assert.deepEqual(capsOutside("1ffffffffff"), []);
+  const dir = await Deno.makeTempDir({ prefix: "cc-clamp-" });
+  try {
+    const all = ["CAP_CHOWN", "CAP_SYS_RESOURCE", "CAP_KILL", "CAP_SYS_TIME"];
+    const caps = { bounding: all, effective: all, permitted: ["CAP_KILL", "CAP_SYS_RESOURCE"] };
+    // Both layouts a runtime writes: indented and compact.
+    for (
+      const text of [
+        JSON.stringify({ process: { capabilities: caps, oomScoreAdj: -998 } }, null, 2),
+        JSON.stringify({ process: { capabilities: caps, oomScoreAdj: -998 } }),
+      ]
+    ) {
+      await Deno.writeTextFile(join(dir, "config.json"), text);
+      await Deno.writeTextFile(
+        join(dir, "w"),
+        runcClamp("true", ["CAP_SYS_RESOURCE", "CAP_SYS_TIME"]),
+      );
+      const st = await new Deno.Command("sh", {
+        args: [join(dir, "w"), "create", "--bundle", dir, "x"],
+      }).output();
+      assert.ok(st.success, new TextDecoder().decode(st.stderr));
+      const got = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
+      assert.deepEqual(got.process.capabilities, {
+        bounding: ["CAP_CHOWN", "CAP_KILL"],
+        effective: ["CAP_CHOWN", "CAP_KILL"],
+        permitted: ["CAP_KILL"],
+      });
+      assert.equal(got.process.oomScoreAdj, 0);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
