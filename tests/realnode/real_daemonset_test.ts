@@ -48,7 +48,7 @@ async function skipReason(): Promise<string | null> {
 }
 
 /** The stored prefix whose info.json names container `id`, once it holds counters. */
-function storedPrefix(out: string, id: string, logs: () => string): Promise<string> {
+function storedPrefix(out: string, id: string, logs: () => Promise<string>): Promise<string> {
   return eventually(`a stored prefix of container ${id.slice(0, 12)}`, async () => {
     for (const [prefix, names] of byPrefix(await filesUnder(out).catch(() => []))) {
       if (!names.some((n) => n.startsWith("covcounters."))) continue;
@@ -56,7 +56,7 @@ function storedPrefix(out: string, id: string, logs: () => string): Promise<stri
       if (info.containerId === id) return prefix;
     }
     return undefined;
-  }, LIMIT).catch((e) => assert.fail(`${e}\n${logs()}`));
+  }, LIMIT).catch(async (e) => assert.fail(`${e}\n${await logs()}`));
 }
 
 /** The pod's container states and the kubelet's last lines naming it (a failure's detail). */
@@ -90,8 +90,8 @@ realTest(
       "crio",
     );
     const lines: string[] = [];
-    let follow: Deno.ChildProcess | undefined;
-    const logs = () => lines.slice(-40).join("\n");
+    let logsNow = () => Promise.resolve(lines);
+    const logs = (l = lines) => l.slice(-40).join("\n");
     try {
       const crio = node.crioNode!;
       const tar = join(node.dir, "collector.tar");
@@ -115,6 +115,7 @@ realTest(
       const web = await runningContainer(node, NS, "web");
       await hitNodeRoute(node, web, "alpha");
 
+      const applied = Date.now();
       const pod = await applyDaemonSet(
         node,
         join(repoRoot, "scripts/deploy/daemonset.yaml"),
@@ -123,25 +124,19 @@ realTest(
       const meta = pod.metadata as { name: string; namespace: string };
       const ds = await runningContainer(node, meta.namespace, meta.name, { ms: LIMIT })
         .catch(async (e) => assert.fail(`${e}\n${await whyNotRunning(node, meta)}`));
-      follow = new Deno.Command(peers.paths.crictl, {
-        args: ["--runtime-endpoint", crio.endpoint, "logs", "-f", ds.id],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      for (const stream of [follow.stdout, follow.stderr]) {
-        (async () => {
-          let buf = "";
-          for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-            buf += chunk;
-            let i;
-            while ((i = buf.indexOf("\n")) >= 0) {
-              lines.push(buf.slice(0, i));
-              buf = buf.slice(i + 1);
-            }
-          }
-        })().catch(() => {});
-      }
+      // The collector's log as the runtime keeps it (crictl logs: its stderr on crictl's).
+      const readLogs = async () => {
+        const o = await new Deno.Command(peers.paths.crictl, {
+          args: ["--runtime-endpoint", crio.endpoint, "logs", ds.id],
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const text = new TextDecoder().decode(o.stderr) + new TextDecoder().decode(o.stdout);
+        if (o.success) lines.splice(0, lines.length, ...text.split("\n"));
+        return lines;
+      };
+      logsNow = readLogs;
 
       // Privileged, in the node's PID namespace, the node's / at /host (read-only).
       const hostPid = crio.hostPidOf(ds.pid);
@@ -164,7 +159,7 @@ realTest(
       // It stores the node's pod (found through /host: crictl, the CRI-O socket, /proc) and its
       // /readyz turns ready, on the node's loopback and in the kubelet's probe.
       const out = join(crio.paths.nsroot, "varlib", "coverage-collector", "coverage-data");
-      const prefix = await storedPrefix(out, web.id, logs);
+      const prefix = await storedPrefix(out, web.id, async () => logs(await logsNow()));
       await assertRoutes(join(out, prefix), ["alpha"], prefix);
       await eventually("/readyz 200 on the node's loopback", async () => {
         const code = await node.inNodeNet("curl", [
@@ -176,7 +171,7 @@ realTest(
           "http://127.0.0.1:9797/readyz",
         ]).catch(() => "000");
         return code === "200" ? true : undefined;
-      }, LIMIT).catch((e) => assert.fail(`${e}\n${logs()}`));
+      }, LIMIT).catch(async (e) => assert.fail(`${e}\n${logs(await logsNow())}`));
       await eventually("the kubelet's readiness probe: pod Ready", async () => {
         const r = await node.cp.admin(
           "GET",
@@ -187,22 +182,27 @@ realTest(
           status: string;
         }[];
         return conds.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
-      }, LIMIT).catch((e) => assert.fail(`${e}\n${logs()}`));
+      }, LIMIT).catch(async (e) => assert.fail(`${e}\n${logs(await logsNow())}`));
 
+      const ready = Date.now();
       // gamma runs, then the collector's pod is deleted: the kubelet's SIGTERM starts the
       // shutdown pull, the only pull that can have stored gamma (the schedule's next is later).
       await hitNodeRoute(node, web, "gamma");
+      const deleted = Date.now();
       await node.cp.admin("DELETE", `/api/v1/namespaces/${meta.namespace}/pods/${meta.name}`, {
         apiVersion: "v1",
         kind: "DeleteOptions",
         gracePeriodSeconds: 30,
       });
-      await eventually(
-        "the collector stopped",
-        () => Promise.resolve(lines.some((l) => l.includes('msg="stopped"')) || undefined),
-        LIMIT,
-      )
-        .catch((e) => assert.fail(`${e}\n${logs()}`));
+      await eventually("the collector stopped", async () => {
+        const st = JSON.parse(await node.crictl(["inspect", ds.id]).catch(() => "{}"));
+        return st?.status?.state === "CONTAINER_EXITED" ? true : undefined;
+      }, LIMIT).catch(async (e) => assert.fail(`${e}\n${await whyNotRunning(node, meta)}`));
+      console.log(
+        `daemonset tier: manifest applied → pod Ready ${ready - applied} ms; ` +
+          `DELETE → collector exited ${Date.now() - deleted} ms`,
+      );
+      await logsNow();
       const shutting = lines.findIndex((l) => l.includes('msg="shutting down"'));
       assert.ok(shutting >= 0, logs());
       const final = lines.slice(shutting).find((l) =>
@@ -221,10 +221,6 @@ realTest(
       }, LIMIT);
     } finally {
       stop.abort();
-      try {
-        follow?.kill("SIGKILL");
-      } catch { /* ended */ }
-      await follow?.status;
       await node.close();
     }
     assert.deepEqual(await node.leftovers(), {
