@@ -1,7 +1,7 @@
 /**
  * A real control plane for one test run: etcd v3.7.3 and kube-apiserver v1.37.2 (tests/harness/
  * peers.ts) on free loopback ports, a per-run PKI, `--authorization-mode=Node,RBAC` and the
- * NodeRestriction admission plugin. The admin (system:masters) creates nodes, namespaces and pods;
+ * NodeRestriction admission plugin, privileged pods allowed. The admin (system:masters) creates nodes, namespaces and pods;
  * `asNode` acts as a kubelet. Ready in ≈4 s on a quiet machine.
  */
 
@@ -124,6 +124,8 @@ export class ControlPlane implements AsyncDisposable {
         `--client-ca-file=${pki.caCrt}`,
         "--authorization-mode=Node,RBAC",
         "--enable-admission-plugins=NodeRestriction",
+        // As kubeadm sets it: privileged pods (the collector's DaemonSet) are admitted.
+        "--allow-privileged=true",
         "--service-account-issuer=https://kubernetes.default.svc",
         `--service-account-key-file=${pki.saPub}`,
         `--service-account-signing-key-file=${pki.saKey}`,

@@ -155,13 +155,76 @@ export const REGISTRIES_CONF = 'unqualified-search-registries = []\nshort-name-m
 /** Any image is accepted (they are all made by the test). */
 export const POLICY_JSON = '{"default":[{"type":"insecureAcceptAnything"}]}\n';
 
+/** Linux capability names by bit number (capability.h, 0 … 40). */
+const CAP_NAMES = [
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "DAC_READ_SEARCH",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "SETGID",
+  "SETUID",
+  "SETPCAP",
+  "LINUX_IMMUTABLE",
+  "NET_BIND_SERVICE",
+  "NET_BROADCAST",
+  "NET_ADMIN",
+  "NET_RAW",
+  "IPC_LOCK",
+  "IPC_OWNER",
+  "SYS_MODULE",
+  "SYS_RAWIO",
+  "SYS_CHROOT",
+  "SYS_PTRACE",
+  "SYS_PACCT",
+  "SYS_ADMIN",
+  "SYS_BOOT",
+  "SYS_NICE",
+  "SYS_RESOURCE",
+  "SYS_TIME",
+  "SYS_TTY_CONFIG",
+  "MKNOD",
+  "LEASE",
+  "AUDIT_WRITE",
+  "AUDIT_CONTROL",
+  "SETFCAP",
+  "MAC_OVERRIDE",
+  "MAC_ADMIN",
+  "SYSLOG",
+  "WAKE_ALARM",
+  "BLOCK_SUSPEND",
+  "AUDIT_READ",
+  "PERFMON",
+  "BPF",
+  "CHECKPOINT_RESTORE",
+];
+
+/**
+ * The capabilities (`CAP_…`) a bounding set (the hex of /proc/self/status `CapBnd:`) lacks:
+ * a privileged container asks for all of them, and runc fails with EPERM on any this root lacks.
+ * @example capsOutside("000001fffeffffff") // ["CAP_SYS_RESOURCE"]
+ */
+export function capsOutside(capBndHex: string): string[] {
+  const held = BigInt(`0x${capBndHex.trim()}`);
+  return CAP_NAMES.filter((_, bit) => (held & (1n << BigInt(bit))) === 0n).map((n) => `CAP_${n}`);
+}
+
 /**
  * A runc wrapper: root here lacks CAP_SYS_RESOURCE, so a negative oomScoreAdj (CRI-O hard-codes
  * -998 for the infra container; the kubelet asks -997 for Guaranteed pods) fails with EPERM.
- * It sets such values to 0 in the bundle's config.json, then execs runc.
- * @example runcClamp("/usr/sbin/runc")
+ * It sets such values to 0 in the bundle's config.json, and takes the capabilities in `drop`
+ * (see capsOutside) out of its capability lists (a privileged container asks for all), then
+ * execs runc.
+ * @example runcClamp("/usr/sbin/runc", ["CAP_SYS_RESOURCE"])
  */
-export function runcClamp(runc: string): string {
+export function runcClamp(runc: string, drop: string[] = []): string {
+  const caps = drop.filter((c) => /^CAP_[A-Z_]+$/.test(c))
+    .map((c) => ` -e 's/"${c}"[[:space:]]*,?[[:space:]]*//g'`).join("");
+  const capSed = caps
+    ? `
+  sed -z -i -E${caps} -e 's/,([[:space:]]*)\\]/\\1]/g' "$bundle/config.json"`
+    : "";
   return `#!/bin/sh
 bundle=""; prev=""
 for a in "$@"; do
@@ -170,7 +233,7 @@ for a in "$@"; do
   prev="$a"
 done
 if [ -n "$bundle" ] && [ -f "$bundle/config.json" ]; then
-  sed -i -E 's/"oomScoreAdj": *-[0-9]+/"oomScoreAdj":0/' "$bundle/config.json"
+  sed -i -E 's/"oomScoreAdj": *-[0-9]+/"oomScoreAdj":0/' "$bundle/config.json"${capSed}
 fi
 exec ${runc} "$@"
 `;

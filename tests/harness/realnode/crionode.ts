@@ -13,6 +13,7 @@ import { buildGo, repoRoot } from "../gobuild.ts";
 import { pathExists } from "../hostfs.ts";
 import { run } from "../netns.ts";
 import {
+  capsOutside,
   crioConfig,
   crioLaunch,
   type CrioPaths,
@@ -111,7 +112,12 @@ export class CrioNode extends CrictlNode implements AsyncDisposable, CriNode {
     await Deno.writeTextFile(p.storageConf, storageConf(p));
     await Deno.writeTextFile(p.registriesConf, REGISTRIES_CONF);
     await Deno.writeTextFile(p.policy, POLICY_JSON);
-    await Deno.writeTextFile(p.runcWrapper, runcClamp(this.programs.runc), { mode: 0o755 });
+    const capBnd = (await Deno.readTextFile("/proc/self/status")).match(/^CapBnd:\s*(\S+)/m)?.[1];
+    await Deno.writeTextFile(
+      p.runcWrapper,
+      runcClamp(this.programs.runc, capBnd ? capsOutside(capBnd) : []),
+      { mode: 0o755 },
+    );
     await this.writeCniConf(p.cniConf, p.cniIpam);
     const images = await writeTierImages(p.dir, await buildTierBinaries());
     this.#proc = await spawnRuntime(crioLaunch(p, this.programs, images), p.crioLog);

@@ -74,6 +74,10 @@ export class KubeletNode {
   get ns(): NodeNamespaces {
     return this.#ns!;
   }
+  /** The CRI-O node the kubelet runs on (undefined on containerd). */
+  get crioNode(): CrioNode | undefined {
+    return this.#crio;
+  }
   /** The CRI endpoint of the node's runtime. */
   get endpoint(): string {
     return this.#crio?.endpoint ?? `unix://${containerdPaths(this.dir).socket}`;

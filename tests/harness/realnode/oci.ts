@@ -17,10 +17,12 @@ function sha256(data: Uint8Array): string {
 export interface ImageSpec {
   /** Full reference, e.g. `docker.io/ccpeers/covserver:1`. */
   ref: string;
-  /** Files at the image root: name → content (mode 0755). */
+  /** Files by path under the image root (folders made for them): path → content (mode 0755). */
   files: Record<string, Uint8Array>;
   entrypoint: string[];
   env?: string[];
+  /** The image config's WorkingDir. */
+  workingDir?: string;
   /** The image config's Labels (what `crictl inspecti` shows under info.imageSpec.config). */
   labels?: Record<string, string>;
 }
@@ -35,7 +37,14 @@ export function ociImageTar(spec: ImageSpec): Uint8Array {
     path: p,
     mode: p === "tmp" ? 0o1777 : 0o755,
   }));
+  const dirs = new Set(layerEntries.map((e) => e.path));
   for (const [name, data] of Object.entries(spec.files)) {
+    const parts = name.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const d = parts.slice(0, i).join("/");
+      if (!dirs.has(d)) layerEntries.push({ path: d, mode: 0o755 });
+      dirs.add(d);
+    }
     layerEntries.push({ path: name, data, mode: 0o755 });
   }
   const layer = tar(layerEntries);
@@ -46,6 +55,7 @@ export function ociImageTar(spec: ImageSpec): Uint8Array {
     config: {
       Entrypoint: spec.entrypoint,
       Env: spec.env ?? ["PATH=/"],
+      ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
       ...(spec.labels ? { Labels: spec.labels } : {}),
     },
     rootfs: { type: "layers", diff_ids: [`sha256:${layerDigest}`] },

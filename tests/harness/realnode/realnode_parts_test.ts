@@ -7,6 +7,7 @@ import { tar } from "./tar.ts";
 import { ociImageTar } from "./oci.ts";
 import { cniConflist, containerdConfig, containerdLaunch, containerdPaths } from "./containerd.ts";
 import { containerConfig, podConfig, portInCriLog } from "./specs.ts";
+import { capsOutside, runcClamp } from "./crio.ts";
 import { peerPath, wrapperGoMod } from "../peers.ts";
 
 const enc = new TextEncoder();
@@ -42,6 +43,45 @@ Deno.test("tar writes directories and files GNU tar reads back, with their bytes
   }
 });
 
+Deno.test("tar puts a path past 100 bytes into the ustar prefix; GNU tar reads it whole", async () => {
+  const long = `${"d".repeat(60)}/${"e".repeat(60)}/${"f".repeat(70)}.js`;
+  const { dir, listing } = await untar(tar([{ path: long, data: enc.encode("x") }]));
+  try {
+    assert.deepEqual(listing.trim().split("\n"), [long]);
+    assert.equal(await Deno.readTextFile(join(dir, long)), "x");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ociImageTar: nested files get their folders in the layer, WorkingDir in the config", async () => {
+  const { dir } = await untar(ociImageTar({
+    ref: "docker.io/ccpeers/y:1",
+    files: { "a/b/c": enc.encode("c"), "a/d": enc.encode("d") },
+    entrypoint: ["/a/b/c"],
+    workingDir: "/a",
+  }));
+  try {
+    const index = JSON.parse(await Deno.readTextFile(join(dir, "index.json")));
+    const read = (digest: string) =>
+      Deno.readFile(join(dir, "blobs/sha256", digest.slice("sha256:".length)));
+    const manifest = JSON.parse(dec.decode(await read(index.manifests[0].digest)));
+    const config = JSON.parse(dec.decode(await read(manifest.config.digest)));
+    assert.equal(config.config.WorkingDir, "/a");
+    const layer = await untar(await read(manifest.layers[0].digest));
+    try {
+      const names = layer.listing.trim().split("\n");
+      assert.ok(names.indexOf("a/") < names.indexOf("a/b/"), names.join(" "));
+      assert.ok(names.indexOf("a/b/") < names.indexOf("a/b/c"), names.join(" "));
+      assert.equal(names.filter((n) => n === "a/").length, 1, names.join(" "));
+    } finally {
+      await Deno.remove(layer.dir, { recursive: true });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("ociImageTar: index → manifest → config and layer, digests and diff_ids agree", async () => {
   const bin = enc.encode("binary bytes");
   const { dir } = await untar(
@@ -69,6 +109,42 @@ Deno.test("ociImageTar: index → manifest → config and layer, digests and dif
       assert.ok((await Deno.stat(join(layer.dir, "tmp"))).isDirectory);
     } finally {
       await Deno.remove(layer.dir, { recursive: true });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runcClamp: the real sh and sed drop the caps this root lacks and clamp oomScoreAdj", async () => {
+  assert.deepEqual(capsOutside("000001fffeffffff"), ["CAP_SYS_RESOURCE"]);
+  assert.deepEqual(capsOutside("1ffffffffff"), []);
+  const dir = await Deno.makeTempDir({ prefix: "cc-clamp-" });
+  try {
+    const all = ["CAP_CHOWN", "CAP_SYS_RESOURCE", "CAP_KILL", "CAP_SYS_TIME"];
+    const caps = { bounding: all, effective: all, permitted: ["CAP_KILL", "CAP_SYS_RESOURCE"] };
+    // Both layouts a runtime writes: indented and compact.
+    for (
+      const text of [
+        JSON.stringify({ process: { capabilities: caps, oomScoreAdj: -998 } }, null, 2),
+        JSON.stringify({ process: { capabilities: caps, oomScoreAdj: -998 } }),
+      ]
+    ) {
+      await Deno.writeTextFile(join(dir, "config.json"), text);
+      await Deno.writeTextFile(
+        join(dir, "w"),
+        runcClamp("true", ["CAP_SYS_RESOURCE", "CAP_SYS_TIME"]),
+      );
+      const st = await new Deno.Command("sh", {
+        args: [join(dir, "w"), "create", "--bundle", dir, "x"],
+      }).output();
+      assert.ok(st.success, new TextDecoder().decode(st.stderr));
+      const got = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
+      assert.deepEqual(got.process.capabilities, {
+        bounding: ["CAP_CHOWN", "CAP_KILL"],
+        effective: ["CAP_CHOWN", "CAP_KILL"],
+        permitted: ["CAP_KILL"],
+      });
+      assert.equal(got.process.oomScoreAdj, 0);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -1,4 +1,7 @@
-/** A minimal ustar writer: regular files and directories, enough for OCI layouts and layers. */
+/**
+ * A minimal ustar writer: regular files and directories (paths up to 255 bytes by the ustar
+ * prefix), enough for OCI layouts and layers.
+ */
 
 /** One tar entry: a directory (no data) or a regular file. */
 export interface TarEntry {
@@ -21,12 +24,28 @@ function octal(n: number, len: number): string {
   return n.toString(8).padStart(len - 1, "0");
 }
 
+/**
+ * ustar's name split: a path past 100 bytes keeps its tail (up to 100 bytes) in `name` and the
+ * folders before it (up to 155 bytes) in `prefix`, cut at a slash.
+ */
+function splitName(name: string): [string, string] {
+  if (enc.encode(name).length <= 100) return ["", name];
+  const body = name.endsWith("/") ? name.slice(0, -1) : name;
+  for (let i = body.indexOf("/"); i > 0; i = body.indexOf("/", i + 1)) {
+    const prefix = body.slice(0, i);
+    const rest = name.slice(i + 1);
+    if (enc.encode(prefix).length > 155) break;
+    if (enc.encode(rest).length <= 100) return [prefix, rest];
+  }
+  throw new Error(`tar: path too long: ${name}`);
+}
+
 function header(e: TarEntry): Uint8Array {
   const h = new Uint8Array(512);
   const dir = e.data === undefined;
   const name = dir && !e.path.endsWith("/") ? `${e.path}/` : e.path;
-  if (enc.encode(name).length > 100) throw new Error(`tar: path too long: ${name}`);
-  field(h, 0, 100, name);
+  const [prefix, rest] = splitName(name);
+  field(h, 0, 100, rest);
   field(h, 100, 8, octal(e.mode ?? (dir ? 0o755 : 0o644), 8));
   field(h, 108, 8, octal(0, 8));
   field(h, 116, 8, octal(0, 8));
@@ -36,6 +55,7 @@ function header(e: TarEntry): Uint8Array {
   h[156] = dir ? 0x35 : 0x30; // '5' dir, '0' file
   field(h, 257, 6, "ustar");
   field(h, 263, 2, "00");
+  field(h, 345, 155, prefix);
   let sum = 0;
   for (const b of h) sum += b;
   field(h, 148, 8, `${octal(sum, 7)}\0`);
