@@ -11,6 +11,7 @@ import { ensureAptPackages } from "./harness/apt.ts";
 import { hasGo, repoRoot } from "./harness/gobuild.ts";
 import { runReport } from "./harness/run_report.ts";
 import { storeFixtureRun } from "./harness/stored.ts";
+import { GIT_TEST_ENV } from "./harness/git.ts";
 
 const FIXTURE = join(repoRoot, "tests/fixtures/covserver");
 const why = !(await hasGo()) ? "go is not installed" : await ensureAptPackages(
@@ -19,20 +20,11 @@ const why = !(await hasGo()) ? "go is not installed" : await ensureAptPackages(
 );
 if (why) console.log(`report_changed_test: skipped: ${why}`);
 
-const GIT_ENV = {
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_CONFIG_GLOBAL: "/dev/null",
-  GIT_AUTHOR_NAME: "t",
-  GIT_AUTHOR_EMAIL: "t@t",
-  GIT_COMMITTER_NAME: "t",
-  GIT_COMMITTER_EMAIL: "t@t",
-};
-
 async function run(cmd: string, args: string[], cwd: string): Promise<string> {
   const out = await new Deno.Command(cmd, {
     args,
     cwd,
-    env: GIT_ENV,
+    env: GIT_TEST_ENV,
     stdout: "piped",
     stderr: "piped",
   })

@@ -4,29 +4,7 @@ import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict
 import { join } from "node:path";
 import { gitDiff, GitDiffError } from "./git_diff.ts";
 import { parseUnifiedDiff } from "./unified_diff.ts";
-
-const hasGit = await new Deno.Command("git", { args: ["--version"], stdout: "null" }).output()
-  .then((o) => o.success, () => false);
-
-async function git(dir: string, ...args: string[]): Promise<void> {
-  const out = await new Deno.Command("git", {
-    args,
-    cwd: dir,
-    env: {
-      GIT_CONFIG_NOSYSTEM: "1",
-      GIT_CONFIG_GLOBAL: "/dev/null",
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@t",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@t",
-    },
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
+import { git, hasGit } from "../../tests/harness/git.ts";
 
 Deno.test({
   name:

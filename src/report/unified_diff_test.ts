@@ -3,25 +3,7 @@
 import { deepStrictEqual as assertEquals, ok, throws } from "node:assert/strict";
 import { join } from "node:path";
 import { DiffParseError, parseUnifiedDiff } from "./unified_diff.ts";
-
-const ENV = {
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_CONFIG_GLOBAL: "/dev/null",
-  GIT_AUTHOR_NAME: "t",
-  GIT_AUTHOR_EMAIL: "t@t",
-  GIT_COMMITTER_NAME: "t",
-  GIT_COMMITTER_EMAIL: "t@t",
-};
-
-async function git(dir: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("git", { args, cwd: dir, env: ENV, stdout: "piped" })
-    .output();
-  if (!out.success) throw new Error(`git ${args.join(" ")} failed`);
-  return new TextDecoder().decode(out.stdout);
-}
-
-const hasGit = await new Deno.Command("git", { args: ["--version"], stdout: "null" }).output()
-  .then((o) => o.success, () => false);
+import { git, hasGit } from "../../tests/harness/git.ts";
 
 const lines = (n: number, tag = "") => Array.from({ length: n }, (_, i) => `l${i + 1}${tag}`);
 
