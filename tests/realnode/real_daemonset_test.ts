@@ -14,7 +14,6 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { assertRoutes, byPrefix, eventually, filesUnder } from "../e2e/e2e_util.ts";
 import { logField } from "../e2e/kube_util.ts";
-import { realPeers } from "../harness/peers.ts";
 import { repoRoot } from "../harness/gobuild.ts";
 import { COLLECTOR_IMAGE, collectorImageTar } from "../harness/realnode/collector_image.ts";
 import {
@@ -22,30 +21,21 @@ import {
   importCrioImage,
   shapeCrioNodeForDaemonSet,
 } from "../harness/realnode/daemonset.ts";
-import { KubeletNode } from "../harness/realnode/kubelet_node.ts";
+import type { KubeletNode } from "../harness/realnode/kubelet_node.ts";
 import {
   covserverPod,
   createNamespace,
   hitNodeRoute,
   runningContainer,
 } from "../harness/realnode/kubelet_pods.ts";
-import { crioPeers } from "../harness/realnode/crio_peers.ts";
-import { realSkipReason, realTest } from "./real_run.ts";
+import { kubeletSkipReason, startKubeletNode } from "./kubelet_run.ts";
+import { realTest } from "./real_run.ts";
 
 const NODE = "ccpeers-ds";
 const NS = "ds";
 /** The collector's default first port (the manifest sets none). */
 const DEFAULT_PORT = 53700;
 const LIMIT = 90_000;
-
-async function skipReason(): Promise<string | null> {
-  const node = await realSkipReason();
-  if (node) return node;
-  const p = await realPeers(["etcd", "kube-apiserver", "kubelet"]);
-  if (!p.ok) return p.reason;
-  const c = await crioPeers();
-  return c.ok ? null : c.reason;
-}
 
 /** The stored prefix whose info.json names container `id`, once it holds counters. */
 function storedPrefix(out: string, id: string, logs: () => Promise<string>): Promise<string> {
@@ -74,21 +64,10 @@ async function whyNotRunning(
 realTest(
   "the shipped DaemonSet on a real kubelet (CRI-O): its pod runs privileged, hostPID, host root " +
     "at /host; the collector stores the node's pods, turns ready, and its deletion → shutdown pull",
-  await skipReason(),
+  await kubeletSkipReason("crio"),
   async () => {
-    const peers = await realPeers(["crictl", "etcd", "kube-apiserver", "kubelet"]);
-    if (!peers.ok) throw new Error(peers.reason);
     const stop = new AbortController();
-    const node = await KubeletNode.create(
-      {
-        crictl: peers.paths.crictl,
-        etcd: peers.paths.etcd,
-        kubeApiserver: peers.paths["kube-apiserver"],
-        kubelet: peers.paths.kubelet,
-      },
-      NODE,
-      "crio",
-    );
+    const node = await startKubeletNode(NODE, "crio");
     const lines: string[] = [];
     let logsNow = () => Promise.resolve(lines);
     const logs = (l = lines) => l.slice(-40).join("\n");
@@ -98,7 +77,7 @@ realTest(
       await collectorImageTar(tar, stop.signal);
       await importCrioImage(crio, tar, COLLECTOR_IMAGE);
       await Deno.remove(tar);
-      await shapeCrioNodeForDaemonSet(crio, peers.paths.crictl);
+      await shapeCrioNodeForDaemonSet(crio, node.peers.crictl);
 
       await createNamespace(node, NS);
       await node.cp.admin(
@@ -126,7 +105,7 @@ realTest(
         .catch(async (e) => assert.fail(`${e}\n${await whyNotRunning(node, meta)}`));
       // The collector's log as the runtime keeps it (crictl logs: its stderr on crictl's).
       const readLogs = async () => {
-        const o = await new Deno.Command(peers.paths.crictl, {
+        const o = await new Deno.Command(node.peers.crictl, {
           args: ["--runtime-endpoint", crio.endpoint, "logs", ds.id],
           stdin: "null",
           stdout: "piped",

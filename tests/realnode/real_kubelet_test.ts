@@ -15,8 +15,6 @@ import { assertRoutes, eventually } from "../e2e/e2e_util.ts";
 import { logField, podLogLine } from "../e2e/kube_util.ts";
 import { type CollectorProcess, spawnCollector } from "../harness/collector.ts";
 import { buildGo, repoRoot } from "../harness/gobuild.ts";
-import { realPeers } from "../harness/peers.ts";
-import { KubeletNode } from "../harness/realnode/kubelet_node.ts";
 import {
   covserverPod,
   createNamespace,
@@ -24,25 +22,12 @@ import {
   runningContainer,
 } from "../harness/realnode/kubelet_pods.ts";
 import { NodeNamespaces } from "../harness/realnode/kubenode_ns.ts";
-import type { Runtime } from "../harness/realnode/cri_node.ts";
-import { crioPeers } from "../harness/realnode/crio_peers.ts";
-import { REAL_PORT, realFlags, realSkipReason, realTest, storedWhere } from "./real_run.ts";
+import { kubeletSkipReason, startKubeletNode } from "./kubelet_run.ts";
+import { REAL_PORT, realFlags, realTest, storedWhere } from "./real_run.ts";
 
 const NODE = "ccpeers-kubelet";
 const NS = "kl";
 const LIMIT = 45_000;
-
-async function skipReason(runtime: Runtime): Promise<string | null> {
-  const node = await realSkipReason();
-  if (node) return node;
-  const p = await realPeers(["etcd", "kube-apiserver", "kubelet"]);
-  if (!p.ok) return p.reason;
-  if (runtime === "crio") {
-    const c = await crioPeers();
-    if (!c.ok) return c.reason;
-  }
-  return null;
-}
 
 function line(c: CollectorProcess, what: string, pick: (l: string) => boolean): Promise<string> {
   return eventually(what, () => Promise.resolve(c.lines.find(pick)), LIMIT)
@@ -54,20 +39,9 @@ for (const runtime of ["containerd", "crio"] as const) {
     `a real kubelet on ${runtime} runs the pods: kubeconfig from its command line (impostor ` +
       "refused), SSR node name, pod watch, restart → new prefix, cert rotation keeps the watch, " +
       "deletion → final pull",
-    await skipReason(runtime),
+    await kubeletSkipReason(runtime),
     async () => {
-      const peers = await realPeers(["crictl", "etcd", "kube-apiserver", "kubelet"]);
-      if (!peers.ok) throw new Error(peers.reason);
-      const node = await KubeletNode.create(
-        {
-          crictl: peers.paths.crictl,
-          etcd: peers.paths.etcd,
-          kubeApiserver: peers.paths["kube-apiserver"],
-          kubelet: peers.paths.kubelet,
-        },
-        NODE,
-        runtime,
-      );
+      const node = await startKubeletNode(NODE, runtime);
       const collectors: CollectorProcess[] = [];
       try {
         await createNamespace(node, NS);
@@ -113,7 +87,7 @@ for (const runtime of ["containerd", "crio"] as const) {
         const c = await spawnCollector([
           "run",
           ...realFlags(
-            { crictl: peers.paths.crictl, endpoint: node.endpoint },
+            { crictl: node.peers.crictl, endpoint: node.endpoint },
             join(node.dir, "state"),
             "30s",
           ),
