@@ -24,6 +24,32 @@ const IMAGE = "quay.io/ocp/app@sha256:abcd";
 const URL = "https://github.com/example/app";
 const COMMIT = "4f2c1e0d9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e";
 
+/** A collector's deps storing into memory, with the pod facts the kube part and crictl give. */
+function memoryDeps(
+  sink: MemorySink,
+  facts: Pick<CollectorDeps, "podWorkload" | "imageSource">,
+  system = createSystem(),
+): CollectorDeps {
+  return {
+    sink,
+    system,
+    log: silentLogger,
+    metrics: new Metrics(),
+    config: { pullSchedule: parseSchedule("1h"), pullTimeout: 5000, maxBody: 1 << 20 },
+    hostname: "worker-1",
+    ...facts,
+  };
+}
+
+/** The collector's info.json as stored, and how many times it was put. */
+function storedInfo(sink: MemorySink, c: Collector) {
+  const key = `${c.prefix}/info.json`;
+  return {
+    info: () => JSON.parse(new TextDecoder().decode(sink.objects.get(key))),
+    puts: () => sink.puts.filter((k) => k === key).length,
+  };
+}
+
 Deno.test({
   name: "info.json names the Deployment behind the pod's ReplicaSet and the image's source labels" +
     (noGo ? " (skipped: needs Go for the fake crictl)" : ""),
@@ -63,16 +89,10 @@ Deno.test({
         }),
       );
       const sink = new MemorySink();
-      const deps: CollectorDeps = {
-        sink,
-        system,
-        log: silentLogger,
-        metrics: new Metrics(),
-        config: { pullSchedule: parseSchedule("1h"), pullTimeout: 5000, maxBody: 1 << 20 },
-        hostname: "worker-1",
+      const deps = memoryDeps(sink, {
         podWorkload: (uid) => workloads.get(uid),
         imageSource: (image, signal) => images.of(image, signal),
-      };
+      }, system);
       const signal = new AbortController().signal;
       const infos = [];
       for (const [i, s] of servers.entries()) {
@@ -84,7 +104,7 @@ Deno.test({
         });
         const c = new Collector(target, deps);
         assert.equal((await c.pullNow("test", signal)).result, "stored");
-        infos.push(JSON.parse(new TextDecoder().decode(sink.objects.get(`${c.prefix}/info.json`))));
+        infos.push(storedInfo(sink, c).info());
       }
       for (const info of infos) {
         assert.deepEqual(
@@ -113,15 +133,7 @@ Deno.test("info.json written before the pod list arrived is written again, once,
   try {
     const workloads = new PodWorkloads();
     const sink = new MemorySink();
-    const deps: CollectorDeps = {
-      sink,
-      system: createSystem(),
-      log: silentLogger,
-      metrics: new Metrics(),
-      config: { pullSchedule: parseSchedule("1h"), pullTimeout: 5000, maxBody: 1 << 20 },
-      hostname: "worker-1",
-      podWorkload: (uid) => workloads.get(uid),
-    };
+    const deps = memoryDeps(sink, { podWorkload: (uid) => workloads.get(uid) });
     const target = makeTarget({
       port: server.port,
       hostPid: Deno.pid,
@@ -129,9 +141,7 @@ Deno.test("info.json written before the pod list arrived is written again, once,
     });
     const c = new Collector(target, deps);
     const signal = new AbortController().signal;
-    const key = `${c.prefix}/info.json`;
-    const info = () => JSON.parse(new TextDecoder().decode(sink.objects.get(key)));
-    const infoPuts = () => sink.puts.filter((k) => k === key).length;
+    const { info, puts: infoPuts } = storedInfo(sink, c);
     await c.pullNow("first", signal);
     assert.equal(infoPuts(), 1);
     assert.equal(info().workloadKind, undefined, "the watch has not listed the pod yet");
@@ -165,16 +175,10 @@ Deno.test("a store does not wait on a slow crictl for image labels; info.json is
     let asks = 0;
     const workloads = new PodWorkloads();
     const sink = new MemorySink();
-    const deps: CollectorDeps = {
-      sink,
-      system: createSystem(),
-      log: silentLogger,
-      metrics: new Metrics(),
-      config: { pullSchedule: parseSchedule("1h"), pullTimeout: 5000, maxBody: 1 << 20 },
-      hostname: "worker-1",
+    const deps = memoryDeps(sink, {
       imageSource: () => (asks++, slow),
       podWorkload: (uid) => workloads.get(uid),
-    };
+    });
     const target = makeTarget({
       port: server.port,
       hostPid: Deno.pid,
@@ -182,9 +186,7 @@ Deno.test("a store does not wait on a slow crictl for image labels; info.json is
     });
     const c = new Collector(target, deps);
     const signal = new AbortController().signal;
-    const key = `${c.prefix}/info.json`;
-    const info = () => JSON.parse(new TextDecoder().decode(sink.objects.get(key)));
-    const infoPuts = () => sink.puts.filter((k) => k === key).length;
+    const { info, puts: infoPuts } = storedInfo(sink, c);
     assert.equal((await c.pullNow("crictl hangs", signal)).result, "stored");
     assert.equal(infoPuts(), 1);
     assert.equal(info().source_url, undefined);
